@@ -1,0 +1,156 @@
+// The resource model: what a manifest says, decoded and validated.
+//
+// A manifest document (YAML or JSON) is first turned into JSON
+// (yaml_to_json.h: duplicate keys and oversize documents are refused there),
+// then decoded into these types by decodeResource (manifest.h), which checks
+// every field and reports each error with its path. The same decoder reads
+// specs back from the store, so there is one definition of what is valid.
+//
+// Quantities are integers here: bytes for memory, nano-CPUs for cpus,
+// milliseconds for durations. An unset optional means "the user did not say";
+// tender's defaults are applied where the value is used, never stored, so a
+// change of default in a newer tender does not change the spec hash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace tender {
+
+constexpr const char* kApiVersion = "tender/v1";
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;  // "" for Namespace objects; defaulted to "default" otherwise
+  std::map<std::string, std::string> labels;
+  std::optional<int64_t> resourceVersion;  // only meaningful on updates (optimistic concurrency)
+};
+
+struct PortMapping {
+  std::string hostIp;       // "" = all addresses
+  int hostPort = 0;         // 0 = ephemeral (engine picks)
+  int hostPortEnd = 0;      // == hostPort unless a range "8000-8002:80-82"
+  int containerPort = 0;
+  int containerPortEnd = 0; // == containerPort unless a range
+  std::string protocol = "tcp";  // tcp | udp | sctp
+};
+
+struct VolumeMount {
+  std::string type;    // "volume" (named, or anonymous when source is ""), "bind", "tmpfs"
+  std::string source;  // volume name (a Volume resource or an auto-created one) or host path
+  std::string target;  // absolute path in the container
+  bool readOnly = false;
+};
+
+struct BuildSpec {
+  std::string context;     // a directory; relative paths resolve against the manifest's folder
+  std::string dockerfile;  // "" = "Dockerfile"
+  std::map<std::string, std::string> args;
+  std::string target;
+};
+
+struct Resources {
+  std::optional<int64_t> memoryLimit;        // bytes
+  std::optional<int64_t> memoryReservation;  // bytes
+  std::optional<int64_t> memorySwap;         // bytes; -1 unlimited
+  std::optional<int64_t> nanoCpus;           // 1e-9 CPUs
+};
+
+enum class RestartPolicy { kAlways, kOnFailure, kNever };
+
+struct BackoffSpec {
+  std::optional<int64_t> initialMs;     // default 10s
+  std::optional<double> factor;         // default 2
+  std::optional<int64_t> maxMs;         // default 300s
+  std::optional<int64_t> resetAfterMs;  // default 600s
+  std::optional<int> maxRestarts;       // 0 = unlimited
+  std::optional<int64_t> windowMs;      // 0 = for ever
+};
+
+struct HealthCheck {
+  enum class Kind { kExec, kHttp, kTcp };
+  Kind kind = Kind::kExec;
+  // kExec: the Docker test, as Docker takes it: ["CMD", ...] or ["CMD-SHELL", "..."].
+  // A manifest's plain list ["pg_isready"] becomes ["CMD", "pg_isready"]; a
+  // string becomes ["CMD-SHELL", string].
+  std::vector<std::string> exec;
+  int port = 0;          // kHttp, kTcp
+  std::string path;      // kHttp, default "/"
+  std::optional<int64_t> intervalMs;     // default 10s
+  std::optional<int64_t> timeoutMs;      // default 5s
+  std::optional<int> retries;            // default 3
+  std::optional<int64_t> startPeriodMs;  // default 0
+  bool restartWhenUnhealthy = false;
+};
+
+enum class DependencyCondition { kStarted, kHealthy, kCompleted };
+
+struct Dependency {
+  DependencyCondition condition = DependencyCondition::kStarted;
+  bool restart = false;
+  bool required = true;
+};
+
+struct ServiceSpec {
+  std::string image;                 // required unless build is set
+  std::optional<BuildSpec> build;
+  std::optional<std::vector<std::string>> command;     // a string is split as a shell would
+  std::optional<std::vector<std::string>> entrypoint;
+  std::map<std::string, std::string> env;
+  std::vector<PortMapping> ports;
+  std::vector<VolumeMount> volumes;
+  std::vector<std::string> networks;  // Network resources of the same namespace
+  std::map<std::string, std::string> labels;  // container labels
+  std::optional<int> replicas;        // default 1
+  Resources resources;
+  std::optional<RestartPolicy> restartPolicy;  // default Always
+  BackoffSpec backoff;
+  std::optional<HealthCheck> healthcheck;
+  std::map<std::string, Dependency> dependsOn;
+  std::optional<int> priority;        // default 0
+  // Plain container settings.
+  std::string user;
+  std::string workingDir;
+  std::string hostname;
+  std::optional<int64_t> stopGracePeriodMs;  // default 10s
+  std::string stopSignal;
+};
+
+struct NetworkSpec {
+  std::string driver;  // "" = bridge
+  bool internal = false;
+  bool external = false;  // used, never created or removed; `name` is the engine's name
+  std::map<std::string, std::string> labels;
+};
+
+struct VolumeSpec {
+  std::string driver;  // "" = local
+  std::map<std::string, std::string> driverOpts;
+  bool external = false;
+  std::map<std::string, std::string> labels;
+};
+
+struct NamespaceSpec {
+  std::optional<int64_t> quotaMemory;   // bytes
+  std::optional<int> quotaServices;
+  std::optional<int64_t> ttlMs;
+  std::optional<std::string> expiresAt; // RFC 3339
+  std::optional<int64_t> defaultReservationMemory;
+};
+
+struct Resource {
+  std::string kind;  // "Service" | "Network" | "Volume" | "Namespace"
+  ObjectMeta metadata;
+  std::variant<ServiceSpec, NetworkSpec, VolumeSpec, NamespaceSpec> spec;
+
+  const ServiceSpec& service() const { return std::get<ServiceSpec>(spec); }
+  const NetworkSpec& network() const { return std::get<NetworkSpec>(spec); }
+  const VolumeSpec& volume() const { return std::get<VolumeSpec>(spec); }
+  const NamespaceSpec& namespaceSpec() const { return std::get<NamespaceSpec>(spec); }
+};
+
+}  // namespace tender

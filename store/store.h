@@ -1,0 +1,134 @@
+// Store: tender's durable state in one SQLite file — the desired resources,
+// their observed status, and the events table.
+//
+// Layout: WAL mode, numbered migrations (schema_version in PRAGMA
+// user_version), auto_vacuum=INCREMENTAL set by the first migration. One
+// writer connection (every write is one BEGIN IMMEDIATE transaction, with a
+// busy timeout) and one reader connection per calling thread. Nothing in SQL
+// reads the clock: every time comes from the injected Clock. The file
+// survives kill -9 at any moment (SQLite's WAL guarantees it; synchronous=NORMAL
+// may lose the last commits on power loss, never the file).
+//
+// Thread-safety: every method may be called from any thread at once, but
+// never from the API's event-loop thread (calls block on disk I/O).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/clock.h"
+#include "controller/status.h"
+
+namespace tender {
+
+// One stored resource. Namespaces themselves are stored with kind
+// "Namespace", namespace_ "" and name the namespace's name.
+struct ResourceRecord {
+  std::string kind;        // "Service" | "Network" | "Volume" | "Namespace"
+  std::string namespace_;  // "" for Namespace
+  std::string name;
+  std::string uid;         // assigned at creation, never reused
+  int64_t generation = 0;  // bumped when spec or labels change
+  int64_t resourceVersion = 0;  // store-wide counter, bumped by every write of this row
+  nlohmann::json labels = nlohmann::json::object();  // metadata.labels
+  nlohmann::json spec = nlohmann::json::object();    // the normalized spec
+  nlohmann::json status = nlohmann::json::object();  // written by reconcilers
+  int64_t createdAt = 0;   // wall ms
+  int64_t updatedAt = 0;   // wall ms
+  std::optional<int64_t> deletedAt;  // set by markDeleted: the reconciler still has to clean up
+};
+
+enum class UpsertOutcome { kCreated, kConfigured, kUnchanged };
+
+struct UpsertResult {
+  UpsertOutcome outcome = UpsertOutcome::kUnchanged;
+  ResourceRecord record;  // as stored after the write
+};
+
+struct EventRecord {
+  int64_t id = 0;          // assigned by appendEvent, increasing
+  int64_t time = 0;        // wall ms
+  std::string type = "Normal";  // Normal | Warning
+  std::string reason;      // "Created", "Recreated", "Died", ...
+  std::string kind, namespace_, name;  // the object it is about
+  std::string message;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+struct EventQuery {
+  std::optional<std::string> namespace_;
+  std::optional<std::string> kind;
+  std::optional<std::string> name;
+  int64_t sinceId = 0;  // events with id > sinceId
+  int limit = 1000;
+};
+
+class Store {
+ public:
+  // Opens (creating if needed) the database at `path` and runs migrations.
+  // ":memory:" gives a private in-memory database on one shared connection.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, Clock& clock);
+  virtual ~Store() = default;
+
+  // Creates or updates a resource's labels and spec. Generation is bumped
+  // (and resourceVersion advanced) only when labels or spec differ from what
+  // is stored; an unchanged apply writes nothing. A resource marked deleted
+  // is revived as a new object (new uid, generation 1).
+  // If `expectedResourceVersion` is set and differs from the stored one (or
+  // the resource does not exist), returns Conflict and writes nothing.
+  virtual Result<UpsertResult> upsert(const std::string& kind, const std::string& ns,
+                                      const std::string& name, const nlohmann::json& labels,
+                                      const nlohmann::json& spec,
+                                      std::optional<int64_t> expectedResourceVersion = {}) = 0;
+
+  // NotFound when absent. Records marked deleted are returned (deletedAt set)
+  // until purged.
+  virtual Result<ResourceRecord> get(const std::string& kind, const std::string& ns,
+                                     const std::string& name) = 0;
+  // All resources of a kind, in one namespace or all (nullopt), ordered by
+  // namespace then name; includes those marked deleted.
+  virtual Result<std::vector<ResourceRecord>> list(const std::string& kind,
+                                                   const std::optional<std::string>& ns) = 0;
+
+  // Sets deletedAt (idempotent). The reconciler cleans up, then purges.
+  virtual Status markDeleted(const std::string& kind, const std::string& ns,
+                             const std::string& name) = 0;
+  // Removes the row for good. `uid` guards against purging a revived object.
+  virtual Status purge(const std::string& kind, const std::string& ns, const std::string& name,
+                       const std::string& uid) = 0;
+
+  // Replaces the status of a resource (not its generation). NotFound when absent.
+  virtual Status updateStatus(const std::string& kind, const std::string& ns,
+                              const std::string& name, const nlohmann::json& status) = 0;
+
+  // Appends an event; returns its id.
+  virtual Result<int64_t> appendEvent(const EventRecord& event) = 0;
+  // Events matching the query, oldest first.
+  virtual Result<std::vector<EventRecord>> events(const EventQuery& query) = 0;
+
+  // PRAGMA integrity_check: ok() when "ok".
+  virtual Status integrityCheck() = 0;
+};
+
+// Holds a state directory for one server at a time: an flock() on
+// DIR/lock, released when the holder exits (even by kill -9).
+class StateDirLock {
+ public:
+  // Creates DIR if needed. Conflict (naming the holder's pid when known)
+  // when another process holds it.
+  static Result<std::unique_ptr<StateDirLock>> acquire(const std::string& dir);
+  ~StateDirLock();
+  StateDirLock(const StateDirLock&) = delete;
+  StateDirLock& operator=(const StateDirLock&) = delete;
+
+ private:
+  explicit StateDirLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace tender
