@@ -1,1 +1,132 @@
-int main() { return 0; }
+// The tender command: parses the command line and hands over to `serve` or
+// to a client-side subcommand. Exit codes: 0 ok, 1 error, 2 usage error.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "cli/serve.h"
+#include "controller/clock.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+int usageError(const std::string& message) {
+  std::cerr << "error: " << message << "\nRun with --help for more information.\n";
+  return kUsageError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"tender: keeps the containers of a Docker host equal to the desired state",
+               "tender"};
+  app.set_version_flag("--version", TENDER_VERSION);
+  app.require_subcommand(1);
+  // Global options may follow the subcommand too: `tender get svc --server URL`.
+  app.fallthrough();
+
+  std::string server = tender::kDefaultServerUrl;
+  std::string token;
+  app.add_option("--server", server, "URL of the tender server")
+      ->envname("TENDER_SERVER")
+      ->capture_default_str();
+  app.add_option("--token", token, "Bearer token sent to the server")->envname("TENDER_TOKEN");
+
+  tender::ServeOptions serveOptions;
+  std::string logFormat = "text";
+  auto* serve = app.add_subcommand("serve", "Run the controller and its REST API");
+  serve->add_option("--listen", serveOptions.listen, "Address of the API: HOST:PORT")
+      ->capture_default_str();
+  serve->add_option("--state-dir", serveOptions.stateDir, "Directory of the database and lock")
+      ->capture_default_str();
+  serve->add_option("--instance", serveOptions.instance,
+                    "Instance name: the tender.instance label of what this server owns")
+      ->capture_default_str();
+  serve->add_option("--engine", serveOptions.engineHost,
+                    "Docker engine (unix:///path or tcp://host:port); default DOCKER_HOST "
+                    "or the local socket");
+  serve->add_option("--workers", serveOptions.workers, "Reconcile workers")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--start-concurrency", serveOptions.startConcurrency,
+                    "Containers started at once (0: default)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve->add_option("--resync", serveOptions.resyncSeconds, "Seconds between full resyncs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--max-body-bytes", serveOptions.maxBodyBytes,
+                    "Largest request body the API accepts")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--log-level", serveOptions.logLevel, "Log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  serve->add_option("--log-format", logFormat, "Log lines as text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  tender::ApplyOptions applyOptions;
+  auto* apply = app.add_subcommand("apply", "Create or update resources from manifests");
+  apply->add_option("-f,--filename", applyOptions.files, "FILE, DIR or - (stdin); repeatable")
+      ->required();
+  apply->add_option("-n,--namespace", applyOptions.ns, "Namespace for objects that name none");
+
+  tender::GetOptions getOptions;
+  auto* get = app.add_subcommand("get", "List or show resources");
+  get->add_option("resource", getOptions.resource, "services, networks, volumes or namespaces")
+      ->required();
+  get->add_option("name", getOptions.name, "One resource's name");
+  get->add_option("-n,--namespace", getOptions.ns, "Namespace")->capture_default_str();
+  get->add_flag("-A,--all-namespaces", getOptions.allNamespaces, "Across all namespaces");
+  get->add_option("-o,--output", getOptions.output, "table, json or yaml")
+      ->check(CLI::IsMember({"table", "json", "yaml"}))
+      ->capture_default_str();
+
+  tender::DeleteOptions deleteOptions;
+  std::vector<std::string> deleteArgs;
+  auto* del = app.add_subcommand("delete", "Delete resources by manifest or by name");
+  del->add_option("-f,--filename", deleteOptions.files, "FILE, DIR or - (stdin); repeatable");
+  del->add_option("args", deleteArgs, "TYPE NAME...");
+  del->add_option("-n,--namespace", deleteOptions.ns, "Namespace");
+
+  auto* version = app.add_subcommand("version", "Print the client's and the server's version");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kUsageError;
+  }
+
+  if (serve->parsed()) {
+    serveOptions.jsonLogs = logFormat == "json";
+    return tender::runServe(serveOptions);
+  }
+
+  tender::ApiClient client(server, token);
+  if (apply->parsed()) return tender::runApply(applyOptions, client, std::cin, std::cout, std::cerr);
+  if (get->parsed()) {
+    tender::RealClock clock;
+    return tender::runGet(getOptions, client, clock.now(), std::cout, std::cerr);
+  }
+  if (del->parsed()) {
+    if (!deleteOptions.files.empty() && !deleteArgs.empty()) {
+      return usageError("delete takes either -f FILE or TYPE NAME..., not both");
+    }
+    if (deleteOptions.files.empty()) {
+      if (deleteArgs.size() < 2) return usageError("delete needs -f FILE or TYPE NAME...");
+      deleteOptions.resource = deleteArgs.front();
+      deleteOptions.names.assign(deleteArgs.begin() + 1, deleteArgs.end());
+    }
+    return tender::runDelete(deleteOptions, client, std::cin, std::cout, std::cerr);
+  }
+  if (version->parsed()) return tender::runVersion(client, std::cout, std::cerr);
+  return usageError("no command given");
+}

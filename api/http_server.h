@@ -1,0 +1,89 @@
+// HttpServer: the REST API's HTTP/1.1 server on the caller's Asio event loop.
+//
+// Network I/O runs on the io_context the caller runs (the event loop shared
+// with the engine client); handlers run on the server's own small thread pool,
+// never on the event-loop thread, because they may block on SQLite. Each
+// response is written back on the event loop.
+//
+// What a client gets:
+//  - keep-alive (HTTP/1.1), Content-Type and Content-Length on every response;
+//  - 413 (reason TooLarge) for a body over maxBodyBytes, decided from
+//    Content-Length before the body is read, or when a chunked body crosses
+//    the limit; `Expect: 100-continue` answered with 100 when the body fits;
+//  - 400 for malformed HTTP or a malformed target;
+//  - a connection closed when headers or body do not arrive in time, when it
+//    sits idle between requests, or when it does not read its response.
+//
+// Streaming responses (watch) are not built yet. They will plug in where a
+// handler's result is written (Connection::respond in http_server.cc): a
+// streaming result hands the connection to a writer that sends the header,
+// then chunks as events arrive, each under the write deadline.
+//
+// Thread-safety: start() and stop() from any one thread; stop() may be called
+// while the event loop runs. The Router must outlive the server, and the
+// server must be destroyed before the io_context. The destructor stops the
+// server and waits for running handlers to return.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "api/router.h"
+#include "controller/status.h"
+
+namespace boost {
+namespace asio {
+class io_context;
+}  // namespace asio
+}  // namespace boost
+
+namespace tender {
+
+struct HttpServerState;  // defined in http_server.cc
+
+struct HttpServerOptions {
+  // "host:port" ("127.0.0.1:7420", "[::1]:7420", "localhost:0"); port 0 picks
+  // a free port (see port()). "unix:/path" is reserved for a unix socket and
+  // refused for now.
+  std::string listen = "127.0.0.1:7420";
+  size_t maxBodyBytes = 4 << 20;
+  // The whole header must arrive within this time once a request has begun
+  // (on a new connection: from the accept).
+  std::chrono::milliseconds headerTimeout{10'000};
+  // The whole body must arrive within this time after the header.
+  std::chrono::milliseconds bodyTimeout{60'000};
+  // A kept-alive connection with no new request for this long is closed.
+  std::chrono::milliseconds idleTimeout{60'000};
+  // A response that the client does not take within this time closes the
+  // connection, so a client that never reads cannot hold the server.
+  std::chrono::milliseconds writeTimeout{30'000};
+  int handlerThreads = 4;
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, Router& router, HttpServerOptions options = {});
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and listens, then accepts on the event loop. Fails with a message
+  // naming the address when it cannot bind (in use, bad address).
+  // REQUIRES: called once.
+  Status start();
+
+  // Closes the listening socket and every connection, and stops taking new
+  // handler work. Returns at once; the closing happens on the event loop.
+  // Final: a stopped server is not started again.
+  void stop();
+
+  // The bound port after a successful start(); 0 before.
+  int port() const;
+
+ private:
+  std::shared_ptr<HttpServerState> state_;
+};
+
+}  // namespace tender

@@ -1,0 +1,143 @@
+#include "api/router.h"
+
+#include <algorithm>
+#include <exception>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace tender {
+namespace {
+
+// Splits "/a/b/c" into {"a","b","c"}. Empty segments are dropped, so a
+// trailing slash or a doubled one does not change which route matches.
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string::npos) end = path.size();
+    if (end > start) out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool isParam(const std::string& segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+// How well a route's segments fit the path: one flag per segment, true where
+// a literal matched. Compared lexicographically, so "/ns/{ns}/services"
+// wins over "/ns/{ns}/{kind}" for "/ns/a/services" whatever the order of add().
+using Fit = std::vector<bool>;
+
+bool matches(const std::vector<std::string>& pattern, const std::vector<std::string>& path,
+             Fit* fit) {
+  if (pattern.size() != path.size()) return false;
+  fit->assign(pattern.size(), false);
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (isParam(pattern[i])) continue;
+    if (pattern[i] != path[i]) return false;
+    (*fit)[i] = true;
+  }
+  return true;
+}
+
+}  // namespace
+
+HttpResponse HttpResponse::Json(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = "application/json";
+  // Replace invalid UTF-8 rather than throw: a handler's bad bytes must not
+  // turn into a crash.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse HttpResponse::Text(int status, std::string body, std::string contentType) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = std::move(contentType);
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse HttpResponse::Error(const Status& status) {
+  nlohmann::json details = nlohmann::json::array();
+  for (const auto& d : status.details()) {
+    details.push_back({{"field", d.field}, {"message", d.message}});
+  }
+  nlohmann::json error = {{"code", status.httpStatus()},
+                          {"reason", status.reason()},
+                          {"message", status.message()},
+                          {"details", std::move(details)}};
+  return Json(status.httpStatus(), nlohmann::json{{"error", std::move(error)}});
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back(Route{method, splitPath(pattern), std::move(handler)});
+}
+
+HttpResponse Router::route(HttpRequest& req) const {
+  const std::vector<std::string> path = splitPath(req.path);
+  // HEAD is answered by the GET handler unless a HEAD route exists; the
+  // server leaves the body out.
+  const bool isHead = req.method == "HEAD";
+
+  const Route* best = nullptr;
+  const Route* bestGet = nullptr;
+  Fit bestFit, bestGetFit, fit;
+  std::set<std::string> allowed;
+  for (const Route& r : routes_) {
+    if (!matches(r.segments, path, &fit)) continue;
+    allowed.insert(r.method);
+    if (r.method == req.method && (best == nullptr || fit > bestFit)) {
+      best = &r;
+      bestFit = fit;
+    }
+    if (isHead && r.method == "GET" && (bestGet == nullptr || fit > bestGetFit)) {
+      bestGet = &r;
+      bestGetFit = fit;
+    }
+  }
+  if (best == nullptr) best = bestGet;
+
+  if (best == nullptr) {
+    if (allowed.empty()) {
+      return HttpResponse::Error(Status::NotFound("no route for " + req.method + " " + req.path));
+    }
+    if (allowed.count("GET")) allowed.insert("HEAD");
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    nlohmann::json body = {{"error",
+                            {{"code", 405},
+                             {"reason", "MethodNotAllowed"},
+                             {"message", "method " + req.method + " is not allowed on " +
+                                             req.path + " (allowed: " + allow + ")"},
+                             {"details", nlohmann::json::array()}}}};
+    HttpResponse r = HttpResponse::Json(405, body);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+
+  req.params.clear();
+  for (size_t i = 0; i < best->segments.size(); ++i) {
+    const std::string& seg = best->segments[i];
+    if (isParam(seg)) req.params[seg.substr(1, seg.size() - 2)] = path[i];
+  }
+  // A handler that throws is a bug; answer 500 rather than let the exception
+  // reach the server's threads.
+  try {
+    return best->handler(req);
+  } catch (const std::exception& e) {
+    spdlog::error("handler for {} {} threw: {}", req.method, req.path, e.what());
+    return HttpResponse::Error(Status::Internal(std::string("internal error: ") + e.what()));
+  } catch (...) {
+    spdlog::error("handler for {} {} threw a non-standard exception", req.method, req.path);
+    return HttpResponse::Error(Status::Internal("internal error"));
+  }
+}
+
+}  // namespace tender

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Apply -> all running, for N services (busybox sleep, 16Mi limit each):
+# tender vs docker-compose up -d vs the Engine API driven directly (4
+# parallel create+start), all in the same run, ROUNDS rounds each, medians
+# reported with ratios against the direct API.
+#
+#   bench/apply.sh [N] [ROUNDS]      (default 30 services, 3 rounds)
+#
+# Needs: scripts/setup done (engine, build/tender, tender-busybox image).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N="${1:-30}"
+ROUNDS="${2:-3}"
+SOCK=/var/run/docker.sock
+TENDER=build/tender
+IMAGE=tender-busybox:latest
+CMD='trap "exit 0" TERM; while true; do sleep 1; done'
+OUT=bench/results
+mkdir -p "$OUT"
+WORK="$(mktemp -d)"
+INSTANCE="bench-$$"
+PORT=$((20000 + RANDOM % 20000))
+SERVER="http://127.0.0.1:$PORT"
+
+api() { curl -sS --unix-socket "$SOCK" "$@"; }
+now() { date +%s.%N; }
+# Containers of a label filter in state running.
+count_running() {
+  api -G "http://docker/containers/json" --data-urlencode "filters={\"label\":[\"$1\"],\"status\":[\"running\"]}" |
+    grep -o '"Id"' | wc -l
+}
+remove_by_label() {
+  for id in $(api -G "http://docker/containers/json" --data-urlencode "all=1" \
+      --data-urlencode "filters={\"label\":[\"$1\"]}" | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
+    api -X DELETE "http://docker/containers/$id?force=1" >/dev/null
+  done
+}
+cleanup() {
+  [ -n "${TPID:-}" ] && kill "$TPID" 2>/dev/null && wait "$TPID" 2>/dev/null || true
+  remove_by_label "tender.instance=$INSTANCE"
+  remove_by_label "bench.direct=$$"
+  for net in $(api "http://docker/networks" | grep -o "\"Name\":\"bench-$$[^\"]*\"" | cut -d'"' -f4); do
+    api -X DELETE "http://docker/networks/$net" >/dev/null || true
+  done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# --- tender -----------------------------------------------------------------
+"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
+  --log-level warn >"$WORK/serve.log" 2>&1 &
+TPID=$!
+for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+
+tender_round() {
+  local ns="bench-$$-t$1" f="$WORK/t$1.yaml"
+  : >"$f"
+  for i in $(seq 1 "$N"); do
+    cat >>"$f" <<YAML
+apiVersion: tender/v1
+kind: Service
+metadata: {name: s$i, namespace: $ns}
+spec:
+  image: $IMAGE
+  command: ["sh", "-c", '$CMD']
+  resources: {limits: {memory: 16Mi}}
+  stopGracePeriod: 1s
+---
+YAML
+  done
+  local t0 t1
+  t0=$(now)
+  "$TENDER" apply -f "$f" --server "$SERVER" >/dev/null
+  while [ "$(count_running "tender.namespace=$ns")" -lt "$N" ]; do sleep 0.02; done
+  t1=$(now)
+  echo "$t1 - $t0" | bc
+  curl -sS -X DELETE "$SERVER/api/v1/namespaces/$ns" >/dev/null
+  while [ "$(count_running "tender.namespace=$ns")" -gt 0 ]; do sleep 0.2; done
+  sleep 1
+}
+
+compose_round() {
+  local p="bench-$$-c$1" f="$WORK/c$1.yml"
+  echo "services:" >"$f"
+  for i in $(seq 1 "$N"); do
+    cat >>"$f" <<YAML
+  s$i:
+    image: $IMAGE
+    command: ["sh", "-c", '$CMD']
+    mem_limit: 16m
+    stop_grace_period: 1s
+YAML
+  done
+  local t0 t1
+  t0=$(now)
+  docker-compose -f "$f" -p "$p" up -d >/dev/null 2>&1
+  while [ "$(count_running "com.docker.compose.project=$p")" -lt "$N" ]; do sleep 0.02; done
+  t1=$(now)
+  echo "$t1 - $t0" | bc
+  docker-compose -f "$f" -p "$p" down -t 1 >/dev/null 2>&1
+}
+
+direct_round() {
+  local tag="r$1"
+  local body
+  local t0 t1
+  t0=$(now)
+  seq 1 "$N" | xargs -P4 -I{} sh -c '
+    id=$(curl -sS --unix-socket '"$SOCK"' -H "Content-Type: application/json" \
+      -d "{\"Image\":\"'"$IMAGE"'\",\"Cmd\":[\"sh\",\"-c\",\"trap \\\"exit 0\\\" TERM; while true; do sleep 1; done\"],\"Labels\":{\"bench.direct\":\"'"$$"'\"},\"HostConfig\":{\"Memory\":16777216}}" \
+      "http://docker/containers/create?name=bench-'"$$"'-'"$tag"'-{}" | cut -d\" -f4)
+    curl -sS --unix-socket '"$SOCK"' -X POST "http://docker/containers/$id/start"'
+  while [ "$(count_running "bench.direct=$$")" -lt "$N" ]; do sleep 0.02; done
+  t1=$(now)
+  echo "$t1 - $t0" | bc
+  remove_by_label "bench.direct=$$"
+}
+
+: >"$WORK/tender"; : >"$WORK/compose"; : >"$WORK/direct"
+for r in $(seq 1 "$ROUNDS"); do
+  direct_round "$r" >>"$WORK/direct"
+  tender_round "$r" >>"$WORK/tender"
+  compose_round "$r" >>"$WORK/compose"
+  echo "round $r: direct $(tail -1 "$WORK/direct")s tender $(tail -1 "$WORK/tender")s compose $(tail -1 "$WORK/compose")s" >&2
+done
+
+D=$(median <"$WORK/direct"); T=$(median <"$WORK/tender"); C=$(median <"$WORK/compose")
+RESULT="$OUT/apply-$N.md"
+{
+  echo "## apply -> all running, $N services (median of $ROUNDS rounds, $(date -u +%Y-%m-%d))"
+  echo
+  echo "| method | seconds | ratio to direct API |"
+  echo "|---|---|---|"
+  printf "| Engine API direct, 4 parallel create+start | %.2f | 1.00 |\n" "$D"
+  printf "| tender apply (default start concurrency) | %.2f | %.2f |\n" "$T" "$(echo "$T / $D" | bc -l)"
+  printf "| docker-compose up -d | %.2f | %.2f |\n" "$C" "$(echo "$C / $D" | bc -l)"
+} | tee "$RESULT"

@@ -1,0 +1,156 @@
+// The one cpprestsdk translation unit. It must not log through spdlog:
+// cpprestsdk's U(x) macro breaks fmt's headers (the cli library defines
+// _TURN_OFF_PLATFORM_STRING, and nothing here needs fmt anyway).
+
+#include "cli/api_client.h"
+
+#include <cctype>
+#include <cerrno>
+#include <exception>
+#include <system_error>
+#include <vector>
+
+#include <cpprest/http_client.h>
+#include <nlohmann/json.hpp>
+
+namespace tender {
+namespace {
+
+namespace wh = web::http;
+
+std::string unreachable(const std::string& url, const std::string& why) {
+  return "cannot reach the tender server at " + url + ": " + why +
+         " (is `tender serve` running?)";
+}
+
+std::string secondsText(std::chrono::milliseconds d) {
+  auto ms = d.count();
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+}  // namespace
+
+struct ApiClient::Impl {
+  std::string url;
+  std::string token;
+  std::chrono::milliseconds timeout;
+  std::unique_ptr<wh::client::http_client> client;
+  Status setupError;
+};
+
+ApiClient::ApiClient(std::string serverUrl, std::string token, std::chrono::milliseconds timeout)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->url = std::move(serverUrl);
+  impl_->token = std::move(token);
+  impl_->timeout = timeout;
+  if (impl_->url.rfind("unix:", 0) == 0) {
+    impl_->setupError = Status::Invalid("server URL " + impl_->url +
+                                        ": unix sockets are not supported by the client yet; "
+                                        "use http://HOST:PORT");
+    return;
+  }
+  try {
+    wh::client::http_client_config config;
+    config.set_timeout(timeout);
+    impl_->client = std::make_unique<wh::client::http_client>(web::uri(impl_->url), config);
+  } catch (const std::exception& e) {
+    impl_->setupError = Status::Invalid("bad server URL \"" + impl_->url + "\": " + e.what() +
+                                        " (expected http://HOST:PORT or https://HOST:PORT)");
+  }
+}
+
+ApiClient::~ApiClient() = default;
+
+const std::string& ApiClient::serverUrl() const { return impl_->url; }
+
+Result<ApiResponse> ApiClient::call(const std::string& method, const std::string& pathAndQuery,
+                                    const std::string& body, const std::string& contentType) {
+  if (!impl_->setupError.ok()) return impl_->setupError;
+  try {
+    wh::http_request request{wh::method(method)};
+    request.set_request_uri(web::uri(pathAndQuery));
+    if (!impl_->token.empty()) request.headers().add("Authorization", "Bearer " + impl_->token);
+    if (!contentType.empty()) request.set_body(body, contentType);
+
+    wh::http_response response = impl_->client->request(request).get();
+    std::vector<unsigned char> data = response.extract_vector().get();
+    ApiResponse out;
+    out.status = response.status_code();
+    out.body.assign(data.begin(), data.end());
+    out.contentType = response.headers().content_type();
+    if (out.status < 200 || out.status > 299) return statusFromErrorBody(out.status, out.body);
+    return out;
+  } catch (const wh::http_exception& e) {
+    const int code = e.error_code().value();
+    if (code == ETIMEDOUT || e.error_code() == std::errc::timed_out) {
+      return Status::Timeout("the tender server at " + impl_->url + " did not answer " + method +
+                             " " + pathAndQuery + " within " + secondsText(impl_->timeout));
+    }
+    return Status::Unavailable(unreachable(impl_->url, e.what()));
+  } catch (const web::uri_exception& e) {
+    return Status::Invalid("bad request path \"" + pathAndQuery + "\": " + e.what());
+  } catch (const std::exception& e) {
+    return Status::Unavailable(unreachable(impl_->url, e.what()));
+  }
+}
+
+Status statusFromErrorBody(int httpStatus, const std::string& body) {
+  std::string message;
+  std::vector<FieldError> details;
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_object()) {
+    auto error = parsed.find("error");
+    if (error != parsed.end() && error->is_object()) {
+      auto m = error->find("message");
+      if (m != error->end() && m->is_string()) message = m->get<std::string>();
+      auto d = error->find("details");
+      if (d != error->end() && d->is_array()) {
+        for (const auto& item : *d) {
+          if (!item.is_object()) continue;
+          FieldError fe;
+          if (auto f = item.find("field"); f != item.end() && f->is_string()) fe.field = f->get<std::string>();
+          if (auto dm = item.find("message"); dm != item.end() && dm->is_string()) fe.message = dm->get<std::string>();
+          details.push_back(std::move(fe));
+        }
+      }
+    }
+  }
+  if (message.empty()) {
+    message = "the server answered HTTP " + std::to_string(httpStatus);
+    std::string text = body.substr(0, 200);
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    if (!text.empty()) message += ": " + text;
+  }
+  switch (httpStatus) {
+    case 304: return Status::NotModified(message);
+    case 401: return Status::Unauthorized(message);
+    case 403: return Status::Forbidden(message);
+    case 404: return Status::NotFound(message);
+    case 408: return Status::Timeout(message);
+    case 409: return Status::Conflict(message);
+    case 413: return Status::TooLarge(message);
+    case 503: return Status::Unavailable(message);
+    case 504: return Status::Timeout(message);
+    default: break;
+  }
+  if (httpStatus >= 400 && httpStatus < 500) return Status::Invalid(message, std::move(details));
+  return Status::Internal(message);
+}
+
+std::string urlEncode(const std::string& text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace tender

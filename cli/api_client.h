@@ -1,0 +1,60 @@
+// ApiClient: how the tender command talks to a tender server's REST API over
+// HTTP or HTTPS.
+//
+// call() gives the answer when the server says 2xx; any other answer becomes
+// a Status built from the API's error body (statusFromErrorBody), and a
+// server that cannot be reached becomes Unavailable with a hint to start it.
+// Nothing throws.
+//
+// Thread-safety: one ApiClient per thread.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "controller/status.h"
+
+namespace tender {
+
+// Where the CLI looks when neither --server nor TENDER_SERVER says otherwise.
+constexpr const char* kDefaultServerUrl = "http://127.0.0.1:7420";
+
+struct ApiResponse {
+  int status = 0;
+  std::string body;
+  std::string contentType;
+};
+
+class ApiClient {
+ public:
+  // `serverUrl` is "http://host:port" or "https://host:port" (a path prefix
+  // is kept); `token`, when not empty, is sent as "Authorization: Bearer T".
+  ApiClient(std::string serverUrl, std::string token,
+            std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  ~ApiClient();
+  ApiClient(const ApiClient&) = delete;
+  ApiClient& operator=(const ApiClient&) = delete;
+
+  // `pathAndQuery` is already percent-encoded ("/api/v1/namespaces/a/services").
+  // An empty contentType sends no body.
+  Result<ApiResponse> call(const std::string& method, const std::string& pathAndQuery,
+                           const std::string& body = "", const std::string& contentType = "");
+
+  const std::string& serverUrl() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The Status for a non-2xx answer: the code from the HTTP status, message
+// and details from {"error":{"message","details":[{"field","message"}]}}.
+// A body of another shape still gives a message naming the HTTP status.
+Status statusFromErrorBody(int httpStatus, const std::string& body);
+
+// Percent-encodes everything but RFC 3986's unreserved characters, for a
+// path segment or a query value.
+std::string urlEncode(const std::string& text);
+
+}  // namespace tender

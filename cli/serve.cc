@@ -1,0 +1,224 @@
+// `tender serve`: the only place that wires the real parts together.
+#include "cli/serve.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <mutex>
+#include <thread>
+
+#include "api/http_server.h"
+#include "api/resource_api.h"
+#include "controller/controller.h"
+#include "controller/docker_engine_beast.h"
+#include "controller/informer.h"
+#include "controller/scheduler.h"
+#include "reconcilers/resource_reconcilers.h"
+#include "reconcilers/service_reconciler.h"
+#include "reconcilers/start_gate.h"
+#include "store/store.h"
+
+namespace tender {
+
+namespace {
+
+// Watches the engine with short pings, so /readyz answers from memory and
+// says why the engine is not answering.
+class EngineHealth {
+ public:
+  EngineHealth(DockerEngine& engine, std::string host) : engine_(engine), host_(std::move(host)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~EngineHealth() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  Status readiness() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return status_;
+  }
+  nlohmann::json versionInfo() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return version_;
+  }
+
+ private:
+  void run() {
+    bool wasOk = false;
+    bool first = true;
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stop_) {
+      l.unlock();
+      Status s = engine_.ping();
+      nlohmann::json v = nlohmann::json::object();
+      if (s.ok() && first) {
+        auto ver = engine_.version();
+        if (ver.ok()) v = {{"engine", {{"version", ver->version}, {"apiVersion", engine_.apiVersion()}}}};
+      }
+      l.lock();
+      if (s.ok()) {
+        if (!wasOk) spdlog::info("engine at {} answered (API {})", host_, engine_.apiVersion());
+        status_ = Status::Ok();
+        if (!v.empty()) {
+          version_ = v;
+          first = false;
+        }
+      } else {
+        if (wasOk || first) {
+          spdlog::warn("engine at {} is not answering: {}", host_, s.message());
+        }
+        first = false;
+        status_ = Status::Unavailable("the Docker engine at " + host_ + " is not answering: " + s.message());
+      }
+      wasOk = s.ok();
+      cv_.wait_for(l, std::chrono::seconds(2), [&] { return stop_; });
+    }
+  }
+
+  DockerEngine& engine_;
+  std::string host_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  Status status_ = Status::Unavailable("the engine has not been reached yet");
+  nlohmann::json version_ = nlohmann::json::object();
+  std::thread thread_;
+};
+
+void setUpLogging(const ServeOptions& o) {
+  spdlog::set_level(spdlog::level::from_str(o.logLevel));
+  if (o.jsonLogs) {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%L%$ %v");
+  }
+}
+
+}  // namespace
+
+int runServe(const ServeOptions& o) {
+  setUpLogging(o);
+  RealClock clock;
+
+  auto lock = StateDirLock::acquire(o.stateDir);
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.status().message());
+    return 1;
+  }
+  const std::string dbPath = o.stateDir + "/tender.db";
+  auto store = Store::open(dbPath, clock);
+  if (!store.ok()) {
+    spdlog::error("cannot open the store {}: {}", dbPath, store.status().message());
+    return 1;
+  }
+
+  boost::asio::io_context ioc;
+  auto work = boost::asio::make_work_guard(ioc);
+  std::thread ioThread([&] { ioc.run(); });
+
+  EngineOptions eo;
+  eo.host = o.engineHost;
+  auto engine = makeBeastDockerEngine(ioc, eo);
+  EngineOptions healthOptions = eo;
+  healthOptions.callTimeout = std::chrono::seconds(3);
+  auto healthEngine = makeBeastDockerEngine(ioc, healthOptions);
+  const std::string host = resolvedEngineHost(eo);
+
+  int startLimit = o.startConcurrency > 0 ? o.startConcurrency
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  StartGate gate(startLimit);
+  Scheduler scheduler(clock);
+  ControllerOptions co;
+  co.workers = std::max(1, o.workers);
+  Controller controller(clock, co);
+  auto enqueue = [&controller](const Key& k) { controller.enqueue(k); };
+
+  ServiceReconcilerOptions so;
+  so.instance = o.instance;
+  ServiceReconciler services(**store, *engine, clock, gate, so);
+  NetworkReconciler networks(**store, *engine, clock, o.instance);
+  VolumeReconciler volumes(**store, *engine, clock, o.instance);
+  NamespaceReconciler namespaces(**store, clock, enqueue);
+  ResyncReconciler resync(**store, *engine, o.instance, enqueue);
+  controller.registerReconciler("Service", &services);
+  controller.registerReconciler("Network", &networks);
+  controller.registerReconciler("Volume", &volumes);
+  controller.registerReconciler("Namespace", &namespaces);
+  controller.registerReconciler("Resync", &resync);
+
+  EngineHealth health(*healthEngine, host);
+
+  Router router;
+  ResourceApiOptions ao;
+  ao.readiness = [&health] { return health.readiness(); };
+  ao.versionInfo = [&health] { return health.versionInfo(); };
+  ao.enqueue = enqueue;
+  registerResourceApi(router, **store, clock, ao);
+  HttpServerOptions ho;
+  ho.listen = o.listen;
+  ho.maxBodyBytes = o.maxBodyBytes;
+  HttpServer server(ioc, router, ho);
+  Status listening = server.start();
+  if (!listening.ok()) {
+    spdlog::error("{}", listening.message());
+    work.reset();
+    ioc.stop();
+    ioThread.join();
+    return 1;
+  }
+
+  InformerOptions io;
+  io.resyncPeriod = std::chrono::seconds(std::max(1, o.resyncSeconds));
+  Informer informer(*engine, scheduler, clock, o.instance, enqueue,
+                    [&controller] { controller.enqueue(ResyncReconciler::key()); }, io);
+
+  Status started = controller.start();
+  if (!started.ok()) {
+    spdlog::error("{}", started.message());
+    return 1;
+  }
+  controller.enqueue(ResyncReconciler::key());
+  informer.start();
+  spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "
+               "{} concurrent starts",
+               o.listen, o.stateDir, o.instance, host, co.workers, startLimit);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  int signalled = 0;
+  boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    std::lock_guard<std::mutex> l(mu);
+    done = true;
+    signalled = sig;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return done; });
+  }
+  spdlog::info("tender serve: signal {} received, shutting down", signalled);
+  server.stop();
+  informer.stop();
+  controller.stop();
+  scheduler.shutDown();
+  signals.cancel();
+  work.reset();
+  ioc.stop();
+  ioThread.join();
+  spdlog::info("tender serve: stopped");
+  return 0;
+}
+
+}  // namespace tender

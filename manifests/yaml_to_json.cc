@@ -1,0 +1,420 @@
+#include "manifests/yaml_to_json.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tender {
+namespace {
+
+using json = nlohmann::json;
+
+// Deeper than any real manifest, shallow enough for the stack. It also stops
+// an alias that contains itself ("&a [*a]"), which yaml-cpp builds as a cycle.
+constexpr int kMaxDepth = 200;
+
+const char kTagPrefix[] = "tag:yaml.org,2002:";
+
+// Thrown and caught inside this file only, to unwind the recursive walk.
+struct ConvertError {
+  std::string message;
+};
+
+std::string position(const YAML::Mark& mark) {
+  if (mark.is_null()) return "";
+  return "line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) +
+         ": ";
+}
+
+[[noreturn]] void fail(const YAML::Mark& mark, const std::string& message) {
+  throw ConvertError{position(mark) + message};
+}
+
+bool isValidUtf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      len = 2, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += len;
+  }
+  return true;
+}
+
+bool allOf(const std::string& s, size_t from, bool (*pred)(char)) {
+  if (from >= s.size()) return false;
+  for (size_t i = from; i < s.size(); ++i) {
+    if (!pred(s[i])) return false;
+  }
+  return true;
+}
+bool isDec(char c) { return c >= '0' && c <= '9'; }
+bool isOct(char c) { return c >= '0' && c <= '7'; }
+bool isHex(char c) { return isDec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// The core schema's integer forms; nullopt when `s` is not one.
+std::optional<json> resolveInt(const std::string& s) {
+  size_t start = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+  bool negative = start == 1 && s[0] == '-';
+  if (allOf(s, start, isDec)) {
+    const char* first = s.data() + start;
+    const char* last = s.data() + s.size();
+    if (!negative) {
+      uint64_t u = 0;
+      if (std::from_chars(first, last, u).ec == std::errc()) {
+        if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+          return json(static_cast<int64_t>(u));
+        }
+        return json(u);
+      }
+    } else {
+      int64_t v = 0;
+      if (std::from_chars(s.data(), last, v).ec == std::errc()) return json(v);
+    }
+    // Too large for 64 bits: a float, as JSON parsers read it.
+    double d = 0;
+    std::from_chars(first, last, d);
+    return json(negative ? -d : d);
+  }
+  int base = 0;
+  if (s.size() > 2 && s[0] == '0' && s[1] == 'o' && allOf(s, 2, isOct)) base = 8;
+  if (s.size() > 2 && s[0] == '0' && s[1] == 'x' && allOf(s, 2, isHex)) base = 16;
+  if (base != 0) {
+    uint64_t u = 0;
+    if (std::from_chars(s.data() + 2, s.data() + s.size(), u, base).ec != std::errc()) {
+      return std::nullopt;  // wider than 64 bits: left as a string
+    }
+    if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return json(static_cast<int64_t>(u));
+    }
+    return json(u);
+  }
+  return std::nullopt;
+}
+
+// The core schema's float forms: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?,
+// [-+]?\.(inf|Inf|INF), \.(nan|NaN|NAN).
+std::optional<json> resolveFloat(const std::string& s) {
+  size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+  bool negative = i == 1 && s[0] == '-';
+  std::string rest = s.substr(i);
+  if (rest == ".inf" || rest == ".Inf" || rest == ".INF") {
+    return json(negative ? -std::numeric_limits<double>::infinity()
+                         : std::numeric_limits<double>::infinity());
+  }
+  if (i == 0 && (rest == ".nan" || rest == ".NaN" || rest == ".NAN")) {
+    return json(std::numeric_limits<double>::quiet_NaN());
+  }
+  size_t j = i;
+  size_t intDigits = 0, fracDigits = 0;
+  while (j < s.size() && isDec(s[j])) ++j, ++intDigits;
+  if (j < s.size() && s[j] == '.') {
+    ++j;
+    while (j < s.size() && isDec(s[j])) ++j, ++fracDigits;
+  }
+  if (intDigits == 0 && fracDigits == 0) return std::nullopt;
+  if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+    ++j;
+    if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+    size_t expDigits = 0;
+    while (j < s.size() && isDec(s[j])) ++j, ++expDigits;
+    if (expDigits == 0) return std::nullopt;
+  }
+  if (j != s.size()) return std::nullopt;
+  double d = 0;
+  auto r = std::from_chars(s.data() + i, s.data() + s.size(), d);
+  if (r.ec == std::errc::result_out_of_range) {
+    // Out of range: a negative exponent underflows to zero, anything else is infinite.
+    size_t e = s.find_first_of("eE");
+    bool tiny = e != std::string::npos && e + 1 < s.size() && s[e + 1] == '-';
+    d = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+  }
+  return json(negative ? -d : d);
+}
+
+std::optional<json> resolveBool(const std::string& s) {
+  if (s == "true" || s == "True" || s == "TRUE") return json(true);
+  if (s == "false" || s == "False" || s == "FALSE") return json(false);
+  return std::nullopt;
+}
+
+bool isNullText(const std::string& s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+json resolvePlain(const std::string& s) {
+  if (isNullText(s)) return json(nullptr);
+  if (auto b = resolveBool(s)) return *b;
+  if (auto i = resolveInt(s)) return *i;
+  if (auto f = resolveFloat(s)) return *f;
+  return json(s);
+}
+
+class Converter {
+ public:
+  explicit Converter(size_t maxBytes) : maxBytes_(maxBytes) {}
+
+  json convert(const YAML::Node& node, int depth) {
+    if (depth > kMaxDepth) {
+      fail(node.Mark(), "nesting is deeper than " + std::to_string(kMaxDepth) +
+                            " levels (is an alias used inside itself?)");
+    }
+    checkTag(node);
+    switch (node.Type()) {
+      case YAML::NodeType::Null:
+      case YAML::NodeType::Undefined:
+        charge(4, node.Mark());
+        return json(nullptr);
+      case YAML::NodeType::Scalar:
+        return scalar(node);
+      case YAML::NodeType::Sequence: {
+        charge(2, node.Mark());
+        json out = json::array();
+        for (const YAML::Node& item : node) {
+          charge(1, item.Mark());
+          out.push_back(convert(item, depth + 1));
+        }
+        return out;
+      }
+      case YAML::NodeType::Map:
+        return mapping(node, depth);
+    }
+    return json(nullptr);
+  }
+
+ private:
+  // Counts `bytes` of output (roughly as JSON would print it) towards the limit.
+  void charge(size_t bytes, const YAML::Mark& mark) {
+    used_ += bytes;
+    if (used_ > maxBytes_) {
+      fail(mark, "the document expands to more than " + std::to_string(maxBytes_) +
+                     " bytes (aliases repeat what they point at)");
+    }
+  }
+
+  static void checkTag(const YAML::Node& node) {
+    const std::string& tag = node.Tag();
+    if (tag.empty() || tag == "?" || tag == "!") return;
+    if (tag.rfind(kTagPrefix, 0) == 0) {
+      std::string name = tag.substr(sizeof(kTagPrefix) - 1);
+      bool known = name == "str" || name == "int" || name == "float" || name == "bool" ||
+                   name == "null" || name == "map" || name == "seq";
+      if (known) return;
+    }
+    fail(node.Mark(), "tag " + tag + " is not supported");
+  }
+
+  json scalar(const YAML::Node& node) {
+    const std::string& text = node.Scalar();
+    if (!isValidUtf8(text)) fail(node.Mark(), "the text is not valid UTF-8");
+    charge(text.size() + 3, node.Mark());
+    const std::string& tag = node.Tag();
+    if (tag == "!") return json(text);  // quoted or block scalar: always a string
+    if (tag.empty() || tag == "?") return resolvePlain(text);
+    std::string name = tag.substr(sizeof(kTagPrefix) - 1);
+    std::optional<json> value;
+    if (name == "str") {
+      value = json(text);
+    } else if (name == "int") {
+      value = resolveInt(text);
+    } else if (name == "float") {
+      value = resolveInt(text);
+      if (value) value = json(value->get<double>());
+      if (!value) value = resolveFloat(text);
+    } else if (name == "bool") {
+      value = resolveBool(text);
+    } else if (name == "null") {
+      if (isNullText(text)) value = json(nullptr);
+    }
+    if (!value) fail(node.Mark(), json(text).dump() + " is not a valid !!" + name);
+    return *value;
+  }
+
+  json mapping(const YAML::Node& node, int depth) {
+    charge(2, node.Mark());
+    json out = json::object();
+    std::map<std::string, YAML::Mark> seen;
+    std::optional<YAML::Node> merge;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      // Copies: the iterator hands out a temporary pair.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
+      if (!key.IsScalar()) fail(key.Mark(), "a mapping key must be a string");
+      const std::string& name = key.Scalar();
+      if (!isValidUtf8(name)) fail(key.Mark(), "the text is not valid UTF-8");
+      auto [first, inserted] = seen.emplace(name, key.Mark());
+      if (!inserted) {
+        fail(key.Mark(), "duplicate key " + json(name).dump() + " (first at line " +
+                             std::to_string(first->second.line + 1) + ")");
+      }
+      // Only a plain "<<" merges; a quoted "<<" is an ordinary key.
+      if (name == "<<" && key.Tag() == "?") {
+        merge.emplace(value);  // never assign: Node::operator= writes into the tree
+        continue;
+      }
+      charge(name.size() + 4, key.Mark());
+      out[name] = convert(value, depth + 1);
+    }
+    if (merge) mergeInto(&out, *merge, depth);
+    return out;
+  }
+
+  // Adds the keys of the mapping(s) in `source` that `out` does not have yet.
+  void mergeInto(json* out, const YAML::Node& source, int depth) {
+    auto mergeOne = [&](const YAML::Node& map) {
+      if (!map.IsMap()) fail(map.Mark(), "the value of << must be a mapping or a list of mappings");
+      json merged = convert(map, depth + 1);
+      for (auto& [k, v] : merged.items()) {
+        if (!out->contains(k)) (*out)[k] = std::move(v);
+      }
+    };
+    if (source.IsSequence()) {
+      for (const YAML::Node& item : source) mergeOne(item);
+    } else {
+      mergeOne(source);
+    }
+  }
+
+  size_t maxBytes_;
+  size_t used_ = 0;
+};
+
+// The nesting depth of `value`, counting no further than just past kMaxDepth.
+int depthOf(const json& value, int depth) {
+  if (depth > kMaxDepth || !value.is_structured()) return depth;
+  int deepest = depth;
+  for (const json& child : value) {
+    deepest = std::max(deepest, depthOf(child, depth + 1));
+    if (deepest > kMaxDepth) break;
+  }
+  return deepest;
+}
+
+size_t skipSpace(const std::string& text, size_t i) {
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
+                             text[i] == '\r')) {
+    ++i;
+  }
+  return i;
+}
+
+bool looksLikeJson(const std::string& text) {
+  size_t i = skipSpace(text, text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
+  return i < text.size() && (text[i] == '{' || text[i] == '[');
+}
+
+// Whether the author clearly meant JSON: the first key (or first string in a
+// list) is quoted, as JSON requires. "{name: web}" is YAML's flow style; it
+// starts with '{' but may still be read as YAML.
+bool meantAsJson(const std::string& text) {
+  size_t i = skipSpace(text, text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);
+  while (i < text.size() && text[i] == '[') i = skipSpace(text, i + 1);
+  if (i < text.size() && text[i] == '{') i = skipSpace(text, i + 1);
+  return i < text.size() && (text[i] == '"' || text[i] == '}' || text[i] == ']');
+}
+
+// nlohmann's "[json.exception.parse_error.101] parse error at line 2, column 5:
+// syntax error ..." as "line 2, column 5: syntax error ...".
+std::string jsonErrorMessage(const std::string& what) {
+  size_t at = what.find(" at line ");
+  if (at == std::string::npos) {
+    size_t start = what.find("] ");
+    return start == std::string::npos ? what : what.substr(start + 2);
+  }
+  size_t colon = what.find(": ", at);
+  if (colon == std::string::npos) return what.substr(at + 4);
+  return what.substr(at + 4, colon - at - 4) + ": " + what.substr(colon + 2);
+}
+
+// `syntaxError` tells yaml-cpp's own refusals from the checks made here.
+Result<std::vector<json>> parseYaml(const std::string& text, size_t maxDocumentBytes,
+                                    bool* syntaxError = nullptr) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    if (syntaxError != nullptr) *syntaxError = true;
+    return Status::Invalid(position(e.mark) + e.msg);
+  }
+  std::vector<json> out;
+  for (const YAML::Node& doc : documents) {
+    Converter converter(maxDocumentBytes);
+    try {
+      out.push_back(converter.convert(doc, 0));
+    } catch (const ConvertError& e) {
+      return Status::Invalid(e.message);
+    } catch (const YAML::Exception& e) {
+      return Status::Invalid(position(e.mark) + e.msg);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<json>> yamlToJson(const std::string& text, size_t maxDocumentBytes) {
+  try {
+    if (!looksLikeJson(text)) return parseYaml(text, maxDocumentBytes);
+    json strict;
+    try {
+      strict = json::parse(text);
+    } catch (const json::parse_error& jsonError) {
+      // YAML would forgive much (a trailing comma, a missing value) that is
+      // a mistake in JSON, so JSON's account of the error is the useful one,
+      // unless the text is YAML's flow style ("{name: web}").
+      if (!meantAsJson(text)) {
+        Result<std::vector<json>> asYaml = parseYaml(text, maxDocumentBytes);
+        if (asYaml.ok()) return asYaml;
+      }
+      return Status::Invalid(jsonErrorMessage(jsonError.what()));
+    }
+    // Valid JSON still goes through the YAML reader, which finds duplicate
+    // keys and types values the same way for both formats. Should yaml-cpp
+    // stumble on something strict JSON allows, the JSON reading stands.
+    bool syntaxError = false;
+    Result<std::vector<json>> asYaml = parseYaml(text, maxDocumentBytes, &syntaxError);
+    if (asYaml.ok() || !syntaxError) return asYaml;
+    if (depthOf(strict, 0) > kMaxDepth) {
+      return Status::Invalid("line 1, column 1: nesting is deeper than " +
+                             std::to_string(kMaxDepth) + " levels");
+    }
+    if (text.size() > maxDocumentBytes) {
+      return Status::Invalid("line 1, column 1: the document is larger than " +
+                             std::to_string(maxDocumentBytes) + " bytes");
+    }
+    return std::vector<json>{std::move(strict)};
+  } catch (const std::exception& e) {
+    // yaml-cpp and nlohmann throw a few things beyond their documented
+    // exceptions (bad_alloc, conversion errors); none may leave this module.
+    return Status::Invalid(std::string("line 1, column 1: cannot read the document: ") + e.what());
+  }
+}
+
+}  // namespace tender

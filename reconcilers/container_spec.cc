@@ -1,0 +1,106 @@
+#include "reconcilers/container_spec.h"
+
+#include "reconcilers/naming.h"
+
+namespace tender {
+
+namespace {
+
+std::string portKey(int port, const std::string& protocol) {
+  return std::to_string(port) + "/" + (protocol.empty() ? "tcp" : protocol);
+}
+
+int64_t msToNs(int64_t ms) { return ms * 1'000'000; }
+
+}  // namespace
+
+nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
+                                   const std::string& instance, const LogRotation& logs) {
+  const ServiceSpec& spec = svc.spec;
+  nlohmann::json body = nlohmann::json::object();
+  body["Image"] = svc.imageRef;
+
+  if (spec.command) body["Cmd"] = *spec.command;
+  if (spec.entrypoint) body["Entrypoint"] = *spec.entrypoint;
+  nlohmann::json env = nlohmann::json::array();
+  for (const auto& [k, v] : spec.env) env.push_back(k + "=" + v);
+  body["Env"] = env;
+
+  nlohmann::json labels = nlohmann::json::object();
+  for (const auto& [k, v] : spec.labels) labels[k] = v;
+  for (const auto& [k, v] : ownerLabels(instance, svc.ns)) labels[k] = v;
+  labels[kLabelService] = svc.name;
+  labels[kLabelReplica] = std::to_string(replica);
+  labels[kLabelSpecHash] = svc.specHash;
+  body["Labels"] = labels;
+
+  if (!spec.user.empty()) body["User"] = spec.user;
+  if (!spec.workingDir.empty()) body["WorkingDir"] = spec.workingDir;
+  if (!spec.hostname.empty()) body["Hostname"] = spec.hostname;
+  if (!spec.stopSignal.empty()) body["StopSignal"] = spec.stopSignal;
+  body["StopTimeout"] = (spec.stopGracePeriodMs.value_or(kDefaultStopGraceMs) + 999) / 1000;
+
+  nlohmann::json host = nlohmann::json::object();
+  // tender restarts containers itself (with backoff and a post-mortem): the
+  // engine's own restart policy would hide deaths from it.
+  host["RestartPolicy"] = {{"Name", "no"}};
+  host["LogConfig"] = {{"Type", "json-file"},
+                       {"Config", {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}}}};
+  const Resources& r = spec.resources;
+  if (r.memoryLimit) host["Memory"] = *r.memoryLimit;
+  if (r.memoryReservation) host["MemoryReservation"] = *r.memoryReservation;
+  if (r.memorySwap) host["MemorySwap"] = *r.memorySwap;
+  if (r.nanoCpus) host["NanoCpus"] = *r.nanoCpus;
+
+  nlohmann::json exposed = nlohmann::json::object();
+  nlohmann::json bindings = nlohmann::json::object();
+  for (const PortMapping& p : spec.ports) {
+    int span = std::max(0, p.containerPortEnd - p.containerPort);
+    for (int i = 0; i <= span; ++i) {
+      std::string key = portKey(p.containerPort + i, p.protocol);
+      exposed[key] = nlohmann::json::object();
+      nlohmann::json b = {{"HostIp", p.hostIp},
+                          {"HostPort", p.hostPort == 0 ? std::string() : std::to_string(p.hostPort + i)}};
+      if (!bindings.contains(key)) bindings[key] = nlohmann::json::array();
+      bindings[key].push_back(b);
+    }
+  }
+  if (!exposed.empty()) body["ExposedPorts"] = exposed;
+  if (!bindings.empty()) host["PortBindings"] = bindings;
+
+  nlohmann::json mounts = nlohmann::json::array();
+  for (const VolumeMount& v : spec.volumes) {
+    nlohmann::json m = {{"Type", v.type}, {"Target", v.target}, {"ReadOnly", v.readOnly}};
+    if (v.type == "volume") {
+      if (!v.source.empty()) {
+        auto it = svc.volumeNames.find(v.source);
+        m["Source"] = it != svc.volumeNames.end() ? it->second : v.source;
+      }
+    } else if (v.type == "bind") {
+      m["Source"] = v.source;
+    }
+    mounts.push_back(m);
+  }
+  if (!mounts.empty()) host["Mounts"] = mounts;
+
+  if (!svc.networks.empty()) {
+    host["NetworkMode"] = svc.networks.front();
+    body["NetworkingConfig"] = {
+        {"EndpointsConfig", {{svc.networks.front(), {{"Aliases", {svc.name}}}}}}};
+  }
+  body["HostConfig"] = host;
+
+  if (spec.healthcheck && spec.healthcheck->kind == HealthCheck::Kind::kExec) {
+    const HealthCheck& hc = *spec.healthcheck;
+    body["Healthcheck"] = {
+        {"Test", hc.exec},
+        {"Interval", msToNs(hc.intervalMs.value_or(kDefaultHealthIntervalMs))},
+        {"Timeout", msToNs(hc.timeoutMs.value_or(kDefaultHealthTimeoutMs))},
+        {"Retries", hc.retries.value_or(kDefaultHealthRetries)},
+        {"StartPeriod", msToNs(hc.startPeriodMs.value_or(0))},
+    };
+  }
+  return body;
+}
+
+}  // namespace tender

@@ -1,0 +1,230 @@
+#include "reconcilers/resource_reconcilers.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "controller/time_format.h"
+#include "manifests/manifest.h"
+#include "reconcilers/naming.h"
+
+namespace tender {
+
+namespace {
+
+void writeStatusIfChanged(Store& store, const ResourceRecord& rec, nlohmann::json st) {
+  st["observedGeneration"] = rec.generation;
+  if (st != rec.status) {
+    Status s = store.updateStatus(rec.kind, rec.namespace_, rec.name, st);
+    if (!s.ok()) spdlog::warn("{}/{}/{}: cannot write status: {}", rec.kind, rec.namespace_, rec.name, s.ToString());
+  }
+}
+
+void event(Store& store, Clock& clock, const Key& key, const std::string& type,
+           const std::string& reason, const std::string& message) {
+  EventRecord e;
+  e.time = clock.nowMillis();
+  e.type = type;
+  e.reason = reason;
+  e.kind = key.kind;
+  e.namespace_ = key.ns;
+  e.name = key.name;
+  e.message = message;
+  auto r = store.appendEvent(e);
+  if (!r.ok()) spdlog::warn("{}: cannot record event: {}", key.str(), r.status().ToString());
+}
+
+}  // namespace
+
+ReconcileResult NetworkReconciler::reconcile(const Key& key) {
+  auto rec = store_.get("Network", key.ns, key.name);
+  if (!rec.ok() && !rec.status().IsNotFound()) return ReconcileResult::Error(rec.status());
+  const std::string engineName = scopedName(key.ns, key.name);
+
+  if (rec.ok() && !rec->deletedAt) {
+    auto decoded = decodeStored("Network", key.ns, key.name, rec->labels, rec->spec);
+    if (!decoded.ok()) return ReconcileResult::Error(decoded.status());
+    const NetworkSpec& spec = decoded->network();
+    if (spec.external) {
+      auto n = engine_.inspectNetwork(key.name);
+      if (!n.ok() && !n.status().IsNotFound()) return ReconcileResult::Error(n.status());
+      writeStatusIfChanged(store_, *rec,
+                           n.ok() ? nlohmann::json{{"phase", "Ready"}, {"engineName", key.name}, {"id", n->id}}
+                                  : nlohmann::json{{"phase", "Failed"},
+                                                   {"engineName", key.name},
+                                                   {"message", "external network \"" + key.name +
+                                                                   "\" does not exist on the engine"}});
+      return n.ok() ? ReconcileResult::Done() : ReconcileResult::After(std::chrono::seconds(10));
+    }
+    auto n = engine_.inspectNetwork(engineName);
+    if (n.ok() && !ownedBy(n->labels, instance_)) {
+      writeStatusIfChanged(store_, *rec,
+                           {{"phase", "Failed"},
+                            {"engineName", engineName},
+                            {"message", "a network named \"" + engineName +
+                                            "\" exists and is not managed by this tender instance"}});
+      return ReconcileResult::After(std::chrono::seconds(30));
+    }
+    std::string id;
+    if (n.ok()) {
+      id = n->id;
+    } else if (n.status().IsNotFound()) {
+      Labels labels = ownerLabels(instance_, key.ns);
+      labels[kLabelResource] = key.name;
+      for (const auto& [k, v] : spec.labels) labels.emplace(k, v);
+      nlohmann::json body = {{"Driver", spec.driver.empty() ? "bridge" : spec.driver},
+                             {"Internal", spec.internal},
+                             {"CheckDuplicate", true},
+                             {"Labels", labels}};
+      auto created = engine_.createNetwork(engineName, body);
+      if (!created.ok() && !created.status().IsConflict()) return ReconcileResult::Error(created.status());
+      if (created.ok()) {
+        id = *created;
+        event(store_, clock_, key, "Normal", "Created", "created network " + engineName);
+      }
+    } else {
+      return ReconcileResult::Error(n.status());
+    }
+    writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", engineName}, {"id", id}});
+    return ReconcileResult::Done();
+  }
+
+  // Deleted, or not desired at all: remove our network if there is one.
+  auto n = engine_.inspectNetwork(engineName);
+  if (!n.ok() && !n.status().IsNotFound()) return ReconcileResult::Error(n.status());
+  if (n.ok() && ownedBy(n->labels, instance_)) {
+    bool implicitDefault = !rec.ok() && key.name == kDefaultNetwork;
+    if (implicitDefault && !n->containerIds.empty()) return ReconcileResult::Done();  // still used
+    Status s = engine_.removeNetwork(n->id);
+    if (!s.ok() && !s.IsNotFound()) {
+      if (implicitDefault) return ReconcileResult::Done();  // raced a new container: keep it
+      return ReconcileResult::Error(s.WithContext("remove network " + engineName));
+    }
+    event(store_, clock_, key, "Normal", "Removed", "removed network " + engineName);
+  }
+  if (rec.ok()) {
+    Status s = store_.purge("Network", key.ns, key.name, rec->uid);
+    if (!s.ok()) return ReconcileResult::Error(s);
+  }
+  return ReconcileResult::Done();
+}
+
+ReconcileResult VolumeReconciler::reconcile(const Key& key) {
+  auto rec = store_.get("Volume", key.ns, key.name);
+  if (!rec.ok() && !rec.status().IsNotFound()) return ReconcileResult::Error(rec.status());
+  if (!rec.ok()) return ReconcileResult::Done();  // not ours to decide: data is kept
+  const std::string engineName = scopedName(key.ns, key.name);
+  auto decoded = decodeStored("Volume", key.ns, key.name, rec->labels, rec->spec);
+  if (!decoded.ok()) return ReconcileResult::Error(decoded.status());
+  const VolumeSpec& spec = decoded->volume();
+
+  if (rec->deletedAt) {
+    if (!spec.external) {
+      auto v = engine_.inspectVolume(engineName);
+      if (!v.ok() && !v.status().IsNotFound()) return ReconcileResult::Error(v.status());
+      if (v.ok() && ownedBy(v->labels, instance_)) {
+        Status s = engine_.removeVolume(engineName, false);
+        if (!s.ok() && !s.IsNotFound()) return ReconcileResult::Error(s.WithContext("remove volume " + engineName));
+        event(store_, clock_, key, "Normal", "Removed", "removed volume " + engineName);
+      }
+    }
+    Status s = store_.purge("Volume", key.ns, key.name, rec->uid);
+    return s.ok() ? ReconcileResult::Done() : ReconcileResult::Error(s);
+  }
+
+  const std::string name = spec.external ? key.name : engineName;
+  auto v = engine_.inspectVolume(name);
+  if (v.ok()) {
+    if (!spec.external && !ownedBy(v->labels, instance_)) {
+      writeStatusIfChanged(store_, *rec,
+                           {{"phase", "Failed"},
+                            {"engineName", name},
+                            {"message", "a volume named \"" + name +
+                                            "\" exists and is not managed by this tender instance"}});
+      return ReconcileResult::After(std::chrono::seconds(30));
+    }
+    writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", name}});
+    return ReconcileResult::Done();
+  }
+  if (!v.status().IsNotFound()) return ReconcileResult::Error(v.status());
+  if (spec.external) {
+    writeStatusIfChanged(store_, *rec,
+                         {{"phase", "Failed"},
+                          {"engineName", name},
+                          {"message", "external volume \"" + name + "\" does not exist on the engine"}});
+    return ReconcileResult::After(std::chrono::seconds(10));
+  }
+  Labels labels = ownerLabels(instance_, key.ns);
+  labels[kLabelResource] = key.name;
+  for (const auto& [k, val] : spec.labels) labels.emplace(k, val);
+  auto created = engine_.createVolume(engineName, spec.driver.empty() ? "local" : spec.driver, labels,
+                                      spec.driverOpts);
+  if (!created.ok()) return ReconcileResult::Error(created.status());
+  event(store_, clock_, key, "Normal", "Created", "created volume " + engineName);
+  writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", engineName}});
+  return ReconcileResult::Done();
+}
+
+ReconcileResult NamespaceReconciler::reconcile(const Key& key) {
+  auto rec = store_.get("Namespace", "", key.name);
+  if (!rec.ok()) {
+    return rec.status().IsNotFound() ? ReconcileResult::Done() : ReconcileResult::Error(rec.status());
+  }
+  int remaining = 0;
+  for (const char* kind : {"Service", "Network", "Volume"}) {
+    auto items = store_.list(kind, key.name);
+    if (!items.ok()) return ReconcileResult::Error(items.status());
+    for (const auto& r : *items) {
+      ++remaining;
+      if (rec->deletedAt && !r.deletedAt) {
+        Status s = store_.markDeleted(kind, key.name, r.name);
+        if (!s.ok()) return ReconcileResult::Error(s);
+      }
+      if (rec->deletedAt) enqueue_(Key{kind, key.name, r.name});
+    }
+  }
+  if (!rec->deletedAt) {
+    writeStatusIfChanged(store_, *rec, {{"phase", "Active"}});
+    return ReconcileResult::Done();
+  }
+  if (remaining > 0) {
+    writeStatusIfChanged(store_, *rec,
+                         {{"phase", "Terminating"},
+                          {"message", std::to_string(remaining) + " resources still being removed"}});
+    return ReconcileResult::After(std::chrono::seconds(1));
+  }
+  // The implicit default network goes with the namespace.
+  enqueue_(Key{"Network", key.name, kDefaultNetwork});
+  Status s = store_.purge("Namespace", "", key.name, rec->uid);
+  if (!s.ok()) return ReconcileResult::Error(s);
+  event(store_, clock_, key, "Normal", "Deleted", "namespace deleted");
+  return ReconcileResult::Done();
+}
+
+ReconcileResult ResyncReconciler::reconcile(const Key&) {
+  std::set<Key> keys;
+  for (const char* kind : {"Namespace", "Network", "Volume", "Service"}) {
+    auto items = store_.list(kind, std::nullopt);
+    if (!items.ok()) return ReconcileResult::Error(items.status());
+    for (const auto& r : *items) keys.insert(Key{kind, r.namespace_, r.name});
+  }
+  auto containers = engine_.listContainers(ownedFilters(instance_), true);
+  if (!containers.ok()) return ReconcileResult::Error(containers.status());
+  for (const auto& c : *containers) {
+    auto ns = c.labels.find(kLabelNamespace);
+    auto svc = c.labels.find(kLabelService);
+    if (ns != c.labels.end() && svc != c.labels.end()) keys.insert(Key{"Service", ns->second, svc->second});
+  }
+  auto networks = engine_.listNetworks(ownedFilters(instance_));
+  if (!networks.ok()) return ReconcileResult::Error(networks.status());
+  for (const auto& n : *networks) {
+    auto ns = n.labels.find(kLabelNamespace);
+    auto res = n.labels.find(kLabelResource);
+    if (ns != n.labels.end() && res != n.labels.end()) keys.insert(Key{"Network", ns->second, res->second});
+  }
+  // Networks before services so a service's networks exist when it starts.
+  for (const auto& k : keys) enqueue_(k);
+  return ReconcileResult::Done();
+}
+
+}  // namespace tender

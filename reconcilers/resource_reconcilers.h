@@ -1,0 +1,82 @@
+// Reconcilers for the kinds around services: networks, volumes, namespaces,
+// and the periodic resync that re-enqueues everything.
+//
+// Thread-safety: as Reconciler (one key never on two workers at once).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "controller/clock.h"
+#include "controller/docker_engine.h"
+#include "controller/reconciler.h"
+#include "store/store.h"
+
+namespace tender {
+
+using EnqueueFn = std::function<void(const Key&)>;
+
+// Keeps a Network resource's engine network ({ns}_{name}) in existence;
+// removes it when the resource is deleted, and removes this instance's
+// networks that no resource owns (a namespace's implicit "default" network
+// only once no container is attached to it).
+class NetworkReconciler : public Reconciler {
+ public:
+  NetworkReconciler(Store& store, DockerEngine& engine, Clock& clock, std::string instance)
+      : store_(store), engine_(engine), clock_(clock), instance_(std::move(instance)) {}
+  ReconcileResult reconcile(const Key& key) override;
+
+ private:
+  Store& store_;
+  DockerEngine& engine_;
+  Clock& clock_;
+  std::string instance_;
+};
+
+// Keeps a Volume resource's engine volume in existence and removes it when
+// the resource is deleted. Volumes that no resource owns are kept: they may
+// hold data, and only an explicit delete (or a purge) removes them.
+class VolumeReconciler : public Reconciler {
+ public:
+  VolumeReconciler(Store& store, DockerEngine& engine, Clock& clock, std::string instance)
+      : store_(store), engine_(engine), clock_(clock), instance_(std::move(instance)) {}
+  ReconcileResult reconcile(const Key& key) override;
+
+ private:
+  Store& store_;
+  DockerEngine& engine_;
+  Clock& clock_;
+  std::string instance_;
+};
+
+// A deleted namespace takes every resource in it along, then goes itself.
+class NamespaceReconciler : public Reconciler {
+ public:
+  NamespaceReconciler(Store& store, Clock& clock, EnqueueFn enqueue)
+      : store_(store), clock_(clock), enqueue_(std::move(enqueue)) {}
+  ReconcileResult reconcile(const Key& key) override;
+
+ private:
+  Store& store_;
+  Clock& clock_;
+  EnqueueFn enqueue_;
+};
+
+// Key {"Resync", "", ""}: enqueues every stored resource, and every key that
+// this instance's objects on the engine point at (so objects of deleted or
+// unknown services are found and removed). One list call per object type.
+class ResyncReconciler : public Reconciler {
+ public:
+  ResyncReconciler(Store& store, DockerEngine& engine, std::string instance, EnqueueFn enqueue)
+      : store_(store), engine_(engine), instance_(std::move(instance)), enqueue_(std::move(enqueue)) {}
+  ReconcileResult reconcile(const Key& key) override;
+  static Key key() { return Key{"Resync", "", ""}; }
+
+ private:
+  Store& store_;
+  DockerEngine& engine_;
+  std::string instance_;
+  EnqueueFn enqueue_;
+};
+
+}  // namespace tender

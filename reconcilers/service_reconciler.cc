@@ -1,0 +1,552 @@
+#include "reconcilers/service_reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "controller/time_format.h"
+#include "manifests/manifest.h"
+#include "reconcilers/naming.h"
+#include "reconcilers/spec_hash.h"
+
+namespace tender {
+
+namespace {
+
+constexpr int64_t kDefaultBackoffInitialMs = 10'000;
+constexpr double kDefaultBackoffFactor = 2.0;
+constexpr int64_t kDefaultBackoffMaxMs = 300'000;
+constexpr int64_t kDefaultBackoffResetMs = 600'000;
+
+// "Exited (137) 3 seconds ago" -> 137
+std::optional<int> exitCodeFromStatus(const std::string& status) {
+  auto open = status.find('(');
+  auto close = status.find(')', open == std::string::npos ? 0 : open);
+  if (status.rfind("Exited", 0) != 0 || open == std::string::npos || close == std::string::npos) {
+    return std::nullopt;
+  }
+  try {
+    return std::stoi(status.substr(open + 1, close - open - 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+// The health part of a list entry's Status: "Up 5 seconds (healthy)".
+std::string healthFromStatus(const std::string& status) {
+  if (status.find("(healthy)") != std::string::npos) return "healthy";
+  if (status.find("(unhealthy)") != std::string::npos) return "unhealthy";
+  if (status.find("(health: starting)") != std::string::npos) return "starting";
+  return "";
+}
+
+int phaseRank(const std::string& phase) {
+  // Worst first: the service shows its worst replica.
+  static const char* order[] = {"Failed", "CrashLoopBackOff", "Blocked", "Pending",
+                                "Starting", "Running", "Completed"};
+  for (int i = 0; i < 7; ++i) {
+    if (phase == order[i]) return i;
+  }
+  return 3;
+}
+
+int64_t backoffDelayMs(const BackoffSpec& b, int restarts) {
+  double initial = static_cast<double>(b.initialMs.value_or(kDefaultBackoffInitialMs));
+  double factor = b.factor.value_or(kDefaultBackoffFactor);
+  double cap = static_cast<double>(b.maxMs.value_or(kDefaultBackoffMaxMs));
+  double d = initial * std::pow(factor, std::min(restarts, 64));
+  return static_cast<int64_t>(std::min(d, cap));
+}
+
+}  // namespace
+
+ObservedContainer observedFromSummary(const ContainerSummary& c) {
+  ObservedContainer o;
+  o.id = c.id;
+  o.name = c.name;
+  o.state = c.state;
+  auto r = c.labels.find(kLabelReplica);
+  if (r != c.labels.end()) {
+    try {
+      size_t used = 0;
+      int v = std::stoi(r->second, &used);
+      if (used == r->second.size() && v >= 0) o.replica = v;
+    } catch (...) {
+    }
+  }
+  auto h = c.labels.find(kLabelSpecHash);
+  if (h != c.labels.end()) o.specHash = h->second;
+  if (c.state == "exited") o.exitCode = exitCodeFromStatus(c.status);
+  return o;
+}
+
+struct ServiceReconciler::Resolved {
+  Resource resource;
+  ResolvedService service;
+  int64_t graceMs = kDefaultStopGraceMs;
+};
+
+ServiceReconciler::ServiceReconciler(Store& store, DockerEngine& engine, Clock& clock,
+                                     StartGate& gate, ServiceReconcilerOptions options)
+    : store_(store), engine_(engine), clock_(clock), gate_(gate), options_(std::move(options)) {}
+
+void ServiceReconciler::recordEvent(const Key& key, const std::string& type,
+                                    const std::string& reason, const std::string& message) {
+  EventRecord e;
+  e.time = clock_.nowMillis();
+  e.type = type;
+  e.reason = reason;
+  e.kind = key.kind;
+  e.namespace_ = key.ns;
+  e.name = key.name;
+  e.message = message;
+  auto r = store_.appendEvent(e);
+  if (!r.ok()) spdlog::warn("{}: cannot record event {}: {}", key.str(), reason, r.status().ToString());
+}
+
+Status ServiceReconciler::ensureNetwork(const std::string& engineName, const std::string& ns,
+                                        const std::string& resourceName) {
+  auto n = engine_.inspectNetwork(engineName);
+  if (n.ok()) return Status::Ok();
+  if (!n.status().IsNotFound()) return n.status();
+  Labels labels = ownerLabels(options_.instance, ns);
+  labels[kLabelResource] = resourceName;
+  nlohmann::json body = {{"Driver", "bridge"}, {"CheckDuplicate", true}, {"Labels", labels}};
+  auto created = engine_.createNetwork(engineName, body);
+  if (created.ok() || created.status().IsConflict()) return Status::Ok();
+  return created.status();
+}
+
+Status ServiceReconciler::ensureVolume(const std::string& engineName, const std::string& ns,
+                                       const std::string& resourceName) {
+  auto v = engine_.inspectVolume(engineName);
+  if (v.ok()) return Status::Ok();
+  if (!v.status().IsNotFound()) return v.status();
+  Labels labels = ownerLabels(options_.instance, ns);
+  labels[kLabelResource] = resourceName;
+  auto created = engine_.createVolume(engineName, "local", labels, {});
+  return created.ok() ? Status::Ok() : created.status();
+}
+
+// Resolves what the spec names outside itself: the image's ID, the networks'
+// and volumes' engine names (creating the namespace's default network and
+// undeclared named volumes on the way).
+Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& resource,
+                                  Resolved& out) {
+  const ServiceSpec& spec = resource.service();
+  const std::string& ns = record.namespace_;
+  out.resource = resource;
+  out.service.ns = ns;
+  out.service.name = record.name;
+  out.service.spec = spec;
+  out.graceMs = spec.stopGracePeriodMs.value_or(kDefaultStopGraceMs);
+
+  if (spec.image.empty()) {
+    return Status::Invalid("building images is not supported yet: set spec.image");
+  }
+  auto image = engine_.inspectImage(spec.image);
+  if (!image.ok()) {
+    if (image.status().IsNotFound()) {
+      return Status::NotFound("image \"" + spec.image +
+                              "\" is not on the engine (tender does not pull images: build or "
+                              "load it first)");
+    }
+    return image.status();
+  }
+  out.service.imageRef = spec.image;
+  out.service.imageId = image->id;
+
+  std::vector<std::string> networks = spec.networks;
+  if (networks.empty()) networks.push_back(kDefaultNetwork);
+  for (const std::string& n : networks) {
+    auto declared = store_.get("Network", ns, n);
+    if (declared.ok() && !declared->deletedAt) {
+      auto decoded = decodeStored("Network", ns, n, declared->labels, declared->spec);
+      if (decoded.ok() && decoded->network().external) {
+        out.service.networks.push_back(n);
+        continue;
+      }
+      // The network reconciler creates declared networks; make sure here too
+      // so the first create does not race it.
+      Status s = ensureNetwork(scopedName(ns, n), ns, n);
+      if (!s.ok()) return s;
+      out.service.networks.push_back(scopedName(ns, n));
+    } else if (n == kDefaultNetwork) {
+      Status s = ensureNetwork(scopedName(ns, n), ns, n);
+      if (!s.ok()) return s;
+      out.service.networks.push_back(scopedName(ns, n));
+    } else {
+      return Status::NotFound("network \"" + n + "\" is not declared in namespace \"" + ns +
+                              "\" (add a Network resource named " + n + ")");
+    }
+  }
+
+  for (const VolumeMount& m : spec.volumes) {
+    if (m.type != "volume" || m.source.empty()) continue;
+    auto declared = store_.get("Volume", ns, m.source);
+    if (declared.ok() && !declared->deletedAt) {
+      auto decoded = decodeStored("Volume", ns, m.source, declared->labels, declared->spec);
+      if (decoded.ok() && decoded->volume().external) {
+        out.service.volumeNames[m.source] = m.source;
+        continue;
+      }
+    }
+    std::string engineName = scopedName(ns, m.source);
+    Status s = ensureVolume(engineName, ns, m.source);
+    if (!s.ok()) return s;
+    out.service.volumeNames[m.source] = engineName;
+  }
+
+  out.service.specHash = serviceSpecHash(resource, out.service.imageId);
+  return Status::Ok();
+}
+
+Status ServiceReconciler::startContainer(const std::string& id) {
+  StartGate::Ticket ticket(gate_);
+  Status s = engine_.startContainer(id);
+  if (s.IsNotModified()) return Status::Ok();
+  return s;
+}
+
+Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica,
+                                         const nlohmann::json* oldMounts) {
+  std::string name = containerName(svc.ns, svc.name, replica);
+  nlohmann::json body = containerCreateBody(svc, replica, options_.instance, options_.logs);
+  // A replaced container hands its anonymous volumes to its replacement, as
+  // Compose does, instead of leaking them.
+  if (oldMounts && oldMounts->is_array()) {
+    auto& mounts = body["HostConfig"]["Mounts"];
+    if (!mounts.is_array()) mounts = nlohmann::json::array();
+    for (const auto& m : *oldMounts) {
+      if (m.value("Type", "") != "volume") continue;
+      std::string volName = m.value("Name", "");
+      std::string dest = m.value("Destination", "");
+      bool named = false;
+      for (const auto& [src, engineName] : svc.volumeNames) named |= (engineName == volName);
+      bool taken = false;
+      for (const auto& nm : mounts) taken |= (nm.value("Target", "") == dest);
+      if (named || taken || volName.empty() || dest.empty()) continue;
+      mounts.push_back({{"Type", "volume"}, {"Source", volName}, {"Target", dest}});
+    }
+  }
+  auto created = engine_.createContainer(name, body);
+  std::string id;
+  if (created.ok()) {
+    id = *created;
+  } else if (created.status().IsConflict()) {
+    // The name is taken: adopt it when it is ours (a repeated create after a
+    // crash), refuse to touch it otherwise.
+    auto existing = engine_.inspectContainer(name);
+    if (!existing.ok()) return created.status();
+    if (!ownedBy(existing->labels, options_.instance)) {
+      return Status::Conflict("a container named \"" + name +
+                              "\" exists and is not managed by this tender instance (" +
+                              options_.instance + ")");
+    }
+    return Status::Ok();  // adopted: the next pass sees it and acts on it
+  } else {
+    return created.status();
+  }
+  for (size_t i = 1; i < svc.networks.size(); ++i) {
+    Status s = engine_.connectNetwork(svc.networks[i], id, {svc.name});
+    if (!s.ok()) return s.WithContext("connect " + name + " to network " + svc.networks[i]);
+  }
+  return startContainer(id);
+}
+
+Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs) {
+  Status s = engine_.stopContainer(id, static_cast<int>((graceMs + 999) / 1000));
+  if (!s.ok() && !s.IsNotModified() && !s.IsNotFound()) {
+    spdlog::warn("stop {}: {}; removing it by force", id.substr(0, 12), s.ToString());
+  }
+  s = engine_.removeContainer(id, /*force=*/true, /*removeVolumes=*/true);
+  if (s.IsNotFound()) return Status::Ok();
+  // 409 "removal already in progress" settles by itself.
+  if (s.IsConflict() && s.message().find("in progress") != std::string::npos) return Status::Ok();
+  return s;
+}
+
+ReconcileResult ServiceReconciler::reconcile(const Key& key) {
+  const WallTime now = clock_.now();
+  auto record = store_.get("Service", key.ns, key.name);
+  if (!record.ok() && !record.status().IsNotFound()) return ReconcileResult::Error(record.status());
+  const bool exists = record.ok();
+  const bool deleted = exists && record->deletedAt.has_value();
+
+  auto listed = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
+  if (!listed.ok()) return ReconcileResult::Error(listed.status().WithContext("list containers"));
+  std::vector<ObservedContainer> observed;
+  for (const auto& c : *listed) observed.push_back(observedFromSummary(c));
+
+  if (!exists || deleted) {
+    int64_t grace = kDefaultStopGraceMs;
+    if (exists) {
+      auto decoded = decodeStored("Service", key.ns, key.name, record->labels, record->spec);
+      if (decoded.ok()) grace = decoded->service().stopGracePeriodMs.value_or(grace);
+    }
+    ServicePlan plan = planService(std::nullopt, observed, {}, now);
+    Status first;
+    for (const Action& a : plan.actions) {
+      Status s = removeContainer(a.containerId, grace);
+      if (!s.ok() && first.ok()) first = s;
+      if (s.ok()) {
+        recordEvent(key, "Normal", "Removed",
+                    "removed container " + a.containerId.substr(0, 12) + " (" + a.reason + ")");
+      }
+    }
+    if (!first.ok()) return ReconcileResult::Error(first);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      runtime_.erase(key.str());
+    }
+    if (deleted) {
+      Status s = store_.purge("Service", key.ns, key.name, record->uid);
+      if (!s.ok()) return ReconcileResult::Error(s);
+      recordEvent(key, "Normal", "Deleted", "service deleted and its containers removed");
+    }
+    return ReconcileResult::Done();
+  }
+
+  auto decoded = decodeStored("Service", key.ns, key.name, record->labels, record->spec);
+  nlohmann::json status = nlohmann::json::object();
+  auto writeStatus = [&](nlohmann::json st) {
+    st["observedGeneration"] = record->generation;
+    // Keep lastTransitionTime while a condition's status stays the same.
+    const nlohmann::json& old = record->status;
+    if (st.contains("conditions") && old.contains("conditions")) {
+      for (auto& c : st["conditions"]) {
+        for (const auto& o : old["conditions"]) {
+          if (o.value("type", "") == c.value("type", "") &&
+              o.value("status", "") == c.value("status", "")) {
+            c["lastTransitionTime"] = o.value("lastTransitionTime", c.value("lastTransitionTime", ""));
+          }
+        }
+      }
+    }
+    if (st != old) {
+      Status s = store_.updateStatus("Service", key.ns, key.name, st);
+      if (!s.ok()) spdlog::warn("{}: cannot write status: {}", key.str(), s.ToString());
+    }
+  };
+  auto failedStatus = [&](const std::string& reason, const std::string& message) {
+    nlohmann::json st = {{"phase", "Failed"},
+                         {"replicas", 0},
+                         {"readyReplicas", 0},
+                         {"message", message},
+                         {"conditions",
+                          {{{"type", "Ready"},
+                            {"status", "False"},
+                            {"reason", reason},
+                            {"message", message},
+                            {"lastTransitionTime", formatRfc3339(now)}}}}};
+    if (record->status.contains("restartCount")) st["restartCount"] = record->status["restartCount"];
+    writeStatus(st);
+  };
+  if (!decoded.ok()) {
+    failedStatus("InvalidSpec", decoded.status().ToString());
+    return ReconcileResult::Done();
+  }
+
+  Resolved resolved;
+  Status rs = resolve(*record, *decoded, resolved);
+  if (!rs.ok()) {
+    if (rs.IsUnavailable() || rs.IsTimeout() || rs.code() == Status::Code::kInternal) {
+      return ReconcileResult::Error(rs);
+    }
+    const char* reason = rs.IsNotFound() ? (rs.message().rfind("image", 0) == 0 ? "ImageNotFound"
+                                                                                : "NotFound")
+                                         : "InvalidSpec";
+    failedStatus(reason, rs.message());
+    // A user fixes these (loads the image, declares the network): look again soon.
+    return ReconcileResult::After(std::chrono::seconds(10));
+  }
+  const ServiceSpec& spec = resolved.resource.service();
+
+  DesiredService desired;
+  desired.replicas = spec.replicas.value_or(1);
+  desired.specHash = resolved.service.specHash;
+  desired.restartPolicy = spec.restartPolicy.value_or(RestartPolicy::kAlways);
+
+  // Crash backoff for stopped replicas that the policy restarts.
+  RuntimeState runtime;
+  std::map<int, int> restartsByReplica;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ServiceRuntime& rt = runtime_[key.str()];
+    for (const auto& c : observed) {
+      if (c.state != "exited" || c.replica < 0 || c.specHash != desired.specHash) continue;
+      if (!shouldRestart(desired.restartPolicy, c)) continue;
+      // Inspect outside the lock would be nicer; deaths are rare enough.
+      auto info = engine_.inspectContainer(c.id);
+      if (!info.ok()) continue;
+      auto started = parseRfc3339(info->state.startedAt);
+      auto finished = parseRfc3339(info->state.finishedAt);
+      if (!finished) continue;
+      ReplicaRuntime& rr = rt[c.replica];
+      if (rr.lastFinishedAt != info->state.finishedAt) {
+        // A death not yet counted: reset the backoff when the run was long.
+        int64_t ranMs = started ? std::chrono::duration_cast<Millis>(*finished - *started).count() : 0;
+        if (ranMs >= spec.backoff.resetAfterMs.value_or(kDefaultBackoffResetMs)) rr.restarts = 0;
+        rr.lastFinishedAt = info->state.finishedAt;
+      }
+      runtime.notBefore[c.replica] = *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
+    }
+  }
+
+  ServicePlan plan = planService(desired, observed, runtime, now);
+  Status first;
+  for (const Action& a : plan.actions) {
+    Status s;
+    switch (a.type) {
+      case Action::Type::kCreate:
+        s = createAndStart(resolved.service, a.replica, nullptr);
+        if (s.ok()) recordEvent(key, "Normal", "Created", "created replica " + std::to_string(a.replica));
+        break;
+      case Action::Type::kStart: {
+        s = startContainer(a.containerId);
+        if (s.ok()) {
+          bool restart = false;
+          for (const auto& c : observed) restart |= (c.id == a.containerId && c.state == "exited");
+          if (restart) {
+            std::lock_guard<std::mutex> l(mu_);
+            ReplicaRuntime& rr = runtime_[key.str()][a.replica];
+            ++rr.restarts;
+            ++rr.totalRestarts;
+          }
+          recordEvent(key, "Normal", restart ? "Restarted" : "Started",
+                      (restart ? "restarted replica " : "started replica ") + std::to_string(a.replica));
+        }
+        break;
+      }
+      case Action::Type::kRecreate: {
+        nlohmann::json oldMounts;
+        auto info = engine_.inspectContainer(a.containerId);
+        if (info.ok() && info->raw.contains("Mounts")) oldMounts = info->raw["Mounts"];
+        // Keep the anonymous volumes for the replacement: remove without -v.
+        Status st = engine_.stopContainer(a.containerId, static_cast<int>((resolved.graceMs + 999) / 1000));
+        (void)st;
+        s = engine_.removeContainer(a.containerId, true, false);
+        if (s.IsNotFound()) s = Status::Ok();
+        if (s.ok()) s = createAndStart(resolved.service, a.replica, &oldMounts);
+        if (s.ok()) {
+          recordEvent(key, "Normal", "Recreated",
+                      "recreated replica " + std::to_string(a.replica) + " (" + a.reason + ")");
+        }
+        break;
+      }
+      case Action::Type::kRemove:
+        s = removeContainer(a.containerId, resolved.graceMs);
+        if (s.ok()) {
+          recordEvent(key, "Normal", "Removed",
+                      "removed container " + a.containerId.substr(0, 12) + " (" + a.reason + ")");
+        }
+        break;
+    }
+    if (!s.ok()) {
+      spdlog::warn("{}: {} replica {}: {}", key.str(), actionName(a.type), a.replica, s.ToString());
+      recordEvent(key, "Warning", "Failed",
+                  std::string(actionName(a.type)) + " replica " + std::to_string(a.replica) +
+                      ": " + s.message());
+      if (first.ok()) first = s;
+    }
+  }
+
+  // Status from what the engine shows now.
+  std::vector<ContainerSummary> after;
+  if (plan.actions.empty()) {
+    after = *listed;
+  } else {
+    auto relisted = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
+    if (relisted.ok()) after = *relisted;
+  }
+  int ready = 0, running = 0, restartCount = 0;
+  std::string worst = desired.replicas == 0 ? "Stopped" : "Running";
+  nlohmann::json replicaStatuses = nlohmann::json::array();
+  std::map<int, const ContainerSummary*> byReplica;
+  for (const auto& c : after) {
+    ObservedContainer o = observedFromSummary(c);
+    if (o.replica >= 0 && o.replica < desired.replicas && o.specHash == desired.specHash) {
+      byReplica[o.replica] = &c;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [r, rr] : runtime_[key.str()]) restartCount += rr.totalRestarts;
+  }
+  std::optional<WallTime> nextRestart;
+  for (int r = 0; r < desired.replicas; ++r) {
+    nlohmann::json rs = {{"replica", r}, {"container", containerName(key.ns, key.name, r)}};
+    std::string phase;
+    auto it = byReplica.find(r);
+    if (it == byReplica.end()) {
+      phase = "Pending";
+      rs["state"] = "missing";
+    } else {
+      const ContainerSummary& c = *it->second;
+      ObservedContainer o = observedFromSummary(c);
+      std::string health = healthFromStatus(c.status);
+      rs["containerId"] = c.id;
+      rs["state"] = c.state;
+      if (!health.empty()) rs["health"] = health;
+      bool isReady = c.state == "running" && (health.empty() || health == "healthy");
+      rs["ready"] = isReady;
+      if (c.state == "running") {
+        ++running;
+        if (isReady) ++ready;
+        phase = isReady ? "Running" : "Starting";
+      } else if (c.state == "exited") {
+        if (o.exitCode) rs["exitCode"] = *o.exitCode;
+        if (!shouldRestart(desired.restartPolicy, o)) {
+          phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
+        } else {
+          auto nb = runtime.notBefore.find(r);
+          if (nb != runtime.notBefore.end() && nb->second > now) {
+            phase = "CrashLoopBackOff";
+            rs["nextRestartAt"] = formatRfc3339(nb->second);
+            if (!nextRestart || nb->second < *nextRestart) nextRestart = nb->second;
+          } else {
+            phase = "Pending";
+          }
+        }
+      } else {
+        phase = "Pending";
+      }
+    }
+    rs["phase"] = phase;
+    if (phaseRank(phase) < phaseRank(worst)) worst = phase;
+    replicaStatuses.push_back(rs);
+  }
+  bool allReady = ready == desired.replicas;
+  nlohmann::json st = {
+      {"phase", worst},
+      {"replicas", desired.replicas},
+      {"runningReplicas", running},
+      {"readyReplicas", ready},
+      {"restartCount", restartCount},
+      {"image", resolved.service.imageRef},
+      {"imageId", resolved.service.imageId},
+      {"specHash", desired.specHash},
+      {"replicaStatuses", replicaStatuses},
+      {"conditions",
+       {{{"type", "Ready"},
+         {"status", allReady ? "True" : "False"},
+         {"reason", allReady ? "AllReplicasReady" : (first.ok() ? "ReplicasNotReady" : "ReconcileError")},
+         {"message", first.ok() ? std::to_string(ready) + "/" + std::to_string(desired.replicas) +
+                                      " replicas ready"
+                                : first.message()},
+         {"lastTransitionTime", formatRfc3339(now)}}}},
+  };
+  if (nextRestart) st["nextRestartAt"] = formatRfc3339(*nextRestart);
+  writeStatus(st);
+
+  if (!first.ok()) return ReconcileResult::Error(first);
+  if (plan.wakeAt) {
+    return ReconcileResult::After(
+        std::max(Millis(1), std::chrono::duration_cast<Millis>(*plan.wakeAt - now)));
+  }
+  if (worst == "Pending" || worst == "Starting") return ReconcileResult::After(options_.pollWhileStarting);
+  return ReconcileResult::Done();
+}
+
+}  // namespace tender

@@ -1,0 +1,76 @@
+// ServiceReconciler: keeps the containers of one Service equal to its spec.
+//
+// Reads the desired service from the store, the service's containers from the
+// engine (one list call, filtered at the engine by this instance's labels) and
+// tender's runtime state (crash backoff), asks planService what to do, does
+// it, and writes the status back. A deleted service's containers are removed
+// and then its record purged.
+//
+// Thread-safety: reconcile() may run on several workers at once for different
+// keys (the work queue never gives one key to two workers).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/clock.h"
+#include "controller/docker_engine.h"
+#include "controller/reconciler.h"
+#include "reconcilers/container_spec.h"
+#include "reconcilers/service_plan.h"
+#include "reconcilers/start_gate.h"
+#include "store/store.h"
+
+namespace tender {
+
+struct ServiceReconcilerOptions {
+  std::string instance = "default";
+  LogRotation logs;
+  // How often a converging service is looked at again while replicas start.
+  Millis pollWhileStarting{2000};
+};
+
+class ServiceReconciler : public Reconciler {
+ public:
+  ServiceReconciler(Store& store, DockerEngine& engine, Clock& clock, StartGate& gate,
+                    ServiceReconcilerOptions options);
+  ReconcileResult reconcile(const Key& key) override;
+
+ private:
+  struct ReplicaRuntime {
+    int restarts = 0;          // restarts since the last reset
+    int totalRestarts = 0;     // ever, for the status
+    std::string lastFinishedAt;  // the death already counted
+  };
+  using ServiceRuntime = std::map<int, ReplicaRuntime>;
+
+  struct Resolved;
+  Status resolve(const ResourceRecord& record, const Resource& resource, Resolved& out);
+  Status ensureNetwork(const std::string& engineName, const std::string& ns,
+                       const std::string& resourceName);
+  Status ensureVolume(const std::string& engineName, const std::string& ns,
+                      const std::string& resourceName);
+  Status createAndStart(const ResolvedService& svc, int replica, const nlohmann::json* oldMounts);
+  Status startContainer(const std::string& id);
+  Status removeContainer(const std::string& id, int64_t graceMs);
+  void recordEvent(const Key& key, const std::string& type, const std::string& reason,
+                   const std::string& message);
+
+  Store& store_;
+  DockerEngine& engine_;
+  Clock& clock_;
+  StartGate& gate_;
+  ServiceReconcilerOptions options_;
+
+  std::mutex mu_;
+  std::map<std::string, ServiceRuntime> runtime_;  // by key
+};
+
+// A managed container as the engine listed it.
+ObservedContainer observedFromSummary(const ContainerSummary& c);
+
+}  // namespace tender

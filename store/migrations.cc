@@ -1,0 +1,117 @@
+// The schema, as an ordered list of migrations. A migration is never edited
+// once released: a change to the schema is a new entry at the end.
+
+#include <string>
+#include <vector>
+
+#include "store/sqlite_store.h"
+
+namespace tender {
+namespace store_internal {
+namespace {
+
+struct Migration {
+  int version;
+  const char* description;
+  // Settings SQLite honours only before the file's first write (the WAL
+  // switch counts as one), so they run outside the transaction, on a new file.
+  std::vector<const char*> onNewFile;
+  std::vector<const char*> statements;
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       "resources, events and the resourceVersion counter",
+       // Lets pages freed by purges be given back later with
+       // PRAGMA incremental_vacuum, without a full VACUUM.
+       {"PRAGMA auto_vacuum = INCREMENTAL"},
+       {
+           R"sql(CREATE TABLE resources (
+                   kind TEXT NOT NULL,
+                   namespace TEXT NOT NULL,
+                   name TEXT NOT NULL,
+                   uid TEXT NOT NULL UNIQUE,
+                   generation INTEGER NOT NULL,
+                   resource_version INTEGER NOT NULL,
+                   labels TEXT NOT NULL DEFAULT '{}',
+                   spec TEXT NOT NULL DEFAULT '{}',
+                   status TEXT NOT NULL DEFAULT '{}',
+                   created_at INTEGER NOT NULL,
+                   updated_at INTEGER NOT NULL,
+                   deleted_at INTEGER,
+                   PRIMARY KEY (kind, namespace, name)))sql",
+           R"sql(CREATE TABLE events (
+                   id INTEGER PRIMARY KEY AUTOINCREMENT,
+                   time INTEGER NOT NULL,
+                   type TEXT NOT NULL,
+                   reason TEXT NOT NULL,
+                   kind TEXT NOT NULL,
+                   namespace TEXT NOT NULL,
+                   name TEXT NOT NULL,
+                   message TEXT NOT NULL,
+                   data TEXT NOT NULL DEFAULT '{}'))sql",
+           "CREATE INDEX events_by_namespace ON events (namespace, id)",
+           R"sql(CREATE TABLE counters (
+                   id INTEGER PRIMARY KEY CHECK (id = 1),
+                   resource_version INTEGER NOT NULL))sql",
+           "INSERT INTO counters (id, resource_version) VALUES (1, 0)",
+       }},
+  };
+  return kMigrations;
+}
+
+Status migrationError(const Migration& m, const Status& s) {
+  return s.WithContext("store: migration " + std::to_string(m.version) + " (" + m.description +
+                       ")");
+}
+
+}  // namespace
+
+int latestSchemaVersion() { return migrations().back().version; }
+
+Status checkSchemaVersion(Connection& conn, const std::string& path) {
+  Result<int64_t> version = conn.pragmaInt("user_version");
+  if (!version.ok()) return version.status().WithContext("store: open " + path);
+  if (*version > latestSchemaVersion()) {
+    return Status::Unavailable("store: " + path + " has schema version " +
+                               std::to_string(*version) + ", newer than the " +
+                               std::to_string(latestSchemaVersion()) +
+                               " this build of tender knows; it was written by a newer tender: "
+                               "run that version, or use another state directory");
+  }
+  if (*version == 0) {
+    for (const char* sql : migrations().front().onNewFile) {
+      Status s = conn.exec(sql);
+      if (!s.ok()) return migrationError(migrations().front(), s);
+    }
+  }
+  return Status::Ok();
+}
+
+Status applyMigrations(Connection& conn) {
+  // The common case, an up-to-date file, takes no write lock.
+  Result<int64_t> current = conn.pragmaInt("user_version");
+  if (current.ok() && *current >= latestSchemaVersion()) return Status::Ok();
+  for (const Migration& m : migrations()) {
+    Result<bool> applied = inWriteTransaction<bool>(conn, [&]() -> Result<bool> {
+      // Read inside the transaction: another process may have migrated since.
+      Result<int64_t> version = conn.pragmaInt("user_version");
+      if (!version.ok()) return version.status();
+      if (*version >= m.version) return false;
+      for (const char* sql : m.statements) {
+        Status s = conn.exec(sql);
+        if (!s.ok()) return s;
+      }
+      // PRAGMA takes no bound parameters; the value is our own constant.
+      Status s = conn.exec("PRAGMA user_version = " + std::to_string(m.version));
+      if (!s.ok()) return s;
+      return true;
+    });
+    if (!applied.ok()) return migrationError(m, applied.status());
+  }
+  return Status::Ok();
+}
+
+}  // namespace store_internal
+}  // namespace tender

@@ -1,0 +1,125 @@
+// Runs the real `tender serve` binary for end-to-end tests: its own state
+// directory, its own --instance and a free loopback port, so tests never
+// share state with each other or with a user's server.
+#pragma once
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/api_client.h"
+
+namespace tender::testing {
+
+inline int freeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// A unique name for this test run: "<prefix>-<pid>-<n>" (a DNS label).
+inline std::string uniqueName(const std::string& prefix) {
+  static int n = 0;
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++n);
+}
+
+class TenderProcess {
+ public:
+  TenderProcess(std::string instance, std::vector<std::string> extraArgs = {})
+      : instance_(std::move(instance)), extra_(std::move(extraArgs)) {
+    stateDir_ = (std::filesystem::temp_directory_path() / ("tender-test-" + instance_)).string();
+    std::filesystem::remove_all(stateDir_);
+    port_ = freeLoopbackPort();
+  }
+  ~TenderProcess() { stop(); std::filesystem::remove_all(stateDir_); }
+
+  // Starts the server and waits (up to `wait`) for /healthz. False on failure.
+  bool start(std::chrono::seconds wait = std::chrono::seconds(20)) {
+    std::string log = stateDir_ + ".log";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      std::vector<std::string> args = {TENDER_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
+                                       "--state-dir", stateDir_, "--instance", instance_,
+                                       "--resync", "5", "--log-level", "debug"};
+      args.insert(args.end(), extra_.begin(), extra_.end());
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    auto deadline = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+      }
+      auto r = client().call("GET", "/healthz", "", "");
+      if (r.ok() && r->status == 200) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+
+  // SIGKILL: no cleanup, as a crash.
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+
+  // SIGTERM and wait.
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    for (int i = 0; i < 300; ++i) {
+      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    kill9();
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  ApiClient client() const { return ApiClient(url(), ""); }
+  const std::string& instance() const { return instance_; }
+  const std::string& stateDir() const { return stateDir_; }
+  std::string logPath() const { return stateDir_ + ".log"; }
+
+ private:
+  std::string instance_;
+  std::vector<std::string> extra_;
+  std::string stateDir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace tender::testing

@@ -1,0 +1,357 @@
+// ApiClient and the client-side commands against a real HttpServer on
+// loopback, with a Router that plays the part of tender's API.
+#include "cli/api_client.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "api/http_server.h"
+#include "cli/commands.h"
+
+namespace tender {
+namespace {
+
+using nlohmann::json;
+
+// A port nothing listens on: bound by the kernel's choice, then released.
+int closedPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+class ApiClientTest : public ::testing::Test {
+ protected:
+  ApiClientTest() : work_(boost::asio::make_work_guard(io_)) {
+    router_.add("GET", "/version", [](const HttpRequest&) {
+      return HttpResponse::Json(200, {{"version", "9.9.9"}});
+    });
+    router_.add("POST", "/echo", [](const HttpRequest& r) {
+      return HttpResponse::Json(200, {{"body", r.body},
+                                      {"type", r.header("content-type")},
+                                      {"auth", r.header("authorization")}});
+    });
+    router_.add("GET", "/slow", [](const HttpRequest&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+      return HttpResponse::Text(200, "late");
+    });
+    router_.add("POST", "/api/v1/apply", [this](const HttpRequest& r) {
+      std::lock_guard<std::mutex> l(mu_);
+      applied_.push_back(r.body);
+      appliedNamespace_ = r.queryParam("namespace");
+      if (r.body.find("bad") != std::string::npos) {
+        return HttpResponse::Error(
+            Status::Invalid("manifest is invalid", {{"spec.image", "is required"}}));
+      }
+      return HttpResponse::Json(200, applyAnswer_);
+    });
+    router_.add("GET", "/api/v1/namespaces/{ns}/services", [this](const HttpRequest& r) {
+      json items = json::array();
+      if (r.params.at("ns") == "shop") items.push_back(shopApi());
+      return HttpResponse::Json(200, {{"kind", "ServiceList"}, {"items", items}});
+    });
+    router_.add("DELETE", "/api/v1/namespaces/{ns}/services/{name}", [this](const HttpRequest& r) {
+      std::lock_guard<std::mutex> l(mu_);
+      deleted_.push_back(r.params.at("ns") + "/" + r.params.at("name"));
+      if (r.params.at("name") == "ghost") return HttpResponse::Error(Status::NotFound("no ghost"));
+      if (r.params.at("name") == "stuck") {
+        return HttpResponse::Error(Status::Unavailable("store is busy"));
+      }
+      return HttpResponse::Json(200, json::object());
+    });
+
+    HttpServerOptions o;
+    o.listen = "127.0.0.1:0";
+    server_ = std::make_unique<HttpServer>(io_, router_, o);
+    Status s = server_->start();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    ioThread_ = std::thread([this] { io_.run(); });
+    url_ = "http://127.0.0.1:" + std::to_string(server_->port());
+  }
+
+  ~ApiClientTest() override {
+    server_->stop();
+    work_.reset();
+    ioThread_.join();
+    server_.reset();
+  }
+
+  static json shopApi() {
+    return json::parse(R"({"kind":"Service","metadata":{"name":"api","namespace":"shop",
+        "creationTimestamp":"2023-11-14T22:13:10Z"},"spec":{"image":"busybox"},
+        "status":{"phase":"Running","replicas":1,"readyReplicas":1,"restartCount":0}})");
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  Router router_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread ioThread_;
+  std::string url_;
+
+  std::mutex mu_;
+  std::vector<std::string> applied_;
+  std::string appliedNamespace_;
+  std::vector<std::string> deleted_;
+  json applyAnswer_ = json::parse(R"({"kind":"ApplyResult","items":[
+      {"kind":"Service","namespace":"shop","name":"web","outcome":"created"},
+      {"kind":"Network","namespace":"shop","name":"backend","outcome":"unchanged"}]})");
+};
+
+TEST_F(ApiClientTest, ReturnsTheAnswerOfASuccessfulCall) {
+  ApiClient client(url_, "");
+  auto r = client.call("GET", "/version");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(200, r->status);
+  EXPECT_EQ("application/json", r->contentType);
+  EXPECT_EQ("9.9.9", json::parse(r->body)["version"]);
+}
+
+TEST_F(ApiClientTest, SendsBodyContentTypeAndBearerToken) {
+  ApiClient client(url_, "s3cret");
+  auto r = client.call("POST", "/echo", "kind: Service\n", "application/yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  json echoed = json::parse(r->body);
+  EXPECT_EQ("kind: Service\n", echoed["body"]);
+  EXPECT_EQ("application/yaml", echoed["type"]);
+  EXPECT_EQ("Bearer s3cret", echoed["auth"]);
+}
+
+TEST_F(ApiClientTest, TurnsAnErrorBodyIntoAStatusWithDetails) {
+  ApiClient client(url_, "");
+  auto r = client.call("POST", "/api/v1/apply", "bad", "application/yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalid());
+  EXPECT_EQ("manifest is invalid", r.status().message());
+  ASSERT_EQ(1u, r.status().details().size());
+  EXPECT_EQ((FieldError{"spec.image", "is required"}), r.status().details()[0]);
+}
+
+TEST_F(ApiClientTest, TurnsAnUnknownRouteIntoNotFound) {
+  ApiClient client(url_, "");
+  auto r = client.call("GET", "/api/v1/nothing");
+  EXPECT_TRUE(r.status().IsNotFound());
+}
+
+TEST_F(ApiClientTest, SaysTheServerIsUnreachableWithAHint) {
+  std::string url = "http://127.0.0.1:" + std::to_string(closedPort());
+  ApiClient client(url, "");
+  auto r = client.call("GET", "/version");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
+  EXPECT_NE(std::string::npos, r.status().message().find("cannot reach the tender server at " + url))
+      << r.status().message();
+  EXPECT_NE(std::string::npos, r.status().message().find("is `tender serve` running?"));
+}
+
+TEST_F(ApiClientTest, GivesUpAfterItsTimeout) {
+  ApiClient client(url_, "", std::chrono::milliseconds(300));
+  auto r = client.call("GET", "/slow");
+  EXPECT_TRUE(r.status().IsTimeout()) << r.status().ToString();
+}
+
+TEST_F(ApiClientTest, RefusesAUrlItCannotUse) {
+  ApiClient client("ftp://example", "");
+  EXPECT_TRUE(client.call("GET", "/version").status().IsInvalid());
+}
+
+TEST(StatusFromErrorBody, NamesTheHttpStatusWhenTheBodyIsNotAnErrorBody) {
+  Status s = statusFromErrorBody(502, "Bad Gateway\n");
+  EXPECT_EQ(Status::Code::kInternal, s.code());
+  EXPECT_EQ("the server answered HTTP 502: Bad Gateway", s.message());
+}
+
+TEST(StatusFromErrorBody, MapsHttpStatusToCode) {
+  const std::string body = R"({"error":{"code":409,"reason":"Conflict","message":"stale",
+                               "details":[]}})";
+  EXPECT_TRUE(statusFromErrorBody(409, body).IsConflict());
+  EXPECT_EQ("stale", statusFromErrorBody(409, body).message());
+  EXPECT_TRUE(statusFromErrorBody(503, body).IsUnavailable());
+  EXPECT_EQ(Status::Code::kUnauthorized, statusFromErrorBody(401, body).code());
+}
+
+TEST(UrlEncode, EscapesAllButUnreservedCharacters) {
+  EXPECT_EQ("a-b_c.d~e", urlEncode("a-b_c.d~e"));
+  EXPECT_EQ("a%20b%2Fc%3F", urlEncode("a b/c?"));
+}
+
+// --- commands ----------------------------------------------------------------
+
+struct Output {
+  std::ostringstream out, err;
+};
+
+TEST_F(ApiClientTest, ApplyPrintsOneLinePerObject) {
+  ApiClient client(url_, "");
+  std::istringstream in("kind: Service\n");
+  Output o;
+  int code = runApply({{"-"}, "shop"}, client, in, o.out, o.err);
+  EXPECT_EQ(0, code) << o.err.str();
+  EXPECT_EQ("service/web created\nnetwork/backend unchanged\n", o.out.str());
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ(std::vector<std::string>{"kind: Service\n"}, applied_);
+  EXPECT_EQ("shop", appliedNamespace_);
+}
+
+TEST_F(ApiClientTest, ApplyNamesTheNamespaceWhenObjectsSpanSeveral) {
+  applyAnswer_ = json::parse(R"({"items":[
+      {"kind":"Namespace","name":"bob","outcome":"created"},
+      {"kind":"Service","namespace":"alice","name":"web","outcome":"configured"},
+      {"kind":"Service","namespace":"bob","name":"web","outcome":"created"}]})");
+  ApiClient client(url_, "");
+  std::istringstream in("x");
+  Output o;
+  EXPECT_EQ(0, runApply({{"-"}, ""}, client, in, o.out, o.err));
+  EXPECT_EQ("namespace/bob created\nalice/service/web configured\nbob/service/web created\n",
+            o.out.str());
+}
+
+TEST_F(ApiClientTest, ApplyPrintsTheErrorAndEachDetailAndFails) {
+  ApiClient client(url_, "");
+  std::istringstream in("bad");
+  Output o;
+  EXPECT_EQ(1, runApply({{"-"}, ""}, client, in, o.out, o.err));
+  EXPECT_EQ("error: manifest is invalid\n  spec.image: is required\n", o.err.str());
+  EXPECT_EQ("", o.out.str());
+}
+
+TEST_F(ApiClientTest, ApplyReadsADirectorysManifestsInNameOrder) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("tender-apply-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "b.yaml") << "second";
+  std::ofstream(dir / "a.json") << "first";
+  std::ofstream(dir / "notes.txt") << "ignored";
+  ApiClient client(url_, "");
+  std::istringstream in;
+  Output o;
+  int code = runApply({{dir.string()}, ""}, client, in, o.out, o.err);
+  fs::remove_all(dir);
+  EXPECT_EQ(0, code) << o.err.str();
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ((std::vector<std::string>{"first", "second"}), applied_);
+}
+
+TEST_F(ApiClientTest, ApplyFailsOnAMissingFile) {
+  ApiClient client(url_, "");
+  std::istringstream in;
+  Output o;
+  EXPECT_EQ(1, runApply({{"/nonexistent/tender.yaml"}, ""}, client, in, o.out, o.err));
+  EXPECT_NE(std::string::npos, o.err.str().find("cannot read /nonexistent/tender.yaml"));
+}
+
+TEST_F(ApiClientTest, GetPrintsATableOfServices) {
+  ApiClient client(url_, "");
+  Output o;
+  GetOptions g;
+  g.resource = "svc";
+  g.ns = "shop";
+  EXPECT_EQ(0, runGet(g, client, WallTime(std::chrono::seconds(1'700'000'000)), o.out, o.err));
+  EXPECT_EQ(
+      "NAME   PHASE     READY   RESTARTS   AGE   IMAGE\n"
+      "api    Running   1/1     0          10s   busybox\n",
+      o.out.str());
+}
+
+TEST_F(ApiClientTest, GetSaysNoResourcesFoundOnStderr) {
+  ApiClient client(url_, "");
+  Output o;
+  GetOptions g;
+  g.resource = "services";
+  EXPECT_EQ(0, runGet(g, client, WallTime(), o.out, o.err));
+  EXPECT_EQ("", o.out.str());
+  EXPECT_EQ("No resources found in default namespace.\n", o.err.str());
+}
+
+TEST_F(ApiClientTest, GetPrintsJsonAndYaml) {
+  ApiClient client(url_, "");
+  GetOptions g;
+  g.resource = "services";
+  g.ns = "shop";
+  g.output = "json";
+  Output j;
+  EXPECT_EQ(0, runGet(g, client, WallTime(), j.out, j.err));
+  EXPECT_EQ("api", json::parse(j.out.str())["items"][0]["metadata"]["name"]);
+  g.output = "yaml";
+  Output y;
+  EXPECT_EQ(0, runGet(g, client, WallTime(), y.out, y.err));
+  EXPECT_EQ(0u, y.out.str().find("items:\n- kind: Service\n"));
+}
+
+TEST_F(ApiClientTest, DeleteReportsNotFoundAndContinues) {
+  ApiClient client(url_, "");
+  std::istringstream in;
+  Output o;
+  DeleteOptions d;
+  d.resource = "service";
+  d.names = {"ghost", "web"};
+  d.ns = "shop";
+  EXPECT_EQ(0, runDelete(d, client, in, o.out, o.err));
+  EXPECT_EQ("service/ghost not found\nservice/web deleted\n", o.out.str());
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ((std::vector<std::string>{"shop/ghost", "shop/web"}), deleted_);
+}
+
+TEST_F(ApiClientTest, DeleteFailsWhenTheServerRefuses) {
+  ApiClient client(url_, "");
+  std::istringstream in;
+  Output o;
+  DeleteOptions d;
+  d.resource = "service";
+  d.names = {"stuck", "web"};
+  EXPECT_EQ(1, runDelete(d, client, in, o.out, o.err));
+  EXPECT_EQ("service/web deleted\n", o.out.str());
+  EXPECT_EQ("error: service/stuck: store is busy\n", o.err.str());
+}
+
+TEST_F(ApiClientTest, VersionPrintsClientAndServerVersions) {
+  ApiClient client(url_, "");
+  Output o;
+  EXPECT_EQ(0, runVersion(client, o.out, o.err));
+  EXPECT_EQ(std::string("Client Version: ") + TENDER_VERSION + "\nServer Version: 9.9.9\n",
+            o.out.str());
+}
+
+// --- the binary's command line -----------------------------------------------
+
+int exitCodeOf(const std::string& args) {
+  std::string cmd = std::string(TENDER_BINARY) + " " + args + " >/dev/null 2>&1";
+  int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(TenderCommandLine, ExitsWithTwoOnAUsageError) {
+  EXPECT_EQ(2, exitCodeOf("get"));
+  EXPECT_EQ(2, exitCodeOf("frobnicate"));
+  EXPECT_EQ(2, exitCodeOf("get services -o wide"));
+  EXPECT_EQ(2, exitCodeOf("delete service"));
+}
+
+TEST(TenderCommandLine, ExitsWithOneWhenTheServerIsUnreachable) {
+  std::string server = "http://127.0.0.1:" + std::to_string(closedPort());
+  EXPECT_EQ(1, exitCodeOf("get services --server " + server));
+  EXPECT_EQ(1, exitCodeOf("version --server " + server));
+}
+
+}  // namespace
+}  // namespace tender

@@ -1,0 +1,220 @@
+// ServiceReconciler against the in-memory engine and a real SQLite file.
+#include "reconcilers/service_reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "controller/fake_docker_engine.h"
+#include "manifests/manifest.h"
+#include "reconcilers/naming.h"
+#include "reconcilers/resource_reconcilers.h"
+
+namespace tender {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ServiceReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tender-svc-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = Store::open((dir_ / "tender.db").string(), clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    engine_.addImage("tender-busybox:latest", "sha256:aaaa");
+    ServiceReconcilerOptions o;
+    o.instance = "test";
+    reconciler_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void apply(const std::string& yaml) {
+    auto parsed = parseManifests(yaml);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    for (const auto& r : *parsed) {
+      nlohmann::json labels = nlohmann::json::object();
+      for (const auto& [k, v] : r.metadata.labels) labels[k] = v;
+      ASSERT_TRUE(store_->upsert(r.kind, r.metadata.namespace_, r.metadata.name, labels, encodeSpec(r)).ok());
+    }
+  }
+  std::string svc(const std::string& extra = "", const std::string& image = "tender-busybox:latest") {
+    return "apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  image: " +
+           image + "\n" + extra;
+  }
+  ReconcileResult reconcile() { return reconciler_->reconcile(Key{"Service", "shop", "web"}); }
+  std::vector<ContainerSummary> containers() {
+    auto r = engine_.listContainers(ownedFilters("test", "shop", "web"), true);
+    return r.ok() ? *r : std::vector<ContainerSummary>{};
+  }
+  nlohmann::json status() {
+    auto r = store_->get("Service", "shop", "web");
+    return r.ok() ? r->status : nlohmann::json();
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  FakeDockerEngine engine_{&clock_};
+  StartGate gate_{2};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ServiceReconciler> reconciler_;
+};
+
+TEST_F(ServiceReconcilerTest, CreatesAndStartsEachReplicaWithLabelsAndPredictableNames) {
+  apply(svc("  replicas: 2\n  env: {A: \"1\"}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  auto cs = containers();
+  ASSERT_EQ(cs.size(), 2u);
+  std::set<std::string> names;
+  for (const auto& c : cs) {
+    names.insert(c.name);
+    EXPECT_EQ(c.state, "running");
+    EXPECT_EQ(c.labels.at(kLabelInstance), "test");
+    EXPECT_EQ(c.labels.at(kLabelNamespace), "shop");
+    EXPECT_EQ(c.labels.at(kLabelService), "web");
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"shop.web.0", "shop.web.1"}));
+  EXPECT_EQ(status()["phase"], "Running");
+  EXPECT_EQ(status()["readyReplicas"], 2);
+  EXPECT_EQ(status()["observedGeneration"], 1);
+  // The namespace's default network exists and the container is on it.
+  EXPECT_TRUE(engine_.inspectNetwork("shop_default").ok());
+}
+
+TEST_F(ServiceReconcilerTest, ContainerCarriesTheSpec) {
+  apply(svc("  command: [\"sleep\", \"60\"]\n  env: {A: \"1\"}\n  resources: {limits: {memory: 16Mi}}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  auto info = engine_.inspectContainer("shop.web.0");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->raw["Config"]["Cmd"], nlohmann::json({"sleep", "60"}));
+  EXPECT_EQ(info->memoryLimit, 16 << 20);
+  auto env = info->raw["Config"]["Env"];
+  EXPECT_NE(std::find(env.begin(), env.end(), "A=1"), env.end()) << env.dump();
+  EXPECT_EQ(info->raw["HostConfig"]["RestartPolicy"]["Name"], "no");
+  EXPECT_EQ(info->raw["HostConfig"]["LogConfig"]["Config"]["max-size"], "10m");
+}
+
+TEST_F(ServiceReconcilerTest, EnvChangeRecreatesButReplicaChangeDoesNot) {
+  apply(svc("  env: {A: \"1\"}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  std::string first = containers().front().id;
+  apply(svc("  env: {A: \"1\"}\n  replicas: 2\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_TRUE(engine_.inspectContainer(first).ok()) << "scaling must not recreate replica 0";
+  apply(svc("  env: {A: \"2\"}\n  replicas: 2\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_FALSE(engine_.inspectContainer(first).ok()) << "an env change must recreate";
+  EXPECT_EQ(containers().size(), 2u);
+}
+
+TEST_F(ServiceReconcilerTest, DeletedServiceLosesItsContainersAndItsRecord) {
+  apply(svc());
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_TRUE(store_->markDeleted("Service", "shop", "web").ok());
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_TRUE(containers().empty());
+  EXPECT_TRUE(store_->get("Service", "shop", "web").status().IsNotFound());
+}
+
+TEST_F(ServiceReconcilerTest, ContainersOfAnUnknownServiceAreRemoved) {
+  apply(svc());
+  ASSERT_TRUE(reconcile().status.ok());
+  // The record vanishes (as if deleted while tender was down).
+  auto rec = store_->get("Service", "shop", "web");
+  ASSERT_TRUE(store_->purge("Service", "shop", "web", rec->uid).ok());
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_TRUE(containers().empty());
+}
+
+TEST_F(ServiceReconcilerTest, MissingImageFailsWithAClearMessageAndCreatesNothing) {
+  apply(svc("", "nothere:1"));
+  auto r = reconcile();
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_TRUE(r.requeueAfter.has_value());
+  EXPECT_TRUE(containers().empty());
+  EXPECT_EQ(status()["phase"], "Failed");
+  EXPECT_EQ(status()["conditions"][0]["reason"], "ImageNotFound");
+  EXPECT_NE(status()["message"].get<std::string>().find("nothere:1"), std::string::npos);
+}
+
+TEST_F(ServiceReconcilerTest, ForeignContainerWithOurNameIsNeverTouched) {
+  auto id = engine_.createContainer("shop.web.0", {{"Image", "tender-busybox:latest"}});
+  ASSERT_TRUE(id.ok());
+  apply(svc());
+  auto r = reconcile();
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_NE(r.status.message().find("not managed by this tender instance"), std::string::npos)
+      << r.status.ToString();
+  EXPECT_TRUE(engine_.inspectContainer(*id).ok());
+}
+
+TEST_F(ServiceReconcilerTest, CrashedReplicaWaitsForItsBackoffThenRestartsInPlace) {
+  apply(svc("  backoff: {initial: 10s, factor: 2, max: 60s}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  std::string id = containers().front().id;
+  ASSERT_TRUE(engine_.crash(id, 1).ok());
+
+  auto r = reconcile();
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_TRUE(r.requeueAfter.has_value());
+  EXPECT_LE(*r.requeueAfter, 10s);
+  EXPECT_EQ(status()["phase"], "CrashLoopBackOff");
+  EXPECT_EQ(containers().front().state, "exited");
+
+  clock_.advance(11s);
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ(containers().front().id, id);
+  EXPECT_EQ(containers().front().state, "running");
+  EXPECT_EQ(status()["restartCount"], 1);
+
+  // The second crash waits twice as long.
+  ASSERT_TRUE(engine_.crash(id, 1).ok());
+  r = reconcile();
+  ASSERT_TRUE(r.requeueAfter.has_value());
+  EXPECT_GT(*r.requeueAfter, 10s);
+  EXPECT_LE(*r.requeueAfter, 20s);
+}
+
+TEST_F(ServiceReconcilerTest, NeverPolicyLeavesAFailedContainerStopped) {
+  apply(svc("  restartPolicy: Never\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_TRUE(engine_.crash(containers().front().id, 3).ok());
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ(containers().front().state, "exited");
+  EXPECT_EQ(status()["phase"], "Failed");
+}
+
+TEST_F(ServiceReconcilerTest, EngineErrorsAreReturnedForRetry) {
+  apply(svc());
+  engine_.failNext("listContainers", Status::Unavailable("engine down"));
+  auto r = reconcile();
+  EXPECT_TRUE(r.status.IsUnavailable());
+  EXPECT_TRUE(reconcile().status.ok());
+  EXPECT_EQ(containers().size(), 1u);
+}
+
+TEST_F(ServiceReconcilerTest, UndeclaredNetworkIsReported) {
+  apply(svc("  networks: [backend]\n"));
+  auto r = reconcile();
+  EXPECT_TRUE(r.status.ok());
+  EXPECT_EQ(status()["phase"], "Failed");
+  EXPECT_NE(status()["message"].get<std::string>().find("backend"), std::string::npos);
+}
+
+TEST_F(ServiceReconcilerTest, DeclaredNetworksAreJoinedWithTheServiceAsAlias) {
+  apply("apiVersion: tender/v1\nkind: Network\nmetadata: {name: backend, namespace: shop}\n---\n"
+        "apiVersion: tender/v1\nkind: Network\nmetadata: {name: front, namespace: shop}\n---\n" +
+        svc("  networks: [backend, front]\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  auto info = engine_.inspectContainer("shop.web.0");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->networkIps.count("shop_backend"), 1u);
+  EXPECT_EQ(info->networkIps.count("shop_front"), 1u);
+}
+
+}  // namespace
+}  // namespace tender

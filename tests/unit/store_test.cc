@@ -1,0 +1,539 @@
+#include "store/store.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/clock.h"
+
+namespace tender {
+namespace {
+
+using nlohmann::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+namespace fs = std::filesystem;
+
+// A fresh directory per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "tender-store-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs one SQL statement on the file directly, behind the store's back.
+void rawSql(const std::string& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(file.c_str(), &db));
+  EXPECT_EQ(SQLITE_OK, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr))
+      << sqlite3_errmsg(db);
+  sqlite3_close(db);
+}
+
+std::string rawPragma(const std::string& file, const std::string& pragma) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &st, nullptr) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+std::vector<std::string> names(const std::vector<ResourceRecord>& records) {
+  std::vector<std::string> out;
+  for (const auto& r : records) out.push_back(r.namespace_ + "/" + r.name);
+  return out;
+}
+
+EventRecord event(const std::string& ns, const std::string& name, const std::string& reason) {
+  EventRecord e;
+  e.reason = reason;
+  e.kind = "Service";
+  e.namespace_ = ns;
+  e.name = name;
+  e.message = reason + " " + name;
+  return e;
+}
+
+// Every behaviour test runs on a file and on ":memory:" (which shares one
+// connection between all threads).
+class StoreTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    path_ = GetParam() ? ":memory:" : dir_.file("tender.db");
+    auto s = Store::open(path_, clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+
+  Result<UpsertResult> put(const std::string& name, const json& spec,
+                           const json& labels = json::object(),
+                           std::optional<int64_t> expected = {}) {
+    return store_->upsert("Service", "default", name, labels, spec, expected);
+  }
+
+  TempDir dir_;
+  std::string path_;
+  FakeClock clock_;
+  std::unique_ptr<Store> store_;
+};
+
+INSTANTIATE_TEST_SUITE_P(FileAndMemory, StoreTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Memory" : "File"; });
+
+TEST_P(StoreTest, CreateStoresANewObjectStampedByTheClock) {
+  auto r = put("web", {{"image", "nginx"}}, {{"tier", "front"}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(UpsertOutcome::kCreated, r->outcome);
+  EXPECT_EQ(1, r->record.generation);
+  EXPECT_GT(r->record.resourceVersion, 0);
+  EXPECT_TRUE(std::regex_match(
+      r->record.uid,
+      std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << r->record.uid;
+  EXPECT_EQ(clock_.nowMillis(), r->record.createdAt);
+
+  auto got = store_->get("Service", "default", "web");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(r->record.uid, got->uid);
+  EXPECT_EQ(json({{"image", "nginx"}}), got->spec);
+  EXPECT_EQ(json({{"tier", "front"}}), got->labels);
+  EXPECT_EQ(json::object(), got->status);
+  EXPECT_EQ(clock_.nowMillis(), got->createdAt);
+  EXPECT_EQ(clock_.nowMillis(), got->updatedAt);
+  EXPECT_FALSE(got->deletedAt);
+}
+
+TEST_P(StoreTest, GetOfAbsentObjectIsNotFound) {
+  auto got = store_->get("Service", "default", "nope");
+  EXPECT_TRUE(got.status().IsNotFound());
+  EXPECT_THAT(got.status().message(), HasSubstr("nope"));
+}
+
+TEST_P(StoreTest, IdenticalUpsertIsUnchangedAndWritesNothing) {
+  auto first = put("web", {{"image", "nginx"}, {"replicas", 2}});
+  clock_.advance(std::chrono::seconds(5));
+  auto again = put("web", json::parse(R"({"replicas": 2, "image": "nginx"})"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(UpsertOutcome::kUnchanged, again->outcome);
+  EXPECT_EQ(first->record.resourceVersion, again->record.resourceVersion);
+  EXPECT_EQ(1, again->record.generation);
+  EXPECT_EQ(first->record.updatedAt, store_->get("Service", "default", "web")->updatedAt);
+  // The store-wide counter did not move either.
+  auto next = put("other", json::object());
+  EXPECT_EQ(first->record.resourceVersion + 1, next->record.resourceVersion);
+}
+
+TEST_P(StoreTest, ChangedSpecBumpsGenerationAndResourceVersion) {
+  auto first = put("web", {{"image", "nginx:1"}});
+  clock_.advance(std::chrono::seconds(5));
+  auto second = put("web", {{"image", "nginx:2"}});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(UpsertOutcome::kConfigured, second->outcome);
+  EXPECT_EQ(2, second->record.generation);
+  EXPECT_GT(second->record.resourceVersion, first->record.resourceVersion);
+  EXPECT_EQ(first->record.uid, second->record.uid);
+
+  auto got = store_->get("Service", "default", "web");
+  EXPECT_EQ(json({{"image", "nginx:2"}}), got->spec);
+  EXPECT_EQ(2, got->generation);
+  EXPECT_EQ(first->record.createdAt, got->createdAt);
+  EXPECT_EQ(clock_.nowMillis(), got->updatedAt);
+}
+
+TEST_P(StoreTest, ChangedLabelsBumpGeneration) {
+  put("web", {{"image", "nginx"}}, {{"tier", "a"}});
+  auto second = put("web", {{"image", "nginx"}}, {{"tier", "b"}});
+  EXPECT_EQ(UpsertOutcome::kConfigured, second->outcome);
+  EXPECT_EQ(2, second->record.generation);
+  EXPECT_EQ(json({{"tier", "b"}}), store_->get("Service", "default", "web")->labels);
+}
+
+TEST_P(StoreTest, StaleResourceVersionIsConflictAndWritesNothing) {
+  auto first = put("web", {{"image", "nginx:1"}});
+  auto second = put("web", {{"image", "nginx:2"}});
+  const int64_t stale = first->record.resourceVersion;
+  const int64_t stored = second->record.resourceVersion;
+
+  auto r = put("web", {{"image", "nginx:3"}}, json::object(), stale);
+  EXPECT_TRUE(r.status().IsConflict());
+  EXPECT_THAT(r.status().message(), HasSubstr(std::to_string(stored)));
+  EXPECT_THAT(r.status().message(), HasSubstr(std::to_string(stale)));
+  auto got = store_->get("Service", "default", "web");
+  EXPECT_EQ(json({{"image", "nginx:2"}}), got->spec);
+  EXPECT_EQ(stored, got->resourceVersion);
+}
+
+TEST_P(StoreTest, MatchingResourceVersionIsAccepted) {
+  auto first = put("web", {{"image", "nginx:1"}});
+  auto r = put("web", {{"image", "nginx:2"}}, json::object(), first->record.resourceVersion);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(UpsertOutcome::kConfigured, r->outcome);
+}
+
+TEST_P(StoreTest, ExpectedResourceVersionOfAbsentObjectIsConflict) {
+  auto r = put("web", {{"image", "nginx"}}, json::object(), 7);
+  EXPECT_TRUE(r.status().IsConflict());
+  EXPECT_THAT(r.status().message(), HasSubstr("7"));
+  EXPECT_TRUE(store_->get("Service", "default", "web").status().IsNotFound());
+}
+
+TEST_P(StoreTest, SpecThatCannotBeStoredIsInvalidAndWritesNothing) {
+  auto r = put("web", {{"image", std::string("bad\xff")}});
+  EXPECT_TRUE(r.status().IsInvalid()) << r.status().ToString();
+  EXPECT_TRUE(store_->get("Service", "default", "web").status().IsNotFound());
+}
+
+TEST_P(StoreTest, ListIsOrderedByNamespaceThenNameAndFiltersByNamespaceAndKind) {
+  store_->upsert("Service", "b", "x", {}, {});
+  store_->upsert("Service", "a", "y", {}, {});
+  store_->upsert("Service", "a", "x", {}, {});
+  store_->upsert("Volume", "a", "data", {}, {});
+
+  auto all = store_->list("Service", std::nullopt);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_THAT(names(*all), ElementsAre("a/x", "a/y", "b/x"));
+  EXPECT_THAT(names(*store_->list("Service", std::string("a"))), ElementsAre("a/x", "a/y"));
+  EXPECT_THAT(names(*store_->list("Volume", std::nullopt)), ElementsAre("a/data"));
+  EXPECT_TRUE(store_->list("Network", std::nullopt)->empty());
+}
+
+TEST_P(StoreTest, NamespacesAreStoredWithAnEmptyNamespace) {
+  ASSERT_TRUE(store_->upsert("Namespace", "", "alice", {}, {{"ttl", "2h"}}).ok());
+  auto got = store_->get("Namespace", "", "alice");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(json({{"ttl", "2h"}}), got->spec);
+}
+
+TEST_P(StoreTest, MarkDeletedKeepsTheFirstDeletedAtAndAdvancesResourceVersionOnce) {
+  auto created = put("web", {{"image", "nginx"}});
+  clock_.advance(std::chrono::seconds(1));
+  const int64_t deletedAt = clock_.nowMillis();
+  ASSERT_TRUE(store_->markDeleted("Service", "default", "web").ok());
+  auto marked = store_->get("Service", "default", "web");
+  ASSERT_TRUE(marked.ok());
+  EXPECT_EQ(deletedAt, marked->deletedAt);
+  EXPECT_GT(marked->resourceVersion, created->record.resourceVersion);
+
+  clock_.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(store_->markDeleted("Service", "default", "web").ok());
+  auto again = store_->get("Service", "default", "web");
+  EXPECT_EQ(deletedAt, again->deletedAt);
+  EXPECT_EQ(marked->resourceVersion, again->resourceVersion);
+  EXPECT_EQ(1u, store_->list("Service", std::nullopt)->size());
+}
+
+TEST_P(StoreTest, MarkDeletedOfAbsentObjectIsNotFound) {
+  EXPECT_TRUE(store_->markDeleted("Service", "default", "nope").IsNotFound());
+}
+
+TEST_P(StoreTest, PurgeRemovesTheObject) {
+  auto created = put("web", {{"image", "nginx"}});
+  store_->markDeleted("Service", "default", "web");
+  ASSERT_TRUE(store_->purge("Service", "default", "web", created->record.uid).ok());
+  EXPECT_TRUE(store_->get("Service", "default", "web").status().IsNotFound());
+}
+
+TEST_P(StoreTest, UpsertRevivesADeletedObjectAsANewOneThatAnOldPurgeLeavesAlone) {
+  auto old = put("web", {{"image", "nginx"}});
+  store_->updateStatus("Service", "default", "web", {{"phase", "Running"}});
+  store_->markDeleted("Service", "default", "web");
+
+  auto revived = put("web", {{"image", "nginx"}});
+  ASSERT_TRUE(revived.ok());
+  EXPECT_EQ(UpsertOutcome::kCreated, revived->outcome);
+  EXPECT_NE(old->record.uid, revived->record.uid);
+  EXPECT_EQ(1, revived->record.generation);
+
+  ASSERT_TRUE(store_->purge("Service", "default", "web", old->record.uid).ok());
+  auto got = store_->get("Service", "default", "web");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(revived->record.uid, got->uid);
+  EXPECT_FALSE(got->deletedAt);
+  EXPECT_EQ(json::object(), got->status);
+}
+
+TEST_P(StoreTest, UpdateStatusAdvancesResourceVersionButNotGeneration) {
+  auto created = put("web", {{"image", "nginx"}});
+  clock_.advance(std::chrono::seconds(3));
+  ASSERT_TRUE(store_->updateStatus("Service", "default", "web", {{"phase", "Running"}}).ok());
+  auto got = store_->get("Service", "default", "web");
+  EXPECT_EQ(json({{"phase", "Running"}}), got->status);
+  EXPECT_EQ(1, got->generation);
+  EXPECT_GT(got->resourceVersion, created->record.resourceVersion);
+  EXPECT_EQ(clock_.nowMillis(), got->updatedAt);
+  // A later apply of the same spec leaves the status alone.
+  put("web", {{"image", "nginx"}});
+  EXPECT_EQ(json({{"phase", "Running"}}), store_->get("Service", "default", "web")->status);
+}
+
+TEST_P(StoreTest, UpdateStatusOfAbsentObjectIsNotFound) {
+  EXPECT_TRUE(store_->updateStatus("Service", "default", "nope", {{"phase", "x"}}).IsNotFound());
+}
+
+TEST_P(StoreTest, EventsGetIncreasingIdsAndKeepTheirContent) {
+  EventRecord e = event("shop", "api", "Died");
+  e.type = "Warning";
+  e.data = {{"exitCode", 137}};
+  auto id1 = store_->appendEvent(e);
+  auto id2 = store_->appendEvent(event("shop", "api", "Started"));
+  ASSERT_TRUE(id1.ok() && id2.ok());
+  EXPECT_LT(*id1, *id2);
+
+  auto all = store_->events({});
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(2u, all->size());
+  const EventRecord& got = (*all)[0];
+  EXPECT_EQ(*id1, got.id);
+  EXPECT_EQ("Warning", got.type);
+  EXPECT_EQ("Died", got.reason);
+  EXPECT_EQ("Service", got.kind);
+  EXPECT_EQ("shop", got.namespace_);
+  EXPECT_EQ("api", got.name);
+  EXPECT_EQ("Died api", got.message);
+  EXPECT_EQ(json({{"exitCode", 137}}), got.data);
+  EXPECT_EQ(clock_.nowMillis(), got.time);
+}
+
+TEST_P(StoreTest, EventsKeepATimeTheCallerGives) {
+  EventRecord e = event("shop", "api", "Died");
+  e.time = 1234;
+  store_->appendEvent(e);
+  EXPECT_EQ(1234, store_->events({})->at(0).time);
+}
+
+TEST_P(StoreTest, EventQueryFiltersBySinceNamespaceNameAndLimit) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(
+        *store_->appendEvent(event(i % 2 ? "odd" : "even", "s" + std::to_string(i), "R")));
+  }
+  EventQuery q;
+  q.sinceId = ids[1];
+  auto since = store_->events(q);
+  ASSERT_EQ(4u, since->size());
+  EXPECT_EQ(ids[2], since->front().id);
+
+  q = EventQuery();
+  q.namespace_ = "odd";
+  auto odd = store_->events(q);
+  ASSERT_EQ(3u, odd->size());
+  EXPECT_EQ(ids[1], (*odd)[0].id);
+  EXPECT_EQ(ids[3], (*odd)[1].id);
+  EXPECT_EQ(ids[5], (*odd)[2].id);
+
+  q.name = "s3";
+  ASSERT_EQ(1u, store_->events(q)->size());
+
+  q = EventQuery();
+  q.limit = 2;
+  auto limited = store_->events(q);
+  ASSERT_EQ(2u, limited->size());
+  EXPECT_EQ(ids[0], (*limited)[0].id);
+  EXPECT_EQ(ids[1], (*limited)[1].id);
+}
+
+TEST_P(StoreTest, IntegrityCheckOfAHealthyStoreIsOk) {
+  put("web", {{"image", "nginx"}});
+  EXPECT_TRUE(store_->integrityCheck().ok());
+}
+
+TEST_P(StoreTest, ConcurrentWritersLoseNothingAndReadersSeeWhatIsCommitted) {
+  constexpr int kWriters = 4;
+  constexpr int kPerWriter = 200;
+  std::atomic<int> committed[kWriters] = {};
+  std::atomic<bool> done{false};
+  std::atomic<int> readerFailures{0};
+  std::atomic<int> readerChecks{0};
+
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        std::string name = "w" + std::to_string(w) + "-" + std::to_string(i);
+        if (store_->upsert("Service", "load", name, {}, {{"i", i}}).ok()) {
+          committed[w].store(i + 1, std::memory_order_release);
+        }
+      }
+    });
+  }
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      while (!done.load()) {
+        for (int w = 0; w < kWriters; ++w) {
+          int n = committed[w].load(std::memory_order_acquire);
+          if (n == 0) continue;
+          auto got =
+              store_->get("Service", "load", "w" + std::to_string(w) + "-" + std::to_string(n - 1));
+          if (!got.ok() || got->spec != json({{"i", n - 1}})) readerFailures++;
+          readerChecks++;
+        }
+      }
+    });
+  }
+  for (int w = 0; w < kWriters; ++w) threads[w].join();
+  done = true;
+  for (size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+
+  for (int w = 0; w < kWriters; ++w) EXPECT_EQ(kPerWriter, committed[w].load());
+  EXPECT_EQ(0, readerFailures.load());
+  EXPECT_GT(readerChecks.load(), 0);
+  auto all = store_->list("Service", std::string("load"));
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(static_cast<size_t>(kWriters * kPerWriter), all->size());
+  std::set<int64_t> versions;
+  for (const auto& r : *all) versions.insert(r.resourceVersion);
+  EXPECT_EQ(all->size(), versions.size()) << "every write gets its own resourceVersion";
+}
+
+// Tests that need a file on disk.
+class StoreFileTest : public ::testing::Test {
+ protected:
+  Result<std::unique_ptr<Store>> open() { return Store::open(path_, clock_); }
+  TempDir dir_;
+  std::string path_ = dir_.file("tender.db");
+  FakeClock clock_;
+};
+
+TEST_F(StoreFileTest, ReopeningKeepsDataAndKeepsCounting) {
+  int64_t version = 0;
+  {
+    auto store = open();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    version = (*store)
+                  ->upsert("Service", "default", "web", {}, {{"image", "nginx"}})
+                  ->record.resourceVersion;
+    (*store)->appendEvent(event("default", "web", "Created"));
+  }
+  auto store = open();
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto got = (*store)->get("Service", "default", "web");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(json({{"image", "nginx"}}), got->spec);
+  EXPECT_EQ(1u, (*store)->events({})->size());
+  auto next = (*store)->upsert("Service", "default", "db", {}, {});
+  EXPECT_GT(next->record.resourceVersion, version);
+}
+
+TEST_F(StoreFileTest, NewFileUsesWalAndIncrementalAutoVacuum) {
+  ASSERT_TRUE(open().ok());
+  EXPECT_EQ("wal", rawPragma(path_, "journal_mode"));
+  EXPECT_EQ("2", rawPragma(path_, "auto_vacuum"));  // 2 = INCREMENTAL
+  EXPECT_EQ("1", rawPragma(path_, "user_version"));
+}
+
+TEST_F(StoreFileTest, FileFromANewerTenderIsRefusedAndLeftAlone) {
+  ASSERT_TRUE(open().ok());
+  rawSql(path_, "PRAGMA user_version = 99");
+  auto store = open();
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
+  EXPECT_THAT(store.status().message(), HasSubstr("newer"));
+  EXPECT_EQ("99", rawPragma(path_, "user_version"));
+}
+
+TEST_F(StoreFileTest, FileThatIsNotADatabaseIsRefusedWithItsPath) {
+  std::ofstream(path_) << std::string(4096, 'x');
+  auto store = open();
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("store: open " + path_));
+  EXPECT_THAT(store.status().message(), HasSubstr("not a database"));
+}
+
+TEST_F(StoreFileTest, WriteErrorsSayWhatWasBeingDone) {
+  auto store = open();
+  ASSERT_TRUE(store.ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(SQLITE_OK, sqlite3_open(path_.c_str(), &other));
+  ASSERT_EQ(SQLITE_OK, sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr));
+  // Waits for the busy timeout, then gives up.
+  auto r = (*store)->upsert("Service", "default", "web", {}, {});
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
+  EXPECT_EQ("store: upsert Service/default/web: database is locked", r.status().message());
+}
+
+TEST_F(StoreFileTest, TwoStoresInOneThreadKeepTheirOwnData) {
+  auto a = Store::open(dir_.file("a.db"), clock_);
+  auto b = Store::open(dir_.file("b.db"), clock_);
+  ASSERT_TRUE(a.ok() && b.ok());
+  (*a)->upsert("Service", "default", "only-a", {}, {});
+  (*b)->upsert("Service", "default", "only-b", {}, {});
+  EXPECT_THAT(names(*(*a)->list("Service", std::nullopt)), ElementsAre("default/only-a"));
+  EXPECT_THAT(names(*(*b)->list("Service", std::nullopt)), ElementsAre("default/only-b"));
+}
+
+TEST_F(StoreFileTest, ClosingTheStoreClosesEveryConnection) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store.ok());
+    (*store)->upsert("Service", "default", "web", {}, {});
+    std::vector<std::thread> readers;
+    for (int i = 0; i < 3; ++i) {
+      readers.emplace_back([&] { EXPECT_TRUE((*store)->get("Service", "default", "web").ok()); });
+    }
+    for (auto& t : readers) t.join();
+  }
+  // SQLite removes the WAL when the last connection to the file closes.
+  EXPECT_FALSE(fs::exists(path_ + "-wal"));
+}
+
+TEST(StateDirLockTest, SecondAcquireIsConflictNamingTheHolder) {
+  TempDir dir;
+  auto first = StateDirLock::acquire(dir.path());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = StateDirLock::acquire(dir.path());
+  ASSERT_TRUE(second.status().IsConflict()) << second.status().ToString();
+  EXPECT_EQ("state directory " + dir.path() + " is in use by another tender server (pid " +
+                std::to_string(::getpid()) + ")",
+            second.status().message());
+}
+
+TEST(StateDirLockTest, IsReleasedWhenDestroyed) {
+  TempDir dir;
+  {
+    auto first = StateDirLock::acquire(dir.path());
+    ASSERT_TRUE(first.ok());
+  }
+  EXPECT_TRUE(StateDirLock::acquire(dir.path()).ok());
+}
+
+TEST(StateDirLockTest, CreatesMissingDirectories) {
+  TempDir dir;
+  const std::string nested = dir.file("a/b/state");
+  ASSERT_TRUE(StateDirLock::acquire(nested).ok());
+  EXPECT_TRUE(fs::is_directory(nested));
+}
+
+}  // namespace
+}  // namespace tender
