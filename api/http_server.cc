@@ -10,14 +10,10 @@
 
 #include "api/http_server.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
-#include <cctype>
-#include <mutex>
-#include <optional>
-#include <unordered_map>
-#include <utility>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -28,7 +24,13 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
+#include <cctype>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <utility>
 
 namespace tender {
 namespace {
@@ -169,13 +171,13 @@ struct HttpServerState {
   net::io_context& io;
   Router& router;
   const HttpServerOptions options;
-  tcp::acceptor acceptor;     // used on its strand once accepting
+  tcp::acceptor acceptor;  // used on its strand once accepting
   net::steady_timer acceptRetry;
   std::atomic<int> port{0};
 
   std::mutex mu;
-  bool stopped = false;                      // guarded by mu
-  std::unique_ptr<net::thread_pool> pool;    // guarded by mu; handlers run here
+  bool stopped = false;                    // guarded by mu
+  std::unique_ptr<net::thread_pool> pool;  // guarded by mu; handlers run here
   std::unordered_map<Connection*, std::weak_ptr<Connection>> connections;  // guarded by mu
 };
 
@@ -232,30 +234,31 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     stream_.expires_after(options().idleTimeout);
-    stream_.async_read_some(
-        buffer_.prepare(kReadChunk),
-        [self = shared_from_this()](beast::error_code ec, size_t n) {
-          if (ec) {
-            if (ec == beast::error::timeout) spdlog::debug("closing idle API connection");
-            self->close();
-            return;
-          }
-          self->buffer_.commit(n);
-          self->readHeader();
-        });
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) {
+                                if (ec == beast::error::timeout)
+                                  spdlog::debug("closing idle API connection");
+                                self->close();
+                                return;
+                              }
+                              self->buffer_.commit(n);
+                              self->readHeader();
+                            });
   }
 
   void readHeader() {
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
     // The body limit is checked by hand once the header is in (413 before
-    // any body byte is read), then set for chunked bodies.
-    parser_->body_limit(boost::none);
+    // any body byte is read), then set for chunked bodies. Not boost::none:
+    // Beast 1.74 compares Content-Length against the optional, and any
+    // length is "greater" than none.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     stream_.expires_after(options().headerTimeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->onHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
   }
 
   void onHeader(beast::error_code ec) {
@@ -350,9 +353,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       } catch (...) {  // route() catches handlers' exceptions; this is the last guard
         res = HttpResponse::Error(Status::Internal("internal error"));
       }
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        self->respond(std::move(res));
-      });
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
     });
   }
 
@@ -380,18 +382,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     res->keep_alive(keepAlive_);
 
-    spdlog::debug("{} {} {} {}ms", method_.empty() ? "-" : method_, target_.empty() ? "-" : target_,
-                  r.status,
-                  std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started_)
-                      .count());
+    spdlog::debug(
+        "{} {} {} {}ms", method_.empty() ? "-" : method_, target_.empty() ? "-" : target_, r.status,
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started_)
+            .count());
 
     stream_.expires_after(options().writeTimeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
                         if (ec) {
                           if (ec == beast::error::timeout) {
-                            spdlog::debug("closing API connection: client did not read its "
-                                          "response in time");
+                            spdlog::debug(
+                                "closing API connection: client did not read its "
+                                "response in time");
                           }
                           self->close();
                           return;
@@ -494,8 +497,7 @@ Status HttpServer::start() {
   {
     std::lock_guard<std::mutex> l(state_->mu);
     if (state_->stopped) return Status::Unavailable("server was stopped before it started");
-    state_->pool =
-        std::make_unique<net::thread_pool>(std::max(1, state_->options.handlerThreads));
+    state_->pool = std::make_unique<net::thread_pool>(std::max(1, state_->options.handlerThreads));
   }
   spdlog::info("API listening on {} (port {})", listen, state_->port.load());
   net::post(acceptor.get_executor(), [state = state_] { acceptNext(state); });

@@ -121,7 +121,8 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   router.add("GET", "/version", [opts](const HttpRequest&) {
     nlohmann::json v = {{"version", TENDER_VERSION}, {"apiVersion", kApiVersion}};
     if (opts.versionInfo) {
-      for (auto& [k, val] : opts.versionInfo().items()) v[k] = val;
+      nlohmann::json info = opts.versionInfo();
+      for (auto& [k, val] : info.items()) v[k] = val;
     }
     return HttpResponse::Json(200, v);
   });

@@ -1,10 +1,10 @@
 #include "api/router.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <exception>
 #include <set>
-
-#include <spdlog/spdlog.h>
 
 namespace tender {
 namespace {
@@ -114,8 +114,8 @@ HttpResponse Router::route(HttpRequest& req) const {
     nlohmann::json body = {{"error",
                             {{"code", 405},
                              {"reason", "MethodNotAllowed"},
-                             {"message", "method " + req.method + " is not allowed on " +
-                                             req.path + " (allowed: " + allow + ")"},
+                             {"message", "method " + req.method + " is not allowed on " + req.path +
+                                             " (allowed: " + allow + ")"},
                              {"details", nlohmann::json::array()}}}};
     HttpResponse r = HttpResponse::Json(405, body);
     r.headers.emplace_back("Allow", allow);

@@ -4,14 +4,14 @@
 
 #include "cli/api_client.h"
 
+#include <cpprest/http_client.h>
+
 #include <cctype>
 #include <cerrno>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <system_error>
 #include <vector>
-
-#include <cpprest/http_client.h>
-#include <nlohmann/json.hpp>
 
 namespace tender {
 namespace {
@@ -19,8 +19,7 @@ namespace {
 namespace wh = web::http;
 
 std::string unreachable(const std::string& url, const std::string& why) {
-  return "cannot reach the tender server at " + url + ": " + why +
-         " (is `tender serve` running?)";
+  return "cannot reach the tender server at " + url + ": " + why + " (is `tender serve` running?)";
 }
 
 std::string secondsText(std::chrono::milliseconds d) {
@@ -109,8 +108,10 @@ Status statusFromErrorBody(int httpStatus, const std::string& body) {
         for (const auto& item : *d) {
           if (!item.is_object()) continue;
           FieldError fe;
-          if (auto f = item.find("field"); f != item.end() && f->is_string()) fe.field = f->get<std::string>();
-          if (auto dm = item.find("message"); dm != item.end() && dm->is_string()) fe.message = dm->get<std::string>();
+          if (auto f = item.find("field"); f != item.end() && f->is_string())
+            fe.field = f->get<std::string>();
+          if (auto dm = item.find("message"); dm != item.end() && dm->is_string())
+            fe.message = dm->get<std::string>();
           details.push_back(std::move(fe));
         }
       }
@@ -123,16 +124,26 @@ Status statusFromErrorBody(int httpStatus, const std::string& body) {
     if (!text.empty()) message += ": " + text;
   }
   switch (httpStatus) {
-    case 304: return Status::NotModified(message);
-    case 401: return Status::Unauthorized(message);
-    case 403: return Status::Forbidden(message);
-    case 404: return Status::NotFound(message);
-    case 408: return Status::Timeout(message);
-    case 409: return Status::Conflict(message);
-    case 413: return Status::TooLarge(message);
-    case 503: return Status::Unavailable(message);
-    case 504: return Status::Timeout(message);
-    default: break;
+    case 304:
+      return Status::NotModified(message);
+    case 401:
+      return Status::Unauthorized(message);
+    case 403:
+      return Status::Forbidden(message);
+    case 404:
+      return Status::NotFound(message);
+    case 408:
+      return Status::Timeout(message);
+    case 409:
+      return Status::Conflict(message);
+    case 413:
+      return Status::TooLarge(message);
+    case 503:
+      return Status::Unavailable(message);
+    case 504:
+      return Status::Timeout(message);
+    default:
+      break;
   }
   if (httpStatus >= 400 && httpStatus < 500) return Status::Invalid(message, std::move(details));
   return Status::Internal(message);

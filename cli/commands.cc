@@ -6,11 +6,10 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <system_error>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/output.h"
 #include "manifests/manifest.h"
@@ -165,8 +164,9 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
     }
     auto answer = parseAnswer(*response);
     if (!answer.ok() || !answer->contains("items") || !(*answer)["items"].is_array()) {
-      printError(answer.ok() ? Status::Internal("the server's answer has no items") : answer.status(),
-                 err, context);
+      printError(
+          answer.ok() ? Status::Internal("the server's answer has no items") : answer.status(), err,
+          context);
       failed = true;
       continue;
     }

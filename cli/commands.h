@@ -24,7 +24,7 @@ struct GetOptions {
   std::string resource;  // services|networks|volumes|namespaces (or singular, svc, net, vol, ns)
   std::string name;      // "" = list
   std::string ns = "default";
-  bool allNamespaces = false;  // -A
+  bool allNamespaces = false;    // -A
   std::string output = "table";  // table|json|yaml
 };
 

@@ -1,11 +1,10 @@
 // The tender command: parses the command line and hands over to `serve` or
 // to a client-side subcommand. Exit codes: 0 ok, 1 error, 2 usage error.
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
@@ -45,8 +44,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--state-dir", serveOptions.stateDir, "Directory of the database and lock")
       ->capture_default_str();
-  serve->add_option("--instance", serveOptions.instance,
-                    "Instance name: the tender.instance label of what this server owns")
+  serve
+      ->add_option("--instance", serveOptions.instance,
+                   "Instance name: the tender.instance label of what this server owns")
       ->capture_default_str();
   serve->add_option("--engine", serveOptions.engineHost,
                     "Docker engine (unix:///path or tcp://host:port); default DOCKER_HOST "
@@ -54,15 +54,17 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", serveOptions.workers, "Reconcile workers")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve->add_option("--start-concurrency", serveOptions.startConcurrency,
-                    "Containers started at once (0: default)")
+  serve
+      ->add_option("--start-concurrency", serveOptions.startConcurrency,
+                   "Containers started at once (0: default)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   serve->add_option("--resync", serveOptions.resyncSeconds, "Seconds between full resyncs")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  serve->add_option("--max-body-bytes", serveOptions.maxBodyBytes,
-                    "Largest request body the API accepts")
+  serve
+      ->add_option("--max-body-bytes", serveOptions.maxBodyBytes,
+                   "Largest request body the API accepts")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve->add_option("--log-level", serveOptions.logLevel, "Log level")
@@ -111,7 +113,8 @@ int main(int argc, char** argv) {
   }
 
   tender::ApiClient client(server, token);
-  if (apply->parsed()) return tender::runApply(applyOptions, client, std::cin, std::cout, std::cerr);
+  if (apply->parsed())
+    return tender::runApply(applyOptions, client, std::cin, std::cout, std::cerr);
   if (get->parsed()) {
     tender::RealClock clock;
     return tender::runGet(getOptions, client, clock.now(), std::cout, std::cerr);

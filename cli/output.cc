@@ -46,13 +46,22 @@ std::string dumpJson(const json& v, int indent) {
 
 bool isPlainSafe(const std::string& s) {
   if (s.empty()) return false;
-  static const std::string kIndicators = "-?:,[]{}#&*!|>'\"%@`";
-  unsigned char first = static_cast<unsigned char>(s.front());
+  static const std::string kIndicators = ",[]{}#&*!|>'\"%@`";
+  const unsigned char first = static_cast<unsigned char>(s.front());
+  const unsigned char second = s.size() > 1 ? static_cast<unsigned char>(s[1]) : ' ';
   // Digits and signs: YAML may read a number, a sexagesimal ("8080:80" in
   // YAML 1.1) or a timestamp; quoting is always safe.
-  if (std::isdigit(first) || first == '+' || first == '.' || kIndicators.find(first) != std::string::npos) {
+  if (std::isdigit(first) || first == '+' || first == '.' ||
+      kIndicators.find(static_cast<char>(first)) != std::string::npos) {
     return false;
   }
+  // "-", "?" and ":" start a plain scalar only when a non-space follows
+  // ("--port" is plain, "- x" is not); "-1" would read as a number.
+  if ((first == '-' || first == '?' || first == ':') &&
+      (second == ' ' || std::isdigit(second) || second == '.')) {
+    return false;
+  }
+  if (s.rfind("---", 0) == 0) return false;
   if (s.front() == ' ' || s.back() == ' ' || s.back() == ':') return false;
   if (s.find(": ") != std::string::npos || s.find(" #") != std::string::npos) return false;
   for (unsigned char c : s) {
@@ -61,8 +70,8 @@ bool isPlainSafe(const std::string& s) {
   std::string lower(s);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  static const char* const kReserved[] = {"true", "false", "yes", "no", "on", "off", "y",
-                                          "n",    "null",  "~",   "<<"};
+  static const char* const kReserved[] = {"true", "false", "yes",  "no", "on", "off",
+                                          "y",    "n",     "null", "~",  "<<"};
   for (const char* word : kReserved) {
     if (lower == word) return false;
   }
@@ -73,11 +82,21 @@ std::string quoteYaml(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -93,9 +112,7 @@ std::string quoteYaml(const std::string& s) {
 
 std::string yamlString(const std::string& s) { return isPlainSafe(s) ? s : quoteYaml(s); }
 
-bool isInline(const json& v) {
-  return !v.is_structured() || v.empty();
-}
+bool isInline(const json& v) { return !v.is_structured() || v.empty(); }
 
 std::string yamlInline(const json& v) {
   if (v.is_string()) return yamlString(v.get<std::string>());

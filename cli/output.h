@@ -4,10 +4,9 @@
 #pragma once
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/clock.h"
 #include "controller/status.h"
@@ -49,7 +48,8 @@ std::vector<nlohmann::json> itemsOf(const nlohmann::json& answer);
 //   services:            NAME PHASE READY RESTARTS AGE IMAGE
 //   networks, volumes:   NAME DRIVER PHASE AGE
 //   namespaces:          NAME PHASE AGE
-std::string renderResourceTable(const std::string& resource, const std::vector<nlohmann::json>& items,
-                                bool showNamespace, WallTime now);
+std::string renderResourceTable(const std::string& resource,
+                                const std::vector<nlohmann::json>& items, bool showNamespace,
+                                WallTime now);
 
 }  // namespace tender

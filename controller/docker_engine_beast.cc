@@ -22,6 +22,7 @@
 #include <boost/beast/http.hpp>
 #include <cstdlib>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -177,8 +178,10 @@ class ExchangeImpl : public Exchange, public std::enable_shared_from_this<Exchan
     if (ec) return fail(ec, /*connecting=*/false);
     // The limit is checked against Content-Length while the header is parsed,
     // so it is set before reading anything.
+    // Not boost::none: Boost 1.74 compares a Content-Length with an empty
+    // limit as "too large" and fails every streamed answer that has one.
     if (spec_.streaming) {
-      parser_.body_limit(boost::none);
+      parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     } else {
       parser_.body_limit(spec_.bodyLimit);
     }

@@ -6,6 +6,7 @@
 
 #include "controller/time_format.h"
 #include "manifests/manifest.h"
+#include "reconcilers/engine_objects.h"
 #include "reconcilers/naming.h"
 
 namespace tender {
@@ -56,8 +57,8 @@ ReconcileResult NetworkReconciler::reconcile(const Key& key) {
                                                                    "\" does not exist on the engine"}});
       return n.ok() ? ReconcileResult::Done() : ReconcileResult::After(std::chrono::seconds(10));
     }
-    auto n = engine_.inspectNetwork(engineName);
-    if (n.ok() && !ownedBy(n->labels, instance_)) {
+    auto existing = findNetwork(engine_, engineName, instance_);
+    if (existing.ok() && !ownedBy(existing->labels, instance_)) {
       writeStatusIfChanged(store_, *rec,
                            {{"phase", "Failed"},
                             {"engineName", engineName},
@@ -65,36 +66,40 @@ ReconcileResult NetworkReconciler::reconcile(const Key& key) {
                                             "\" exists and is not managed by this tender instance"}});
       return ReconcileResult::After(std::chrono::seconds(30));
     }
-    std::string id;
-    if (n.ok()) {
-      id = n->id;
-    } else if (n.status().IsNotFound()) {
-      Labels labels = ownerLabels(instance_, key.ns);
-      labels[kLabelResource] = key.name;
-      for (const auto& [k, v] : spec.labels) labels.emplace(k, v);
-      nlohmann::json body = {{"Driver", spec.driver.empty() ? "bridge" : spec.driver},
-                             {"Internal", spec.internal},
-                             {"CheckDuplicate", true},
-                             {"Labels", labels}};
-      auto created = engine_.createNetwork(engineName, body);
-      if (!created.ok() && !created.status().IsConflict()) return ReconcileResult::Error(created.status());
-      if (created.ok()) {
-        id = *created;
-        event(store_, clock_, key, "Normal", "Created", "created network " + engineName);
-      }
-    } else {
-      return ReconcileResult::Error(n.status());
-    }
+    if (!existing.ok() && !existing.status().IsNotFound()) return ReconcileResult::Error(existing.status());
+    Labels labels = ownerLabels(instance_, key.ns);
+    labels[kLabelResource] = key.name;
+    for (const auto& [k, v] : spec.labels) labels.emplace(k, v);
+    nlohmann::json body = {{"Driver", spec.driver.empty() ? "bridge" : spec.driver},
+                           {"Internal", spec.internal},
+                           {"CheckDuplicate", true},
+                           {"Labels", labels}};
+    auto n = ensureNetwork(engine_, engineName, body, instance_);
+    if (!n.ok()) return ReconcileResult::Error(n.status());
+    if (!existing.ok()) event(store_, clock_, key, "Normal", "Created", "created network " + engineName);
+    std::string id = n->id;
     writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", engineName}, {"id", id}});
     return ReconcileResult::Done();
   }
 
   // Deleted, or not desired at all: remove our network if there is one.
-  auto n = engine_.inspectNetwork(engineName);
+  auto found = findNetwork(engine_, engineName, instance_);
+  Result<NetworkInfo> n = found.ok() ? engine_.inspectNetwork(found->id) : found;
   if (!n.ok() && !n.status().IsNotFound()) return ReconcileResult::Error(n.status());
   if (n.ok() && ownedBy(n->labels, instance_)) {
     bool implicitDefault = !rec.ok() && key.name == kDefaultNetwork;
-    if (implicitDefault && !n->containerIds.empty()) return ReconcileResult::Done();  // still used
+    if (implicitDefault) {
+      // The namespace's default network stays while any service of the
+      // namespace is desired or any of its containers exists (a stopped
+      // container is not attached, yet needs the network to start again).
+      if (!n->containerIds.empty()) return ReconcileResult::Done();
+      auto services = store_.list("Service", key.ns);
+      if (!services.ok()) return ReconcileResult::Error(services.status());
+      if (!services->empty()) return ReconcileResult::Done();
+      auto containers = engine_.listContainers(ownedFilters(instance_, key.ns), true);
+      if (!containers.ok()) return ReconcileResult::Error(containers.status());
+      if (!containers->empty()) return ReconcileResult::Done();
+    }
     Status s = engine_.removeNetwork(n->id);
     if (!s.ok() && !s.IsNotFound()) {
       if (implicitDefault) return ReconcileResult::Done();  // raced a new container: keep it

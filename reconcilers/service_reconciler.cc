@@ -7,6 +7,7 @@
 
 #include "controller/time_format.h"
 #include "manifests/manifest.h"
+#include "reconcilers/engine_objects.h"
 #include "reconcilers/naming.h"
 #include "reconcilers/spec_hash.h"
 
@@ -107,15 +108,11 @@ void ServiceReconciler::recordEvent(const Key& key, const std::string& type,
 
 Status ServiceReconciler::ensureNetwork(const std::string& engineName, const std::string& ns,
                                         const std::string& resourceName) {
-  auto n = engine_.inspectNetwork(engineName);
-  if (n.ok()) return Status::Ok();
-  if (!n.status().IsNotFound()) return n.status();
   Labels labels = ownerLabels(options_.instance, ns);
   labels[kLabelResource] = resourceName;
   nlohmann::json body = {{"Driver", "bridge"}, {"CheckDuplicate", true}, {"Labels", labels}};
-  auto created = engine_.createNetwork(engineName, body);
-  if (created.ok() || created.status().IsConflict()) return Status::Ok();
-  return created.status();
+  auto n = tender::ensureNetwork(engine_, engineName, body, options_.instance);
+  return n.ok() ? Status::Ok() : n.status();
 }
 
 Status ServiceReconciler::ensureVolume(const std::string& engineName, const std::string& ns,
@@ -405,6 +402,13 @@ ReconcileResult ServiceReconciler::reconcile(const Key& key) {
         break;
       case Action::Type::kStart: {
         s = startContainer(a.containerId);
+        if (s.IsNotFound() && s.message().find("network") != std::string::npos) {
+          // Its network was removed behind tender's back: the container
+          // cannot start again and is replaced (the next pass creates it).
+          Status r = removeContainer(a.containerId, 0);
+          s = r.ok() ? Status::Unavailable("replaced a container whose network is gone: " + s.message()) : r;
+          break;
+        }
         if (s.ok()) {
           bool restart = false;
           for (const auto& c : observed) restart |= (c.id == a.containerId && c.state == "exited");

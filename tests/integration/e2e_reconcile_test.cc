@@ -166,7 +166,7 @@ TEST_F(ReconcileE2E, DeletingAServiceRemovesItsContainers) {
   EXPECT_EQ(runningCount("kept"), 1);
   ASSERT_TRUE(waitFor([&] {
     auto g = server_->client().call("GET", "/api/v1/namespaces/" + ns_ + "/services/gone", "", "");
-    return g.ok() && g->status == 404;
+    return !g.ok() && g.status().IsNotFound();
   }, 30s));
 }
 

@@ -1,23 +1,22 @@
 // HttpServer over real loopback TCP, driven by a plain blocking POSIX client
 // so each test controls exactly what bytes are sent and when.
-#include "api/http_server.h"
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <future>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 
-#include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "api/http_server.h"
 
 namespace tender {
 namespace {
@@ -215,8 +214,9 @@ TEST_F(HttpServerTest, AnswersGetWithDecodedPathAndQuery) {
 TEST_F(HttpServerTest, PassesBodyAndLowercasedHeadersToHandler) {
   start();
   TestClient c(port());
-  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nX-Tag: blue\r\nContent-Length: 5\r\n\r\n"
-                     "hello"));
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: t\r\nX-Tag: blue\r\nContent-Length: 5\r\n\r\n"
+             "hello"));
   auto r = c.readResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(201, r->status);
@@ -284,8 +284,9 @@ TEST_F(HttpServerTest, CutsOffAChunkedBodyAtTheLimit) {
 TEST_F(HttpServerTest, AnswersExpectContinueThenTheRequest) {
   start();
   TestClient c(port());
-  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
-                     "Content-Length: 4\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+             "Content-Length: 4\r\n\r\n"));
   auto interim = c.readResponse(milliseconds(3000));
   ASSERT_TRUE(interim);
   EXPECT_EQ(100, interim->status);

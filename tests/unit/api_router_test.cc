@@ -1,9 +1,9 @@
-#include "api/router.h"
+#include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include "api/router.h"
 
 namespace tender {
 namespace {
@@ -18,9 +18,7 @@ HttpRequest request(const std::string& method, const std::string& path) {
   return r;
 }
 
-HttpResponse echoRoute(const std::string& tag) {
-  return HttpResponse::Text(200, tag);
-}
+HttpResponse echoRoute(const std::string& tag) { return HttpResponse::Text(200, tag); }
 
 std::string headerOf(const HttpResponse& r, const std::string& name) {
   for (const auto& [k, v] : r.headers) {
@@ -50,12 +48,10 @@ TEST(Router, FillsParamsFromThePattern) {
 
 TEST(Router, PrefersALiteralSegmentOverAParamWhateverTheOrder) {
   Router router;
-  router.add("GET", "/api/v1/namespaces/{ns}/{kind}", [](const HttpRequest&) {
-    return echoRoute("generic");
-  });
-  router.add("GET", "/api/v1/namespaces/{ns}/services", [](const HttpRequest&) {
-    return echoRoute("services");
-  });
+  router.add("GET", "/api/v1/namespaces/{ns}/{kind}",
+             [](const HttpRequest&) { return echoRoute("generic"); });
+  router.add("GET", "/api/v1/namespaces/{ns}/services",
+             [](const HttpRequest&) { return echoRoute("services"); });
   auto req = request("GET", "/api/v1/namespaces/a/services");
   EXPECT_EQ("services", router.route(req).body);
   auto other = request("GET", "/api/v1/namespaces/a/volumes");
@@ -82,7 +78,8 @@ TEST(Router, AnswersNotFoundForAnUnknownPath) {
 TEST(Router, AnswersMethodNotAllowedWithAllowHeader) {
   Router router;
   router.add("GET", "/api/v1/namespaces/{ns}", [](const HttpRequest&) { return echoRoute("g"); });
-  router.add("DELETE", "/api/v1/namespaces/{ns}", [](const HttpRequest&) { return echoRoute("d"); });
+  router.add("DELETE", "/api/v1/namespaces/{ns}",
+             [](const HttpRequest&) { return echoRoute("d"); });
   auto req = request("PUT", "/api/v1/namespaces/a");
   HttpResponse res = router.route(req);
   EXPECT_EQ(405, res.status);
@@ -104,9 +101,8 @@ TEST(Router, AnswersHeadWithTheGetHandler) {
 
 TEST(Router, TurnsAThrowingHandlerIntoInternalError) {
   Router router;
-  router.add("GET", "/boom", [](const HttpRequest&) -> HttpResponse {
-    throw std::runtime_error("kaput");
-  });
+  router.add("GET", "/boom",
+             [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaput"); });
   auto req = request("GET", "/boom");
   HttpResponse res = router.route(req);
   EXPECT_EQ(500, res.status);
@@ -114,8 +110,8 @@ TEST(Router, TurnsAThrowingHandlerIntoInternalError) {
 }
 
 TEST(HttpResponse, ErrorBodyCarriesCodeReasonMessageAndDetails) {
-  HttpResponse res = HttpResponse::Error(
-      Status::Invalid("manifest is invalid", {{"spec.image", "is required"}}));
+  HttpResponse res =
+      HttpResponse::Error(Status::Invalid("manifest is invalid", {{"spec.image", "is required"}}));
   EXPECT_EQ(400, res.status);
   EXPECT_EQ("application/json", res.contentType);
   EXPECT_EQ(json::parse(R"({"error":{"code":400,"reason":"Invalid","message":"manifest is invalid",

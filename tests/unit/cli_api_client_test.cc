@@ -1,25 +1,23 @@
 // ApiClient and the client-side commands against a real HttpServer on
 // loopback, with a Router that plays the part of tender's API.
-#include "cli/api_client.h"
-
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include "api/http_server.h"
+#include "cli/api_client.h"
 #include "cli/commands.h"
 
 namespace tender {
@@ -159,7 +157,8 @@ TEST_F(ApiClientTest, SaysTheServerIsUnreachableWithAHint) {
   auto r = client.call("GET", "/version");
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
-  EXPECT_NE(std::string::npos, r.status().message().find("cannot reach the tender server at " + url))
+  EXPECT_NE(std::string::npos,
+            r.status().message().find("cannot reach the tender server at " + url))
       << r.status().message();
   EXPECT_NE(std::string::npos, r.status().message().find("is `tender serve` running?"));
 }

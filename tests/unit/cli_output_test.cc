@@ -1,7 +1,8 @@
-#include "cli/output.h"
-
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+
+#include "cli/output.h"
 
 namespace tender {
 namespace {
@@ -64,12 +65,13 @@ TEST(RenderTable, PadsColumnsToTheWidestCellWithThreeSpaces) {
 }
 
 TEST(RenderTable, LeavesNoTrailingSpacesAfterAnEmptyLastCell) {
-  EXPECT_EQ("A     B\nlong\n", renderTable({"A", "B"}, {{"long", ""}}));
+  EXPECT_EQ("A      B\nlong\n", renderTable({"A", "B"}, {{"long", ""}}));
 }
 
 json service(const std::string& ns, const std::string& name) {
   return json::parse(R"({"apiVersion":"tender/v1","kind":"Service",
-    "metadata":{"name":")" + name + R"(","namespace":")" + ns + R"(",
+    "metadata":{"name":")" +
+                     name + R"(","namespace":")" + ns + R"(",
                 "creationTimestamp":"2023-11-14T22:10:20Z"},
     "spec":{"image":"busybox:1","replicas":2},
     "status":{"phase":"Running","replicas":2,"readyReplicas":1,"restartCount":4}})");
@@ -156,8 +158,8 @@ TEST(ToYaml, WritesNestedSequences) {
 
 TEST(ToYaml, QuotesStringsYamlWouldReadAsSomethingElse) {
   json v = json::parse(R"({"a":"true","b":"8080:80","c":"","d":"2023-11-14T22:13:20Z",
-                           "e":"null","f":"- x","g":"k: v","h":"two\nlines","i":"say \"hi\"",
-                           "j":"No"})");
+                           "e":"null","f":"- x","g":"k: v","h":"two\nlines","i":"\"quoted\" word",
+                           "j":"No","k":"-1","l":"~"})");
   EXPECT_EQ(
       "a: \"true\"\n"
       "b: \"8080:80\"\n"
@@ -167,18 +169,20 @@ TEST(ToYaml, QuotesStringsYamlWouldReadAsSomethingElse) {
       "f: \"- x\"\n"
       "g: \"k: v\"\n"
       "h: \"two\\nlines\"\n"
-      "i: \"say \\\"hi\\\"\"\n"
-      "j: \"No\"\n",
+      "i: \"\\\"quoted\\\" word\"\n"
+      "j: \"No\"\n"
+      "k: \"-1\"\n"
+      "l: \"~\"\n",
       toYaml(v));
 }
 
 TEST(ToYaml, LeavesOrdinaryStringsAndScalarsPlain) {
-  json v = json::parse(R"({"image":"example/api:1","cpus":0.5,"on":true,"gone":null,"n":-3})");
+  json v = json::parse(R"({"image":"example/api:1","cpus":0.5,"on":true,"gone":null,"count":-3})");
   EXPECT_EQ(
+      "count: -3\n"
       "cpus: 0.5\n"
       "gone: null\n"
       "image: example/api:1\n"
-      "n: -3\n"
       "\"on\": true\n",
       toYaml(v));
 }

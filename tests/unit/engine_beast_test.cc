@@ -2,8 +2,10 @@
 // that answers from a script, one that never answers, and none at all. Checks
 // what needs no real engine: version negotiation, deadlines, error mapping,
 // and how the events stream is read.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -54,19 +56,27 @@ class ScriptedEngine {
  public:
   using Answer = std::vector<std::string>;
 
-  explicit ScriptedEngine(std::vector<Answer> answers)
-      : path_(socketPath("scripted")), answers_(std::move(answers)) {
-    fd_ = listenOn(path_);
+  enum class Transport { kUnix, kTcp };
+
+  explicit ScriptedEngine(std::vector<Answer> answers, Transport transport = Transport::kUnix)
+      : answers_(std::move(answers)) {
+    if (transport == Transport::kUnix) {
+      path_ = socketPath("scripted");
+      fd_ = listenOn(path_);
+      address_ = "unix://" + path_;
+    } else {
+      fd_ = listenOnLoopback(&address_);
+    }
     if (fd_ >= 0) thread_ = std::thread([this] { serve(); });
   }
   ~ScriptedEngine() {
     stop_ = true;
     if (thread_.joinable()) thread_.join();
     if (fd_ >= 0) ::close(fd_);
-    ::unlink(path_.c_str());
+    if (!path_.empty()) ::unlink(path_.c_str());
   }
   bool ok() const { return fd_ >= 0; }
-  std::string address() const { return "unix://" + path_; }
+  std::string address() const { return address_; }
   std::vector<std::string> requests() {
     std::lock_guard<std::mutex> l(mu_);
     return requests_;
@@ -119,7 +129,24 @@ class ScriptedEngine {
     return in;
   }
 
-  std::string path_;
+  // A TCP listener on 127.0.0.1 with a port the kernel picks.
+  static int listenOnLoopback(std::string* address) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd, 16) != 0 || ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      if (fd >= 0) ::close(fd);
+      return -1;
+    }
+    *address = "tcp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+    return fd;
+  }
+
+  std::string path_;     // unix only
+  std::string address_;  // as DOCKER_HOST would say it
   std::vector<Answer> answers_;
   int fd_ = -1;
   std::atomic<bool> stop_{false};
@@ -191,6 +218,16 @@ TEST(BeastEngine, SpeaksTheVersionOfAnOlderEngine) {
   auto client = clientFor(engine.address());
   ASSERT_TRUE(client->listContainers({}).ok());
   EXPECT_THAT(engine.requests()[1], StartsWith("GET /v1.41/containers/json?all=1 "));
+}
+
+TEST(BeastEngine, SpeaksTcpToo) {
+  ScriptedEngine engine({pingAnswer("1.41"), jsonAnswer(200, "OK", R"({"MemTotal":1024})")},
+                        ScriptedEngine::Transport::kTcp);
+  ASSERT_TRUE(engine.ok());
+  auto client = clientFor(engine.address());
+  auto info = client->info();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->memTotal, 1024);
 }
 
 TEST(BeastEngine, HonoursDockerHostAndDockerApiVersion) {

@@ -1,0 +1,166 @@
+// Network, volume, namespace and resync reconcilers against the in-memory
+// engine and a real SQLite file.
+#include "reconcilers/resource_reconcilers.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "controller/fake_docker_engine.h"
+#include "manifests/manifest.h"
+#include "reconcilers/naming.h"
+#include "reconcilers/service_reconciler.h"
+
+namespace tender {
+namespace {
+
+class ResourceReconcilersTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tender-res-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    auto s = Store::open((dir_ / "tender.db").string(), clock_);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    engine_.addImage("tender-busybox:latest", "sha256:aaaa");
+    ServiceReconcilerOptions o;
+    o.instance = "test";
+    services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void apply(const std::string& yaml) {
+    auto parsed = parseManifests(yaml);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    for (const auto& r : *parsed) {
+      std::string ns = r.kind == "Namespace" ? "" : r.metadata.namespace_;
+      ASSERT_TRUE(store_->upsert(r.kind, ns, r.metadata.name, nlohmann::json::object(), encodeSpec(r)).ok());
+    }
+  }
+  bool networkExists(const std::string& name) {
+    auto r = engine_.listNetworks(Filters{{"name", {name}}});
+    if (!r.ok()) return false;
+    for (const auto& n : *r) {
+      if (n.name == name) return true;
+    }
+    return false;
+  }
+
+  std::filesystem::path dir_;
+  FakeClock clock_;
+  FakeDockerEngine engine_{&clock_};
+  StartGate gate_{2};
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ServiceReconciler> services_;
+};
+
+constexpr const char* kService =
+    "apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+    "spec: {image: \"tender-busybox:latest\"}\n";
+
+TEST_F(ResourceReconcilersTest, DeclaredNetworkIsCreatedWithOwnerLabelsAndRemovedOnDelete) {
+  apply("apiVersion: tender/v1\nkind: Network\nmetadata: {name: backend, namespace: shop}\nspec: {internal: true}\n");
+  NetworkReconciler r(*store_, engine_, clock_, "test");
+  ASSERT_TRUE(r.reconcile(Key{"Network", "shop", "backend"}).status.ok());
+  auto n = engine_.inspectNetwork("shop_backend");
+  ASSERT_TRUE(n.ok());
+  EXPECT_TRUE(n->internal);
+  EXPECT_TRUE(ownedBy(n->labels, "test"));
+  EXPECT_EQ(store_->get("Network", "shop", "backend")->status["phase"], "Ready");
+
+  ASSERT_TRUE(store_->markDeleted("Network", "shop", "backend").ok());
+  ASSERT_TRUE(r.reconcile(Key{"Network", "shop", "backend"}).status.ok());
+  EXPECT_FALSE(networkExists("shop_backend"));
+  EXPECT_TRUE(store_->get("Network", "shop", "backend").status().IsNotFound());
+}
+
+TEST_F(ResourceReconcilersTest, DefaultNetworkStaysWhileAServiceNeedsItEvenWithItsContainerStopped) {
+  apply(kService);
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "web"}).status.ok());
+  ASSERT_TRUE(networkExists("shop_default"));
+  auto c = engine_.inspectContainer("shop.web.0");
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE(engine_.crash(c->id, 0).ok());
+  NetworkReconciler r(*store_, engine_, clock_, "test");
+  ASSERT_TRUE(r.reconcile(Key{"Network", "shop", "default"}).status.ok());
+  EXPECT_TRUE(networkExists("shop_default"));
+
+  // Once the service and its container are gone, so is the network.
+  ASSERT_TRUE(store_->markDeleted("Service", "shop", "web").ok());
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "web"}).status.ok());
+  ASSERT_TRUE(r.reconcile(Key{"Network", "shop", "default"}).status.ok());
+  EXPECT_FALSE(networkExists("shop_default"));
+}
+
+TEST_F(ResourceReconcilersTest, ConcurrentEnsuresOfOneNetworkCreateOne) {
+  apply("apiVersion: tender/v1\nkind: Network\nmetadata: {name: backend, namespace: shop}\n");
+  NetworkReconciler r(*store_, engine_, clock_, "test");
+  std::vector<std::thread> ts;
+  for (int i = 0; i < 4; ++i) ts.emplace_back([&] { r.reconcile(Key{"Network", "shop", "backend"}); });
+  for (auto& t : ts) t.join();
+  auto all = engine_.listNetworks(Filters{{"name", {"shop_backend"}}});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 1u);
+}
+
+TEST_F(ResourceReconcilersTest, VolumeIsCreatedAndOnlyAnExplicitDeleteRemovesIt) {
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: data, namespace: shop}\n");
+  VolumeReconciler r(*store_, engine_, clock_, "test");
+  ASSERT_TRUE(r.reconcile(Key{"Volume", "shop", "data"}).status.ok());
+  ASSERT_TRUE(engine_.inspectVolume("shop_data").ok());
+  // A volume no resource names is kept: it may hold data.
+  Labels labels = ownerLabels("test", "shop");
+  labels[kLabelResource] = "orphan";
+  ASSERT_TRUE(engine_.createVolume("shop_orphan", "local", labels, {}).ok());
+  ASSERT_TRUE(r.reconcile(Key{"Volume", "shop", "orphan"}).status.ok());
+  EXPECT_TRUE(engine_.inspectVolume("shop_orphan").ok());
+
+  ASSERT_TRUE(store_->markDeleted("Volume", "shop", "data").ok());
+  ASSERT_TRUE(r.reconcile(Key{"Volume", "shop", "data"}).status.ok());
+  EXPECT_TRUE(engine_.inspectVolume("shop_data").status().IsNotFound());
+}
+
+TEST_F(ResourceReconcilersTest, DeletedNamespaceTakesItsResourcesAlong) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: shop}\n");
+  apply(kService);
+  std::vector<Key> keys;
+  NamespaceReconciler r(*store_, clock_, [&](const Key& k) { keys.push_back(k); });
+  ASSERT_TRUE(r.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_EQ(store_->get("Namespace", "", "shop")->status["phase"], "Active");
+
+  ASSERT_TRUE(store_->markDeleted("Namespace", "", "shop").ok());
+  auto res = r.reconcile(Key{"Namespace", "", "shop"});
+  EXPECT_TRUE(res.requeueAfter.has_value()) << "waits for its services to go";
+  EXPECT_TRUE(store_->get("Service", "shop", "web")->deletedAt.has_value());
+  EXPECT_NE(std::find(keys.begin(), keys.end(), Key{"Service", "shop", "web"}), keys.end());
+
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "web"}).status.ok());
+  ASSERT_TRUE(r.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(store_->get("Namespace", "", "shop").status().IsNotFound());
+}
+
+TEST_F(ResourceReconcilersTest, ResyncFindsContainersOfServicesTheStoreDoesNotKnow) {
+  Labels labels = ownerLabels("test", "old");
+  labels[kLabelService] = "ghost";
+  labels[kLabelReplica] = "0";
+  ASSERT_TRUE(engine_.createContainer("old.ghost.0", {{"Image", "tender-busybox:latest"}, {"Labels", labels}}).ok());
+  Labels foreign = ownerLabels("someone-else", "old");
+  foreign[kLabelService] = "theirs";
+  ASSERT_TRUE(engine_.createContainer("old.theirs.0", {{"Image", "tender-busybox:latest"}, {"Labels", foreign}}).ok());
+  apply(kService);
+  std::set<Key> keys;
+  ResyncReconciler r(*store_, engine_, "test", [&](const Key& k) { keys.insert(k); });
+  ASSERT_TRUE(r.reconcile(ResyncReconciler::key()).status.ok());
+  EXPECT_TRUE(keys.count(Key{"Service", "old", "ghost"}));
+  EXPECT_TRUE(keys.count(Key{"Service", "shop", "web"}));
+  EXPECT_FALSE(keys.count(Key{"Service", "old", "theirs"}));
+  EXPECT_EQ(engine_.callCount("listContainers"), 1);
+}
+
+}  // namespace
+}  // namespace tender
