@@ -102,14 +102,19 @@ YAML
   docker-compose -f "$f" -p "$p" down -t 1 >/dev/null 2>&1
 }
 
+# The baseline: the same containers created and started straight through the
+# Engine API, 4 at a time. With NET set they join that user-defined bridge
+# network, as tender's (the namespace's default network) and Compose's do;
+# without it they land on the engine's default bridge.
 direct_round() {
-  local tag="r$1"
-  local body
+  local tag="r$1" net="${2:-}"
+  local hostconfig="{\\\"Memory\\\":16777216}"
+  if [ -n "$net" ]; then hostconfig="{\\\"Memory\\\":16777216,\\\"NetworkMode\\\":\\\"$net\\\"}"; fi
   local t0 t1
   t0=$(now)
   seq 1 "$N" | xargs -P4 -I{} sh -c '
     id=$(curl -sS --unix-socket '"$SOCK"' -H "Content-Type: application/json" \
-      -d "{\"Image\":\"'"$IMAGE"'\",\"Cmd\":[\"sh\",\"-c\",\"trap \\\"exit 0\\\" TERM; while true; do sleep 1; done\"],\"Labels\":{\"bench.direct\":\"'"$$"'\"},\"HostConfig\":{\"Memory\":16777216}}" \
+      -d "{\"Image\":\"'"$IMAGE"'\",\"Cmd\":[\"sh\",\"-c\",\"trap \\\"exit 0\\\" TERM; while true; do sleep 1; done\"],\"Labels\":{\"bench.direct\":\"'"$$"'\"},\"HostConfig\":'"$hostconfig"'}" \
       "http://docker/containers/create?name=bench-'"$$"'-'"$tag"'-{}" | cut -d\" -f4)
     curl -sS --unix-socket '"$SOCK"' -X POST "http://docker/containers/$id/start"'
   while [ "$(count_running "bench.direct=$$")" -lt "$N" ]; do sleep 0.02; done
@@ -118,22 +123,34 @@ direct_round() {
   remove_by_label "bench.direct=$$"
 }
 
+DIRECT_NET="bench-$$-net"
+api -H "Content-Type: application/json" -d "{\"Name\":\"$DIRECT_NET\",\"CheckDuplicate\":true}" \
+  "http://docker/networks/create" >/dev/null
+
 : >"$WORK/tender"; : >"$WORK/compose"; : >"$WORK/direct"
+: >"$WORK/plain"
 for r in $(seq 1 "$ROUNDS"); do
-  direct_round "$r" >>"$WORK/direct"
+  direct_round "$r" "$DIRECT_NET" >>"$WORK/direct"
   tender_round "$r" >>"$WORK/tender"
   compose_round "$r" >>"$WORK/compose"
-  echo "round $r: direct $(tail -1 "$WORK/direct")s tender $(tail -1 "$WORK/tender")s compose $(tail -1 "$WORK/compose")s" >&2
+  direct_round "p$r" >>"$WORK/plain"
+  echo "round $r: direct $(tail -1 "$WORK/direct")s tender $(tail -1 "$WORK/tender")s" \
+    "compose $(tail -1 "$WORK/compose")s direct-default-bridge $(tail -1 "$WORK/plain")s" >&2
 done
 
-D=$(median <"$WORK/direct"); T=$(median <"$WORK/tender"); C=$(median <"$WORK/compose")
+D=$(median <"$WORK/direct"); T=$(median <"$WORK/tender"); C=$(median <"$WORK/compose"); P=$(median <"$WORK/plain")
 RESULT="$OUT/apply-$N.md"
 {
   echo "## apply -> all running, $N services (median of $ROUNDS rounds, $(date -u +%Y-%m-%d))"
   echo
   echo "| method | seconds | ratio to direct API |"
   echo "|---|---|---|"
-  printf "| Engine API direct, 4 parallel create+start | %.2f | 1.00 |\n" "$D"
+  printf "| Engine API direct, 4 parallel create+start, on a user network | %.2f | 1.00 |\n" "$D"
   printf "| tender apply (default start concurrency) | %.2f | %.2f |\n" "$T" "$(echo "$T / $D" | bc -l)"
   printf "| docker-compose up -d | %.2f | %.2f |\n" "$C" "$(echo "$C / $D" | bc -l)"
+  printf "| Engine API direct, on the default bridge | %.2f | %.2f |\n" "$P" "$(echo "$P / $D" | bc -l)"
+  echo
+  echo "tender and Compose put each container on a user-defined bridge network (the"
+  echo "namespace's or the project's), so the baseline does too; the default-bridge"
+  echo "row shows what that network costs. Machine: $(nproc) cores, engine $(api http://docker/version | grep -o '"Version":"[^"]*"' | head -1 | cut -d'"' -f4)."
 } | tee "$RESULT"

@@ -5,6 +5,9 @@
 // durations as "<field>Ms" milliseconds and cpus as "nanoCpus". Every error is
 // collected with its field path rather than stopping at the first, so a user
 // fixes a manifest in one round.
+#include "manifests/manifest.h"
+
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -17,7 +20,6 @@
 #include <utility>
 #include <vector>
 
-#include "manifests/manifest.h"
 #include "manifests/manifest_syntax.h"
 #include "manifests/yaml_to_json.h"
 
@@ -46,11 +48,6 @@ std::optional<int64_t> roundUp(double x) {
   double nearest = std::round(x);
   double tolerance = std::max(1e-6, x * 1e-12);
   return static_cast<int64_t>(std::fabs(x - nearest) < tolerance ? nearest : std::ceil(x));
-}
-
-std::string numberText(const json& v) {
-  if (v.is_number_integer()) return v.dump();
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // Reads one object, gathering errors. `stored` selects the store's encoding.
@@ -96,7 +93,7 @@ class Decoder {
   std::optional<std::string> text(const std::string& path, const json& v) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-    if (v.is_number()) return numberText(v);
+    if (v.is_number()) return v.dump();
     error(path, quoteJson(v) + " is not a string");
     return std::nullopt;
   }
@@ -107,8 +104,7 @@ class Decoder {
     return std::nullopt;
   }
 
-  std::optional<int64_t> integer(const std::string& path, const json& v, int64_t min,
-                                 int64_t max) {
+  std::optional<int64_t> integer(const std::string& path, const json& v, int64_t min, int64_t max) {
     std::optional<int64_t> value;
     bool tooLarge = false;
     if (v.is_number_unsigned()) {
@@ -425,8 +421,8 @@ std::optional<BuildSpec> decodeBuild(Decoder& d, const std::string& path, const 
     if (auto s = getString(d, f, "context")) build.context = *s;
     if (auto s = getString(d, f, "dockerfile")) build.dockerfile = *s;
     if (const json* args = f.get("args")) {
-      build.args = args->is_array() ? decodeEnv(d, f.at("args"), *args)
-                                    : d.stringMap(f.at("args"), args);
+      build.args =
+          args->is_array() ? decodeEnv(d, f.at("args"), *args) : d.stringMap(f.at("args"), args);
     }
     if (auto s = getString(d, f, "target")) build.target = *s;
     f.rejectUnknown();
@@ -616,10 +612,9 @@ void decodeResources(Decoder& d, const std::string& path, const json* v, Resourc
 
   if (const json* reserved = reservations.get("memory")) {
     out->memoryReservation = d.memory(reservations.at("memory"), *reserved);
-    if (out->memoryReservation && out->memoryLimit &&
-        *out->memoryReservation > *out->memoryLimit) {
-      d.error(reservations.at("memory"), quoteJson(*reserved) + " must not exceed limits.memory (" +
-                                             quoteJson(*memory) + ")");
+    if (out->memoryReservation && out->memoryLimit && *out->memoryReservation > *out->memoryLimit) {
+      d.error(reservations.at("memory"),
+              quoteJson(*reserved) + " must not exceed limits.memory (" + quoteJson(*memory) + ")");
       out->memoryReservation.reset();
     }
   }
@@ -640,7 +635,8 @@ void decodeBackoff(Decoder& d, const std::string& path, const json* v, BackoffSp
   }
   out->maxMs = getDuration(d, f, "max");
   out->resetAfterMs = getDuration(d, f, "resetAfter");
-  if (const json* n = f.get("maxRestarts")) out->maxRestarts = d.smallInt(f.at("maxRestarts"), *n, 0);
+  if (const json* n = f.get("maxRestarts"))
+    out->maxRestarts = d.smallInt(f.at("maxRestarts"), *n, 0);
   out->windowMs = getDuration(d, f, "window");
   if (out->maxMs && out->initialMs && *out->maxMs < *out->initialMs) {
     std::string key = durationKey(d, "max");
@@ -854,16 +850,19 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
     } else if (*policy == "Never") {
       s.restartPolicy = RestartPolicy::kNever;
     } else {
-      d.error(f.at("restartPolicy"), quoteJson(*policy) + " is not one of Always, OnFailure, Never");
+      d.error(f.at("restartPolicy"),
+              quoteJson(*policy) + " is not one of Always, OnFailure, Never");
     }
   }
   if (const json* v = f.get("backoff")) decodeBackoff(d, f.at("backoff"), v, &s.backoff);
   if (const json* v = f.get("healthcheck")) {
     s.healthcheck = decodeHealthCheck(d, f.at("healthcheck"), v);
   }
-  if (const json* v = f.get("dependsOn")) s.dependsOn = decodeDependsOn(d, f.at("dependsOn"), *v, self);
+  if (const json* v = f.get("dependsOn"))
+    s.dependsOn = decodeDependsOn(d, f.at("dependsOn"), *v, self);
   if (const json* v = f.get("priority")) {
-    if (auto p = d.integer(f.at("priority"), *v, INT_MIN, INT_MAX)) s.priority = static_cast<int>(*p);
+    if (auto p = d.integer(f.at("priority"), *v, INT_MIN, INT_MAX))
+      s.priority = static_cast<int>(*p);
   }
   if (const json* v = f.get("user")) s.user = d.text(f.at("user"), *v).value_or("");
   if (auto dir = getString(d, f, "workingDir")) {
@@ -875,7 +874,8 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
   }
   if (auto hostname = getString(d, f, "hostname")) s.hostname = *hostname;
   s.stopGracePeriodMs = getDuration(d, f, "stopGracePeriod");
-  if (const json* v = f.get("stopSignal")) s.stopSignal = d.text(f.at("stopSignal"), *v).value_or("");
+  if (const json* v = f.get("stopSignal"))
+    s.stopSignal = d.text(f.at("stopSignal"), *v).value_or("");
   f.rejectUnknown();
   // A present but malformed image or build has its own error already.
   const json* image = f.get("image");
@@ -914,7 +914,8 @@ NamespaceSpec decodeNamespaceSpec(Decoder& d, const json* spec) {
   std::string quotaPath = f.at("quota");
   Fields quota(d, d.object(quotaPath, f.get("quota")), quotaPath);
   n.quotaMemory = getMemory(d, quota, "memory");
-  if (const json* v = quota.get("services")) n.quotaServices = d.smallInt(quota.at("services"), *v, 0);
+  if (const json* v = quota.get("services"))
+    n.quotaServices = d.smallInt(quota.at("services"), *v, 0);
   quota.rejectUnknown();
   n.ttlMs = getDuration(d, f, "ttl");
   if (n.ttlMs && *n.ttlMs == 0) {
@@ -933,8 +934,7 @@ NamespaceSpec decodeNamespaceSpec(Decoder& d, const json* spec) {
   std::string reservationPath = f.at("defaultReservation");
   Fields reservation(d, d.object(reservationPath, f.get("defaultReservation")), reservationPath);
   n.defaultReservationMemory = getMemory(d, reservation, "memory");
-  if (n.defaultReservationMemory && n.quotaMemory &&
-      *n.defaultReservationMemory > *n.quotaMemory) {
+  if (n.defaultReservationMemory && n.quotaMemory && *n.defaultReservationMemory > *n.quotaMemory) {
     d.error(reservation.at("memory"), quoteJson(*reservation.get("memory")) +
                                           " must not exceed quota.memory (" +
                                           quoteJson(*quota.get("memory")) + ")");
@@ -948,16 +948,18 @@ NamespaceSpec decodeNamespaceSpec(Decoder& d, const json* spec) {
 ObjectMeta decodeMetadata(Decoder& d, const json* metadata, const std::string& kind,
                           const ParseOptions& options) {
   ObjectMeta meta;
+  bool malformed = metadata != nullptr && !metadata->is_object();
   Fields f(d, d.object("metadata", metadata), "metadata");
   if (const json* name = f.get("name")) {
     if (auto s = d.dnsLabel(f.at("name"), *name)) meta.name = *s;
-  } else {
+  } else if (!malformed) {
     d.error(f.at("name"), "is required");
   }
   const json* ns = f.get("namespace");
   if (kind == "Namespace") {
     if (ns && !(ns->is_string() && ns->get<std::string>().empty())) {
-      d.error(f.at("namespace"), quoteJson(*ns) + " must not be set: a Namespace is not namespaced");
+      d.error(f.at("namespace"),
+              quoteJson(*ns) + " must not be set: a Namespace is not namespaced");
     }
   } else if (ns) {
     if (auto s = d.dnsLabel(f.at("namespace"), *ns)) meta.namespace_ = *s;
@@ -969,7 +971,8 @@ ObjectMeta decodeMetadata(Decoder& d, const json* metadata, const std::string& k
     std::string at = f.at("resourceVersion");
     if (rv->is_string()) {
       const std::string& s = rv->get<std::string>();
-      bool digits = !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
+      bool digits =
+          !s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos;
       if (digits) {
         meta.resourceVersion = std::stoll(s);
       } else {
@@ -1003,8 +1006,8 @@ Result<Resource> decodeObject(const json& object, const ParseOptions& options,
   }
   bool kindKnown = false;
   if (auto kind = getString(d, f, "kind")) {
-    kindKnown = *kind == "Service" || *kind == "Network" || *kind == "Volume" ||
-                *kind == "Namespace";
+    kindKnown =
+        *kind == "Service" || *kind == "Network" || *kind == "Volume" || *kind == "Namespace";
     if (kindKnown) {
       r.kind = *kind;
     } else {
@@ -1053,7 +1056,8 @@ Result<Resource> decodeStored(const std::string& kind, const std::string& ns,
     if (!labels.is_null()) metadata["labels"] = labels;
     json object = {{"apiVersion", kApiVersion}, {"kind", kind}, {"metadata", metadata}};
     if (!spec.is_null()) object["spec"] = spec;
-    std::string what = "stored " + kind + " " + (ns.empty() ? name : ns + "/" + name) + " is invalid";
+    std::string what =
+        "stored " + kind + " " + (ns.empty() ? name : ns + "/" + name) + " is invalid";
     return decodeObject(object, ParseOptions{}, "", /*stored=*/true, what.c_str());
   } catch (const std::exception& e) {
     return Status::Internal(std::string("decoding a stored spec: ") + e.what());
@@ -1108,11 +1112,12 @@ Result<std::vector<Resource>> parseManifests(const std::string& text, const Pars
     for (size_t i = 0; i < entries.size(); ++i) {
       std::string prefix = several ? "[" + std::to_string(i) + "]." : "";
       if (entries[i].object == nullptr) {
-        for (const FieldError& e : entries[i].errors) errors.push_back({prefix + e.field, e.message});
+        for (const FieldError& e : entries[i].errors)
+          errors.push_back({prefix + e.field, e.message});
         continue;
       }
-      Result<Resource> r = decodeObject(*entries[i].object, options, prefix, false,
-                                        "manifest is invalid");
+      Result<Resource> r =
+          decodeObject(*entries[i].object, options, prefix, false, "manifest is invalid");
       if (!r.ok()) {
         for (const FieldError& e : r.status().details()) errors.push_back(e);
         continue;
@@ -1120,7 +1125,8 @@ Result<std::vector<Resource>> parseManifests(const std::string& text, const Pars
       auto key = std::make_tuple(r->kind, r->metadata.namespace_, r->metadata.name);
       auto [first, inserted] = names.emplace(key, i);
       if (!inserted) {
-        errors.push_back({prefix + "metadata.name", quoteJson(r->metadata.name) + " is already defined by [" +
+        errors.push_back({prefix + "metadata.name", quoteJson(r->metadata.name) +
+                                                        " is already defined by [" +
                                                         std::to_string(first->second) + "]"});
         continue;
       }

@@ -170,7 +170,8 @@ Result<int64_t> parseDockerMemory(const std::string& text) {
   ParseStatus ps = readDecimal(text, &i, /*allowExponent=*/false, &d);
   if (ps == ParseStatus::kSyntax) return notA(text, what);
   std::string suffix;
-  for (char c : text.substr(i)) suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : text.substr(i))
+    suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   // b, k, m, g, t, p, each optionally followed by "b" ("512mb").
   if (suffix.size() == 2 && suffix[1] == 'b' && suffix[0] != 'b') suffix.pop_back();
   int power = 0;
@@ -245,11 +246,11 @@ Result<int64_t> parseDurationMs(const std::string& text) {
     Decimal d;
     ParseStatus ps = readDecimal(text, &i, /*allowExponent=*/false, &d);
     if (ps == ParseStatus::kSyntax) return notA(text, what);
-      const Unit* unit = nullptr;
+    const Unit* unit = nullptr;
     for (const Unit& u : kUnits) {
       size_t len = std::char_traits<char>::length(u.name);
-      if (text.compare(i, len, u.name) == 0 && (unit == nullptr ||
-                                               len > std::char_traits<char>::length(unit->name))) {
+      if (text.compare(i, len, u.name) == 0 &&
+          (unit == nullptr || len > std::char_traits<char>::length(unit->name))) {
         unit = &u;
       }
     }
@@ -294,7 +295,8 @@ std::string formatDurationMs(int64_t ms) {
 
 std::string formatCpuQuantity(int64_t nanoCpus) {
   if (nanoCpus < 0) {
-    return "-" + formatCpuQuantity(nanoCpus == std::numeric_limits<int64_t>::min() ? kMax : -nanoCpus);
+    return "-" +
+           formatCpuQuantity(nanoCpus == std::numeric_limits<int64_t>::min() ? kMax : -nanoCpus);
   }
   std::string out = std::to_string(nanoCpus / 1000000000);
   int64_t frac = nanoCpus % 1000000000;

@@ -148,7 +148,8 @@ bool isIpAddress(const std::string& text) {
 Result<PortMapping> parsePortSpec(const std::string& text) {
   const std::string q = quoteJson(text);
   auto notAMapping = [&] {
-    return Status::Invalid(q + " is not a port mapping (e.g. \"8080:80\", \"127.0.0.1:8080:80/udp\")");
+    return Status::Invalid(q +
+                           " is not a port mapping (e.g. \"8080:80\", \"127.0.0.1:8080:80/udp\")");
   };
   PortMapping port;
   std::string rest = text;
@@ -209,8 +210,9 @@ Result<PortMapping> parsePortSpec(const std::string& text) {
         return Status::Invalid(q + ": port " + std::to_string(p) + " is out of range (1-65535)");
       }
     }
-    if (r.last < r.first) return Status::Invalid(q + ": range " + std::to_string(r.first) + "-" +
-                                                  std::to_string(r.last) + " is backwards");
+    if (r.last < r.first)
+      return Status::Invalid(q + ": range " + std::to_string(r.first) + "-" +
+                             std::to_string(r.last) + " is backwards");
     return Status::Ok();
   };
   Status s = checkRange(container, false);
@@ -258,7 +260,8 @@ Result<VolumeMount> parseVolumeSpec(const std::string& text) {
   }
   for (const std::string& part : parts) {
     if (part.empty()) {
-      return Status::Invalid(q + " is not a volume (e.g. \"data:/var/lib/data\", \"./src:/src:ro\")");
+      return Status::Invalid(q +
+                             " is not a volume (e.g. \"data:/var/lib/data\", \"./src:/src:ro\")");
     }
   }
   if (parts.size() == 1) {
@@ -322,18 +325,24 @@ bool isRfc3339(const std::string& s) {
 
 const char* restartPolicyName(RestartPolicy policy) {
   switch (policy) {
-    case RestartPolicy::kAlways: return "Always";
-    case RestartPolicy::kOnFailure: return "OnFailure";
-    case RestartPolicy::kNever: return "Never";
+    case RestartPolicy::kAlways:
+      return "Always";
+    case RestartPolicy::kOnFailure:
+      return "OnFailure";
+    case RestartPolicy::kNever:
+      return "Never";
   }
   return "Always";
 }
 
 const char* dependencyConditionName(DependencyCondition condition) {
   switch (condition) {
-    case DependencyCondition::kStarted: return "started";
-    case DependencyCondition::kHealthy: return "healthy";
-    case DependencyCondition::kCompleted: return "completed";
+    case DependencyCondition::kStarted:
+      return "started";
+    case DependencyCondition::kHealthy:
+      return "healthy";
+    case DependencyCondition::kCompleted:
+      return "completed";
   }
   return "started";
 }

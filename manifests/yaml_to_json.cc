@@ -1,6 +1,9 @@
 #include "manifests/yaml_to_json.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
 
 #include <algorithm>
 #include <charconv>
@@ -9,15 +12,18 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace tender {
 namespace {
 
 using json = nlohmann::json;
 
-// Deeper than any real manifest, shallow enough for the stack. It also stops
-// an alias that contains itself ("&a [*a]"), which yaml-cpp builds as a cycle.
+// Deeper than any real manifest; keeps every recursive walk of the result
+// (printing, comparing, freeing) far from the end of the stack.
 constexpr int kMaxDepth = 200;
 
 const char kTagPrefix[] = "tag:yaml.org,2002:";
@@ -177,39 +183,209 @@ json resolvePlain(const std::string& s) {
   return json(s);
 }
 
-class Converter {
+// Builds JSON from yaml-cpp's parse events, one document at a time.
+//
+// Events rather than YAML::LoadAll and YAML::Node: LoadAll in yaml-cpp 0.7
+// loops for ever, allocating, on a stray top-level ',' (a one-byte request
+// would exhaust memory), and Node's accessors hide what the events say
+// plainly (the mark of each key, whether a scalar was quoted).
+class JsonBuilder : public YAML::EventHandler {
  public:
-  explicit Converter(size_t maxBytes) : maxBytes_(maxBytes) {}
+  JsonBuilder(const std::string& text, size_t maxBytes) : text_(text), maxBytes_(maxBytes) {}
 
-  json convert(const YAML::Node& node, int depth) {
-    if (depth > kMaxDepth) {
-      fail(node.Mark(), "nesting is deeper than " + std::to_string(kMaxDepth) +
-                            " levels (is an alias used inside itself?)");
+  // The documents built so far.
+  std::vector<json>& documents() { return documents_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    // A parser that starts two documents at the same place has consumed
+    // nothing and would go on for ever.
+    if (lastDocumentStart_ && lastDocumentStart_->pos == mark.pos) {
+      std::string what = static_cast<size_t>(mark.pos) < text_.size()
+                             ? "unexpected " + json(std::string(1, text_[mark.pos])).dump()
+                             : "unexpected end of input";
+      fail(mark, what);
     }
-    checkTag(node);
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
-        charge(4, node.Mark());
-        return json(nullptr);
-      case YAML::NodeType::Scalar:
-        return scalar(node);
-      case YAML::NodeType::Sequence: {
-        charge(2, node.Mark());
-        json out = json::array();
-        for (const YAML::Node& item : node) {
-          charge(1, item.Mark());
-          out.push_back(convert(item, depth + 1));
-        }
-        return out;
+    lastDocumentStart_ = mark;
+    stack_.clear();
+    anchors_.clear();
+    used_ = 0;
+  }
+
+  void OnDocumentEnd() override {}
+
+  void OnAnchor(const YAML::Mark& mark, const std::string& name) override {
+    pendingAnchorName_ = name;
+  }
+
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    size_t start = used_;
+    charge(4, mark);
+    if (expectingKey()) fail(mark, "a mapping key must be a string");
+    complete(json(nullptr), mark, anchor, start);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end() || !it->second.done) {
+      std::string name = it != anchors_.end() ? it->second.name : "";
+      fail(mark, "alias *" + name + " is used inside the node it names");
+    }
+    const Anchored& target = it->second;
+    size_t start = used_;
+    charge(target.size, mark);
+    if (expectingKey()) {
+      if (target.value.is_structured() || target.value.is_null()) {
+        fail(mark, "a mapping key must be a string");
       }
-      case YAML::NodeType::Map:
-        return mapping(node, depth);
+      setKey(target.value.is_string() ? target.value.get<std::string>() : target.value.dump(), "!",
+             mark);
+      return;
     }
-    return json(nullptr);
+    complete(target.value, mark, YAML::NullAnchor, start);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    checkTag(mark, tag);
+    if (!isValidUtf8(value)) fail(mark, "the text is not valid UTF-8");
+    size_t start = used_;
+    if (expectingKey()) {
+      charge(value.size() + 4, mark);
+      // Keys are strings as written: "1: x" has the key "1".
+      if (anchor != YAML::NullAnchor) remember(anchor, json(value), start);
+      setKey(value, tag, mark);
+      return;
+    }
+    charge(value.size() + 3, mark);
+    complete(typedScalar(mark, tag, value), mark, anchor, start);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, tag, anchor, json::array());
+  }
+
+  void OnSequenceEnd() override { close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    open(mark, tag, anchor, json::object());
+  }
+
+  void OnMapEnd() override {
+    Frame& frame = stack_.back();
+    // Keys written in the mapping win over merged ones, and earlier merged
+    // mappings over later ones; emplace never overwrites.
+    for (const auto& [merged, mark] : frame.merges) {
+      auto mergeOne = [&](const json& map) {
+        if (!map.is_object()) fail(mark, "the value of << must be a mapping or a list of mappings");
+        for (const auto& [k, v] : map.items()) frame.value.emplace(k, v);
+      };
+      if (merged.is_array()) {
+        for (const json& item : merged) mergeOne(item);
+      } else {
+        mergeOne(merged);
+      }
+    }
+    close();
   }
 
  private:
+  struct Frame {
+    json value;
+    YAML::Mark mark;
+    YAML::anchor_t anchor = YAML::NullAnchor;
+    std::string anchorName;
+    size_t start = 0;  // used_ when the node began: its expanded size is the difference
+    // Mappings only:
+    std::optional<std::string> key;  // set between a key and its value
+    bool keyIsMerge = false;
+    std::map<std::string, YAML::Mark> seen;
+    std::vector<std::pair<json, YAML::Mark>> merges;
+  };
+
+  struct Anchored {
+    std::string name;
+    bool done = false;  // false while the anchored node is still being read
+    json value;
+    size_t size = 0;
+  };
+
+  bool expectingKey() const {
+    return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().key;
+  }
+
+  void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, json empty) {
+    checkTag(mark, tag);
+    if (expectingKey()) fail(mark, "a mapping key must be a string");
+    if (stack_.size() >= static_cast<size_t>(kMaxDepth)) {
+      fail(mark, "nesting is deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+    Frame frame;
+    frame.start = used_;
+    charge(2, mark);
+    frame.value = std::move(empty);
+    frame.mark = mark;
+    frame.anchor = anchor;
+    if (anchor != YAML::NullAnchor) {
+      anchors_[anchor] = Anchored{takeAnchorName(), false, json(), 0};
+    }
+    stack_.push_back(std::move(frame));
+  }
+
+  void close() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    complete(std::move(frame.value), frame.mark, frame.anchor, frame.start);
+  }
+
+  void setKey(const std::string& key, const std::string& tag, const YAML::Mark& mark) {
+    Frame& frame = stack_.back();
+    auto [first, inserted] = frame.seen.emplace(key, mark);
+    if (!inserted) {
+      fail(mark, "duplicate key " + json(key).dump() + " (first at line " +
+                     std::to_string(first->second.line + 1) + ")");
+    }
+    frame.key = key;
+    // Only a plain "<<" merges; a quoted "<<" is an ordinary key.
+    frame.keyIsMerge = key == "<<" && tag == "?";
+  }
+
+  // A finished node: remembered if anchored, then placed in its parent.
+  void complete(json value, const YAML::Mark& mark, YAML::anchor_t anchor, size_t start) {
+    if (anchor != YAML::NullAnchor) remember(anchor, value, start);
+    if (stack_.empty()) {
+      documents_.push_back(std::move(value));
+      return;
+    }
+    Frame& parent = stack_.back();
+    if (parent.value.is_array()) {
+      charge(1, mark);
+      parent.value.push_back(std::move(value));
+    } else if (parent.keyIsMerge) {
+      parent.merges.emplace_back(std::move(value), mark);
+      parent.key.reset();
+      parent.keyIsMerge = false;
+    } else {
+      parent.value[*parent.key] = std::move(value);
+      parent.key.reset();
+    }
+  }
+
+  void remember(YAML::anchor_t anchor, json value, size_t start) {
+    Anchored& a = anchors_[anchor];
+    if (a.name.empty()) a.name = takeAnchorName();
+    a.done = true;
+    a.value = std::move(value);
+    a.size = used_ - start;
+  }
+
+  std::string takeAnchorName() {
+    std::string name = std::move(pendingAnchorName_);
+    pendingAnchorName_.clear();
+    return name;
+  }
+
   // Counts `bytes` of output (roughly as JSON would print it) towards the limit.
   void charge(size_t bytes, const YAML::Mark& mark) {
     used_ += bytes;
@@ -219,23 +395,21 @@ class Converter {
     }
   }
 
-  static void checkTag(const YAML::Node& node) {
-    const std::string& tag = node.Tag();
+  static void checkTag(const YAML::Mark& mark, const std::string& tag) {
     if (tag.empty() || tag == "?" || tag == "!") return;
     if (tag.rfind(kTagPrefix, 0) == 0) {
       std::string name = tag.substr(sizeof(kTagPrefix) - 1);
-      bool known = name == "str" || name == "int" || name == "float" || name == "bool" ||
-                   name == "null" || name == "map" || name == "seq";
-      if (known) return;
+      if (name == "str" || name == "int" || name == "float" || name == "bool" || name == "null" ||
+          name == "map" || name == "seq") {
+        return;
+      }
     }
-    fail(node.Mark(), "tag " + tag + " is not supported");
+    std::string shown =
+        tag.rfind(kTagPrefix, 0) == 0 ? "!!" + tag.substr(sizeof(kTagPrefix) - 1) : tag;
+    fail(mark, "tag " + shown + " is not supported");
   }
 
-  json scalar(const YAML::Node& node) {
-    const std::string& text = node.Scalar();
-    if (!isValidUtf8(text)) fail(node.Mark(), "the text is not valid UTF-8");
-    charge(text.size() + 3, node.Mark());
-    const std::string& tag = node.Tag();
+  static json typedScalar(const YAML::Mark& mark, const std::string& tag, const std::string& text) {
     if (tag == "!") return json(text);  // quoted or block scalar: always a string
     if (tag.empty() || tag == "?") return resolvePlain(text);
     std::string name = tag.substr(sizeof(kTagPrefix) - 1);
@@ -253,57 +427,18 @@ class Converter {
     } else if (name == "null") {
       if (isNullText(text)) value = json(nullptr);
     }
-    if (!value) fail(node.Mark(), json(text).dump() + " is not a valid !!" + name);
+    if (!value) fail(mark, json(text).dump() + " is not a valid !!" + name);
     return *value;
   }
 
-  json mapping(const YAML::Node& node, int depth) {
-    charge(2, node.Mark());
-    json out = json::object();
-    std::map<std::string, YAML::Mark> seen;
-    std::optional<YAML::Node> merge;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-      // Copies: the iterator hands out a temporary pair.
-      const YAML::Node key = it->first;
-      const YAML::Node value = it->second;
-      if (!key.IsScalar()) fail(key.Mark(), "a mapping key must be a string");
-      const std::string& name = key.Scalar();
-      if (!isValidUtf8(name)) fail(key.Mark(), "the text is not valid UTF-8");
-      auto [first, inserted] = seen.emplace(name, key.Mark());
-      if (!inserted) {
-        fail(key.Mark(), "duplicate key " + json(name).dump() + " (first at line " +
-                             std::to_string(first->second.line + 1) + ")");
-      }
-      // Only a plain "<<" merges; a quoted "<<" is an ordinary key.
-      if (name == "<<" && key.Tag() == "?") {
-        merge.emplace(value);  // never assign: Node::operator= writes into the tree
-        continue;
-      }
-      charge(name.size() + 4, key.Mark());
-      out[name] = convert(value, depth + 1);
-    }
-    if (merge) mergeInto(&out, *merge, depth);
-    return out;
-  }
-
-  // Adds the keys of the mapping(s) in `source` that `out` does not have yet.
-  void mergeInto(json* out, const YAML::Node& source, int depth) {
-    auto mergeOne = [&](const YAML::Node& map) {
-      if (!map.IsMap()) fail(map.Mark(), "the value of << must be a mapping or a list of mappings");
-      json merged = convert(map, depth + 1);
-      for (auto& [k, v] : merged.items()) {
-        if (!out->contains(k)) (*out)[k] = std::move(v);
-      }
-    };
-    if (source.IsSequence()) {
-      for (const YAML::Node& item : source) mergeOne(item);
-    } else {
-      mergeOne(source);
-    }
-  }
-
+  const std::string& text_;
   size_t maxBytes_;
   size_t used_ = 0;
+  std::optional<YAML::Mark> lastDocumentStart_;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, Anchored> anchors_;
+  std::string pendingAnchorName_;
+  std::vector<json> documents_;
 };
 
 // The nesting depth of `value`, counting no further than just past kMaxDepth.
@@ -318,8 +453,8 @@ int depthOf(const json& value, int depth) {
 }
 
 size_t skipSpace(const std::string& text, size_t i) {
-  while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' ||
-                             text[i] == '\r')) {
+  while (i < text.size() &&
+         (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) {
     ++i;
   }
   return i;
@@ -356,25 +491,19 @@ std::string jsonErrorMessage(const std::string& what) {
 // `syntaxError` tells yaml-cpp's own refusals from the checks made here.
 Result<std::vector<json>> parseYaml(const std::string& text, size_t maxDocumentBytes,
                                     bool* syntaxError = nullptr) {
-  std::vector<YAML::Node> documents;
+  std::istringstream in(text);
+  JsonBuilder builder(text, maxDocumentBytes);
   try {
-    documents = YAML::LoadAll(text);
+    YAML::Parser parser(in);
+    while (parser.HandleNextDocument(builder)) {
+    }
+  } catch (const ConvertError& e) {
+    return Status::Invalid(e.message);
   } catch (const YAML::Exception& e) {
     if (syntaxError != nullptr) *syntaxError = true;
     return Status::Invalid(position(e.mark) + e.msg);
   }
-  std::vector<json> out;
-  for (const YAML::Node& doc : documents) {
-    Converter converter(maxDocumentBytes);
-    try {
-      out.push_back(converter.convert(doc, 0));
-    } catch (const ConvertError& e) {
-      return Status::Invalid(e.message);
-    } catch (const YAML::Exception& e) {
-      return Status::Invalid(position(e.mark) + e.msg);
-    }
-  }
-  return out;
+  return std::move(builder.documents());
 }
 
 }  // namespace

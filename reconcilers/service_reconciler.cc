@@ -108,11 +108,18 @@ void ServiceReconciler::recordEvent(const Key& key, const std::string& type,
 
 Status ServiceReconciler::ensureNetwork(const std::string& engineName, const std::string& ns,
                                         const std::string& resourceName) {
+  {
+    std::lock_guard<std::mutex> l(cacheMu_);
+    if (knownNetworks_.count(engineName)) return Status::Ok();
+  }
   Labels labels = ownerLabels(options_.instance, ns);
   labels[kLabelResource] = resourceName;
   nlohmann::json body = {{"Driver", "bridge"}, {"CheckDuplicate", true}, {"Labels", labels}};
   auto n = tender::ensureNetwork(engine_, engineName, body, options_.instance);
-  return n.ok() ? Status::Ok() : n.status();
+  if (!n.ok()) return n.status();
+  std::lock_guard<std::mutex> l(cacheMu_);
+  knownNetworks_[engineName] = true;
+  return Status::Ok();
 }
 
 Status ServiceReconciler::ensureVolume(const std::string& engineName, const std::string& ns,
@@ -142,7 +149,20 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
   if (spec.image.empty()) {
     return Status::Invalid("building images is not supported yet: set spec.image");
   }
-  auto image = engine_.inspectImage(spec.image);
+  std::optional<std::string> cachedId;
+  {
+    std::lock_guard<std::mutex> l(cacheMu_);
+    auto it = images_.find(spec.image);
+    if (it != images_.end() && clock_.monotonic() - it->second.at < options_.imageCacheTtl) {
+      cachedId = it->second.id;
+    }
+  }
+  Result<ImageInfo> image = cachedId ? Result<ImageInfo>(ImageInfo{*cachedId, {}, 0, {}})
+                                     : engine_.inspectImage(spec.image);
+  if (image.ok() && !cachedId) {
+    std::lock_guard<std::mutex> l(cacheMu_);
+    images_[spec.image] = CachedImage{image->id, clock_.monotonic()};
+  }
   if (!image.ok()) {
     if (image.status().IsNotFound()) {
       return Status::NotFound("image \"" + spec.image +
@@ -228,6 +248,10 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
     }
   }
   auto created = engine_.createContainer(name, body);
+  if (!created.ok() && created.status().message().find("network") != std::string::npos) {
+    std::lock_guard<std::mutex> l(cacheMu_);
+    knownNetworks_.clear();
+  }
   std::string id;
   if (created.ok()) {
     id = *created;
@@ -265,6 +289,15 @@ Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs
 }
 
 ReconcileResult ServiceReconciler::reconcile(const Key& key) {
+  const MonoTime started = clock_.monotonic();
+  ReconcileResult result = reconcileOnce(key);
+  spdlog::debug("reconciled {} in {} ms{}", key.str(),
+                std::chrono::duration_cast<Millis>(clock_.monotonic() - started).count(),
+                result.status.ok() ? "" : ": " + result.status.ToString());
+  return result;
+}
+
+ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   const WallTime now = clock_.now();
   auto record = store_.get("Service", key.ns, key.name);
   if (!record.ok() && !record.status().IsNotFound()) return ReconcileResult::Error(record.status());
@@ -394,6 +427,7 @@ ReconcileResult ServiceReconciler::reconcile(const Key& key) {
   ServicePlan plan = planService(desired, observed, runtime, now);
   Status first;
   for (const Action& a : plan.actions) {
+    const MonoTime actionStart = clock_.monotonic();
     Status s;
     switch (a.type) {
       case Action::Type::kCreate:
@@ -403,6 +437,10 @@ ReconcileResult ServiceReconciler::reconcile(const Key& key) {
       case Action::Type::kStart: {
         s = startContainer(a.containerId);
         if (s.IsNotFound() && s.message().find("network") != std::string::npos) {
+          {
+            std::lock_guard<std::mutex> l(cacheMu_);
+            knownNetworks_.clear();
+          }
           // Its network was removed behind tender's back: the container
           // cannot start again and is replaced (the next pass creates it).
           Status r = removeContainer(a.containerId, 0);
@@ -447,6 +485,8 @@ ReconcileResult ServiceReconciler::reconcile(const Key& key) {
         }
         break;
     }
+    spdlog::debug("{}: {} replica {} ({}) took {} ms", key.str(), actionName(a.type), a.replica, a.reason,
+                  std::chrono::duration_cast<Millis>(clock_.monotonic() - actionStart).count());
     if (!s.ok()) {
       spdlog::warn("{}: {} replica {}: {}", key.str(), actionName(a.type), a.replica, s.ToString());
       recordEvent(key, "Warning", "Failed",

@@ -32,6 +32,8 @@ struct ServiceReconcilerOptions {
   LogRotation logs;
   // How often a converging service is looked at again while replicas start.
   Millis pollWhileStarting{2000};
+  // How long a resolved image ID is trusted before it is looked up again.
+  Millis imageCacheTtl{2000};
 };
 
 class ServiceReconciler : public Reconciler {
@@ -49,6 +51,7 @@ class ServiceReconciler : public Reconciler {
   using ServiceRuntime = std::map<int, ReplicaRuntime>;
 
   struct Resolved;
+  ReconcileResult reconcileOnce(const Key& key);
   Status resolve(const ResourceRecord& record, const Resource& resource, Resolved& out);
   Status ensureNetwork(const std::string& engineName, const std::string& ns,
                        const std::string& resourceName);
@@ -68,6 +71,18 @@ class ServiceReconciler : public Reconciler {
 
   std::mutex mu_;
   std::map<std::string, ServiceRuntime> runtime_;  // by key
+
+  // Engine lookups that every pass would otherwise repeat: an image's ID
+  // (trusted for imageCacheTtl, so a rebuild under the same tag is seen
+  // within that time) and the networks known to exist (forgotten when a
+  // container create says its network is gone).
+  struct CachedImage {
+    std::string id;
+    MonoTime at;
+  };
+  std::mutex cacheMu_;
+  std::map<std::string, CachedImage> images_;
+  std::map<std::string, bool> knownNetworks_;
 };
 
 // A managed container as the engine listed it.

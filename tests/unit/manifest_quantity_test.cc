@@ -73,22 +73,21 @@ TEST(MemoryQuantity, ReadsKubernetesUnits) {
 }
 
 TEST(MemoryQuantity, RefusesWhatIsNotAQuantity) {
-  expectErrors(parseMemoryQuantity,
-               {
-                   {"12XB", "\"12XB\" is not a memory quantity"},
-                   {"", "\"\" is not a memory quantity"},
-                   {"Mi", "\"Mi\" is not a memory quantity"},
-                   {"1 Gi", "\"1 Gi\" is not a memory quantity"},
-                   {"1K", "\"1K\" is not a memory quantity"},
-                   {"1e3Mi", "\"1e3Mi\" is not a memory quantity"},
-                   {"-1Gi", "\"-1Gi\" must not be negative"},
-                   {"8Ei", "\"8Ei\" is too large"},
-                   {"99999999999999999999", "\"99999999999999999999\" is too large"},
-                   {"512m",
-                    "\"512m\" is not a memory quantity (Kubernetes units: Ki, Mi, Gi or k, M, G)"},
-                   {"1gb",
-                    "\"1gb\" is not a memory quantity (Kubernetes units: Ki, Mi, Gi or k, M, G)"},
-               });
+  expectErrors(
+      parseMemoryQuantity,
+      {
+          {"12XB", "\"12XB\" is not a memory quantity"},
+          {"", "\"\" is not a memory quantity"},
+          {"Mi", "\"Mi\" is not a memory quantity"},
+          {"1 Gi", "\"1 Gi\" is not a memory quantity"},
+          {"1K", "\"1K\" is not a memory quantity"},
+          {"1e3Mi", "\"1e3Mi\" is not a memory quantity"},
+          {"-1Gi", "\"-1Gi\" must not be negative"},
+          {"8Ei", "\"8Ei\" is too large"},
+          {"99999999999999999999", "\"99999999999999999999\" is too large"},
+          {"512m", "\"512m\" is not a memory quantity (Kubernetes units: Ki, Mi, Gi or k, M, G)"},
+          {"1gb", "\"1gb\" is not a memory quantity (Kubernetes units: Ki, Mi, Gi or k, M, G)"},
+      });
 }
 
 TEST(DockerMemory, ReadsDockerUnitsAsPowersOf1024) {
@@ -128,13 +127,12 @@ TEST(CpuQuantity, ReadsCpusAndMillicpus) {
 }
 
 TEST(CpuQuantity, RefusesWhatIsNotACpuQuantity) {
-  expectErrors(parseCpuQuantity,
-               {
-                   {"half", "\"half\" is not a CPU quantity (e.g. 0.5, 2, 500m)"},
-                   {"2cpu", "\"2cpu\" is not a CPU quantity (e.g. 0.5, 2, 500m)"},
-                   {"-1", "\"-1\" must not be negative"},
-                   {"99999999999", "\"99999999999\" is too large"},
-               });
+  expectErrors(parseCpuQuantity, {
+                                     {"half", "\"half\" is not a CPU quantity (e.g. 0.5, 2, 500m)"},
+                                     {"2cpu", "\"2cpu\" is not a CPU quantity (e.g. 0.5, 2, 500m)"},
+                                     {"-1", "\"-1\" must not be negative"},
+                                     {"99999999999", "\"99999999999\" is too large"},
+                                 });
 }
 
 TEST(Duration, ReadsGoStyleDurations) {
@@ -325,17 +323,18 @@ TEST(VolumeSpec, ReadsComposeShortSyntax) {
 }
 
 TEST(VolumeSpec, RefusesRelativeTargetsBadNamesAndModes) {
-  expectErrors(parseVolumeSpec,
-               {
-                   {"data:app", "\"data:app\": target \"app\" is not an absolute path"},
-                   {"cache", "\"cache\": target \"cache\" is not an absolute path"},
-                   {"My_Data:/x",
-                    "\"My_Data:/x\": volume name \"My_Data\" is not a DNS label (a host path "
-                    "starts with /, ./ or ../)"},
-                   {"data:/x:zz", "\"data:/x:zz\": mode \"zz\" is not one of ro, rw"},
-                   {"a:/b:ro:x",
-                    "\"a:/b:ro:x\" is not a volume (e.g. \"data:/var/lib/data\", \"./src:/src:ro\")"},
-               });
+  expectErrors(
+      parseVolumeSpec,
+      {
+          {"data:app", "\"data:app\": target \"app\" is not an absolute path"},
+          {"cache", "\"cache\": target \"cache\" is not an absolute path"},
+          {"My_Data:/x",
+           "\"My_Data:/x\": volume name \"My_Data\" is not a DNS label (a host path "
+           "starts with /, ./ or ../)"},
+          {"data:/x:zz", "\"data:/x:zz\": mode \"zz\" is not one of ro, rw"},
+          {"a:/b:ro:x",
+           "\"a:/b:ro:x\" is not a volume (e.g. \"data:/var/lib/data\", \"./src:/src:ro\")"},
+      });
 }
 
 TEST(Rfc3339, AcceptsDateTimesWithZoneAndRefusesTheRest) {

@@ -1,4 +1,6 @@
 // Parsing, validating and encoding manifests.
+#include "manifests/manifest.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,8 +9,6 @@
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include "manifests/manifest.h"
 
 namespace tender {
 
@@ -50,14 +50,14 @@ bool operator==(const Dependency& a, const Dependency& b) {
          std::tie(b.condition, b.restart, b.required);
 }
 bool operator==(const ServiceSpec& a, const ServiceSpec& b) {
-  return std::tie(a.image, a.build, a.command, a.entrypoint, a.env, a.ports, a.volumes,
-                  a.networks, a.labels, a.replicas, a.resources, a.restartPolicy, a.backoff,
-                  a.healthcheck, a.dependsOn, a.priority, a.user, a.workingDir, a.hostname,
-                  a.stopGracePeriodMs, a.stopSignal) ==
-         std::tie(b.image, b.build, b.command, b.entrypoint, b.env, b.ports, b.volumes,
-                  b.networks, b.labels, b.replicas, b.resources, b.restartPolicy, b.backoff,
-                  b.healthcheck, b.dependsOn, b.priority, b.user, b.workingDir, b.hostname,
-                  b.stopGracePeriodMs, b.stopSignal);
+  return std::tie(a.image, a.build, a.command, a.entrypoint, a.env, a.ports, a.volumes, a.networks,
+                  a.labels, a.replicas, a.resources, a.restartPolicy, a.backoff, a.healthcheck,
+                  a.dependsOn, a.priority, a.user, a.workingDir, a.hostname, a.stopGracePeriodMs,
+                  a.stopSignal) == std::tie(b.image, b.build, b.command, b.entrypoint, b.env,
+                                            b.ports, b.volumes, b.networks, b.labels, b.replicas,
+                                            b.resources, b.restartPolicy, b.backoff, b.healthcheck,
+                                            b.dependsOn, b.priority, b.user, b.workingDir,
+                                            b.hostname, b.stopGracePeriodMs, b.stopSignal);
 }
 bool operator==(const NetworkSpec& a, const NetworkSpec& b) {
   return std::tie(a.driver, a.internal, a.external, a.labels) ==
@@ -69,8 +69,8 @@ bool operator==(const VolumeSpec& a, const VolumeSpec& b) {
 }
 bool operator==(const NamespaceSpec& a, const NamespaceSpec& b) {
   return std::tie(a.quotaMemory, a.quotaServices, a.ttlMs, a.expiresAt,
-                  a.defaultReservationMemory) == std::tie(b.quotaMemory, b.quotaServices, b.ttlMs,
-                                                          b.expiresAt, b.defaultReservationMemory);
+                  a.defaultReservationMemory) ==
+         std::tie(b.quotaMemory, b.quotaServices, b.ttlMs, b.expiresAt, b.defaultReservationMemory);
 }
 bool operator==(const Resource& a, const Resource& b) {
   return std::tie(a.kind, a.metadata, a.spec) == std::tie(b.kind, b.metadata, b.spec);
@@ -266,17 +266,17 @@ TEST(ParseManifests, DecodesNetworksAndVolumes) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_EQ(r->size(), 2u);
   EXPECT_EQ((*r)[0].network(), (NetworkSpec{"bridge", true, false, {{"a", "b"}}}));
-  EXPECT_EQ((*r)[1].volume(), (VolumeSpec{"local", {{"type", "tmpfs"}, {"o", "size=100m"}}, true, {}}));
+  EXPECT_EQ((*r)[1].volume(),
+            (VolumeSpec{"local", {{"type", "tmpfs"}, {"o", "size=100m"}}, true, {}}));
 }
 
 TEST(ParseManifests, AcceptsComposeFormsOfEnvDependsOnAndHealthcheck) {
-  const ServiceSpec s = parseOne(service(
-                                      "image: busybox\n"
-                                      "env: [\"A=1\", \"B=x=y\"]\n"
-                                      "dependsOn: [db, cache]\n"
-                                      "healthcheck: {exec: 'wget -q -O- localhost || exit 1'}\n"
-                                      "build: ./app\n"))
-                             .service();
+  const ServiceSpec s = parseOne(service("image: busybox\n"
+                                         "env: [\"A=1\", \"B=x=y\"]\n"
+                                         "dependsOn: [db, cache]\n"
+                                         "healthcheck: {exec: 'wget -q -O- localhost || exit 1'}\n"
+                                         "build: ./app\n"))
+                            .service();
   EXPECT_EQ(s.env, (std::map<std::string, std::string>{{"A", "1"}, {"B", "x=y"}}));
   EXPECT_EQ(s.dependsOn.at("db"), Dependency{});
   EXPECT_EQ(s.dependsOn.at("cache"), Dependency{});
@@ -287,7 +287,8 @@ TEST(ParseManifests, AcceptsComposeFormsOfEnvDependsOnAndHealthcheck) {
 
 TEST(ParseManifests, KeepsAnExecHealthcheckThatAlreadyNamesItsForm) {
   const ServiceSpec s =
-      parseOne(service("image: busybox\nhealthcheck: {exec: [CMD-SHELL, 'test -f /ok']}")).service();
+      parseOne(service("image: busybox\nhealthcheck: {exec: [CMD-SHELL, 'test -f /ok']}"))
+          .service();
   EXPECT_EQ(s.healthcheck->exec, (std::vector<std::string>{"CMD-SHELL", "test -f /ok"}));
 }
 
@@ -452,8 +453,7 @@ TEST(ServiceValidation, ReportsBackoffAndHealthcheckErrors) {
       {"image: x\nbackoff: {initial: -1s}", "spec.backoff.initial", "\"-1s\" must not be negative"},
       {"image: x\nbackoff: {initial: 10s, max: 5s}", "spec.backoff.max",
        "\"5s\" must be at least backoff.initial (\"10s\")"},
-      {"image: x\nbackoff: {maxRestarts: -2}", "spec.backoff.maxRestarts",
-       "-2 must be at least 0"},
+      {"image: x\nbackoff: {maxRestarts: -2}", "spec.backoff.maxRestarts", "-2 must be at least 0"},
       {"image: x\nhealthcheck: {interval: 5s}", "spec.healthcheck",
        "one of exec, http or tcp is required"},
       {"image: x\nhealthcheck: {exec: [x], tcp: {port: 1}}", "spec.healthcheck",
@@ -477,7 +477,8 @@ TEST(ServiceValidation, ReportsDependencyErrors) {
        "\"ready\" is not one of started, healthy, completed"},
       {"image: x\ndependsOn: [web]", "spec.dependsOn[0]", "a service cannot depend on itself"},
       {"image: x\ndependsOn: {web: {}}", "spec.dependsOn.web", "a service cannot depend on itself"},
-      {"image: x\ndependsOn: {Db_1: {}}", "spec.dependsOn.Db_1", std::string("\"Db_1\"") + kDnsRule},
+      {"image: x\ndependsOn: {Db_1: {}}", "spec.dependsOn.Db_1",
+       std::string("\"Db_1\"") + kDnsRule},
       {"image: x\ndependsOn: [db, db]", "spec.dependsOn[1]", "\"db\" is listed twice"},
       {"image: x\ndependsOn: {db: {restart: yes}}", "spec.dependsOn.db.restart",
        "\"yes\" is not a boolean (true or false)"},
@@ -534,7 +535,8 @@ TEST(ObjectValidation, ReportsApiVersionKindAndMetadataErrors) {
       {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: n}\nspec: [1]\n",
        {"spec", "[1] is not an object"}},
       {"hello\n",
-       {"(root)", "\"hello\" is not an object (a manifest has apiVersion, kind, metadata and spec)"}},
+       {"(root)",
+        "\"hello\" is not an object (a manifest has apiVersion, kind, metadata and spec)"}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.text);
@@ -552,9 +554,11 @@ TEST(ObjectValidation, ReportsNetworkVolumeAndNamespaceErrors) {
        {"spec.internal", "\"yes\" is not a boolean (true or false)"}},
       {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: n}\nspec: {subnet: x}\n",
        {"spec.subnet", "unknown field"}},
-      {"apiVersion: tender/v1\nkind: Volume\nmetadata: {name: v}\nspec: {driverOpts: {o: {a: 1}}}\n",
+      {"apiVersion: tender/v1\nkind: Volume\nmetadata: {name: v}\nspec: {driverOpts: {o: {a: "
+       "1}}}\n",
        {"spec.driverOpts.o", "{\"a\":1} is not a string"}},
-      {"apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: n}\nspec: {quota: {services: -1}}\n",
+      {"apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: n}\nspec: {quota: {services: "
+       "-1}}\n",
        {"spec.quota.services", "-1 must be at least 0"}},
       {"apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: n}\nspec: {quota: {cpus: 2}}\n",
        {"spec.quota.cpus", "unknown field"}},
@@ -573,21 +577,21 @@ TEST(ObjectValidation, ReportsNetworkVolumeAndNamespaceErrors) {
 }
 
 TEST(ParseManifests, ReportsEveryErrorTogether) {
-  auto r = parseManifests(service(
-      "replicas: -1\n"
-      "restartPolicy: Sometimes\n"
-      "resources: {limits: {memory: 12XB}}\n"
-      "imagee: busybox\n"));
+  auto r =
+      parseManifests(service("replicas: -1\n"
+                             "restartPolicy: Sometimes\n"
+                             "resources: {limits: {memory: 12XB}}\n"
+                             "imagee: busybox\n"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "manifest is invalid");
-  EXPECT_THAT(r.status().details(),
-              UnorderedElementsAre(
-                  FieldError{"spec.replicas", "-1 must be at least 0"},
-                  FieldError{"spec.restartPolicy",
-                             "\"Sometimes\" is not one of Always, OnFailure, Never"},
-                  FieldError{"spec.resources.limits.memory", "\"12XB\" is not a memory quantity"},
-                  FieldError{"spec.imagee", "unknown field"},
-                  FieldError{"spec", "image or build is required"}));
+  EXPECT_THAT(
+      r.status().details(),
+      UnorderedElementsAre(
+          FieldError{"spec.replicas", "-1 must be at least 0"},
+          FieldError{"spec.restartPolicy", "\"Sometimes\" is not one of Always, OnFailure, Never"},
+          FieldError{"spec.resources.limits.memory", "\"12XB\" is not a memory quantity"},
+          FieldError{"spec.imagee", "unknown field"},
+          FieldError{"spec", "image or build is required"}));
 }
 
 TEST(ParseManifests, PrefixesFieldsWithTheObjectIndexWhenThereAreSeveral) {
@@ -686,12 +690,12 @@ TEST(EncodeSpec, IsDeterministicWhateverTheInputOrder) {
 }
 
 TEST(EncodeSpec, WritesOnlyWhatWasSetWithExactIntegers) {
-  Resource r = parseOne(service(
-      "image: x\n"
-      "resources: {limits: {memory: 1Gi, cpus: 0.5}}\n"
-      "backoff: {initial: 1.5s}\n"
-      "ports: [8080]\n"
-      "env: {}\n"));
+  Resource r =
+      parseOne(service("image: x\n"
+                       "resources: {limits: {memory: 1Gi, cpus: 0.5}}\n"
+                       "backoff: {initial: 1.5s}\n"
+                       "ports: [8080]\n"
+                       "env: {}\n"));
   EXPECT_EQ(encodeSpec(r).dump(),
             R"({"backoff":{"initialMs":1500},"image":"x","ports":["8080"],)"
             R"("resources":{"limits":{"memory":1073741824,"nanoCpus":500000000}}})");
@@ -717,12 +721,15 @@ TEST(DecodeStored, RefusesUserFormsInTheStoredSpec) {
   auto r = decodeStored("Service", "default", "web", json(),
                         json({{"image", "x"}, {"backoff", {{"initial", "10s"}}}}));
   ASSERT_FALSE(r.ok());
-  EXPECT_THAT(r.status().details(), ElementsAre(FieldError{"spec.backoff.initial", "unknown field"}));
+  EXPECT_THAT(r.status().details(),
+              ElementsAre(FieldError{"spec.backoff.initial", "unknown field"}));
 }
 
 TEST(DecodeResource, PrefixesFieldsAsAsked) {
-  auto r = decodeResource(json({{"apiVersion", "tender/v1"}, {"kind", "Volume"},
-                                {"metadata", {{"name", "v"}}}, {"spec", {{"size", 1}}}}),
+  auto r = decodeResource(json({{"apiVersion", "tender/v1"},
+                                {"kind", "Volume"},
+                                {"metadata", {{"name", "v"}}},
+                                {"spec", {{"size", 1}}}}),
                           ParseOptions{}, "[2].");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().details(), ElementsAre(FieldError{"[2].spec.size", "unknown field"}));

@@ -35,12 +35,29 @@ TEST(YamlToJson, TypesPlainScalarsByTheCoreSchema) {
     json want;
   };
   std::vector<Case> cases = {
-      {"~", nullptr},       {"null", nullptr},   {"NULL", nullptr},     {"", nullptr},
-      {"true", true},       {"False", false},    {"TRUE", true},        {"123", 123},
-      {"-7", -7},           {"+12", 12},         {"0x1F", 31},          {"0o17", 15},
-      {"017", 17},          {"1.5", 1.5},        {"1e3", 1000.0},       {".5", 0.5},
-      {"-2.5E-1", -0.25},   {"yes", "yes"},      {"on", "on"},          {"0x", "0x"},
-      {"12Mi", "12Mi"},     {"1_000", "1_000"},  {"2024-05-01", "2024-05-01"},
+      {"~", nullptr},
+      {"null", nullptr},
+      {"NULL", nullptr},
+      {"", nullptr},
+      {"true", true},
+      {"False", false},
+      {"TRUE", true},
+      {"123", 123},
+      {"-7", -7},
+      {"+12", 12},
+      {"0x1F", 31},
+      {"0o17", 15},
+      {"017", 17},
+      {"1.5", 1.5},
+      {"1e3", 1000.0},
+      {".5", 0.5},
+      {"-2.5E-1", -0.25},
+      {"yes", "yes"},
+      {"on", "on"},
+      {"0x", "0x"},
+      {"12Mi", "12Mi"},
+      {"1_000", "1_000"},
+      {"2024-05-01", "2024-05-01"},
       {"18446744073709551615", 18446744073709551615ull},
   };
   for (const auto& c : cases) {
@@ -85,22 +102,22 @@ TEST(YamlToJson, RefusesDuplicateKeysNamingTheKeyAndWhere) {
 }
 
 TEST(YamlToJson, ResolvesMergeKeysWithExplicitKeysWinning) {
-  json doc = one(
-      "x-base: &base\n"
-      "  image: busybox\n"
-      "  restart: always\n"
-      "web:\n"
-      "  <<: *base\n"
-      "  restart: never\n");
+  json doc =
+      one("x-base: &base\n"
+          "  image: busybox\n"
+          "  restart: always\n"
+          "web:\n"
+          "  <<: *base\n"
+          "  restart: never\n");
   EXPECT_EQ(doc["web"], json({{"image", "busybox"}, {"restart", "never"}}));
 }
 
 TEST(YamlToJson, MergesAListOfMapsWithEarlierMapsWinning) {
-  json doc = one(
-      "a: &a {x: 1, y: 1}\n"
-      "b: &b {y: 2, z: 2}\n"
-      "c:\n"
-      "  <<: [*a, *b]\n");
+  json doc =
+      one("a: &a {x: 1, y: 1}\n"
+          "b: &b {y: 2, z: 2}\n"
+          "c:\n"
+          "  <<: [*a, *b]\n");
   EXPECT_EQ(doc["c"], json({{"x", 1}, {"y", 1}, {"z", 2}}));
 }
 
@@ -122,6 +139,12 @@ TEST(YamlToJson, MalformedYamlNamesLineAndColumn) {
 TEST(YamlToJson, MalformedJsonNamesLineAndColumn) {
   EXPECT_EQ(errorOf("{\n  \"a\": 1,\n  \"b\": \n}"),
             "line 4, column 1: syntax error while parsing value - unexpected '}'; expected '[', "
+            "'{', or a literal");
+}
+
+TEST(YamlToJson, JsonMistakesThatYamlWouldForgiveAreStillErrors) {
+  EXPECT_EQ(errorOf("[{\"a\": 1},]"),
+            "line 1, column 11: syntax error while parsing value - unexpected ']'; expected '[', "
             "'{', or a literal");
 }
 
@@ -173,7 +196,21 @@ TEST(YamlToJson, RefusesADocumentLargerThanTheLimit) {
 }
 
 TEST(YamlToJson, RefusesAnAliasInsideItself) {
-  std::string message = errorOf("&a [*a]\n");
+  EXPECT_EQ(errorOf("&a [*a]\n"), "line 1, column 5: alias *a is used inside the node it names");
+}
+
+TEST(YamlToJson, RefusesAliasesToUnknownAnchors) {
+  EXPECT_EQ(errorOf("a: *nope\n"), "line 1, column 4: the referenced anchor is not defined");
+}
+
+// yaml-cpp 0.7's own LoadAll never returns on these, allocating until memory runs out.
+TEST(YamlToJson, RefusesAStrayTopLevelCommaInsteadOfLooping) {
+  EXPECT_EQ(errorOf(","), "line 1, column 1: unexpected \",\"");
+  EXPECT_EQ(errorOf("a: 1\n---\n\"b\" ,\n"), "line 3, column 5: unexpected \",\"");
+}
+
+TEST(YamlToJson, RefusesNestingBeyondTheLimit) {
+  std::string message = errorOf(std::string(300, '[') + std::string(300, ']'));
   EXPECT_NE(message.find("nesting is deeper than"), std::string::npos) << message;
 }
 

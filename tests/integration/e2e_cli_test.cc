@@ -1,0 +1,180 @@
+// The tender command against a running server and the real engine: what a
+// user types and what they read back, exit codes included.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/docker_engine_beast.h"
+#include "reconcilers/naming.h"
+#include "support/tender_process.h"
+
+namespace tender {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::TenderProcess;
+using testing::uniqueName;
+
+struct CliRun {
+  int exitCode = -1;
+  std::string out;  // stdout and stderr together
+};
+
+CliRun run(const std::string& args) {
+  CliRun r;
+  std::string cmd = std::string(TENDER_BINARY) + " " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  int status = ::pclose(p);
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class CliE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine_ = makeStandaloneBeastDockerEngine();
+    ASSERT_TRUE(engine_->ping().ok()) << "no Docker engine answers (run scripts/setup)";
+    ns_ = uniqueName("cli");
+    server_ = std::make_unique<TenderProcess>(uniqueName("cli"));
+    ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
+    file_ = server_->stateDir() + "-manifest.yaml";
+  }
+  void TearDown() override {
+    run("delete -f " + file_ + " --server " + server_->url());
+    for (int i = 0; i < 150 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
+    server_->stop();
+    for (const auto& c : containers()) engine_->removeContainer(c.id, true, true);
+    auto nets = engine_->listNetworks(ownedFilters(server_->instance()));
+    if (nets.ok()) {
+      for (const auto& n : *nets) engine_->removeNetwork(n.id);
+    }
+    std::remove(file_.c_str());
+  }
+  void write(const std::string& text) { std::ofstream(file_) << text; }
+  std::vector<ContainerSummary> containers() {
+    auto r = engine_->listContainers(ownedFilters(server_->instance()), true);
+    return r.ok() ? *r : std::vector<ContainerSummary>{};
+  }
+  std::string flags() { return " --server " + server_->url(); }
+  std::string service(const std::string& name, const std::string& extra = "") {
+    return "apiVersion: tender/v1\nkind: Service\nmetadata: {name: " + name + ", namespace: " + ns_ +
+           "}\nspec:\n  image: tender-busybox:latest\n"
+           "  command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n"
+           "  stopGracePeriod: 1s\n" + extra;
+  }
+
+  std::unique_ptr<DockerEngine> engine_;
+  std::unique_ptr<TenderProcess> server_;
+  std::string ns_, file_;
+};
+
+TEST_F(CliE2E, ApplyGetAndDelete) {
+  write(service("api") + "---\n" + service("web"));
+  CliRun applied = run("apply -f " + file_ + flags());
+  EXPECT_EQ(applied.exitCode, 0) << applied.out;
+  EXPECT_NE(applied.out.find("service/api created"), std::string::npos) << applied.out;
+  EXPECT_NE(applied.out.find("service/web created"), std::string::npos) << applied.out;
+
+  CliRun again = run("apply -f " + file_ + flags());
+  EXPECT_NE(again.out.find("service/api unchanged"), std::string::npos) << again.out;
+
+  bool running = false;
+  for (int i = 0; i < 150 && !running; ++i) {
+    CliRun got = run("get services -n " + ns_ + " -o json" + flags());
+    auto j = nlohmann::json::parse(got.out, nullptr, false);
+    running = j.contains("items") && j["items"].size() == 2;
+    for (const auto& item : j.value("items", nlohmann::json::array())) {
+      running = running && item["status"].value("phase", "") == "Running";
+    }
+    if (!running) std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(running);
+  CliRun table = run("get services -n " + ns_ + flags());
+  EXPECT_EQ(table.exitCode, 0);
+  EXPECT_NE(table.out.find("NAME"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("Running"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("1/1"), std::string::npos) << table.out;
+
+  CliRun deleted = run("delete -f " + file_ + flags());
+  EXPECT_EQ(deleted.exitCode, 0) << deleted.out;
+  EXPECT_NE(deleted.out.find("service/api deleted"), std::string::npos) << deleted.out;
+  for (int i = 0; i < 150 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
+  EXPECT_TRUE(containers().empty());
+}
+
+TEST_F(CliE2E, InvalidManifestIsRefusedWithTheFieldPathAndNothingIsStored) {
+  write(service("bad", "  resources:\n    limits: {memory: 12XB}\n  replicas: -1\n  imagee: x\n"));
+  CliRun r = run("apply -f " + file_ + flags());
+  EXPECT_EQ(r.exitCode, 1) << r.out;
+  EXPECT_NE(r.out.find("spec.resources.limits.memory"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"12XB\" is not a memory quantity"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("spec.replicas"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("spec.imagee"), std::string::npos) << r.out;
+  CliRun got = run("get services -n " + ns_ + " -o json" + flags());
+  auto j = nlohmann::json::parse(got.out, nullptr, false);
+  EXPECT_TRUE(!j.contains("items") || j["items"].empty()) << got.out;
+}
+
+TEST_F(CliE2E, MalformedYamlNamesLineAndColumn) {
+  write("apiVersion: tender/v1\nkind: Service\nmetadata: {name: x\nspec: [\n");
+  CliRun r = run("apply -f " + file_ + flags());
+  EXPECT_EQ(r.exitCode, 1) << r.out;
+  EXPECT_NE(r.out.find("line"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("column"), std::string::npos) << r.out;
+}
+
+TEST_F(CliE2E, UnreachableServerIsAClearErrorAndExit1) {
+  CliRun r = run("get services --server http://127.0.0.1:1");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.out.find("tender serve"), std::string::npos) << r.out;
+}
+
+TEST_F(CliE2E, UsageErrorExits2) {
+  CliRun r = run("get");
+  EXPECT_EQ(r.exitCode, 2) << r.out;
+}
+
+TEST_F(CliE2E, ApiErrorsHaveOneShape) {
+  auto c = server_->client();
+  auto r = c.call("POST", "/api/v1/apply", "apiVersion: tender/v1\nkind: Gadget\nmetadata: {name: x}\n",
+                  "application/yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsInvalid()) << r.status().ToString();
+  ASSERT_FALSE(r.status().details().empty());
+  EXPECT_EQ(r.status().details().front().field, "kind");
+
+  auto missing = c.call("GET", "/api/v1/namespaces/" + ns_ + "/services/nope", "", "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_TRUE(missing.status().IsNotFound());
+
+  auto route = c.call("GET", "/api/v1/gadgets", "", "");
+  ASSERT_FALSE(route.ok());
+  EXPECT_TRUE(route.status().IsNotFound());
+}
+
+TEST_F(CliE2E, DryRunChangesNothing) {
+  auto c = server_->client();
+  auto r = c.call("POST", "/api/v1/apply?dryRun=true", service("dry"), "application/yaml");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto j = nlohmann::json::parse(r->body);
+  EXPECT_EQ(j["dryRun"], true);
+  bool created = false;
+  for (const auto& item : j["items"]) created |= item["kind"] == "Service" && item["outcome"] == "created";
+  EXPECT_TRUE(created) << r->body;
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(containers().empty());
+  auto got = c.call("GET", "/api/v1/namespaces/" + ns_ + "/services/dry", "", "");
+  EXPECT_TRUE(!got.ok() && got.status().IsNotFound());
+}
+
+}  // namespace
+}  // namespace tender
