@@ -5,6 +5,7 @@
 # reported with ratios against the direct API.
 #
 #   bench/apply.sh [N] [ROUNDS]      (default 30 services, 3 rounds)
+#   TENDER_ARGS="--start-concurrency 4" bench/apply.sh   (extra serve flags)
 #
 # Needs: scripts/setup done (engine, build/tender, tender-busybox image).
 set -euo pipefail
@@ -50,7 +51,7 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 # --- tender -----------------------------------------------------------------
 "$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn >"$WORK/serve.log" 2>&1 &
+  --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -133,8 +133,9 @@ int runServe(const ServeOptions& o) {
   auto healthEngine = makeBeastDockerEngine(ioc, healthOptions);
   const std::string host = resolvedEngineHost(eo);
 
-  int startLimit = o.startConcurrency > 0 ? o.startConcurrency
-                                          : std::max(1u, std::thread::hardware_concurrency());
+  int startLimit = o.startConcurrency > 0
+                       ? o.startConcurrency
+                       : 4 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   StartGate gate(startLimit);
   Scheduler scheduler(clock);
   ControllerOptions co;

@@ -227,7 +227,7 @@ Status ServiceReconciler::startContainer(const std::string& id) {
 }
 
 Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica,
-                                         const nlohmann::json* oldMounts) {
+                                         const nlohmann::json* oldMounts, std::string* createdId) {
   std::string name = containerName(svc.ns, svc.name, replica);
   nlohmann::json body = containerCreateBody(svc, replica, options_.instance, options_.logs);
   // A replaced container hands its anonymous volumes to its replacement, as
@@ -269,6 +269,7 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
   } else {
     return created.status();
   }
+  *createdId = id;
   for (size_t i = 1; i < svc.networks.size(); ++i) {
     Status s = engine_.connectNetwork(svc.networks[i], id, {svc.name});
     if (!s.ok()) return s.WithContext("connect " + name + " to network " + svc.networks[i]);
@@ -426,12 +427,17 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
 
   ServicePlan plan = planService(desired, observed, runtime, now);
   Status first;
+  std::vector<ContainerSummary> after = *listed;
+  bool relist = false;
+  const bool execHealth = spec.healthcheck && spec.healthcheck->kind == HealthCheck::Kind::kExec;
+  const std::string startedStatus = execHealth ? "Up (health: starting)" : "Up";
   for (const Action& a : plan.actions) {
     const MonoTime actionStart = clock_.monotonic();
     Status s;
+    std::string newId;
     switch (a.type) {
       case Action::Type::kCreate:
-        s = createAndStart(resolved.service, a.replica, nullptr);
+        s = createAndStart(resolved.service, a.replica, nullptr, &newId);
         if (s.ok()) recordEvent(key, "Normal", "Created", "created replica " + std::to_string(a.replica));
         break;
       case Action::Type::kStart: {
@@ -470,7 +476,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         (void)st;
         s = engine_.removeContainer(a.containerId, true, false);
         if (s.IsNotFound()) s = Status::Ok();
-        if (s.ok()) s = createAndStart(resolved.service, a.replica, &oldMounts);
+        if (s.ok()) s = createAndStart(resolved.service, a.replica, &oldMounts, &newId);
         if (s.ok()) {
           recordEvent(key, "Normal", "Recreated",
                       "recreated replica " + std::to_string(a.replica) + " (" + a.reason + ")");
@@ -487,6 +493,37 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     }
     spdlog::debug("{}: {} replica {} ({}) took {} ms", key.str(), actionName(a.type), a.replica, a.reason,
                   std::chrono::duration_cast<Millis>(clock_.monotonic() - actionStart).count());
+    // What the engine now holds, without listing again: a list call per
+    // pass is what a large apply would otherwise add to the engine's load.
+    if (s.ok()) {
+      if (!a.containerId.empty() && a.type != Action::Type::kStart) {
+        after.erase(std::remove_if(after.begin(), after.end(),
+                                   [&](const ContainerSummary& c) { return c.id == a.containerId; }),
+                    after.end());
+      }
+      if (a.type == Action::Type::kStart) {
+        for (auto& c : after) {
+          if (c.id == a.containerId) {
+            c.state = "running";
+            c.status = startedStatus;
+          }
+        }
+      } else if (a.type == Action::Type::kCreate || a.type == Action::Type::kRecreate) {
+        if (newId.empty()) {
+          relist = true;  // adopted an existing container: its state is unknown here
+        } else {
+          ContainerSummary c;
+          c.id = newId;
+          c.name = containerName(key.ns, key.name, a.replica);
+          c.state = "running";
+          c.status = startedStatus;
+          c.labels = {{kLabelReplica, std::to_string(a.replica)}, {kLabelSpecHash, desired.specHash}};
+          after.push_back(c);
+        }
+      }
+    } else {
+      relist = true;
+    }
     if (!s.ok()) {
       spdlog::warn("{}: {} replica {}: {}", key.str(), actionName(a.type), a.replica, s.ToString());
       recordEvent(key, "Warning", "Failed",
@@ -497,10 +534,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   }
 
   // Status from what the engine shows now.
-  std::vector<ContainerSummary> after;
-  if (plan.actions.empty()) {
-    after = *listed;
-  } else {
+  if (relist) {
     auto relisted = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
     if (relisted.ok()) after = *relisted;
   }

@@ -57,7 +57,9 @@ class ServiceReconciler : public Reconciler {
                        const std::string& resourceName);
   Status ensureVolume(const std::string& engineName, const std::string& ns,
                       const std::string& resourceName);
-  Status createAndStart(const ResolvedService& svc, int replica, const nlohmann::json* oldMounts);
+  // Sets *createdId to the new container's id (empty when an existing one was adopted).
+  Status createAndStart(const ResolvedService& svc, int replica, const nlohmann::json* oldMounts,
+                        std::string* createdId);
   Status startContainer(const std::string& id);
   Status removeContainer(const std::string& id, int64_t graceMs);
   void recordEvent(const Key& key, const std::string& type, const std::string& reason,
