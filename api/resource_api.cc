@@ -1,5 +1,6 @@
 #include "api/resource_api.h"
 
+#include <filesystem>
 #include <set>
 
 #include "controller/time_format.h"
@@ -173,6 +174,25 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
         errors.push_back({prefix + "spec.networks[" + std::to_string(j) + "]",
                           "network \"" + n + "\" is not declared in namespace \"" + r.metadata.namespace_ + "\""});
       }
+    }
+    // A relative build context is the manifest's folder's business: the CLI
+    // sends that folder as baseDir.
+    const std::string baseDir = req.queryParam("baseDir");
+    for (size_t i = 0; i < resources.size(); ++i) {
+      Resource& r = resources[i];
+      if (r.kind != "Service") continue;
+      auto& spec = std::get<ServiceSpec>(r.spec);
+      if (!spec.build || std::filesystem::path(spec.build->context).is_absolute()) continue;
+      std::string prefix = resources.size() > 1 ? "[" + std::to_string(i) + "]." : "";
+      if (baseDir.empty() || !std::filesystem::path(baseDir).is_absolute()) {
+        errors.push_back({prefix + "spec.build.context",
+                          "\"" + spec.build->context +
+                              "\" is relative: give an absolute path, or the manifest's folder as "
+                              "the baseDir parameter (the tender command does)"});
+        continue;
+      }
+      spec.build->context = (std::filesystem::path(baseDir) / spec.build->context).lexically_normal().string();
+      if (spec.build->context.size() > 1 && spec.build->context.back() == '/') spec.build->context.pop_back();
     }
     if (!errors.empty()) return HttpResponse::Error(Status::Invalid("the manifests are invalid", errors));
 

@@ -156,7 +156,13 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
   bool failed = false;
   for (const ManifestSource& source : *sources) {
     const std::string context = several ? source.name : "";
-    auto response = client.call("POST", path, source.text, "application/yaml");
+    // Relative build contexts are relative to the manifest's folder.
+    std::error_code ec;
+    fs::path folder = source.name == "<stdin>" ? fs::current_path(ec)
+                                               : fs::absolute(fs::path(source.name), ec).parent_path();
+    std::string target = path + (path.find('?') == std::string::npos ? "?" : "&") +
+                         "baseDir=" + urlEncode(folder.lexically_normal().string());
+    auto response = client.call("POST", target, source.text, "application/yaml");
     if (!response.ok()) {
       printError(response.status(), err, context);
       failed = true;

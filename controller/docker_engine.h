@@ -238,6 +238,9 @@ class DockerEngine {
 
   // Images.
   virtual Result<ImageInfo> inspectImage(const std::string& nameOrId) = 0;
+  // DELETE /images/{name}: untags, and removes the image when no tag is
+  // left. force: even when a stopped container uses it.
+  virtual Status removeImage(const std::string& nameOrId, bool force) = 0;
   // POST /build with `contextTar` (an uncompressed tar of the build context).
   // The engine answers 200 even when a step fails: the JSON message stream is
   // scanned for "error". Returns the built image's id.

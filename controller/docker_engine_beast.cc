@@ -716,6 +716,12 @@ class BeastDockerEngine : public DockerEngine {
     return callStatus(http::verb::delete_, "/volumes/" + engine_codec::pathEscape(name) + q.str());
   }
 
+  Status removeImage(const std::string& nameOrId, bool force) override {
+    engine_codec::Query q;
+    if (force) q.add("force", "1");
+    return callStatus(http::verb::delete_, "/images/" + engine_codec::pathEscape(nameOrId) + q.str());
+  }
+
   Result<ImageInfo> inspectImage(const std::string& nameOrId) override {
     auto j =
         callJson(http::verb::get,

@@ -41,6 +41,7 @@ const std::set<std::string>& operationNames() {
                                                "inspectVolume",
                                                "removeVolume",
                                                "inspectImage",
+                                               "removeImage",
                                                "buildImage"};
   return kNames;
 }
@@ -1111,6 +1112,29 @@ Result<ImageInfo> FakeDockerEngine::inspectImage(const std::string& nameOrId) {
   const Image* image = findImage(nameOrId);
   if (!image) return Status::NotFound("No such image: " + nameOrId);
   return image->info;
+}
+
+Status FakeDockerEngine::removeImage(const std::string& nameOrId, bool force) {
+  std::lock_guard<std::mutex> l(mu_);
+  Status f = begin("removeImage");
+  if (!f.ok()) return f;
+  const Image* image = findImage(nameOrId);
+  if (!image) return Status::NotFound("No such image: " + nameOrId);
+  const std::string id = image->info.id;
+  if (!force) {
+    for (const auto& [cid, c] : containers_) {
+      if (c->imageId == id) {
+        return Status::Conflict("conflict: unable to remove repository reference \"" + nameOrId +
+                                "\" (must force) - container " + cid.substr(0, 12) +
+                                " is using its referenced image " + id.substr(7, 12));
+      }
+    }
+  }
+  for (auto it = tags_.begin(); it != tags_.end();) {
+    it = it->second == id ? tags_.erase(it) : std::next(it);
+  }
+  images_.erase(id);
+  return Status::Ok();
 }
 
 Result<std::string> FakeDockerEngine::buildImage(const std::string& contextTar,

@@ -85,6 +85,7 @@ class FakeDockerEngine : public DockerEngine {
   Result<VolumeInfo> inspectVolume(const std::string& name) override;
   Status removeVolume(const std::string& name, bool force) override;
   Result<ImageInfo> inspectImage(const std::string& nameOrId) override;
+  Status removeImage(const std::string& nameOrId, bool force) override;
   Result<std::string> buildImage(const std::string& contextTar,
                                  const BuildOptions& options) override;
 

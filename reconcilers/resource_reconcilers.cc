@@ -7,6 +7,7 @@
 #include "controller/time_format.h"
 #include "manifests/manifest.h"
 #include "reconcilers/engine_objects.h"
+#include "reconcilers/events.h"
 #include "reconcilers/naming.h"
 
 namespace tender {
@@ -19,20 +20,6 @@ void writeStatusIfChanged(Store& store, const ResourceRecord& rec, nlohmann::jso
     Status s = store.updateStatus(rec.kind, rec.namespace_, rec.name, st);
     if (!s.ok()) spdlog::warn("{}/{}/{}: cannot write status: {}", rec.kind, rec.namespace_, rec.name, s.ToString());
   }
-}
-
-void event(Store& store, Clock& clock, const Key& key, const std::string& type,
-           const std::string& reason, const std::string& message) {
-  EventRecord e;
-  e.time = clock.nowMillis();
-  e.type = type;
-  e.reason = reason;
-  e.kind = key.kind;
-  e.namespace_ = key.ns;
-  e.name = key.name;
-  e.message = message;
-  auto r = store.appendEvent(e);
-  if (!r.ok()) spdlog::warn("{}: cannot record event: {}", key.str(), r.status().ToString());
 }
 
 }  // namespace
@@ -76,7 +63,7 @@ ReconcileResult NetworkReconciler::reconcile(const Key& key) {
                            {"Labels", labels}};
     auto n = ensureNetwork(engine_, engineName, body, instance_);
     if (!n.ok()) return ReconcileResult::Error(n.status());
-    if (!existing.ok()) event(store_, clock_, key, "Normal", "Created", "created network " + engineName);
+    if (!existing.ok()) recordEvent(store_, clock_, key, "Normal", "Created", "created network " + engineName);
     std::string id = n->id;
     writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", engineName}, {"id", id}});
     return ReconcileResult::Done();
@@ -105,7 +92,7 @@ ReconcileResult NetworkReconciler::reconcile(const Key& key) {
       if (implicitDefault) return ReconcileResult::Done();  // raced a new container: keep it
       return ReconcileResult::Error(s.WithContext("remove network " + engineName));
     }
-    event(store_, clock_, key, "Normal", "Removed", "removed network " + engineName);
+    recordEvent(store_, clock_, key, "Normal", "Removed", "removed network " + engineName);
   }
   if (rec.ok()) {
     Status s = store_.purge("Network", key.ns, key.name, rec->uid);
@@ -130,7 +117,7 @@ ReconcileResult VolumeReconciler::reconcile(const Key& key) {
       if (v.ok() && ownedBy(v->labels, instance_)) {
         Status s = engine_.removeVolume(engineName, false);
         if (!s.ok() && !s.IsNotFound()) return ReconcileResult::Error(s.WithContext("remove volume " + engineName));
-        event(store_, clock_, key, "Normal", "Removed", "removed volume " + engineName);
+        recordEvent(store_, clock_, key, "Normal", "Removed", "removed volume " + engineName);
       }
     }
     Status s = store_.purge("Volume", key.ns, key.name, rec->uid);
@@ -165,7 +152,7 @@ ReconcileResult VolumeReconciler::reconcile(const Key& key) {
   auto created = engine_.createVolume(engineName, spec.driver.empty() ? "local" : spec.driver, labels,
                                       spec.driverOpts);
   if (!created.ok()) return ReconcileResult::Error(created.status());
-  event(store_, clock_, key, "Normal", "Created", "created volume " + engineName);
+  recordEvent(store_, clock_, key, "Normal", "Created", "created volume " + engineName);
   writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", engineName}});
   return ReconcileResult::Done();
 }
@@ -202,7 +189,7 @@ ReconcileResult NamespaceReconciler::reconcile(const Key& key) {
   enqueue_(Key{"Network", key.name, kDefaultNetwork});
   Status s = store_.purge("Namespace", "", key.name, rec->uid);
   if (!s.ok()) return ReconcileResult::Error(s);
-  event(store_, clock_, key, "Normal", "Deleted", "namespace deleted");
+  recordEvent(store_, clock_, key, "Normal", "Deleted", "namespace deleted");
   return ReconcileResult::Done();
 }
 

@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 
 #include "controller/time_format.h"
 #include "manifests/manifest.h"
+#include "reconcilers/build_context.h"
 #include "reconcilers/engine_objects.h"
+#include "reconcilers/events.h"
 #include "reconcilers/naming.h"
 #include "reconcilers/spec_hash.h"
 
@@ -94,16 +97,7 @@ ServiceReconciler::ServiceReconciler(Store& store, DockerEngine& engine, Clock& 
 
 void ServiceReconciler::recordEvent(const Key& key, const std::string& type,
                                     const std::string& reason, const std::string& message) {
-  EventRecord e;
-  e.time = clock_.nowMillis();
-  e.type = type;
-  e.reason = reason;
-  e.kind = key.kind;
-  e.namespace_ = key.ns;
-  e.name = key.name;
-  e.message = message;
-  auto r = store_.appendEvent(e);
-  if (!r.ok()) spdlog::warn("{}: cannot record event {}: {}", key.str(), reason, r.status().ToString());
+  tender::recordEvent(store_, clock_, key, type, reason, message);
 }
 
 Status ServiceReconciler::ensureNetwork(const std::string& engineName, const std::string& ns,
@@ -133,6 +127,35 @@ Status ServiceReconciler::ensureVolume(const std::string& engineName, const std:
   return created.ok() ? Status::Ok() : created.status();
 }
 
+Status ServiceReconciler::resolveImage(const std::string& ref, ResolvedService& out) {
+  std::optional<std::string> cachedId;
+  {
+    std::lock_guard<std::mutex> l(cacheMu_);
+    auto it = images_.find(ref);
+    if (it != images_.end() && clock_.monotonic() - it->second.at < options_.imageCacheTtl) {
+      cachedId = it->second.id;
+    }
+  }
+  Result<ImageInfo> image = cachedId ? Result<ImageInfo>(ImageInfo{*cachedId, {}, 0, {}})
+                                     : engine_.inspectImage(ref);
+  if (image.ok() && !cachedId) {
+    std::lock_guard<std::mutex> l(cacheMu_);
+    images_[ref] = CachedImage{image->id, clock_.monotonic()};
+  }
+  if (!image.ok()) {
+    if (image.status().IsNotFound()) {
+      return Status::NotFound("image \"" + ref +
+                              "\" is not on the engine (tender does not pull images: build or "
+                              "load it first)");
+    }
+    return image.status();
+  }
+  out.imageRef = ref;
+  out.imageId = image->id;
+
+  return Status::Ok();
+}
+
 // Resolves what the spec names outside itself: the image's ID, the networks'
 // and volumes' engine names (creating the namespace's default network and
 // undeclared named volumes on the way).
@@ -146,33 +169,24 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
   out.service.spec = spec;
   out.graceMs = spec.stopGracePeriodMs.value_or(kDefaultStopGraceMs);
 
-  if (spec.image.empty()) {
-    return Status::Invalid("building images is not supported yet: set spec.image");
-  }
-  std::optional<std::string> cachedId;
-  {
-    std::lock_guard<std::mutex> l(cacheMu_);
-    auto it = images_.find(spec.image);
-    if (it != images_.end() && clock_.monotonic() - it->second.at < options_.imageCacheTtl) {
-      cachedId = it->second.id;
+  if (spec.build) {
+    if (!std::filesystem::path(spec.build->context).is_absolute()) {
+      return Status::Invalid("spec.build.context \"" + spec.build->context +
+                             "\" is relative: apply with the tender command (it sends the "
+                             "manifest's folder) or give an absolute path");
     }
-  }
-  Result<ImageInfo> image = cachedId ? Result<ImageInfo>(ImageInfo{*cachedId, {}, 0, {}})
-                                     : engine_.inspectImage(spec.image);
-  if (image.ok() && !cachedId) {
-    std::lock_guard<std::mutex> l(cacheMu_);
-    images_[spec.image] = CachedImage{image->id, clock_.monotonic()};
-  }
-  if (!image.ok()) {
-    if (image.status().IsNotFound()) {
-      return Status::NotFound("image \"" + spec.image +
-                              "\" is not on the engine (tender does not pull images: build or "
-                              "load it first)");
+    auto built = ensureBuiltImage(engine_, options_.instance, ns, record.name, spec);
+    if (!built.ok()) return built.status();
+    if (built->built) {
+      recordEvent(Key{"Service", ns, record.name}, "Normal", "Built",
+                  "built image " + built->tag + " (" + built->id.substr(0, 19) + ")");
     }
-    return image.status();
+    out.service.imageRef = built->tag;
+    out.service.imageId = built->id;
+  } else {
+    Status s = resolveImage(spec.image, out.service);
+    if (!s.ok()) return s;
   }
-  out.service.imageRef = spec.image;
-  out.service.imageId = image->id;
 
   std::vector<std::string> networks = spec.networks;
   if (networks.empty()) networks.push_back(kDefaultNetwork);
@@ -385,9 +399,9 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     if (rs.IsUnavailable() || rs.IsTimeout() || rs.code() == Status::Code::kInternal) {
       return ReconcileResult::Error(rs);
     }
-    const char* reason = rs.IsNotFound() ? (rs.message().rfind("image", 0) == 0 ? "ImageNotFound"
-                                                                                : "NotFound")
-                                         : "InvalidSpec";
+    const char* reason = rs.IsNotFound()                        ? (rs.message().rfind("image", 0) == 0 ? "ImageNotFound" : "NotFound")
+                         : rs.message().rfind("build ", 0) == 0 ? "BuildFailed"
+                                                                : "InvalidSpec";
     failedStatus(reason, rs.message());
     // A user fixes these (loads the image, declares the network): look again soon.
     return ReconcileResult::After(std::chrono::seconds(10));

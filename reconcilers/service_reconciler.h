@@ -53,6 +53,8 @@ class ServiceReconciler : public Reconciler {
   struct Resolved;
   ReconcileResult reconcileOnce(const Key& key);
   Status resolve(const ResourceRecord& record, const Resource& resource, Resolved& out);
+  // The image's ID (cached for imageCacheTtl) into out.imageRef / out.imageId.
+  Status resolveImage(const std::string& ref, ResolvedService& out);
   Status ensureNetwork(const std::string& engineName, const std::string& ns,
                        const std::string& resourceName);
   Status ensureVolume(const std::string& engineName, const std::string& ns,

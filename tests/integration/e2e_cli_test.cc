@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -159,6 +160,39 @@ TEST_F(CliE2E, ApiErrorsHaveOneShape) {
   auto route = c.call("GET", "/api/v1/gadgets", "", "");
   ASSERT_FALSE(route.ok());
   EXPECT_TRUE(route.status().IsNotFound());
+}
+
+TEST_F(CliE2E, BuildsAServiceImageFromAContextBesideTheManifest) {
+  namespace fs = std::filesystem;
+  fs::path dir = server_->stateDir() + "-build";
+  fs::create_directories(dir / "ctx");
+  std::ofstream(dir / "ctx" / "Dockerfile")
+      << "FROM tender-busybox:latest\nCOPY greeting /greeting\nRUN [\"/bin/sh\", \"-c\", \"test -s /greeting\"]\n";
+  std::ofstream(dir / "ctx" / "greeting") << "hello\n";
+  std::string manifest = "apiVersion: tender/v1\nkind: Service\nmetadata: {name: built, namespace: " + ns_ +
+                         "}\nspec:\n  build: {context: ./ctx}\n"
+                         "  command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; cat /greeting; while true; do sleep 1; done\"]\n"
+                         "  stopGracePeriod: 1s\n";
+  std::ofstream(dir / "stack.yaml") << manifest;
+  file_ = (dir / "stack.yaml").string();
+  const std::string tag = "tender-" + ns_ + "-built:latest";
+
+  CliRun applied = run("apply -f " + file_ + flags());
+  ASSERT_EQ(applied.exitCode, 0) << applied.out;
+  bool running = false;
+  for (int i = 0; i < 300 && !running; ++i) {
+    for (const auto& c : containers()) running |= c.state == "running" && c.image == tag;
+    if (!running) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(running) << "see " << server_->logPath();
+  auto image = engine_->inspectImage(tag);
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(image->labels.count("tender.build-hash"), 1u);
+
+  run("delete -f " + file_ + flags());
+  for (int i = 0; i < 150 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
+  engine_->removeImage(tag, true);
+  fs::remove_all(dir);
 }
 
 TEST_F(CliE2E, DryRunChangesNothing) {

@@ -92,6 +92,7 @@ class TestEngine : public DockerEngine {
   Result<VolumeInfo> inspectVolume(const std::string&) override { return unused(); }
   Status removeVolume(const std::string&, bool) override { return unused(); }
   Result<ImageInfo> inspectImage(const std::string&) override { return unused(); }
+  Status removeImage(const std::string&, bool) override { return unused(); }
   Result<std::string> buildImage(const std::string&, const BuildOptions&) override {
     return unused();
   }

@@ -1,0 +1,17 @@
+// Recording what reconcilers did, as rows of the store's events table.
+#pragma once
+
+#include <string>
+
+#include "controller/clock.h"
+#include "controller/reconciler.h"
+#include "store/store.h"
+
+namespace tender {
+
+// Appends an event about `key`; a store error is logged, never returned: an
+// event that cannot be written must not fail the reconcile that caused it.
+void recordEvent(Store& store, Clock& clock, const Key& key, const std::string& type,
+                 const std::string& reason, const std::string& message);
+
+}  // namespace tender
