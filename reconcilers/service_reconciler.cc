@@ -413,29 +413,32 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   desired.specHash = resolved.service.specHash;
   desired.restartPolicy = spec.restartPolicy.value_or(RestartPolicy::kAlways);
 
-  // Crash backoff for stopped replicas that the policy restarts.
+  // Crash backoff for stopped replicas that the policy restarts. The engine
+  // is asked first, outside the lock, so one slow inspect never holds up
+  // the other workers.
   RuntimeState runtime;
-  std::map<int, int> restartsByReplica;
+  std::vector<std::pair<int, ContainerInfo>> deaths;
+  for (const auto& c : observed) {
+    if (c.state != "exited" || c.replica < 0 || c.specHash != desired.specHash) continue;
+    if (!shouldRestart(desired.restartPolicy, c)) continue;
+    auto info = engine_.inspectContainer(c.id);
+    if (info.ok()) deaths.emplace_back(c.replica, std::move(*info));
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     ServiceRuntime& rt = runtime_[key.str()];
-    for (const auto& c : observed) {
-      if (c.state != "exited" || c.replica < 0 || c.specHash != desired.specHash) continue;
-      if (!shouldRestart(desired.restartPolicy, c)) continue;
-      // Inspect outside the lock would be nicer; deaths are rare enough.
-      auto info = engine_.inspectContainer(c.id);
-      if (!info.ok()) continue;
-      auto started = parseRfc3339(info->state.startedAt);
-      auto finished = parseRfc3339(info->state.finishedAt);
+    for (const auto& [replica, info] : deaths) {
+      auto started = parseRfc3339(info.state.startedAt);
+      auto finished = parseRfc3339(info.state.finishedAt);
       if (!finished) continue;
-      ReplicaRuntime& rr = rt[c.replica];
-      if (rr.lastFinishedAt != info->state.finishedAt) {
+      ReplicaRuntime& rr = rt[replica];
+      if (rr.lastFinishedAt != info.state.finishedAt) {
         // A death not yet counted: reset the backoff when the run was long.
         int64_t ranMs = started ? std::chrono::duration_cast<Millis>(*finished - *started).count() : 0;
         if (ranMs >= spec.backoff.resetAfterMs.value_or(kDefaultBackoffResetMs)) rr.restarts = 0;
-        rr.lastFinishedAt = info->state.finishedAt;
+        rr.lastFinishedAt = info.state.finishedAt;
       }
-      runtime.notBefore[c.replica] = *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
+      runtime.notBefore[replica] = *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
     }
   }
 
