@@ -168,12 +168,15 @@ int runServe(const ServeOptions& o) {
   ho.listen = o.listen;
   ho.maxBodyBytes = o.maxBodyBytes;
   HttpServer server(ioc, router, ho);
-  Status listening = server.start();
-  if (!listening.ok()) {
-    spdlog::error("{}", listening.message());
+  auto stopLoop = [&] {
     work.reset();
     ioc.stop();
     ioThread.join();
+  };
+  Status listening = server.start();
+  if (!listening.ok()) {
+    spdlog::error("{}", listening.message());
+    stopLoop();
     return 1;
   }
 
@@ -185,6 +188,8 @@ int runServe(const ServeOptions& o) {
   Status started = controller.start();
   if (!started.ok()) {
     spdlog::error("{}", started.message());
+    server.stop();
+    stopLoop();
     return 1;
   }
   controller.enqueue(ResyncReconciler::key());
@@ -215,9 +220,7 @@ int runServe(const ServeOptions& o) {
   controller.stop();
   scheduler.shutDown();
   signals.cancel();
-  work.reset();
-  ioc.stop();
-  ioThread.join();
+  stopLoop();
   spdlog::info("tender serve: stopped");
   return 0;
 }

@@ -195,6 +195,16 @@ TEST_F(CliE2E, BuildsAServiceImageFromAContextBesideTheManifest) {
   fs::remove_all(dir);
 }
 
+TEST_F(CliE2E, ASecondServerCannotTakeAStateDirectoryInUse) {
+  CliRun r = run("serve --state-dir " + server_->stateDir() + " --listen 127.0.0.1:" +
+                 std::to_string(testing::freeLoopbackPort()) + " --instance " + server_->instance());
+  EXPECT_EQ(r.exitCode, 1) << r.out;
+  EXPECT_NE(r.out.find("in use by another tender server"), std::string::npos) << r.out;
+  // The first server is unharmed.
+  auto health = server_->client().call("GET", "/healthz", "", "");
+  EXPECT_TRUE(health.ok());
+}
+
 TEST_F(CliE2E, DryRunChangesNothing) {
   auto c = server_->client();
   auto r = c.call("POST", "/api/v1/apply?dryRun=true", service("dry"), "application/yaml");
