@@ -287,6 +287,98 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
                });
   }
 
+  // PUT replaces one object. A body carrying metadata.resourceVersion is a
+  // conditional update: a stale version gets 409 Conflict and writes nothing.
+  for (const KindRoute& kr : kNamespaced) {
+    const char* kind = kr.kind;
+    router.add("PUT", std::string("/api/v1/namespaces/{ns}/") + kr.plural + "/{name}",
+               [&store, kind, enqueue](const HttpRequest& req) {
+                 const std::string& ns = req.params.at("ns");
+                 const std::string& name = req.params.at("name");
+                 ParseOptions po;
+                 po.defaultNamespace = ns;
+                 auto parsed = parseManifests(req.body, po);
+                 if (!parsed.ok()) return HttpResponse::Error(parsed.status());
+                 if (parsed->size() != 1) {
+                   return HttpResponse::Error(Status::Invalid(
+                       "the body must hold exactly one object, it holds " + std::to_string(parsed->size())));
+                 }
+                 const Resource& r = parsed->front();
+                 std::vector<FieldError> errors;
+                 if (r.kind != kind) errors.push_back({"kind", "\"" + r.kind + "\" does not match the path's " + kind});
+                 if (r.metadata.name != name) {
+                   errors.push_back({"metadata.name", "\"" + r.metadata.name + "\" does not match the path's \"" + name + "\""});
+                 }
+                 if (r.metadata.namespace_ != ns) {
+                   errors.push_back({"metadata.namespace",
+                                     "\"" + r.metadata.namespace_ + "\" does not match the path's \"" + ns + "\""});
+                 }
+                 if (!errors.empty()) return HttpResponse::Error(Status::Invalid("the object does not match its path", errors));
+                 if (r.kind == "Service" && r.service().build &&
+                     !std::filesystem::path(r.service().build->context).is_absolute()) {
+                   return HttpResponse::Error(Status::Invalid(
+                       "spec.build.context is relative", {{"spec.build.context", "must be an absolute path in a PUT"}}));
+                 }
+                 auto nsRec = store.get("Namespace", "", ns);
+                 if (!nsRec.ok() || nsRec->deletedAt) {
+                   auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(), nlohmann::json::object());
+                   if (!up.ok()) return HttpResponse::Error(up.status());
+                   enqueue(Key{"Namespace", "", ns});
+                 }
+                 nlohmann::json labels = nlohmann::json::object();
+                 for (const auto& [k, v] : r.metadata.labels) labels[k] = v;
+                 auto up = store.upsert(kind, ns, name, labels, encodeSpec(r), r.metadata.resourceVersion);
+                 if (!up.ok()) return HttpResponse::Error(up.status());
+                 enqueue(Key{kind, ns, name});
+                 return HttpResponse::Json(up->outcome == UpsertOutcome::kCreated ? 201 : 200,
+                                           objectFromRecord(up->record));
+               });
+  }
+
+  // Events, oldest first: ?namespace=NS&since=ID&limit=N.
+  router.add("GET", "/api/v1/events", [&store](const HttpRequest& req) {
+    EventQuery q;
+    std::string ns = req.queryParam("namespace");
+    if (!ns.empty()) q.namespace_ = ns;
+    for (const auto& [param, target] : {std::pair<const char*, int64_t*>{"since", &q.sinceId}}) {
+      std::string v = req.queryParam(param);
+      if (v.empty()) continue;
+      try {
+        size_t used = 0;
+        *target = std::stoll(v, &used);
+        if (used != v.size() || *target < 0) throw std::invalid_argument(v);
+      } catch (...) {
+        return HttpResponse::Error(Status::Invalid(std::string(param) + ": \"" + v + "\" is not an event id",
+                                                   {{param, "\"" + v + "\" is not an event id"}}));
+      }
+    }
+    std::string limit = req.queryParam("limit");
+    if (!limit.empty()) {
+      try {
+        size_t used = 0;
+        q.limit = std::stoi(limit, &used);
+        if (used != limit.size() || q.limit < 1) throw std::invalid_argument(limit);
+      } catch (...) {
+        return HttpResponse::Error(Status::Invalid("limit: \"" + limit + "\" is not a positive number",
+                                                   {{"limit", "\"" + limit + "\" is not a positive number"}}));
+      }
+    }
+    auto events = store.events(q);
+    if (!events.ok()) return HttpResponse::Error(events.status());
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& e : *events) {
+      nlohmann::json involved = {{"kind", e.kind}, {"name", e.name}};
+      if (!e.namespace_.empty()) involved["namespace"] = e.namespace_;
+      items.push_back({{"id", e.id},
+                       {"time", formatRfc3339Millis(e.time)},
+                       {"type", e.type},
+                       {"reason", e.reason},
+                       {"involvedObject", involved},
+                       {"message", e.message}});
+    }
+    return HttpResponse::Json(200, {{"apiVersion", kApiVersion}, {"kind", "EventList"}, {"items", items}});
+  });
+
   router.add("GET", "/api/v1/namespaces",
              [&store](const HttpRequest& req) { return list(store, "Namespace", std::nullopt, req); });
   router.add("GET", "/api/v1/namespaces/{ns}",

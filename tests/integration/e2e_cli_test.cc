@@ -205,6 +205,65 @@ TEST_F(CliE2E, ASecondServerCannotTakeAStateDirectoryInUse) {
   EXPECT_TRUE(health.ok());
 }
 
+TEST_F(CliE2E, PutIsConditionalOnTheResourceVersion) {
+  auto c = server_->client();
+  const std::string path = "/api/v1/namespaces/" + ns_ + "/services/put";
+  auto created = c.call("PUT", path, service("put"), "application/yaml");
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->status, 201);
+  auto obj = nlohmann::json::parse(created->body);
+  std::string rv = obj["metadata"]["resourceVersion"];
+
+  std::string updated = service("put", "  env: {A: \"1\"}\n");
+  updated.insert(updated.find("}\nspec"), ", resourceVersion: \"" + rv + "\"");
+  auto ok = c.call("PUT", path, updated, "application/yaml");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(nlohmann::json::parse(ok->body)["metadata"]["generation"], 2);
+
+  // The same stale version again: 409, and nothing written.
+  std::string stale = service("put", "  env: {A: \"2\"}\n");
+  stale.insert(stale.find("}\nspec"), ", resourceVersion: \"" + rv + "\"");
+  auto conflict = c.call("PUT", path, stale, "application/yaml");
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_TRUE(conflict.status().IsConflict()) << conflict.status().ToString();
+  auto got = c.call("GET", path, "", "");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(nlohmann::json::parse(got->body)["spec"]["env"]["A"], "1");
+
+  auto mismatch = c.call("PUT", "/api/v1/namespaces/" + ns_ + "/services/other", service("put"), "application/yaml");
+  ASSERT_FALSE(mismatch.ok());
+  ASSERT_FALSE(mismatch.status().details().empty());
+  EXPECT_EQ(mismatch.status().details().front().field, "metadata.name");
+}
+
+TEST_F(CliE2E, EventsTellWhatTenderDid) {
+  write(service("evented"));
+  ASSERT_EQ(run("apply -f " + file_ + flags()).exitCode, 0);
+  auto c = server_->client();
+  bool created = false;
+  int64_t last = 0;
+  std::string body;
+  for (int i = 0; i < 100 && !created; ++i) {
+    auto r = c.call("GET", "/api/v1/events?namespace=" + ns_, "", "");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    body = r->body;
+    const nlohmann::json events = nlohmann::json::parse(r->body);
+    for (const auto& e : events["items"]) {
+      created |= e["reason"] == "Created" && e["involvedObject"]["name"] == "evented";
+      last = std::max<int64_t>(last, e["id"].get<int64_t>());
+    }
+    if (!created) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(created) << body;
+  auto none = c.call("GET", "/api/v1/events?namespace=" + ns_ + "&since=" + std::to_string(last + 1000), "", "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(nlohmann::json::parse(none->body)["items"].empty());
+  auto bad = c.call("GET", "/api/v1/events?since=abc", "", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(bad.status().IsInvalid());
+  EXPECT_EQ(bad.status().details().front().field, "since");
+}
+
 TEST_F(CliE2E, DryRunChangesNothing) {
   auto c = server_->client();
   auto r = c.call("POST", "/api/v1/apply?dryRun=true", service("dry"), "application/yaml");
