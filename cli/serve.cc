@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "api/http_server.h"
+#include "api/metrics.h"
 #include "api/resource_api.h"
 #include "controller/controller.h"
 #include "controller/docker_engine_beast.h"
@@ -158,12 +159,31 @@ int runServe(const ServeOptions& o) {
 
   EngineHealth health(*healthEngine, host);
 
+  InformerOptions io;
+  io.resyncPeriod = std::chrono::seconds(std::max(1, o.resyncSeconds));
+  Informer informer(*engine, scheduler, clock, o.instance, enqueue,
+                    [&controller] { controller.enqueue(ResyncReconciler::key()); }, io);
+
   Router router;
   ResourceApiOptions ao;
   ao.readiness = [&health] { return health.readiness(); };
   ao.versionInfo = [&health] { return health.versionInfo(); };
   ao.enqueue = enqueue;
   registerResourceApi(router, **store, clock, ao);
+  router.add("GET", "/metrics", [&](const HttpRequest&) {
+    MetricsSnapshot m;
+    auto services = (*store)->list("Service", std::nullopt);
+    if (services.ok()) {
+      for (const auto& r : *services) {
+        m.servicesByPhase[r.status.value("phase", std::string("Pending"))]++;
+        m.restarts[{r.namespace_, r.name}] = r.status.value("restartCount", int64_t{0});
+      }
+    }
+    m.controller = controller.metrics();
+    m.eventStreamReconnects = informer.reconnects();
+    m.engineUp = health.readiness().ok();
+    return HttpResponse::Text(200, renderMetrics(m), "text/plain; version=0.0.4; charset=utf-8");
+  });
   HttpServerOptions ho;
   ho.listen = o.listen;
   ho.maxBodyBytes = o.maxBodyBytes;
@@ -179,11 +199,6 @@ int runServe(const ServeOptions& o) {
     stopLoop();
     return 1;
   }
-
-  InformerOptions io;
-  io.resyncPeriod = std::chrono::seconds(std::max(1, o.resyncSeconds));
-  Informer informer(*engine, scheduler, clock, o.instance, enqueue,
-                    [&controller] { controller.enqueue(ResyncReconciler::key()); }, io);
 
   Status started = controller.start();
   if (!started.ok()) {

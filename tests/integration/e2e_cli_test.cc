@@ -264,6 +264,23 @@ TEST_F(CliE2E, EventsTellWhatTenderDid) {
   EXPECT_EQ(bad.status().details().front().field, "since");
 }
 
+TEST_F(CliE2E, MetricsCountServicesByPhase) {
+  write(service("metered"));
+  ASSERT_EQ(run("apply -f " + file_ + flags()).exitCode, 0);
+  auto c = server_->client();
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    auto r = c.call("GET", "/metrics", "", "");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    text = r->body;
+    if (text.find("tender_services{phase=\"Running\"} 1") != std::string::npos) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_NE(text.find("tender_services{phase=\"Running\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tender_engine_up 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("tender_reconcile_duration_seconds_count"), std::string::npos) << text;
+}
+
 TEST_F(CliE2E, DryRunChangesNothing) {
   auto c = server_->client();
   auto r = c.call("POST", "/api/v1/apply?dryRun=true", service("dry"), "application/yaml");

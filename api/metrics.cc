@@ -1,0 +1,70 @@
+#include "api/metrics.h"
+
+#include <sstream>
+
+namespace tender {
+
+namespace {
+
+std::string escapeLabel(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void header(std::ostringstream& o, const char* name, const char* type, const char* help) {
+  o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+std::string number(double v) {
+  std::ostringstream o;
+  o.precision(10);
+  o << v;
+  return o.str();
+}
+
+}  // namespace
+
+std::string renderMetrics(const MetricsSnapshot& s) {
+  std::ostringstream o;
+  header(o, "tender_services", "gauge", "Services by phase.");
+  for (const auto& [phase, n] : s.servicesByPhase) {
+    o << "tender_services{phase=\"" << escapeLabel(phase) << "\"} " << n << "\n";
+  }
+  header(o, "tender_container_restarts_total", "counter", "Container restarts by namespace and service.");
+  for (const auto& [key, n] : s.restarts) {
+    o << "tender_container_restarts_total{namespace=\"" << escapeLabel(key.first) << "\",service=\""
+      << escapeLabel(key.second) << "\"} " << n << "\n";
+  }
+  header(o, "tender_reconciles_total", "counter", "Reconciles run, whatever their outcome.");
+  o << "tender_reconciles_total " << s.controller.reconcilesTotal << "\n";
+  header(o, "tender_reconcile_errors_total", "counter", "Reconciles that failed and were retried.");
+  o << "tender_reconcile_errors_total " << s.controller.errorsTotal << "\n";
+  header(o, "tender_reconcile_duration_seconds", "histogram", "How long one reconcile took.");
+  const auto& h = s.controller.reconcileDuration;
+  const auto& bounds = DurationHistogram::bounds();
+  for (size_t i = 0; i < h.cumulative.size(); ++i) {
+    std::string le = i < bounds.size() ? number(bounds[i]) : "+Inf";
+    o << "tender_reconcile_duration_seconds_bucket{le=\"" << le << "\"} " << h.cumulative[i] << "\n";
+  }
+  o << "tender_reconcile_duration_seconds_sum " << number(h.sum) << "\n";
+  o << "tender_reconcile_duration_seconds_count " << h.count << "\n";
+  header(o, "tender_workqueue_depth", "gauge", "Keys waiting for a worker.");
+  o << "tender_workqueue_depth " << s.controller.queueDepth << "\n";
+  header(o, "tender_events_stream_reconnects_total", "counter", "Times the engine's events stream was reopened.");
+  o << "tender_events_stream_reconnects_total " << s.eventStreamReconnects << "\n";
+  header(o, "tender_engine_up", "gauge", "1 when the Docker engine answers its ping.");
+  o << "tender_engine_up " << (s.engineUp ? 1 : 0) << "\n";
+  return o.str();
+}
+
+}  // namespace tender

@@ -1,0 +1,25 @@
+// GET /metrics: tender's state in the Prometheus text exposition format.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "controller/controller.h"
+
+namespace tender {
+
+struct MetricsSnapshot {
+  std::map<std::string, int> servicesByPhase;  // phase -> services
+  // (namespace, service) -> container restarts
+  std::map<std::pair<std::string, std::string>, int64_t> restarts;
+  ControllerMetrics controller;
+  uint64_t eventStreamReconnects = 0;
+  bool engineUp = false;
+};
+
+// Text format 0.0.4: HELP and TYPE lines, then samples; label values escaped.
+std::string renderMetrics(const MetricsSnapshot& snapshot);
+
+}  // namespace tender
