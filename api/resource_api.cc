@@ -27,6 +27,28 @@ const char* outcomeName(UpsertOutcome o) {
 
 bool truthy(const std::string& v) { return v == "true" || v == "1" || v == "yes"; }
 
+nlohmann::json labelsJson(const std::map<std::string, std::string>& labels) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : labels) out[k] = v;
+  return out;
+}
+
+// Namespaces that objects name exist implicitly: true when `ns` has a live
+// record, false when it has none or only a deleted one.
+Result<bool> namespaceExists(Store& store, const std::string& ns) {
+  auto existing = store.get("Namespace", "", ns);
+  if (existing.ok()) return !existing->deletedAt.has_value();
+  if (existing.status().IsNotFound()) return false;
+  return existing.status();
+}
+
+Status createNamespace(Store& store, const std::string& ns, const std::function<void(const Key&)>& enqueue) {
+  auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(), nlohmann::json::object());
+  if (!up.ok()) return up.status();
+  enqueue(Key{"Namespace", "", ns});
+  return Status::Ok();
+}
+
 // labelSelector: "k=v,k2=v2" (also "k==v" and "k!=v"), as kubectl writes
 // the simple form.
 Result<std::vector<std::tuple<std::string, std::string, bool>>> parseSelector(const std::string& sel) {
@@ -147,17 +169,12 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     std::vector<Resource>& resources = *parsed;
     const bool dryRun = truthy(req.queryParam("dryRun"));
 
-    // Cross-resource checks: duplicates, and networks a service names must
-    // be declared (in this body or already stored), "default" aside.
+    // Networks a service names must be declared (in this body or already
+    // stored), "default" aside. (parseManifests already refuses an object
+    // given twice.)
     std::vector<FieldError> errors;
-    std::set<std::string> seen, declaredNetworks, namespacesInBody;
-    for (size_t i = 0; i < resources.size(); ++i) {
-      const Resource& r = resources[i];
-      std::string id = r.kind + "/" + r.metadata.namespace_ + "/" + r.metadata.name;
-      std::string prefix = resources.size() > 1 ? "[" + std::to_string(i) + "]." : "";
-      if (!seen.insert(id).second) {
-        errors.push_back({prefix + "metadata.name", "\"" + r.metadata.name + "\" is given twice for kind " + r.kind});
-      }
+    std::set<std::string> declaredNetworks, namespacesInBody;
+    for (const Resource& r : resources) {
       if (r.kind == "Network") declaredNetworks.insert(r.metadata.namespace_ + "/" + r.metadata.name);
       if (r.kind == "Namespace") namespacesInBody.insert(r.metadata.name);
     }
@@ -214,24 +231,20 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     }
     // Namespaces named by objects but not declared exist implicitly.
     for (const std::string& ns : implicitNamespaces) {
-      auto existing = store.get("Namespace", "", ns);
-      if (existing.ok() && !existing->deletedAt) continue;
-      if (!existing.ok() && !existing.status().IsNotFound()) return HttpResponse::Error(existing.status());
-      if (dryRun) {
-        items.push_back({{"kind", "Namespace"}, {"name", ns}, {"outcome", "created"}});
-        continue;
+      auto exists = namespaceExists(store, ns);
+      if (!exists.ok()) return HttpResponse::Error(exists.status());
+      if (*exists) continue;
+      if (!dryRun) {
+        Status s = createNamespace(store, ns, enqueue);
+        if (!s.ok()) return HttpResponse::Error(s);
       }
-      auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(), nlohmann::json::object());
-      if (!up.ok()) return HttpResponse::Error(up.status());
-      enqueue(Key{"Namespace", "", ns});
-      items.push_back({{"kind", "Namespace"}, {"name", ns}, {"outcome", outcomeName(up->outcome)}});
+      items.push_back({{"kind", "Namespace"}, {"name", ns}, {"outcome", "created"}});
     }
     for (size_t i : order) {
       const Resource& r = resources[i];
       const std::string ns = r.kind == "Namespace" ? "" : r.metadata.namespace_;
-      nlohmann::json labels = nlohmann::json::object();
-      for (const auto& [k, v] : r.metadata.labels) labels[k] = v;
-      nlohmann::json spec = encodeSpec(r);
+      const nlohmann::json labels = labelsJson(r.metadata.labels);
+      const nlohmann::json spec = encodeSpec(r);
       nlohmann::json item = {{"kind", r.kind}, {"name", r.metadata.name}};
       if (!ns.empty()) item["namespace"] = ns;
       if (dryRun) {
@@ -319,15 +332,14 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
                    return HttpResponse::Error(Status::Invalid(
                        "spec.build.context is relative", {{"spec.build.context", "must be an absolute path in a PUT"}}));
                  }
-                 auto nsRec = store.get("Namespace", "", ns);
-                 if (!nsRec.ok() || nsRec->deletedAt) {
-                   auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(), nlohmann::json::object());
-                   if (!up.ok()) return HttpResponse::Error(up.status());
-                   enqueue(Key{"Namespace", "", ns});
+                 auto exists = namespaceExists(store, ns);
+                 if (!exists.ok()) return HttpResponse::Error(exists.status());
+                 if (!*exists) {
+                   Status created = createNamespace(store, ns, enqueue);
+                   if (!created.ok()) return HttpResponse::Error(created);
                  }
-                 nlohmann::json labels = nlohmann::json::object();
-                 for (const auto& [k, v] : r.metadata.labels) labels[k] = v;
-                 auto up = store.upsert(kind, ns, name, labels, encodeSpec(r), r.metadata.resourceVersion);
+                 auto up = store.upsert(kind, ns, name, labelsJson(r.metadata.labels), encodeSpec(r),
+                                        r.metadata.resourceVersion);
                  if (!up.ok()) return HttpResponse::Error(up.status());
                  enqueue(Key{kind, ns, name});
                  return HttpResponse::Json(up->outcome == UpsertOutcome::kCreated ? 201 : 200,

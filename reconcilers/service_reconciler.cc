@@ -45,6 +45,13 @@ std::string healthFromStatus(const std::string& status) {
   return "";
 }
 
+// Docker names an anonymous volume with 64 hex digits; tender's own volumes
+// are "{namespace}_{name}", which never looks like that.
+bool isAnonymousVolumeName(const std::string& name) {
+  return name.size() == 64 &&
+         name.find_first_not_of("0123456789abcdef") == std::string::npos;
+}
+
 int phaseRank(const std::string& phase) {
   // Worst first: the service shows its worst replica.
   static const char* order[] = {"Failed", "CrashLoopBackOff", "Blocked", "Pending",
@@ -61,6 +68,85 @@ int64_t backoffDelayMs(const BackoffSpec& b, int restarts) {
   double cap = static_cast<double>(b.maxMs.value_or(kDefaultBackoffMaxMs));
   double d = initial * std::pow(factor, std::min(restarts, 64));
   return static_cast<int64_t>(std::min(d, cap));
+}
+
+// The status of a service from the containers the engine holds after a
+// pass: each replica's phase, and the service's (the worst of them).
+struct ServiceStatus {
+  nlohmann::json json;
+  std::string phase;
+};
+
+ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
+                            const std::vector<ContainerSummary>& after, const RuntimeState& runtime,
+                            int restartCount, const Status& error, WallTime now) {
+  int ready = 0, running = 0;
+  std::string worst = desired.replicas == 0 ? "Stopped" : "Running";
+  nlohmann::json replicaStatuses = nlohmann::json::array();
+  std::map<int, const ContainerSummary*> byReplica;
+  for (const auto& c : after) {
+    ObservedContainer o = observedFromSummary(c);
+    if (o.replica >= 0 && o.replica < desired.replicas && o.specHash == desired.specHash) {
+      byReplica[o.replica] = &c;
+    }
+  }
+  std::optional<WallTime> nextRestart;
+  for (int r = 0; r < desired.replicas; ++r) {
+    nlohmann::json rs = {{"replica", r}, {"container", containerName(key.ns, key.name, r)}};
+    std::string phase = "Pending";
+    auto it = byReplica.find(r);
+    if (it == byReplica.end()) {
+      rs["state"] = "missing";
+    } else {
+      const ContainerSummary& c = *it->second;
+      const ObservedContainer o = observedFromSummary(c);
+      const std::string health = healthFromStatus(c.status);
+      const bool isReady = c.state == "running" && (health.empty() || health == "healthy");
+      rs["containerId"] = c.id;
+      rs["state"] = c.state;
+      rs["ready"] = isReady;
+      if (!health.empty()) rs["health"] = health;
+      if (c.state == "running") {
+        ++running;
+        ready += isReady;
+        phase = isReady ? "Running" : "Starting";
+      } else if (c.state == "exited") {
+        if (o.exitCode) rs["exitCode"] = *o.exitCode;
+        auto nb = runtime.notBefore.find(r);
+        if (!shouldRestart(desired.restartPolicy, o)) {
+          phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
+        } else if (nb != runtime.notBefore.end() && nb->second > now) {
+          phase = "CrashLoopBackOff";
+          rs["nextRestartAt"] = formatRfc3339(nb->second);
+          if (!nextRestart || nb->second < *nextRestart) nextRestart = nb->second;
+        }
+      }
+    }
+    rs["phase"] = phase;
+    if (phaseRank(phase) < phaseRank(worst)) worst = phase;
+    replicaStatuses.push_back(rs);
+  }
+  const bool allReady = ready == desired.replicas;
+  std::string message = error.ok() ? std::to_string(ready) + "/" + std::to_string(desired.replicas) +
+                                         " replicas ready"
+                                   : error.message();
+  nlohmann::json st = {
+      {"phase", worst},
+      {"replicas", desired.replicas},
+      {"runningReplicas", running},
+      {"readyReplicas", ready},
+      {"restartCount", restartCount},
+      {"specHash", desired.specHash},
+      {"replicaStatuses", replicaStatuses},
+      {"conditions",
+       {{{"type", "Ready"},
+         {"status", allReady ? "True" : "False"},
+         {"reason", allReady ? "AllReplicasReady" : (error.ok() ? "ReplicasNotReady" : "ReconcileError")},
+         {"message", message},
+         {"lastTransitionTime", formatRfc3339(now)}}}},
+  };
+  if (nextRestart) st["nextRestartAt"] = formatRfc3339(*nextRestart);
+  return {st, worst};
 }
 
 }  // namespace
@@ -89,6 +175,9 @@ struct ServiceReconciler::Resolved {
   Resource resource;
   ResolvedService service;
   int64_t graceMs = kDefaultStopGraceMs;
+  // When resolve() fails for a reason the user must fix: the status
+  // condition's reason (ImageNotFound, BuildFailed, NetworkNotFound, InvalidSpec).
+  const char* failureReason = "InvalidSpec";
 };
 
 ServiceReconciler::ServiceReconciler(Store& store, DockerEngine& engine, Clock& clock,
@@ -171,12 +260,16 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
 
   if (spec.build) {
     if (!std::filesystem::path(spec.build->context).is_absolute()) {
+      out.failureReason = "InvalidSpec";
       return Status::Invalid("spec.build.context \"" + spec.build->context +
                              "\" is relative: apply with the tender command (it sends the "
                              "manifest's folder) or give an absolute path");
     }
     auto built = ensureBuiltImage(engine_, options_.instance, ns, record.name, spec);
-    if (!built.ok()) return built.status();
+    if (!built.ok()) {
+      out.failureReason = "BuildFailed";
+      return built.status();
+    }
     if (built->built) {
       recordEvent(Key{"Service", ns, record.name}, "Normal", "Built",
                   "built image " + built->tag + " (" + built->id.substr(0, 19) + ")");
@@ -185,7 +278,10 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
     out.service.imageId = built->id;
   } else {
     Status s = resolveImage(spec.image, out.service);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      out.failureReason = "ImageNotFound";
+      return s;
+    }
   }
 
   std::vector<std::string> networks = spec.networks;
@@ -208,6 +304,7 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
       if (!s.ok()) return s;
       out.service.networks.push_back(scopedName(ns, n));
     } else {
+      out.failureReason = "NetworkNotFound";
       return Status::NotFound("network \"" + n + "\" is not declared in namespace \"" + ns +
                               "\" (add a Network resource named " + n + ")");
     }
@@ -255,10 +352,16 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
       std::string dest = m.value("Destination", "");
       bool named = false;
       for (const auto& [src, engineName] : svc.volumeNames) named |= (engineName == volName);
+      if (named || volName.empty() || dest.empty()) continue;
+      // The spec's own anonymous mount at that path takes the old volume;
+      // a path the spec does not name (an image's VOLUME) is added.
       bool taken = false;
-      for (const auto& nm : mounts) taken |= (nm.value("Target", "") == dest);
-      if (named || taken || volName.empty() || dest.empty()) continue;
-      mounts.push_back({{"Type", "volume"}, {"Source", volName}, {"Target", dest}});
+      for (auto& nm : mounts) {
+        if (nm.value("Target", "") != dest) continue;
+        taken = true;
+        if (nm.value("Type", "") == "volume" && !nm.contains("Source")) nm["Source"] = volName;
+      }
+      if (!taken) mounts.push_back({{"Type", "volume"}, {"Source", volName}, {"Target", dest}});
     }
   }
   auto created = engine_.createContainer(name, body);
@@ -291,16 +394,35 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
   return startContainer(id);
 }
 
-Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs) {
+Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes) {
+  // The engine's own -v removes only volumes that were anonymous in this
+  // container; one handed over from a replaced container is mounted by name
+  // here, so tender removes those itself.
+  std::vector<std::string> anonymous;
+  if (removeVolumes) {
+    auto info = engine_.inspectContainer(id);
+    if (info.ok() && info->raw.contains("Mounts") && info->raw["Mounts"].is_array()) {
+      for (const auto& m : info->raw["Mounts"]) {
+        std::string name = m.value("Name", "");
+        if (m.value("Type", "") == "volume" && isAnonymousVolumeName(name)) anonymous.push_back(name);
+      }
+    }
+  }
   Status s = engine_.stopContainer(id, static_cast<int>((graceMs + 999) / 1000));
   if (!s.ok() && !s.IsNotModified() && !s.IsNotFound()) {
     spdlog::warn("stop {}: {}; removing it by force", id.substr(0, 12), s.ToString());
   }
-  s = engine_.removeContainer(id, /*force=*/true, /*removeVolumes=*/true);
-  if (s.IsNotFound()) return Status::Ok();
+  s = engine_.removeContainer(id, /*force=*/true, removeVolumes);
   // 409 "removal already in progress" settles by itself.
-  if (s.IsConflict() && s.message().find("in progress") != std::string::npos) return Status::Ok();
-  return s;
+  if (s.IsNotFound() || (s.IsConflict() && s.message().find("in progress") != std::string::npos)) {
+    s = Status::Ok();
+  }
+  if (!s.ok()) return s;
+  for (const std::string& v : anonymous) {
+    Status r = engine_.removeVolume(v, false);
+    if (!r.ok() && !r.IsNotFound()) spdlog::warn("remove anonymous volume {}: {}", v.substr(0, 12), r.ToString());
+  }
+  return Status::Ok();
 }
 
 ReconcileResult ServiceReconciler::reconcile(const Key& key) {
@@ -333,7 +455,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     ServicePlan plan = planService(std::nullopt, observed, {}, now);
     Status first;
     for (const Action& a : plan.actions) {
-      Status s = removeContainer(a.containerId, grace);
+      Status s = removeContainer(a.containerId, grace, /*removeVolumes=*/true);
       if (!s.ok() && first.ok()) first = s;
       if (s.ok()) {
         recordEvent(key, "Normal", "Removed",
@@ -354,7 +476,6 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   }
 
   auto decoded = decodeStored("Service", key.ns, key.name, record->labels, record->spec);
-  nlohmann::json status = nlohmann::json::object();
   auto writeStatus = [&](nlohmann::json st) {
     st["observedGeneration"] = record->generation;
     // Keep lastTransitionTime while a condition's status stays the same.
@@ -399,10 +520,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     if (rs.IsUnavailable() || rs.IsTimeout() || rs.code() == Status::Code::kInternal) {
       return ReconcileResult::Error(rs);
     }
-    const char* reason = rs.IsNotFound()                        ? (rs.message().rfind("image", 0) == 0 ? "ImageNotFound" : "NotFound")
-                         : rs.message().rfind("build ", 0) == 0 ? "BuildFailed"
-                                                                : "InvalidSpec";
-    failedStatus(reason, rs.message());
+    failedStatus(resolved.failureReason, rs.message());
     // A user fixes these (loads the image, declares the network): look again soon.
     return ReconcileResult::After(std::chrono::seconds(10));
   }
@@ -466,7 +584,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
           }
           // Its network was removed behind tender's back: the container
           // cannot start again and is replaced (the next pass creates it).
-          Status r = removeContainer(a.containerId, 0);
+          Status r = removeContainer(a.containerId, 0, /*removeVolumes=*/false);
           s = r.ok() ? Status::Unavailable("replaced a container whose network is gone: " + s.message()) : r;
           break;
         }
@@ -488,11 +606,8 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         nlohmann::json oldMounts;
         auto info = engine_.inspectContainer(a.containerId);
         if (info.ok() && info->raw.contains("Mounts")) oldMounts = info->raw["Mounts"];
-        // Keep the anonymous volumes for the replacement: remove without -v.
-        Status st = engine_.stopContainer(a.containerId, static_cast<int>((resolved.graceMs + 999) / 1000));
-        (void)st;
-        s = engine_.removeContainer(a.containerId, true, false);
-        if (s.IsNotFound()) s = Status::Ok();
+        // Keep the anonymous volumes for the replacement.
+        s = removeContainer(a.containerId, resolved.graceMs, /*removeVolumes=*/false);
         if (s.ok()) s = createAndStart(resolved.service, a.replica, &oldMounts, &newId);
         if (s.ok()) {
           recordEvent(key, "Normal", "Recreated",
@@ -501,7 +616,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         break;
       }
       case Action::Type::kRemove:
-        s = removeContainer(a.containerId, resolved.graceMs);
+        s = removeContainer(a.containerId, resolved.graceMs, /*removeVolumes=*/true);
         if (s.ok()) {
           recordEvent(key, "Normal", "Removed",
                       "removed container " + a.containerId.substr(0, 12) + " (" + a.reason + ")");
@@ -555,85 +670,16 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     auto relisted = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
     if (relisted.ok()) after = *relisted;
   }
-  int ready = 0, running = 0, restartCount = 0;
-  std::string worst = desired.replicas == 0 ? "Stopped" : "Running";
-  nlohmann::json replicaStatuses = nlohmann::json::array();
-  std::map<int, const ContainerSummary*> byReplica;
-  for (const auto& c : after) {
-    ObservedContainer o = observedFromSummary(c);
-    if (o.replica >= 0 && o.replica < desired.replicas && o.specHash == desired.specHash) {
-      byReplica[o.replica] = &c;
-    }
-  }
+  int restartCount = 0;
   {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [r, rr] : runtime_[key.str()]) restartCount += rr.totalRestarts;
   }
-  std::optional<WallTime> nextRestart;
-  for (int r = 0; r < desired.replicas; ++r) {
-    nlohmann::json rs = {{"replica", r}, {"container", containerName(key.ns, key.name, r)}};
-    std::string phase;
-    auto it = byReplica.find(r);
-    if (it == byReplica.end()) {
-      phase = "Pending";
-      rs["state"] = "missing";
-    } else {
-      const ContainerSummary& c = *it->second;
-      ObservedContainer o = observedFromSummary(c);
-      std::string health = healthFromStatus(c.status);
-      rs["containerId"] = c.id;
-      rs["state"] = c.state;
-      if (!health.empty()) rs["health"] = health;
-      bool isReady = c.state == "running" && (health.empty() || health == "healthy");
-      rs["ready"] = isReady;
-      if (c.state == "running") {
-        ++running;
-        if (isReady) ++ready;
-        phase = isReady ? "Running" : "Starting";
-      } else if (c.state == "exited") {
-        if (o.exitCode) rs["exitCode"] = *o.exitCode;
-        if (!shouldRestart(desired.restartPolicy, o)) {
-          phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
-        } else {
-          auto nb = runtime.notBefore.find(r);
-          if (nb != runtime.notBefore.end() && nb->second > now) {
-            phase = "CrashLoopBackOff";
-            rs["nextRestartAt"] = formatRfc3339(nb->second);
-            if (!nextRestart || nb->second < *nextRestart) nextRestart = nb->second;
-          } else {
-            phase = "Pending";
-          }
-        }
-      } else {
-        phase = "Pending";
-      }
-    }
-    rs["phase"] = phase;
-    if (phaseRank(phase) < phaseRank(worst)) worst = phase;
-    replicaStatuses.push_back(rs);
-  }
-  bool allReady = ready == desired.replicas;
-  nlohmann::json st = {
-      {"phase", worst},
-      {"replicas", desired.replicas},
-      {"runningReplicas", running},
-      {"readyReplicas", ready},
-      {"restartCount", restartCount},
-      {"image", resolved.service.imageRef},
-      {"imageId", resolved.service.imageId},
-      {"specHash", desired.specHash},
-      {"replicaStatuses", replicaStatuses},
-      {"conditions",
-       {{{"type", "Ready"},
-         {"status", allReady ? "True" : "False"},
-         {"reason", allReady ? "AllReplicasReady" : (first.ok() ? "ReplicasNotReady" : "ReconcileError")},
-         {"message", first.ok() ? std::to_string(ready) + "/" + std::to_string(desired.replicas) +
-                                      " replicas ready"
-                                : first.message()},
-         {"lastTransitionTime", formatRfc3339(now)}}}},
-  };
-  if (nextRestart) st["nextRestartAt"] = formatRfc3339(*nextRestart);
-  writeStatus(st);
+  ServiceStatus st = serviceStatus(key, desired, after, runtime, restartCount, first, now);
+  st.json["image"] = resolved.service.imageRef;
+  st.json["imageId"] = resolved.service.imageId;
+  writeStatus(st.json);
+  const std::string& worst = st.phase;
 
   if (!first.ok()) return ReconcileResult::Error(first);
   if (plan.wakeAt) {

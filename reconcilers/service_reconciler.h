@@ -63,7 +63,8 @@ class ServiceReconciler : public Reconciler {
   Status createAndStart(const ResolvedService& svc, int replica, const nlohmann::json* oldMounts,
                         std::string* createdId);
   Status startContainer(const std::string& id);
-  Status removeContainer(const std::string& id, int64_t graceMs);
+  // Stops (with the grace period), then removes; already gone is success.
+  Status removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes);
   void recordEvent(const Key& key, const std::string& type, const std::string& reason,
                    const std::string& message);
 

@@ -79,6 +79,7 @@ class ReconcileE2E : public ::testing::Test {
       for (const auto& v : *vols) engine_->removeVolume(v.name, true);
     }
     for (const auto& id : foreign_) engine_->removeContainer(id, true, true);
+    for (const auto& v : anonymous_) engine_->removeVolume(v, true);
   }
 
   nlohmann::json apply(const std::string& yaml, int expectStatus = 200) {
@@ -108,6 +109,7 @@ class ReconcileE2E : public ::testing::Test {
   std::unique_ptr<TenderProcess> server_;
   std::string instance_, ns_;
   std::vector<std::string> foreign_;  // containers the test made behind tender's back
+  std::vector<std::string> anonymous_;  // anonymous volumes the test saw
 };
 
 TEST_F(ReconcileE2E, AppliedServicesRunWithTendersLabelsAndStatus) {
@@ -168,6 +170,55 @@ TEST_F(ReconcileE2E, DeletingAServiceRemovesItsContainers) {
     auto g = server_->client().call("GET", "/api/v1/namespaces/" + ns_ + "/services/gone", "", "");
     return !g.ok() && g.status().IsNotFound();
   }, 30s));
+}
+
+TEST_F(ReconcileE2E, DeclaredNetworkAndVolumeAreCreatedJoinedAndRemovedWithTheNamespace) {
+  apply("apiVersion: tender/v1\nkind: Network\nmetadata: {name: backend, namespace: " + ns_ + "}\n---\n" +
+        "apiVersion: tender/v1\nkind: Volume\nmetadata: {name: data, namespace: " + ns_ + "}\n---\n" +
+        serviceYaml(ns_, "db", {{"V", "1"}}) + "  networks: [backend]\n  volumes: [\"data:/data\", \"/scratch\"]\n");
+  ASSERT_TRUE(waitFor([&] { return runningCount("db") == 1; }, 60s)) << "see " << server_->logPath();
+  const std::string net = scopedName(ns_, "backend"), vol = scopedName(ns_, "data");
+  auto n = engine_->inspectNetwork(net);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_TRUE(ownedBy(n->labels, instance_));
+  auto v = engine_->inspectVolume(vol);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_TRUE(ownedBy(v->labels, instance_));
+
+  auto mounts = [&](const std::string& id) {
+    std::map<std::string, std::string> byTarget;  // destination -> volume name
+    auto info = engine_->inspectContainer(id);
+    if (info.ok()) {
+      for (const auto& m : info->raw["Mounts"]) byTarget[m.value("Destination", "")] = m.value("Name", "");
+    }
+    return byTarget;
+  };
+  std::string first = containers("db").front().id;
+  auto info = engine_->inspectContainer(first);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->networkIps.count(net), 1u);
+  auto before = mounts(first);
+  EXPECT_EQ(before["/data"], vol);
+  ASSERT_FALSE(before["/scratch"].empty());
+  anonymous_.push_back(before["/scratch"]);
+
+  // A recreate hands the anonymous volume to the replacement.
+  apply(serviceYaml(ns_, "db", {{"V", "2"}}) + "  networks: [backend]\n  volumes: [\"data:/data\", \"/scratch\"]\n");
+  ASSERT_TRUE(waitFor([&] {
+    auto cs = containers("db");
+    return cs.size() == 1 && cs.front().id != first && cs.front().state == "running";
+  }, 60s));
+  auto after = mounts(containers("db").front().id);
+  EXPECT_EQ(after["/scratch"], before["/scratch"]);
+  EXPECT_EQ(after["/data"], vol);
+
+  // Deleting the namespace takes the network and the volume along.
+  server_->client().call("DELETE", "/api/v1/namespaces/" + ns_, "", "");
+  EXPECT_TRUE(waitFor([&] {
+    return engine_->inspectNetwork(net).status().IsNotFound() && engine_->inspectVolume(vol).status().IsNotFound();
+  }, 60s));
+  EXPECT_TRUE(waitFor([&] { return engine_->inspectVolume(before["/scratch"]).status().IsNotFound(); }, 30s))
+      << "the anonymous volume outlived its service";
 }
 
 TEST_F(ReconcileE2E, ContainerRemovedBehindTendersBackIsRecreated) {

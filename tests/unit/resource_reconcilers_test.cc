@@ -4,44 +4,17 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <set>
 #include <thread>
 
-#include "controller/fake_docker_engine.h"
-#include "manifests/manifest.h"
 #include "reconcilers/naming.h"
-#include "reconcilers/service_reconciler.h"
+#include "support/reconciler_fixture.h"
 
 namespace tender {
 namespace {
 
-class ResourceReconcilersTest : public ::testing::Test {
+class ResourceReconcilersTest : public testing::ReconcilerFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tender-res-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = Store::open((dir_ / "tender.db").string(), clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    engine_.addImage("tender-busybox:latest", "sha256:aaaa");
-    ServiceReconcilerOptions o;
-    o.instance = "test";
-    services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  void apply(const std::string& yaml) {
-    auto parsed = parseManifests(yaml);
-    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-    for (const auto& r : *parsed) {
-      std::string ns = r.kind == "Namespace" ? "" : r.metadata.namespace_;
-      ASSERT_TRUE(store_->upsert(r.kind, ns, r.metadata.name, nlohmann::json::object(), encodeSpec(r)).ok());
-    }
-  }
   bool networkExists(const std::string& name) {
     auto r = engine_.listNetworks(Filters{{"name", {name}}});
     if (!r.ok()) return false;
@@ -50,13 +23,6 @@ class ResourceReconcilersTest : public ::testing::Test {
     }
     return false;
   }
-
-  std::filesystem::path dir_;
-  FakeClock clock_;
-  FakeDockerEngine engine_{&clock_};
-  StartGate gate_{2};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<ServiceReconciler> services_;
 };
 
 constexpr const char* kService =

@@ -3,50 +3,21 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
-
-#include "controller/fake_docker_engine.h"
-#include "manifests/manifest.h"
 #include "reconcilers/naming.h"
-#include "reconcilers/resource_reconcilers.h"
+#include "support/reconciler_fixture.h"
 
 namespace tender {
 namespace {
 
 using namespace std::chrono_literals;
 
-class ServiceReconcilerTest : public ::testing::Test {
+class ServiceReconcilerTest : public testing::ReconcilerFixture {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tender-svc-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    auto s = Store::open((dir_ / "tender.db").string(), clock_);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    engine_.addImage("tender-busybox:latest", "sha256:aaaa");
-    ServiceReconcilerOptions o;
-    o.instance = "test";
-    reconciler_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  void apply(const std::string& yaml) {
-    auto parsed = parseManifests(yaml);
-    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
-    for (const auto& r : *parsed) {
-      nlohmann::json labels = nlohmann::json::object();
-      for (const auto& [k, v] : r.metadata.labels) labels[k] = v;
-      ASSERT_TRUE(store_->upsert(r.kind, r.metadata.namespace_, r.metadata.name, labels, encodeSpec(r)).ok());
-    }
-  }
   std::string svc(const std::string& extra = "", const std::string& image = "tender-busybox:latest") {
     return "apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  image: " +
            image + "\n" + extra;
   }
-  ReconcileResult reconcile() { return reconciler_->reconcile(Key{"Service", "shop", "web"}); }
+  ReconcileResult reconcile() { return services_->reconcile(Key{"Service", "shop", "web"}); }
   std::vector<ContainerSummary> containers() {
     auto r = engine_.listContainers(ownedFilters("test", "shop", "web"), true);
     return r.ok() ? *r : std::vector<ContainerSummary>{};
@@ -55,13 +26,6 @@ class ServiceReconcilerTest : public ::testing::Test {
     auto r = store_->get("Service", "shop", "web");
     return r.ok() ? r->status : nlohmann::json();
   }
-
-  std::filesystem::path dir_;
-  FakeClock clock_;
-  FakeDockerEngine engine_{&clock_};
-  StartGate gate_{2};
-  std::unique_ptr<Store> store_;
-  std::unique_ptr<ServiceReconciler> reconciler_;
 };
 
 TEST_F(ServiceReconcilerTest, CreatesAndStartsEachReplicaWithLabelsAndPredictableNames) {
