@@ -39,13 +39,16 @@ class EngineHealth {
   EngineHealth(DockerEngine& engine, std::string host) : engine_(engine), host_(std::move(host)) {
     thread_ = std::thread([this] { run(); });
   }
-  ~EngineHealth() {
+  ~EngineHealth() { stop(); }
+  // Stops pinging (before the event loop stops: a ping needs it). The last
+  // answer stays readable.
+  void stop() {
     {
       std::lock_guard<std::mutex> l(mu_);
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    if (thread_.joinable()) thread_.join();
   }
   Status readiness() const {
     std::lock_guard<std::mutex> l(mu_);
@@ -225,7 +228,10 @@ int runServe(const ServeOptions& o) {
   ho.listen = o.listen;
   ho.maxBodyBytes = o.maxBodyBytes;
   HttpServer server(ioc, router, ho);
+  // Whatever calls the engine stops before the loop its calls need.
   auto stopLoop = [&] {
+    memory.stop();
+    health.stop();
     work.reset();
     ioc.stop();
     ioThread.join();
@@ -258,6 +264,7 @@ int runServe(const ServeOptions& o) {
   }
   controller.enqueue(ResyncReconciler::key());
   informer.start();
+  memory.start();
   std::string listenList;
   for (const auto& l : o.listen) listenList += (listenList.empty() ? "" : ", ") + l;
   spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "

@@ -237,6 +237,14 @@ void Informer::onStreamEvent(uint64_t generation, const EngineEvent& event) {
   auto key = serviceKey(event.attributes, instance_);
   if (!key) return;
   onKey_(*key);
+  const bool ended = event.action == "die" || event.action == "oom" || event.action == "stop" ||
+                     event.action == "kill";
+  if (ended) {
+    std::shared_ptr<Life> life = life_;
+    for (Millis delay : options_.settleDelays) {
+      scheduler_.schedule(delay, [this, life, k = *key] { Life::guarded(life, [this, &k] { onKey_(k); }); });
+    }
+  }
   if (onEvent) onEvent(event);
 }
 

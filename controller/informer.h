@@ -33,6 +33,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "controller/backoff.h"
 #include "controller/clock.h"
@@ -49,6 +50,11 @@ struct InformerOptions {
   Millis reconnectMax{std::chrono::seconds(5)};
   // A stream that stayed up this long resets the reconnect backoff.
   Millis healthyAfter{std::chrono::seconds(30)};
+  // A container's end ("die", "oom", "stop", "kill") is sent again after
+  // each of these delays: the engine emits "die" before its container list
+  // shows the container stopped, so a pass run at once can still see it
+  // running. A second, later look covers an engine slow to catch up.
+  std::vector<Millis> settleDelays{Millis(100), Millis(1000)};
 };
 
 class Informer {

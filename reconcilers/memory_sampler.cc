@@ -9,17 +9,23 @@
 namespace tender {
 
 MemorySampler::MemorySampler(DockerEngine& engine, std::string instance, std::chrono::milliseconds period)
-    : engine_(engine), instance_(std::move(instance)), period_(period) {
+    : engine_(engine), instance_(std::move(instance)), period_(period) {}
+
+MemorySampler::~MemorySampler() { stop(); }
+
+void MemorySampler::start() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (thread_.joinable() || stop_) return;
   thread_ = std::thread([this] { run(); });
 }
 
-MemorySampler::~MemorySampler() {
+void MemorySampler::stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 std::vector<ContainerMemory> MemorySampler::snapshot() const {

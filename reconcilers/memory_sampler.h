@@ -28,10 +28,15 @@ struct ContainerMemory {
 
 class MemorySampler {
  public:
-  // Starts sampling at once, then every `period`. `engine` must outlive this.
+  // `engine` must outlive this (or its stop()).
   MemorySampler(DockerEngine& engine, std::string instance,
                 std::chrono::milliseconds period = std::chrono::seconds(15));
   ~MemorySampler();
+
+  // Samples at once, then every period, on a thread of its own.
+  void start();
+  // Stops the thread (waiting out a sample in progress). Idempotent.
+  void stop();
   MemorySampler(const MemorySampler&) = delete;
   MemorySampler& operator=(const MemorySampler&) = delete;
 

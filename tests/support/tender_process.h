@@ -109,7 +109,8 @@ class TenderProcess {
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  ApiClient client() const { return ApiClient(url(), ""); }
+  ApiClient client(const std::string& token = "") const { return ApiClient(url(), token); }
+  int port() const { return port_; }
   const std::string& instance() const { return instance_; }
   const std::string& stateDir() const { return stateDir_; }
   std::string logPath() const { return stateDir_ + ".log"; }
