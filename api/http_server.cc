@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -26,11 +28,19 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <utility>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 namespace tender {
 namespace {
@@ -39,6 +49,9 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+// TCP and unix-socket listeners share one connection type.
+using Protocol = net::generic::stream_protocol;
+using Stream = beast::basic_stream<Protocol>;
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kHeaderLimit = 16 * 1024;
@@ -119,15 +132,32 @@ Status toHttpRequest(const http::request<http::string_body>& m, HttpRequest* req
 
 bool iequals(beast::string_view a, beast::string_view b) { return beast::iequals(a, b); }
 
-// "host:port", "[v6]:port", ":port". Port 0 lets the kernel pick.
-Result<tcp::endpoint> parseListenAddress(net::io_context& io, const std::string& listen) {
+// One address to listen on: its endpoint, and the socket file for a unix one.
+struct ListenAddress {
+  std::string text;
+  Protocol::endpoint endpoint;
+  std::string unixPath;  // "" for TCP
+  bool local = false;    // loopback or unix
+};
+
+// "host:port", "[v6]:port", ":port" (port 0 lets the kernel pick), or
+// "unix:/path".
+Result<ListenAddress> parseListenAddress(net::io_context& io, const std::string& listen) {
+  ListenAddress out;
+  out.text = listen;
   if (listen.rfind("unix:", 0) == 0) {
-    return Status::Invalid("cannot listen on " + listen +
-                           ": unix sockets are not supported yet; use host:port");
+    out.unixPath = listen.substr(5);
+    if (out.unixPath.empty()) return Status::Invalid("cannot listen on " + listen + ": no socket path after unix:");
+    if (out.unixPath.size() >= sizeof(sockaddr_un{}.sun_path)) {
+      return Status::Invalid("cannot listen on " + listen + ": the socket path is too long");
+    }
+    out.endpoint = Protocol::endpoint(net::local::stream_protocol::endpoint(out.unixPath));
+    out.local = true;
+    return out;
   }
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) {
-    return Status::Invalid("cannot listen on " + listen + ": expected host:port");
+    return Status::Invalid("cannot listen on " + listen + ": expected host:port or unix:/path");
   }
   std::string host = listen.substr(0, colon);
   std::string portText = listen.substr(colon + 1);
@@ -144,14 +174,45 @@ Result<tcp::endpoint> parseListenAddress(net::io_context& io, const std::string&
   auto port = static_cast<unsigned short>(std::stoi(portText));
   beast::error_code ec;
   auto address = net::ip::make_address(host, ec);
-  if (!ec) return tcp::endpoint(address, port);
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(host, portText, ec);
-  if (ec || results.empty()) {
-    return Status::Invalid("cannot listen on " + listen + ": cannot resolve '" + host +
-                           "': " + (ec ? ec.message() : std::string("no address")));
+  tcp::endpoint ep;
+  if (!ec) {
+    ep = tcp::endpoint(address, port);
+  } else {
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(host, portText, ec);
+    if (ec || results.empty()) {
+      return Status::Invalid("cannot listen on " + listen + ": cannot resolve '" + host +
+                             "': " + (ec ? ec.message() : std::string("no address")));
+    }
+    ep = results.begin()->endpoint();
   }
-  return results.begin()->endpoint();
+  out.endpoint = Protocol::endpoint(ep);
+  out.local = ep.address().is_loopback();
+  return out;
+}
+
+int portOf(const Protocol::endpoint& e) {
+  const sockaddr* sa = e.data();
+  if (sa->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
+  if (sa->sa_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
+  return 0;
+}
+
+// A unix socket file left by a server that is gone is replaced; one that
+// still answers is refused, so two servers never fight over a path.
+Status clearStaleSocket(net::io_context& io, const ListenAddress& a) {
+  std::error_code fsError;
+  auto st = std::filesystem::symlink_status(a.unixPath, fsError);
+  if (fsError || !std::filesystem::exists(st)) return Status::Ok();
+  if (!std::filesystem::is_socket(st)) {
+    return Status::Unavailable("cannot listen on " + a.text + ": " + a.unixPath + " exists and is not a socket");
+  }
+  net::local::stream_protocol::socket probe(io);
+  beast::error_code ec;
+  probe.connect(net::local::stream_protocol::endpoint(a.unixPath), ec);
+  if (!ec) return Status::Unavailable("cannot listen on " + a.text + ": another server answers on it");
+  std::filesystem::remove(a.unixPath, fsError);
+  return Status::Ok();
 }
 
 }  // namespace
@@ -160,20 +221,24 @@ namespace {
 class Connection;
 }  // namespace
 
+// One listening socket, used on its own strand once accepting.
+struct Listener {
+  explicit Listener(net::io_context& io) : acceptor(net::make_strand(io)), retry(acceptor.get_executor()) {}
+  net::basic_socket_acceptor<Protocol> acceptor;
+  net::steady_timer retry;
+  std::string unixPath;  // removed when the server goes
+};
+
 struct HttpServerState {
   HttpServerState(net::io_context& ctx, Router& r, HttpServerOptions o)
-      : io(ctx),
-        router(r),
-        options(std::move(o)),
-        acceptor(net::make_strand(ctx)),
-        acceptRetry(acceptor.get_executor()) {}
+      : io(ctx), router(r), options(std::move(o)) {}
 
   net::io_context& io;
   Router& router;
   const HttpServerOptions options;
-  tcp::acceptor acceptor;  // used on its strand once accepting
-  net::steady_timer acceptRetry;
+  std::vector<std::unique_ptr<Listener>> listeners;  // set by start(), then fixed
   std::atomic<int> port{0};
+  bool localOnly = true;
 
   std::mutex mu;
   bool stopped = false;                    // guarded by mu
@@ -185,9 +250,101 @@ namespace {
 
 using State = HttpServerState;
 
+// What a streaming response's source and its connection share: the chunks
+// not yet written, and whether the stream has ended or closed.
+class StreamState {
+ public:
+  explicit StreamState(size_t limit) : limit_(limit) {}
+
+  // False (and the stream closed) when closed already or over the limit.
+  // Sets *wake when the connection's writer must be woken.
+  bool push(std::string data, bool* wake) {
+    std::lock_guard<std::mutex> l(mu_);
+    *wake = false;
+    if (closed_ || ended_) return !closed_;
+    if (data.empty()) return true;
+    if (queuedBytes_ + data.size() > limit_) {
+      closed_ = true;
+      overflowed_ = true;
+      *wake = true;  // the writer closes the connection
+      return false;
+    }
+    queuedBytes_ += data.size();
+    queue_.push_back(std::move(data));
+    *wake = !writing_;
+    writing_ = true;
+    return true;
+  }
+  // Returns true when the writer must be woken to finish the body.
+  bool end() {
+    std::lock_guard<std::mutex> l(mu_);
+    if (ended_ || closed_) return false;
+    ended_ = true;
+    bool wake = !writing_;
+    writing_ = true;
+    return wake;
+  }
+  void markClosed() {
+    std::lock_guard<std::mutex> l(mu_);
+    closed_ = true;
+  }
+  bool closed() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return closed_;
+  }
+  // The writer takes everything queued in one go. When nothing is left it
+  // stops (writing_ false) unless the stream has ended or overflowed.
+  struct Batch {
+    std::string data;
+    bool ended = false;
+    bool overflowed = false;
+    bool idle = false;  // nothing to do: the writer sleeps until woken
+  };
+  Batch take() {
+    std::lock_guard<std::mutex> l(mu_);
+    Batch b;
+    b.overflowed = overflowed_;
+    for (auto& d : queue_) b.data += d;
+    queue_.clear();
+    queuedBytes_ = 0;
+    b.ended = ended_;
+    if (b.data.empty() && !b.ended && !b.overflowed) {
+      writing_ = false;
+      b.idle = true;
+    }
+    return b;
+  }
+
+ private:
+  const size_t limit_;
+  mutable std::mutex mu_;
+  std::deque<std::string> queue_;
+  size_t queuedBytes_ = 0;
+  bool writing_ = false;
+  bool ended_ = false;
+  bool closed_ = false;
+  bool overflowed_ = false;
+};
+
+class Connection;
+
+class Sink : public StreamSink {
+ public:
+  Sink(std::shared_ptr<StreamState> state, std::weak_ptr<Connection> conn)
+      : state_(std::move(state)), conn_(std::move(conn)) {}
+  bool write(std::string data) override;
+  void end() override;
+  bool closed() const override { return state_->closed(); }
+
+ private:
+  void wake();
+  std::shared_ptr<StreamState> state_;
+  std::weak_ptr<Connection> conn_;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<State> state, tcp::socket&& socket)
+  Connection(std::shared_ptr<State> state, Protocol::socket&& socket)
       : state_(std::move(state)), stream_(std::move(socket)) {}
 
   ~Connection() {
@@ -220,8 +377,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    if (streaming_) streaming_->markClosed();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().shutdown(Protocol::socket::shutdown_both, ec);
     stream_.close();
   }
 
@@ -363,12 +521,130 @@ class Connection : public std::enable_shared_from_this<Connection> {
     respond(HttpResponse::Error(status));
   }
 
-  // Extension point for streaming responses (watch): a handler result that
-  // asks to stream would branch here to a writer that sends the header with
-  // chunked encoding and then one chunk per event, each under the write
-  // deadline, until the client goes away or the server stops.
+  // On the strand: writes what the stream's source has queued.
+  void pumpStream() {
+    if (closed_ || !streaming_ || streamWriting_) return;
+    StreamState::Batch b = streaming_->take();
+    if (b.overflowed) {
+      spdlog::debug("closing streaming API connection: the client fell {} bytes behind",
+                    options().maxStreamBufferBytes);
+      close();
+      return;
+    }
+    if (b.idle) return;
+    auto out = std::make_shared<std::string>();
+    if (!b.data.empty()) {
+      if (chunked_) {
+        char size[20];
+        std::snprintf(size, sizeof size, "%zx\r\n", b.data.size());
+        *out = size + b.data + "\r\n";
+      } else {
+        *out = std::move(b.data);
+      }
+    }
+    const bool last = b.ended;
+    if (last && chunked_) *out += "0\r\n\r\n";
+    streamWriting_ = true;
+    stream_.expires_after(options().writeTimeout);
+    net::async_write(stream_, net::buffer(*out), [self = shared_from_this(), out, last](beast::error_code ec, size_t) {
+      self->streamWriting_ = false;
+      if (ec) {
+        self->close();
+        return;
+      }
+      if (last) {
+        // The hang-up watch's read is still pending: it ends the connection
+        // when the client closes its side, or this timer does.
+        self->streaming_->markClosed();
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+        auto timer = std::make_shared<net::steady_timer>(self->stream_.get_executor(), kLingerTime);
+        timer->async_wait([self, timer](beast::error_code) { self->close(); });
+        return;
+      }
+      self->pumpStream();
+    });
+  }
+
+  // A streaming response: the header now, then what the source writes. The
+  // connection is not reused afterwards. Meanwhile the socket is read, only
+  // to learn when the client goes away.
+  void startStream(HttpResponse r) {
+    keepAlive_ = false;
+    const bool http10 = parser_ && parser_->get().version() == 10;
+    chunked_ = !http10;
+    std::string header = std::string(http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + std::to_string(r.status) + " " +
+                         std::string(http::obsolete_reason(static_cast<http::status>(r.status))) + "\r\n";
+    header += "Server: tender\r\nContent-Type: " + r.contentType + "\r\nCache-Control: no-cache\r\n";
+    for (auto& [name, value] : r.headers) header += name + ": " + value + "\r\n";
+    if (chunked_) header += "Transfer-Encoding: chunked\r\n";
+    header += "Connection: close\r\n\r\n";
+    spdlog::debug("{} {} {} (stream)", method_, target_, r.status);
+    auto out = std::make_shared<std::string>(std::move(header));
+    streaming_ = std::make_shared<StreamState>(options().maxStreamBufferBytes);
+    streamWriting_ = true;
+    stream_.expires_after(options().writeTimeout);
+    net::async_write(stream_, net::buffer(*out),
+                     [self = shared_from_this(), out, start = std::move(r.stream)](beast::error_code ec, size_t) {
+                       self->streamWriting_ = false;
+                       if (ec) {
+                         self->close();
+                         return;
+                       }
+                       if (self->head_) {
+                         self->streaming_->markClosed();
+                         self->lingeringClose();
+                         return;
+                       }
+                       self->watchForHangUp();
+                       auto sink = std::make_shared<Sink>(self->streaming_, self);
+                       std::lock_guard<std::mutex> l(self->state_->mu);
+                       if (self->state_->stopped || !self->state_->pool) {
+                         self->close();
+                         return;
+                       }
+                       net::post(*self->state_->pool, [start, sink] {
+                         try {
+                           start(sink);
+                         } catch (const std::exception& e) {
+                           spdlog::error("stream source threw: {}", e.what());
+                           sink->end();
+                         }
+                       });
+                       self->pumpStream();
+                     });
+  }
+
+  // Reads (and drops) whatever a streaming client sends; its end or an error
+  // means the client has gone.
+  void watchForHangUp() {
+    // No deadline on this read (a watch may be quiet for long); the writes
+    // keep theirs, since the stream applies a new expiry only to the
+    // direction with nothing pending.
+    stream_.expires_never();
+    stream_.async_read_some(net::buffer(drain_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) {
+        spdlog::debug("streaming API client went away: {}", ec.message());
+        self->close();
+        return;
+      }
+      self->watchForHangUp();
+    });
+  }
+
+ public:
+  void wakeStream() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->pumpStream(); });
+  }
+
+ private:
   void respond(HttpResponse r) {
     if (closed_) return;
+    if (r.stream) {
+      startStream(std::move(r));
+      return;
+    }
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(parser_ && parser_->get().version() == 10 ? 10 : 11);
     res->result(static_cast<unsigned>(r.status));
@@ -413,7 +689,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void lingeringClose() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().shutdown(Protocol::socket::shutdown_send, ec);
     stream_.expires_after(kLingerTime);
     drain();
   }
@@ -430,7 +706,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<State> state_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool closed_ = false;
@@ -441,24 +717,42 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string target_;
   SteadyClock::time_point started_ = SteadyClock::now();
   char drain_[kReadChunk];
+  std::shared_ptr<StreamState> streaming_;  // set once a streaming response began
+  bool streamWriting_ = false;
+  bool chunked_ = true;
 };
 
-void acceptNext(const std::shared_ptr<State>& state) {
-  state->acceptor.async_accept(
-      net::make_strand(state->io), [state](beast::error_code ec, tcp::socket socket) {
-        if (ec == net::error::operation_aborted || !state->acceptor.is_open()) return;
+bool Sink::write(std::string data) {
+  bool wake = false;
+  bool ok = state_->push(std::move(data), &wake);
+  if (wake) this->wake();
+  return ok;
+}
+
+void Sink::end() {
+  if (state_->end()) wake();
+}
+
+void Sink::wake() {
+  if (auto c = conn_.lock()) c->wakeStream();
+}
+
+void acceptNext(const std::shared_ptr<State>& state, Listener* listener) {
+  listener->acceptor.async_accept(
+      net::make_strand(state->io), [state, listener](beast::error_code ec, Protocol::socket socket) {
+        if (ec == net::error::operation_aborted || !listener->acceptor.is_open()) return;
         if (ec) {
           // Out of file descriptors and the like: wait a little instead of
           // spinning on an accept that keeps failing.
           spdlog::warn("API accept failed: {}", ec.message());
-          state->acceptRetry.expires_after(std::chrono::milliseconds(100));
-          state->acceptRetry.async_wait([state](beast::error_code ec) {
-            if (!ec) acceptNext(state);
+          listener->retry.expires_after(std::chrono::milliseconds(100));
+          listener->retry.async_wait([state, listener](beast::error_code ec) {
+            if (!ec) acceptNext(state, listener);
           });
           return;
         }
         std::make_shared<Connection>(state, std::move(socket))->run();
-        acceptNext(state);
+        acceptNext(state, listener);
       });
 }
 
@@ -476,31 +770,82 @@ HttpServer::~HttpServer() {
   }
   // Waits for running handlers: they use the Router, which may go away with us.
   if (pool) pool->join();
+  for (const auto& l : state_->listeners) {
+    if (l->unixPath.empty()) continue;
+    std::error_code ec;
+    std::filesystem::remove(l->unixPath, ec);
+  }
 }
 
 Status HttpServer::start() {
-  auto endpoint = parseListenAddress(state_->io, state_->options.listen);
-  if (!endpoint.ok()) return endpoint.status();
-  const std::string& listen = state_->options.listen;
-  beast::error_code ec;
-  auto& acceptor = state_->acceptor;
-  acceptor.open(endpoint->protocol(), ec);
-  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(*endpoint, ec);
-  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) {
-    beast::error_code ignored;
-    acceptor.close(ignored);
-    return Status::Unavailable("cannot listen on " + listen + ": " + ec.message());
+  if (state_->options.listen.empty()) return Status::Invalid("no address to listen on");
+  std::vector<ListenAddress> addresses;
+  for (const std::string& text : state_->options.listen) {
+    auto a = parseListenAddress(state_->io, text);
+    if (!a.ok()) return a.status();
+    addresses.push_back(std::move(*a));
   }
-  state_->port = acceptor.local_endpoint(ec).port();
+  std::vector<std::unique_ptr<Listener>> listeners;
+  auto closeAll = [&] {
+    for (auto& l : listeners) {
+      beast::error_code ignored;
+      l->acceptor.close(ignored);
+      if (!l->unixPath.empty()) {
+        std::error_code fs;
+        std::filesystem::remove(l->unixPath, fs);
+      }
+    }
+  };
+  int firstTcpPort = 0;
+  bool localOnly = true;
+  for (const ListenAddress& a : addresses) {
+    if (!a.unixPath.empty()) {
+      Status cleared = clearStaleSocket(state_->io, a);
+      if (!cleared.ok()) {
+        closeAll();
+        return cleared;
+      }
+    }
+    auto l = std::make_unique<Listener>(state_->io);
+    beast::error_code ec;
+    auto& acceptor = l->acceptor;
+    acceptor.open(a.endpoint.protocol(), ec);
+    if (!ec && a.unixPath.empty()) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(a.endpoint, ec);
+    if (!ec && !a.unixPath.empty()) {
+      l->unixPath = a.unixPath;
+      if (::chmod(a.unixPath.c_str(), 0660) != 0) ec = beast::error_code(errno, boost::system::system_category());
+    }
+    if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) {
+      beast::error_code ignored;
+      acceptor.close(ignored);
+      if (!l->unixPath.empty()) {
+        std::error_code fs;
+        std::filesystem::remove(l->unixPath, fs);
+      }
+      closeAll();
+      return Status::Unavailable("cannot listen on " + a.text + ": " + ec.message());
+    }
+    if (a.unixPath.empty() && firstTcpPort == 0) firstTcpPort = portOf(acceptor.local_endpoint(ec));
+    localOnly = localOnly && a.local;
+    spdlog::info("API listening on {}", a.text);
+    listeners.push_back(std::move(l));
+  }
   {
     std::lock_guard<std::mutex> l(state_->mu);
-    if (state_->stopped) return Status::Unavailable("server was stopped before it started");
+    if (state_->stopped) {
+      closeAll();
+      return Status::Unavailable("server was stopped before it started");
+    }
     state_->pool = std::make_unique<net::thread_pool>(std::max(1, state_->options.handlerThreads));
+    state_->listeners = std::move(listeners);
+    state_->localOnly = localOnly;
   }
-  spdlog::info("API listening on {} (port {})", listen, state_->port.load());
-  net::post(acceptor.get_executor(), [state = state_] { acceptNext(state); });
+  state_->port = firstTcpPort;
+  for (const auto& l : state_->listeners) {
+    net::post(l->acceptor.get_executor(), [state = state_, listener = l.get()] { acceptNext(state, listener); });
+  }
   return Status::Ok();
 }
 
@@ -517,14 +862,21 @@ void HttpServer::stop() {
     // and their answers meet a closed connection.
     if (state_->pool) state_->pool->stop();
   }
-  net::post(state_->acceptor.get_executor(), [state = state_] {
-    beast::error_code ec;
-    state->acceptor.close(ec);
-    state->acceptRetry.cancel();
-  });
+  for (const auto& l : state_->listeners) {
+    net::post(l->acceptor.get_executor(), [state = state_, listener = l.get()] {
+      beast::error_code ec;
+      listener->acceptor.close(ec);
+      listener->retry.cancel();
+    });
+  }
   for (auto& c : open) c->closeFromServer();
 }
 
 int HttpServer::port() const { return state_->port.load(); }
+
+bool HttpServer::localOnly() const {
+  std::lock_guard<std::mutex> l(state_->mu);
+  return state_->localOnly;
+}
 
 }  // namespace tender

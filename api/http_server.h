@@ -14,10 +14,16 @@
 //  - a connection closed when headers or body do not arrive in time, when it
 //    sits idle between requests, or when it does not read its response.
 //
-// Streaming responses (watch) are not built yet. They will plug in where a
-// handler's result is written (Connection::respond in http_server.cc): a
-// streaming result hands the connection to a writer that sends the header,
-// then chunks as events arrive, each under the write deadline.
+// A streaming response (HttpResponse::stream, for watch) sends its header
+// with chunked transfer encoding, then each chunk its source writes, each
+// under the write deadline; the connection ends with the stream. A client
+// that goes away, or falls more than maxStreamBufferBytes behind, closes the
+// stream, and the source's next write() says so.
+//
+// Listeners: TCP ("host:port") and unix sockets ("unix:/path"), several at
+// once. A unix socket's file is created mode 0660, replaces a stale file of
+// a server that is gone (but not one that still answers), and is removed
+// when the server is destroyed.
 //
 // Thread-safety: start() and stop() from any one thread; stop() may be called
 // while the event loop runs. The Router must outlive the server, and the
@@ -29,6 +35,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/router.h"
 #include "controller/status.h"
@@ -44,10 +51,9 @@ namespace tender {
 struct HttpServerState;  // defined in http_server.cc
 
 struct HttpServerOptions {
-  // "host:port" ("127.0.0.1:7420", "[::1]:7420", "localhost:0"); port 0 picks
-  // a free port (see port()). "unix:/path" is reserved for a unix socket and
-  // refused for now.
-  std::string listen = "127.0.0.1:7420";
+  // Each "host:port" ("127.0.0.1:7420", "[::1]:7420", "localhost:0"; port 0
+  // picks a free port, see port()) or "unix:/path/to.sock".
+  std::vector<std::string> listen{"127.0.0.1:7420"};
   size_t maxBodyBytes = 4 << 20;
   // The whole header must arrive within this time once a request has begun
   // (on a new connection: from the accept).
@@ -60,6 +66,8 @@ struct HttpServerOptions {
   // connection, so a client that never reads cannot hold the server.
   std::chrono::milliseconds writeTimeout{30'000};
   int handlerThreads = 4;
+  // A streaming client this far behind is disconnected.
+  size_t maxStreamBufferBytes = 1 << 20;
 };
 
 class HttpServer {
@@ -69,8 +77,9 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and listens, then accepts on the event loop. Fails with a message
-  // naming the address when it cannot bind (in use, bad address).
+  // Binds and listens on every address, then accepts on the event loop.
+  // Fails with a message naming the address when one cannot be bound (in
+  // use, bad address), and then listens on none.
   // REQUIRES: called once.
   Status start();
 
@@ -79,8 +88,12 @@ class HttpServer {
   // Final: a stopped server is not started again.
   void stop();
 
-  // The bound port after a successful start(); 0 before.
+  // The first TCP listener's bound port after a successful start(); 0 before.
   int port() const;
+
+  // After start(): whether every listener is a unix socket or a loopback
+  // address (what a server without tokens may listen on).
+  bool localOnly() const;
 
  private:
   std::shared_ptr<HttpServerState> state_;

@@ -64,6 +64,38 @@ std::string renderMetrics(const MetricsSnapshot& s) {
   o << "tender_events_stream_reconnects_total " << s.eventStreamReconnects << "\n";
   header(o, "tender_engine_up", "gauge", "1 when the Docker engine answers its ping.");
   o << "tender_engine_up " << (s.engineUp ? 1 : 0) << "\n";
+  header(o, "tender_engine_calls_total", "counter", "Docker Engine API calls by operation.");
+  for (const auto& [op, c] : s.engineCalls) {
+    o << "tender_engine_calls_total{operation=\"" << escapeLabel(op) << "\"} " << c.calls << "\n";
+  }
+  header(o, "tender_engine_call_errors_total", "counter",
+         "Docker Engine API calls that failed, by operation and reason.");
+  for (const auto& [op, c] : s.engineCalls) {
+    for (const auto& [reason, n] : c.errors) {
+      o << "tender_engine_call_errors_total{operation=\"" << escapeLabel(op) << "\",reason=\""
+        << escapeLabel(reason) << "\"} " << n << "\n";
+    }
+  }
+  header(o, "tender_engine_call_duration_seconds", "histogram", "Docker Engine API call latency by operation.");
+  for (const auto& [op, c] : s.engineCalls) {
+    const auto& eh = c.duration;
+    const std::string l = "operation=\"" + escapeLabel(op) + "\"";
+    for (size_t i = 0; i < eh.cumulative.size(); ++i) {
+      std::string le = i < bounds.size() ? number(bounds[i]) : "+Inf";
+      o << "tender_engine_call_duration_seconds_bucket{" << l << ",le=\"" << le << "\"} " << eh.cumulative[i]
+        << "\n";
+    }
+    o << "tender_engine_call_duration_seconds_sum{" << l << "} " << number(eh.sum) << "\n";
+    o << "tender_engine_call_duration_seconds_count{" << l << "} " << eh.count << "\n";
+  }
+  header(o, "tender_container_memory_bytes", "gauge",
+         "Memory used by each running managed container, page cache excluded (sampled).");
+  for (const auto& m : s.memory) {
+    o << "tender_container_memory_bytes{namespace=\"" << escapeLabel(m.ns) << "\",service=\""
+      << escapeLabel(m.service) << "\",container=\"" << escapeLabel(m.container) << "\"} " << m.bytes << "\n";
+  }
+  header(o, "tender_watchers", "gauge", "Clients watching the events stream.");
+  o << "tender_watchers " << s.watchers << "\n";
   return o.str();
 }
 

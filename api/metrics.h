@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "controller/controller.h"
+#include "controller/instrumented_engine.h"
+#include "reconcilers/memory_sampler.h"
 
 namespace tender {
 
@@ -17,6 +19,9 @@ struct MetricsSnapshot {
   ControllerMetrics controller;
   uint64_t eventStreamReconnects = 0;
   bool engineUp = false;
+  std::map<std::string, EngineCallStats> engineCalls;  // by operation
+  std::vector<ContainerMemory> memory;
+  size_t watchers = 0;
 };
 
 // Text format 0.0.4: HELP and TYPE lines, then samples; label values escaped.

@@ -1,10 +1,13 @@
 #include "api/resource_api.h"
 
 #include <filesystem>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "controller/time_format.h"
 #include "manifests/manifest.h"
+#include "reconcilers/events.h"
 
 namespace tender {
 
@@ -85,17 +88,52 @@ bool matches(const nlohmann::json& labels, const std::vector<std::tuple<std::str
   return true;
 }
 
-HttpResponse list(Store& store, const char* kind, const std::optional<std::string>& ns,
+// Rendered list answers, reused while the store has not been written: a
+// list of 50 services costs milliseconds of decoding and encoding, a cached
+// one a copy. Bounded: when full it starts again empty.
+class ListCache {
+ public:
+  std::optional<std::string> get(const std::string& key, int64_t version) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.first != version) return std::nullopt;
+    return it->second.second;
+  }
+  void put(const std::string& key, int64_t version, const std::string& body) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (entries_.size() >= kMaxEntries && !entries_.count(key)) entries_.clear();
+    entries_[key] = {version, body};
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 256;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::pair<int64_t, std::string>> entries_;
+};
+
+HttpResponse list(Store& store, ListCache& cache, const char* kind, const std::optional<std::string>& ns,
                   const HttpRequest& req) {
-  auto sel = parseSelector(req.queryParam("labelSelector"));
+  const std::string selector = req.queryParam("labelSelector");
+  auto sel = parseSelector(selector);
   if (!sel.ok()) return HttpResponse::Error(sel.status());
+  // The version is read before the store: a write that lands meanwhile
+  // moves it on, so the entry made here is never taken for current.
+  const int64_t version = store.resourceWrites();
+  const std::string key = std::string(kind) + '\n' + ns.value_or("*") + '\n' + selector + '\n' +
+                          (req.principal ? req.principal->name : std::string());
+  if (auto body = cache.get(key, version)) return HttpResponse::Text(200, std::move(*body), "application/json");
   auto items = store.list(kind, ns);
   if (!items.ok()) return HttpResponse::Error(items.status());
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : *items) {
+    if (!req.mayUse(r.kind == "Namespace" ? r.name : r.namespace_)) continue;
     if (matches(r.labels, *sel)) out.push_back(objectFromRecord(r));
   }
-  return HttpResponse::Json(200, {{"apiVersion", kApiVersion}, {"kind", std::string(kind) + "List"}, {"items", out}});
+  nlohmann::json answer = {{"apiVersion", kApiVersion}, {"kind", std::string(kind) + "List"}};
+  answer["items"] = std::move(out);
+  HttpResponse res = HttpResponse::Json(200, answer);
+  cache.put(key, version, res.body);
+  return res;
 }
 
 HttpResponse getOne(Store& store, const char* kind, const std::string& ns, const std::string& name) {
@@ -109,6 +147,46 @@ HttpResponse getOne(Store& store, const char* kind, const std::string& ns, const
     return HttpResponse::Error(r.status());
   }
   return HttpResponse::Json(200, objectFromRecord(*r));
+}
+
+// What an API write did, as an event watchers see ("Applied", "Deleting").
+void recordChange(Store& store, Clock& clock, const std::string& kind, const std::string& ns,
+                  const std::string& name, const std::string& reason, const std::string& message) {
+  recordEvent(store, clock, Key{kind, ns, name}, "Normal", reason, message);
+}
+
+Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field) {
+  return Status::Forbidden("token \"" + req.principal->name + "\" may not use namespace \"" + ns + "\"")
+      .WithDetails({{field, "namespace \"" + ns + "\" is not granted to \"" + req.principal->name + "\""}});
+}
+
+Result<int64_t> parseId(const std::string& param, const std::string& v) {
+  try {
+    size_t used = 0;
+    int64_t id = std::stoll(v, &used);
+    if (used != v.size() || id < 0) throw std::invalid_argument(v);
+    return id;
+  } catch (...) {
+    return Status::Invalid(param + ": \"" + v + "\" is not an event id", {{param, "\"" + v + "\" is not an event id"}});
+  }
+}
+
+Result<int> parsePositive(const std::string& param, const std::string& v) {
+  try {
+    size_t used = 0;
+    int n = std::stoi(v, &used);
+    if (used != v.size() || n < 1) throw std::invalid_argument(v);
+    return n;
+  } catch (...) {
+    return Status::Invalid(param + ": \"" + v + "\" is not a positive number",
+                           {{param, "\"" + v + "\" is not a positive number"}});
+  }
+}
+
+std::string notFoundMessage(const std::string& kind, const std::string& ns, const std::string& name) {
+  std::string what = kind + " \"" + name + "\"";
+  if (!ns.empty()) what += " in namespace \"" + ns + "\"";
+  return what + " not found";
 }
 
 }  // namespace
@@ -134,9 +212,10 @@ nlohmann::json objectFromRecord(const ResourceRecord& r) {
 
 void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApiOptions opts) {
   auto enqueue = opts.enqueue ? opts.enqueue : [](const Key&) {};
+  auto cache = std::make_shared<ListCache>();
 
-  router.add("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); });
-  router.add("GET", "/readyz", [opts](const HttpRequest&) {
+  router.addPublic("GET", "/healthz", [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); });
+  router.addPublic("GET", "/readyz", [opts](const HttpRequest&) {
     Status s = opts.readiness ? opts.readiness() : Status::Ok();
     if (!s.ok()) return HttpResponse::Error(Status::Unavailable("not ready: " + s.message()));
     return HttpResponse::Text(200, "ok\n");
@@ -150,7 +229,7 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     return HttpResponse::Json(200, v);
   });
 
-  router.add("POST", "/api/v1/apply", [&store, enqueue](const HttpRequest& req) {
+  router.add("POST", "/api/v1/apply", [&store, &clock, enqueue, opts](const HttpRequest& req) {
     if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
       return HttpResponse::Error(Status::Invalid("the request body is empty: send one or more manifests"));
     }
@@ -168,6 +247,16 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     if (!parsed.ok()) return HttpResponse::Error(parsed.status());
     std::vector<Resource>& resources = *parsed;
     const bool dryRun = truthy(req.queryParam("dryRun"));
+    const bool prune = truthy(req.queryParam("prune"));
+
+    // Every namespace the body names must be the sender's to use.
+    std::set<std::string> bodyNamespaces;
+    for (const Resource& r : resources) {
+      bodyNamespaces.insert(r.kind == "Namespace" ? r.metadata.name : r.metadata.namespace_);
+    }
+    for (const std::string& ns : bodyNamespaces) {
+      if (!req.mayUse(ns)) return HttpResponse::Error(forbidden(req, ns, "metadata.namespace"));
+    }
 
     // Networks a service names must be declared (in this body or already
     // stored), "default" aside. (parseManifests already refuses an object
@@ -255,6 +344,17 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
           outcome = (existing->spec == spec && existing->labels == labels) ? "unchanged" : "configured";
         }
         item["outcome"] = outcome;
+        // What the containers would go through. The plan is advice: an
+        // engine that cannot be asked leaves a warning, not a failed dry run.
+        if (r.kind == "Service" && opts.planService) {
+          auto plan = opts.planService(r);
+          if (plan.ok()) {
+            item["plan"] = (*plan)["plan"];
+            if (!(*plan)["warnings"].empty()) item["warnings"] = (*plan)["warnings"];
+          } else {
+            item["warnings"] = {"cannot plan the containers: " + plan.status().message()};
+          }
+        }
         items.push_back(item);
         continue;
       }
@@ -267,7 +367,34 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
       item["generation"] = up->record.generation;
       item["resourceVersion"] = std::to_string(up->record.resourceVersion);
       items.push_back(item);
+      if (up->outcome != UpsertOutcome::kUnchanged) {
+        recordChange(store, clock, r.kind, ns, r.metadata.name, "Applied",
+                     std::string(outcomeName(up->outcome)) + " (generation " + std::to_string(up->record.generation) + ")");
+      }
       enqueue(Key{r.kind, ns, r.metadata.name});
+    }
+
+    // Prune: what the body's namespaces hold and the body no longer does.
+    if (prune) {
+      std::set<std::tuple<std::string, std::string, std::string>> inBody;
+      for (const Resource& r : resources) inBody.emplace(r.kind, r.metadata.namespace_, r.metadata.name);
+      for (const std::string& ns : bodyNamespaces) {
+        for (const char* kind : {"Service", "Volume", "Network"}) {
+          auto stored = store.list(kind, ns);
+          if (!stored.ok()) return HttpResponse::Error(stored.status());
+          for (const ResourceRecord& rec : *stored) {
+            if (rec.deletedAt || inBody.count({kind, ns, rec.name})) continue;
+            if (!dryRun) {
+              Status s = store.markDeleted(kind, ns, rec.name);
+              if (s.IsNotFound()) continue;
+              if (!s.ok()) return HttpResponse::Error(s);
+              recordChange(store, clock, kind, ns, rec.name, "Deleting", "pruned: no longer in the applied manifests");
+              enqueue(Key{kind, ns, rec.name});
+            }
+            items.push_back({{"kind", kind}, {"namespace", ns}, {"name", rec.name}, {"outcome", "deleted"}});
+          }
+        }
+      }
     }
     return HttpResponse::Json(200, {{"kind", "ApplyResult"}, {"dryRun", dryRun}, {"items", items}});
   });
@@ -276,23 +403,25 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     const char* kind = kr.kind;
     std::string plural = kr.plural;
     router.add("GET", "/api/v1/" + plural,
-               [&store, kind](const HttpRequest& req) { return list(store, kind, std::nullopt, req); });
-    router.add("GET", "/api/v1/namespaces/{ns}/" + plural, [&store, kind](const HttpRequest& req) {
-      return list(store, kind, req.params.at("ns"), req);
+               [&store, cache, kind](const HttpRequest& req) { return list(store, *cache, kind, std::nullopt, req); });
+    router.add("GET", "/api/v1/namespaces/{ns}/" + plural, [&store, cache, kind](const HttpRequest& req) {
+      return list(store, *cache, kind, req.params.at("ns"), req);
     });
     router.add("GET", "/api/v1/namespaces/{ns}/" + plural + "/{name}", [&store, kind](const HttpRequest& req) {
       return getOne(store, kind, req.params.at("ns"), req.params.at("name"));
     });
     router.add("DELETE", "/api/v1/namespaces/{ns}/" + plural + "/{name}",
-               [&store, kind, enqueue](const HttpRequest& req) {
+               [&store, &clock, kind, enqueue](const HttpRequest& req) {
                  const std::string& ns = req.params.at("ns");
                  const std::string& name = req.params.at("name");
-                 Status s = store.markDeleted(kind, ns, name);
-                 if (s.IsNotFound()) {
-                   return HttpResponse::Error(Status::NotFound(std::string(kind) + " \"" + name +
-                                                               "\" in namespace \"" + ns + "\" not found"));
-                 }
+                 auto before = store.get(kind, ns, name);
+                 Status s = before.ok() || !before.status().IsNotFound() ? store.markDeleted(kind, ns, name)
+                                                                          : before.status();
+                 if (s.IsNotFound()) return HttpResponse::Error(Status::NotFound(notFoundMessage(kind, ns, name)));
                  if (!s.ok()) return HttpResponse::Error(s);
+                 if (before.ok() && !before->deletedAt) {
+                   recordChange(store, clock, kind, ns, name, "Deleting", "deletion requested");
+                 }
                  enqueue(Key{kind, ns, name});
                  return HttpResponse::Json(200, {{"kind", "Status"},
                                                  {"status", "Success"},
@@ -305,7 +434,7 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   for (const KindRoute& kr : kNamespaced) {
     const char* kind = kr.kind;
     router.add("PUT", std::string("/api/v1/namespaces/{ns}/") + kr.plural + "/{name}",
-               [&store, kind, enqueue](const HttpRequest& req) {
+               [&store, &clock, kind, enqueue](const HttpRequest& req) {
                  const std::string& ns = req.params.at("ns");
                  const std::string& name = req.params.at("name");
                  ParseOptions po;
@@ -341,71 +470,166 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
                  auto up = store.upsert(kind, ns, name, labelsJson(r.metadata.labels), encodeSpec(r),
                                         r.metadata.resourceVersion);
                  if (!up.ok()) return HttpResponse::Error(up.status());
+                 if (up->outcome != UpsertOutcome::kUnchanged) {
+                   recordChange(store, clock, kind, ns, name, "Applied",
+                                std::string(outcomeName(up->outcome)) + " (generation " +
+                                    std::to_string(up->record.generation) + ")");
+                 }
                  enqueue(Key{kind, ns, name});
                  return HttpResponse::Json(up->outcome == UpsertOutcome::kCreated ? 201 : 200,
                                            objectFromRecord(up->record));
                });
   }
 
-  // Events, oldest first: ?namespace=NS&since=ID&limit=N.
-  router.add("GET", "/api/v1/events", [&store](const HttpRequest& req) {
+  // Events, oldest first. ?namespace=NS&kind=K&name=N filter; ?since=ID
+  // gives those after an id (the oldest `limit` of them), without it the
+  // newest `limit` (default 1000). ?watch=true streams them (see
+  // EventWatchHub): from `since` when given, else from now.
+  router.add("GET", "/api/v1/events", [&store, opts](const HttpRequest& req) {
     EventQuery q;
     std::string ns = req.queryParam("namespace");
-    if (!ns.empty()) q.namespace_ = ns;
-    for (const auto& [param, target] : {std::pair<const char*, int64_t*>{"since", &q.sinceId}}) {
-      std::string v = req.queryParam(param);
-      if (v.empty()) continue;
-      try {
-        size_t used = 0;
-        *target = std::stoll(v, &used);
-        if (used != v.size() || *target < 0) throw std::invalid_argument(v);
-      } catch (...) {
-        return HttpResponse::Error(Status::Invalid(std::string(param) + ": \"" + v + "\" is not an event id",
-                                                   {{param, "\"" + v + "\" is not an event id"}}));
-      }
+    if (!ns.empty()) {
+      if (!req.mayUse(ns)) return HttpResponse::Error(forbidden(req, ns, "namespace"));
+      q.namespace_ = ns;
     }
-    std::string limit = req.queryParam("limit");
-    if (!limit.empty()) {
-      try {
-        size_t used = 0;
-        q.limit = std::stoi(limit, &used);
-        if (used != limit.size() || q.limit < 1) throw std::invalid_argument(limit);
-      } catch (...) {
-        return HttpResponse::Error(Status::Invalid("limit: \"" + limit + "\" is not a positive number",
-                                                   {{"limit", "\"" + limit + "\" is not a positive number"}}));
-      }
+    if (std::string kind = req.queryParam("kind"); !kind.empty()) q.kind = kind;
+    if (std::string name = req.queryParam("name"); !name.empty()) q.name = name;
+    const std::string since = req.queryParam("since");
+    if (!since.empty()) {
+      auto id = parseId("since", since);
+      if (!id.ok()) return HttpResponse::Error(id.status());
+      q.sinceId = *id;
     }
+    if (std::string limit = req.queryParam("limit"); !limit.empty()) {
+      auto n = parsePositive("limit", limit);
+      if (!n.ok()) return HttpResponse::Error(n.status());
+      q.limit = *n;
+    }
+    if (truthy(req.queryParam("watch"))) {
+      if (!opts.watch) return HttpResponse::Error(Status::Unavailable("this server does not serve watches"));
+      EventWatchHub* hub = opts.watch;
+      if (hub->full()) return HttpResponse::Error(Status::Unavailable("too many watchers; try again later"));
+      std::optional<Principal> principal = req.principal;
+      const bool fromNow = since.empty();
+      return HttpResponse::Stream(200, "application/x-ndjson",
+                                  [hub, q, fromNow, principal](std::shared_ptr<StreamSink> sink) {
+                                    Status s = hub->add(sink, q, fromNow, principal);
+                                    if (!s.ok()) {
+                                      // The header is out: the refusal is the stream's one line.
+                                      nlohmann::json err = {{"kind", "Error"},
+                                                            {"error", {{"code", s.httpStatus()},
+                                                                       {"reason", s.reason()},
+                                                                       {"message", s.message()}}}};
+                                      sink->write(err.dump() + "\n");
+                                      sink->end();
+                                    }
+                                  });
+    }
+    q.latest = since.empty();
     auto events = store.events(q);
     if (!events.ok()) return HttpResponse::Error(events.status());
     nlohmann::json items = nlohmann::json::array();
     for (const auto& e : *events) {
-      nlohmann::json involved = {{"kind", e.kind}, {"name", e.name}};
-      if (!e.namespace_.empty()) involved["namespace"] = e.namespace_;
-      items.push_back({{"id", e.id},
-                       {"time", formatRfc3339Millis(e.time)},
-                       {"type", e.type},
-                       {"reason", e.reason},
-                       {"involvedObject", involved},
-                       {"message", e.message}});
+      if (!req.mayUse(eventNamespace(e))) continue;
+      items.push_back(eventJson(e));
     }
     return HttpResponse::Json(200, {{"apiVersion", kApiVersion}, {"kind", "EventList"}, {"items", items}});
   });
 
+  // Restart every replica of a service (done by the reconciler: 202).
+  router.add("POST", "/api/v1/namespaces/{ns}/services/{name}/restart",
+             [&store, &clock, enqueue, opts](const HttpRequest& req) {
+               const std::string& ns = req.params.at("ns");
+               const std::string& name = req.params.at("name");
+               auto rec = store.get("Service", ns, name);
+               if (rec.status().IsNotFound() || (rec.ok() && rec->deletedAt)) {
+                 return HttpResponse::Error(Status::NotFound(notFoundMessage("Service", ns, name)));
+               }
+               if (!rec.ok()) return HttpResponse::Error(rec.status());
+               if (!opts.restartService) return HttpResponse::Error(Status::Unavailable("this server cannot restart services"));
+               Key key{"Service", ns, name};
+               opts.restartService(key);
+               recordChange(store, clock, "Service", ns, name, "RestartRequested", "restart of every replica requested");
+               enqueue(key);
+               return HttpResponse::Json(202, {{"kind", "Status"},
+                                               {"status", "Success"},
+                                               {"message", "restart of service \"" + name + "\" requested"},
+                                               {"details", {{"kind", "Service"}, {"namespace", ns}, {"name", name}}}});
+             });
+
+  // The log lines of a service's containers: ?tail=N per container.
+  router.add("GET", "/api/v1/namespaces/{ns}/services/{name}/logs", [&store, opts](const HttpRequest& req) {
+    const std::string& ns = req.params.at("ns");
+    const std::string& name = req.params.at("name");
+    int tail = -1;
+    if (std::string t = req.queryParam("tail"); !t.empty() && t != "all") {
+      if (t == "0") {
+        tail = 0;
+      } else {
+        auto n = parsePositive("tail", t);
+        if (!n.ok()) return HttpResponse::Error(n.status());
+        tail = *n;
+      }
+    }
+    auto rec = store.get("Service", ns, name);
+    if (rec.status().IsNotFound()) return HttpResponse::Error(Status::NotFound(notFoundMessage("Service", ns, name)));
+    if (!rec.ok()) return HttpResponse::Error(rec.status());
+    if (!opts.serviceLogs) return HttpResponse::Error(Status::Unavailable("this server cannot read logs"));
+    auto logs = opts.serviceLogs(Key{"Service", ns, name}, tail);
+    if (!logs.ok()) return HttpResponse::Error(logs.status());
+    return HttpResponse::Text(200, std::move(*logs));
+  });
+
   router.add("GET", "/api/v1/namespaces",
-             [&store](const HttpRequest& req) { return list(store, "Namespace", std::nullopt, req); });
+             [&store, cache](const HttpRequest& req) { return list(store, *cache, "Namespace", std::nullopt, req); });
   router.add("GET", "/api/v1/namespaces/{ns}",
              [&store](const HttpRequest& req) { return getOne(store, "Namespace", "", req.params.at("ns")); });
-  router.add("DELETE", "/api/v1/namespaces/{ns}", [&store, enqueue](const HttpRequest& req) {
+  // PUT creates or relabels a namespace; the body is a Namespace manifest,
+  // or empty.
+  router.add("PUT", "/api/v1/namespaces/{ns}", [&store, &clock, enqueue](const HttpRequest& req) {
     const std::string& ns = req.params.at("ns");
-    Status s = store.markDeleted("Namespace", "", ns);
+    if (!isDnsLabel(ns)) {
+      return HttpResponse::Error(Status::Invalid("namespace \"" + ns + "\" is not a DNS label",
+                                                 {{"metadata.name", "\"" + ns + "\" is not a DNS label"}}));
+    }
+    nlohmann::json labels = nlohmann::json::object();
+    std::optional<int64_t> expected;
+    if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+      auto parsed = parseManifests(req.body, ParseOptions{});
+      if (!parsed.ok()) return HttpResponse::Error(parsed.status());
+      if (parsed->size() != 1 || parsed->front().kind != "Namespace") {
+        return HttpResponse::Error(Status::Invalid("the body must hold exactly one Namespace",
+                                                   {{"kind", "must be Namespace"}}));
+      }
+      const Resource& r = parsed->front();
+      if (r.metadata.name != ns) {
+        return HttpResponse::Error(Status::Invalid(
+            "the object does not match its path",
+            {{"metadata.name", "\"" + r.metadata.name + "\" does not match the path's \"" + ns + "\""}}));
+      }
+      labels = labelsJson(r.metadata.labels);
+      expected = r.metadata.resourceVersion;
+    }
+    auto up = store.upsert("Namespace", "", ns, labels, nlohmann::json::object(), expected);
+    if (!up.ok()) return HttpResponse::Error(up.status());
+    if (up->outcome != UpsertOutcome::kUnchanged) {
+      recordChange(store, clock, "Namespace", "", ns, "Applied", outcomeName(up->outcome));
+    }
+    enqueue(Key{"Namespace", "", ns});
+    return HttpResponse::Json(up->outcome == UpsertOutcome::kCreated ? 201 : 200, objectFromRecord(up->record));
+  });
+  router.add("DELETE", "/api/v1/namespaces/{ns}", [&store, &clock, enqueue](const HttpRequest& req) {
+    const std::string& ns = req.params.at("ns");
+    auto before = store.get("Namespace", "", ns);
+    Status s = before.ok() || !before.status().IsNotFound() ? store.markDeleted("Namespace", "", ns) : before.status();
     if (s.IsNotFound()) return HttpResponse::Error(Status::NotFound("Namespace \"" + ns + "\" not found"));
     if (!s.ok()) return HttpResponse::Error(s);
+    if (before.ok() && !before->deletedAt) recordChange(store, clock, "Namespace", "", ns, "Deleting", "deletion requested");
     enqueue(Key{"Namespace", "", ns});
     return HttpResponse::Json(200, {{"kind", "Status"},
                                     {"status", "Success"},
                                     {"details", {{"kind", "Namespace"}, {"name", ns}}}});
   });
-  (void)clock;
 }
 
 }  // namespace tender

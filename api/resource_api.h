@@ -1,17 +1,22 @@
-// The REST API's resource routes: apply, list, get and delete of services,
-// networks, volumes and namespaces, plus /healthz, /readyz and /version.
+// The REST API's resource routes: apply (with dry-run plans and prune),
+// list, get, put and delete of services, networks, volumes and namespaces,
+// restart and logs of a service, events (listed or watched), plus /healthz,
+// /readyz and /version.
 //
-// Handlers read and write the store only; they never wait on the engine (the
-// reconcilers do that), so the API answers at once even when the engine is
-// frozen.
+// Reads and writes of resources go to the store only; they never wait on the
+// engine (the reconcilers do that), so they answer at once even when the
+// engine is frozen. Only what lives in the engine asks it: logs, and the
+// container-level plan of a dry run.
 #pragma once
 
 #include <functional>
 #include <string>
 
+#include "api/event_watch.h"
 #include "api/router.h"
 #include "controller/clock.h"
 #include "controller/reconciler.h"
+#include "manifests/resource.h"
 #include "store/store.h"
 
 namespace tender {
@@ -23,6 +28,15 @@ struct ResourceApiOptions {
   std::function<nlohmann::json()> versionInfo;
   // Puts a key on the work queue after a write.
   std::function<void(const Key&)> enqueue;
+  // For a dry-run apply: what would happen to a service's containers
+  // ({"plan":[...],"warnings":[...]}, see ServiceReconciler::dryRun).
+  std::function<Result<nlohmann::json>(const Resource&)> planService;
+  // Asks the reconciler to restart a service's replicas (then enqueued).
+  std::function<void(const Key&)> restartService;
+  // A service's containers' log lines (see serviceLogs).
+  std::function<Result<std::string>(const Key&, int tail)> serviceLogs;
+  // Serves ?watch=true; without it a watch is refused (503).
+  EventWatchHub* watch = nullptr;
 };
 
 void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApiOptions options);

@@ -76,9 +76,23 @@ HttpResponse HttpResponse::Error(const Status& status) {
   return Json(status.httpStatus(), nlohmann::json{{"error", std::move(error)}});
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back(Route{method, splitPath(pattern), std::move(handler)});
+HttpResponse HttpResponse::Stream(int status, std::string contentType, StreamStarter start) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = std::move(contentType);
+  r.stream = std::move(start);
+  return r;
 }
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back(Route{method, splitPath(pattern), std::move(handler), false});
+}
+
+void Router::addPublic(const std::string& method, const std::string& pattern, Handler handler) {
+  routes_.push_back(Route{method, splitPath(pattern), std::move(handler), true});
+}
+
+void Router::setAuthenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
 HttpResponse Router::route(HttpRequest& req) const {
   const std::vector<std::string> path = splitPath(req.path);
@@ -104,6 +118,20 @@ HttpResponse Router::route(HttpRequest& req) const {
   }
   if (best == nullptr) best = bestGet;
 
+  // Without credentials a client learns nothing, not even which routes exist.
+  req.principal.reset();
+  if (authenticator_ && !(best != nullptr && best->isPublic)) {
+    Result<Principal> who = authenticator_(req);
+    if (!who.ok()) {
+      HttpResponse r = HttpResponse::Error(who.status());
+      if (who.status().code() == Status::Code::kUnauthorized) {
+        r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tender\"");
+      }
+      return r;
+    }
+    req.principal = std::move(*who);
+  }
+
   if (best == nullptr) {
     if (allowed.empty()) {
       return HttpResponse::Error(Status::NotFound("no route for " + req.method + " " + req.path));
@@ -126,6 +154,11 @@ HttpResponse Router::route(HttpRequest& req) const {
   for (size_t i = 0; i < best->segments.size(); ++i) {
     const std::string& seg = best->segments[i];
     if (isParam(seg)) req.params[seg.substr(1, seg.size() - 2)] = path[i];
+  }
+  if (auto ns = req.params.find("ns"); ns != req.params.end() && !req.mayUse(ns->second)) {
+    return HttpResponse::Error(
+        Status::Forbidden("token \"" + req.principal->name + "\" may not use namespace \"" + ns->second + "\"")
+            .WithDetails({{"namespace", "\"" + ns->second + "\" is not granted to \"" + req.principal->name + "\""}}));
   }
   // A handler that throws is a bug; answer 500 rather than let the exception
   // reach the server's threads.

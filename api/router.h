@@ -2,14 +2,19 @@
 // and a path pattern onto a handler.
 //
 // Handlers run on the API's worker threads, never on the event-loop thread:
-// they may read the store and block. They return a whole response; streaming
-// responses (watch) are added by the server separately.
+// they may read the store and block. They return a whole response, or a
+// streaming one (watch) whose body a source keeps writing through a
+// StreamSink.
 //
-// Thread-safety: add() before the server starts; route() from any thread.
+// Thread-safety: add() and setAuthenticator() before the server starts;
+// route() from any thread.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +25,16 @@
 
 namespace tender {
 
+// Who sent a request, from its bearer token (see api/auth.h), and which
+// namespaces the token grants.
+struct Principal {
+  std::string name;
+  bool allNamespaces = false;
+  std::set<std::string> namespaces;
+
+  bool mayUse(const std::string& ns) const { return allNamespaces || namespaces.count(ns) > 0; }
+};
+
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as received: path and query
@@ -28,6 +43,12 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // names lowercased
   std::map<std::string, std::string> params;   // from the pattern: {ns}, {name}
   std::string body;
+  // Set by the router when the server checks tokens; nullopt when it does
+  // not (a loopback-only server), which allows everything.
+  std::optional<Principal> principal;
+
+  // Whether the sender may read and change namespace `ns`.
+  bool mayUse(const std::string& ns) const { return !principal || principal->mayUse(ns); }
 
   std::string header(const std::string& lowerName) const {
     auto it = headers.find(lowerName);
@@ -39,26 +60,60 @@ struct HttpRequest {
   }
 };
 
+// The writing end of a streaming response body. Each write() goes out as one
+// chunk of a chunked body, in order.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Queues `data` to be sent. False once the stream has closed: the client
+  // went away, the server stopped, a write missed its deadline, or the client
+  // fell too far behind (more than the server's buffer limit queued), which
+  // also closes it. Never blocks; any thread.
+  virtual bool write(std::string data) = 0;
+  // Ends the body after what is queued. Any thread; idempotent.
+  virtual void end() = 0;
+  virtual bool closed() const = 0;
+};
+
+// Given the sink once the status line and headers have been sent; called on
+// a handler thread, and should hand the sink to whatever feeds it and return.
+using StreamStarter = std::function<void(std::shared_ptr<StreamSink>)>;
+
 struct HttpResponse {
   int status = 200;
   std::string contentType = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the body is streamed (chunked) instead of `body`.
+  StreamStarter stream;
 
   static HttpResponse Json(int status, const nlohmann::json& body);
   static HttpResponse Text(int status, std::string body,
                            std::string contentType = "text/plain; charset=utf-8");
   // {"error":{"code":N,"reason":"...","message":"...","details":[{"field","message"}]}}
   static HttpResponse Error(const Status& status);
+  static HttpResponse Stream(int status, std::string contentType, StreamStarter start);
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Turns a request's credentials into a Principal: Unauthorized (401) when
+// they are missing or unknown.
+using Authenticator = std::function<Result<Principal>(const HttpRequest&)>;
 
 class Router {
  public:
   // `pattern` is a path whose segments are literals or {param}, for example
   // "/api/v1/namespaces/{ns}/services/{name}".
   void add(const std::string& method, const std::string& pattern, Handler handler);
+  // A route every client may call without a token (/healthz, /readyz).
+  void addPublic(const std::string& method, const std::string& pattern, Handler handler);
+
+  // When set, every route but the public ones needs credentials the
+  // authenticator accepts (401 otherwise), and a route whose pattern has
+  // {ns} needs a principal that may use that namespace (403 otherwise).
+  // Handlers of routes that span namespaces filter by req.mayUse().
+  void setAuthenticator(Authenticator authenticator);
 
   // Finds the handler and fills req.params. A path that matches no pattern is
   // 404 NotFound; a path that matches with another method is 405 (error body
@@ -70,8 +125,10 @@ class Router {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
+    bool isPublic = false;
   };
   std::vector<Route> routes_;
+  Authenticator authenticator_;
 };
 
 }  // namespace tender

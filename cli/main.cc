@@ -42,8 +42,13 @@ int main(int argc, char** argv) {
   tender::ServeOptions serveOptions;
   std::string logFormat = "text";
   auto* serve = app.add_subcommand("serve", "Run the controller and its REST API");
-  serve->add_option("--listen", serveOptions.listen, "Address of the API: HOST:PORT")
+  serve
+      ->add_option("--listen", serveOptions.listen,
+                   "Address of the API: HOST:PORT or unix:/path; repeatable")
       ->capture_default_str();
+  serve->add_option("--token-file", serveOptions.tokenFile,
+                    "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
+      ->check(CLI::ExistingFile);
   serve->add_option("--state-dir", serveOptions.stateDir, "Directory of the database and lock")
       ->capture_default_str();
   serve

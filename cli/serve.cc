@@ -12,13 +12,17 @@
 #include <mutex>
 #include <thread>
 
+#include "api/auth.h"
+#include "api/event_watch.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/resource_api.h"
 #include "controller/controller.h"
 #include "controller/docker_engine_beast.h"
+#include "controller/instrumented_engine.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
+#include "reconcilers/memory_sampler.h"
 #include "reconcilers/resource_reconcilers.h"
 #include "reconcilers/service_reconciler.h"
 #include "reconcilers/start_gate.h"
@@ -110,6 +114,16 @@ int runServe(const ServeOptions& o) {
   setUpLogging(o);
   RealClock clock;
 
+  std::optional<TokenTable> tokens;
+  if (!o.tokenFile.empty()) {
+    auto loaded = TokenTable::load(o.tokenFile);
+    if (!loaded.ok()) {
+      spdlog::error("--token-file: {}", loaded.status().ToString());
+      return 1;
+    }
+    tokens = std::move(*loaded);
+  }
+
   auto lock = StateDirLock::acquire(o.stateDir);
   if (!lock.ok()) {
     spdlog::error("{}", lock.status().message());
@@ -128,7 +142,10 @@ int runServe(const ServeOptions& o) {
 
   EngineOptions eo;
   eo.host = o.engineHost;
-  auto engine = makeBeastDockerEngine(ioc, eo);
+  auto beastEngine = makeBeastDockerEngine(ioc, eo);
+  // Every call the controller makes is timed for /metrics.
+  auto instrumented = std::make_unique<InstrumentedEngine>(*beastEngine, clock);
+  DockerEngine* engine = instrumented.get();
   EngineOptions healthOptions = eo;
   healthOptions.callTimeout = std::chrono::seconds(3);
   auto healthEngine = makeBeastDockerEngine(ioc, healthOptions);
@@ -158,6 +175,9 @@ int runServe(const ServeOptions& o) {
   controller.registerReconciler("Resync", &resync);
 
   EngineHealth health(*healthEngine, host);
+  MemorySampler memory(*engine, o.instance);
+  EventWatchHub watch(**store);
+  (*store)->setEventObserver([&watch](int64_t) { watch.notify(); });
 
   InformerOptions io;
   io.resyncPeriod = std::chrono::seconds(std::max(1, o.resyncSeconds));
@@ -169,8 +189,22 @@ int runServe(const ServeOptions& o) {
   ao.readiness = [&health] { return health.readiness(); };
   ao.versionInfo = [&health] { return health.versionInfo(); };
   ao.enqueue = enqueue;
+  ao.planService = [&services](const Resource& r) { return services.dryRun(r); };
+  ao.restartService = [&services](const Key& k) { services.requestRestart(k); };
+  ao.serviceLogs = [engine, instance = o.instance](const Key& k, int tail) {
+    return serviceLogs(*engine, instance, k, tail);
+  };
+  ao.watch = &watch;
   registerResourceApi(router, **store, clock, ao);
-  router.add("GET", "/metrics", [&](const HttpRequest&) {
+  if (tokens) {
+    router.setAuthenticator([&tokens](const HttpRequest& req) { return tokens->authenticate(req); });
+  }
+  router.add("GET", "/metrics", [&](const HttpRequest& req) {
+    // Metrics name every namespace: only a token for all of them reads them.
+    if (req.principal && !req.principal->allNamespaces) {
+      return HttpResponse::Error(Status::Forbidden("token \"" + req.principal->name +
+                                                   "\" may not read /metrics: it needs all namespaces (\"*\")"));
+    }
     MetricsSnapshot m;
     auto services = (*store)->list("Service", std::nullopt);
     if (services.ok()) {
@@ -182,6 +216,9 @@ int runServe(const ServeOptions& o) {
     m.controller = controller.metrics();
     m.eventStreamReconnects = informer.reconnects();
     m.engineUp = health.readiness().ok();
+    m.engineCalls = instrumented->snapshot();
+    m.memory = memory.snapshot();
+    m.watchers = watch.watchers();
     return HttpResponse::Text(200, renderMetrics(m), "text/plain; version=0.0.4; charset=utf-8");
   });
   HttpServerOptions ho;
@@ -199,6 +236,18 @@ int runServe(const ServeOptions& o) {
     stopLoop();
     return 1;
   }
+  if (!tokens && !server.localOnly()) {
+    spdlog::error("refusing to serve the API without tokens on an address other hosts can reach; "
+                  "listen on 127.0.0.1, ::1 or unix:/path, or give --token-file");
+    server.stop();
+    stopLoop();
+    return 1;
+  }
+  if (tokens) {
+    spdlog::info("API requires bearer tokens: {} loaded from {}", tokens->size(), o.tokenFile);
+  } else {
+    spdlog::warn("API is unauthenticated (no --token-file): it listens on local addresses only");
+  }
 
   Status started = controller.start();
   if (!started.ok()) {
@@ -209,9 +258,11 @@ int runServe(const ServeOptions& o) {
   }
   controller.enqueue(ResyncReconciler::key());
   informer.start();
+  std::string listenList;
+  for (const auto& l : o.listen) listenList += (listenList.empty() ? "" : ", ") + l;
   spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "
                "{} concurrent starts",
-               o.listen, o.stateDir, o.instance, host, co.workers, startLimit);
+               listenList, o.stateDir, o.instance, host, co.workers, startLimit);
 
   std::mutex mu;
   std::condition_variable cv;
@@ -231,6 +282,8 @@ int runServe(const ServeOptions& o) {
   }
   spdlog::info("tender serve: signal {} received, shutting down", signalled);
   server.stop();
+  (*store)->setEventObserver({});
+  watch.stop();
   informer.stop();
   controller.stop();
   scheduler.shutDown();

@@ -3,11 +3,16 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace tender {
 
 struct ServeOptions {
-  std::string listen = "127.0.0.1:7420";  // host:port
+  // Each "host:port" or "unix:/path". Without a token file only loopback
+  // addresses and unix sockets are allowed.
+  std::vector<std::string> listen{"127.0.0.1:7420"};
+  // Bearer tokens and their namespaces (see api/auth.h); "" = no tokens.
+  std::string tokenFile;
   std::string stateDir = ".tender";       // holds tender.db and the lock
   std::string instance = "default";       // the tender.instance label value
   std::string engineHost;                 // "" = DOCKER_HOST or the default socket

@@ -155,6 +155,14 @@ struct LogLine {
   std::string text;  // one line, without its trailing newline
 };
 
+// One sample of a container's resource use.
+struct ContainerStats {
+  // Memory in use without the page cache the kernel can drop (what `docker
+  // stats` shows): usage minus inactive_file (cgroup v2) or cache (v1).
+  int64_t memoryUsageBytes = 0;
+  int64_t memoryLimitBytes = 0;  // 0 when the engine reports none
+};
+
 struct BuildOptions {
   std::string tag;                          // "tender-busybox:latest"
   std::string dockerfile = "Dockerfile";    // path inside the context
@@ -212,6 +220,9 @@ class DockerEngine {
   // container has no TTY.
   virtual Result<std::vector<LogLine>> containerLogs(const std::string& id,
                                                      const LogOptions& options) = 0;
+  // GET /containers/{id}/stats?stream=false&one-shot=true: one sample. A
+  // container that does not run reports zero use.
+  virtual Result<ContainerStats> containerStats(const std::string& id) = 0;
 
   // GET /events: a chunked stream of JSON lines. `since` is "" or
   // "<seconds>.<nanoseconds>". Returns at once; callbacks say what happens.

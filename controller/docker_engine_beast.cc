@@ -625,6 +625,12 @@ class BeastDockerEngine : public DockerEngine {
     return engine_codec::decodeLogs(r->body, container->tty);
   }
 
+  Result<ContainerStats> containerStats(const std::string& id) override {
+    auto j = callJson(http::verb::get, containerPath(id) + "/stats?stream=false&one-shot=true");
+    if (!j.ok()) return j.status();
+    return engine_codec::parseStats(*j);
+  }
+
   std::unique_ptr<EngineStream> streamEvents(const Filters& filters, const std::string& since,
                                              EventStreamCallbacks callbacks) override {
     engine_codec::Query q;

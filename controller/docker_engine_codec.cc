@@ -364,6 +364,32 @@ void splitRaw(std::string_view body, LogLine::Stream stream, std::vector<LogLine
 
 }  // namespace
 
+ContainerStats parseStats(const nlohmann::json& j) {
+  ContainerStats out;
+  if (!j.is_object() || !j.contains("memory_stats") || !j["memory_stats"].is_object()) return out;
+  const nlohmann::json& m = j["memory_stats"];
+  auto num = [](const nlohmann::json& o, const char* key) -> int64_t {
+    return o.contains(key) && o[key].is_number() ? o[key].get<int64_t>() : 0;
+  };
+  int64_t usage = num(m, "usage");
+  int64_t cache = 0;
+  if (m.contains("stats") && m["stats"].is_object()) {
+    const nlohmann::json& st = m["stats"];
+    // cgroup v2 names it inactive_file, v1 total_inactive_file; older
+    // engines subtracted "cache".
+    if (st.contains("inactive_file")) {
+      cache = num(st, "inactive_file");
+    } else if (st.contains("total_inactive_file")) {
+      cache = num(st, "total_inactive_file");
+    } else {
+      cache = num(st, "cache");
+    }
+  }
+  out.memoryUsageBytes = cache < usage ? usage - cache : usage;
+  out.memoryLimitBytes = num(m, "limit");
+  return out;
+}
+
 std::vector<LogLine> decodeLogs(std::string_view body, bool tty) {
   std::vector<LogLine> out;
   if (tty || !looksFramed(body)) {

@@ -96,6 +96,9 @@ class LineSplitter {
 // per stream. With a TTY the output is raw text ending lines with "\r\n".
 std::vector<LogLine> decodeLogs(std::string_view body, bool tty);
 
+// A stats sample's memory figures (see ContainerStats).
+ContainerStats parseStats(const nlohmann::json& j);
+
 // Reads the JSON-message stream of POST /build, one line at a time.
 class BuildMessageScanner {
  public:

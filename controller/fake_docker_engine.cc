@@ -30,6 +30,7 @@ const std::set<std::string>& operationNames() {
                                                "killContainer",
                                                "removeContainer",
                                                "containerLogs",
+                                               "containerStats",
                                                "streamEvents",
                                                "createNetwork",
                                                "listNetworks",
@@ -222,6 +223,7 @@ struct FakeDockerEngine::Container {
   int64_t createdUnix = 0;
   std::map<std::string, Endpoint> networks;  // by network name
   std::vector<LogLine> logs;
+  int64_t memoryUsage = 0;
 };
 
 struct FakeDockerEngine::Network {
@@ -851,6 +853,28 @@ Status FakeDockerEngine::removeContainer(const std::string& idOrName, bool force
   return result;
 }
 
+Result<ContainerStats> FakeDockerEngine::containerStats(const std::string& idOrName) {
+  std::lock_guard<std::mutex> l(mu_);
+  Status f = begin("containerStats");
+  if (!f.ok()) return f;
+  const Container* c = findContainer(idOrName);
+  if (!c) return Status::NotFound("No such container: " + idOrName);
+  ContainerStats s;
+  if (c->state.running) s.memoryUsageBytes = c->memoryUsage;
+  if (c->hostConfig.is_object() && c->hostConfig.contains("Memory") && c->hostConfig["Memory"].is_number()) {
+    s.memoryLimitBytes = c->hostConfig["Memory"].get<int64_t>();
+  }
+  return s;
+}
+
+Status FakeDockerEngine::setMemoryUsage(const std::string& idOrName, int64_t bytes) {
+  std::lock_guard<std::mutex> l(mu_);
+  Container* c = findContainer(idOrName);
+  if (!c) return Status::NotFound("No such container: " + idOrName);
+  c->memoryUsage = bytes;
+  return Status::Ok();
+}
+
 Result<std::vector<LogLine>> FakeDockerEngine::containerLogs(const std::string& idOrName,
                                                              const LogOptions& options) {
   std::lock_guard<std::mutex> l(mu_);
@@ -865,7 +889,10 @@ Result<std::vector<LogLine>> FakeDockerEngine::containerLogs(const std::string& 
   for (const auto& line : c->logs) {
     bool wanted =
         line.stream == LogLine::Stream::kStdout ? options.stdoutStream : options.stderrStream;
-    if (wanted) out.push_back(line);
+    if (!wanted) continue;
+    out.push_back(line);
+    // The fake keeps no times: a fixed stamp in the engine's format.
+    if (options.timestamps) out.back().text = "2000-01-01T00:00:00.000000000Z " + out.back().text;
   }
   if (options.tail >= 0 && out.size() > static_cast<size_t>(options.tail)) {
     out.erase(out.begin(), out.end() - options.tail);

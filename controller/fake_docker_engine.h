@@ -68,6 +68,7 @@ class FakeDockerEngine : public DockerEngine {
   Status stopContainer(const std::string& id, int timeoutSeconds) override;
   Status killContainer(const std::string& id, const std::string& signal = "SIGKILL") override;
   Status removeContainer(const std::string& id, bool force, bool removeVolumes) override;
+  Result<ContainerStats> containerStats(const std::string& id) override;
   Result<std::vector<LogLine>> containerLogs(const std::string& id,
                                              const LogOptions& options) override;
   std::unique_ptr<EngineStream> streamEvents(const Filters& filters, const std::string& since,
@@ -104,6 +105,8 @@ class FakeDockerEngine : public DockerEngine {
   Status setHealth(const std::string& idOrName, const std::string& health);
   // Appends output that containerLogs() returns.
   Status appendLogs(const std::string& idOrName, const std::vector<LogLine>& lines);
+  // The memory a running container reports in containerStats().
+  Status setMemoryUsage(const std::string& idOrName, int64_t bytes);
   // The next call of `operation` (a DockerEngine method name such as
   // "createContainer") fails with `status` instead of acting. Several are
   // queued in order. Aborts on a name that is not a method.

@@ -74,6 +74,13 @@ class Status {
 
   // Returns a copy whose message is prefixed with `context + ": "`.
   Status WithContext(const std::string& context) const;
+  // Returns a copy carrying `details` (the field or parameter at fault), for
+  // any code: a 403 can name the namespace, a 409 the field.
+  Status WithDetails(std::vector<FieldError> details) const {
+    Status s = *this;
+    s.details_ = std::move(details);
+    return s;
+  }
 
  private:
   Status(Code c, std::string m, std::vector<FieldError> d = {})

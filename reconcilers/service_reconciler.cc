@@ -425,6 +425,123 @@ Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs
   return Status::Ok();
 }
 
+void ServiceReconciler::requestRestart(const Key& key) {
+  std::lock_guard<std::mutex> l(mu_);
+  restartRequests_[key.str()] = clock_.now();
+}
+
+Status ServiceReconciler::restartReplicas(const Key& key, std::vector<ObservedContainer>& observed,
+                                          WallTime requestedAt, int64_t graceMs, RuntimeState& runtime) {
+  for (ObservedContainer& c : observed) {
+    if (c.replica < 0) continue;
+    auto info = engine_.inspectContainer(c.id);
+    if (info.status().IsNotFound()) continue;
+    if (!info.ok()) return info.status();
+    auto started = parseRfc3339(info->state.startedAt);
+    if (started && *started >= requestedAt) continue;  // already (re)started since
+    if (c.state == "running") {
+      Status s = engine_.stopContainer(c.id, static_cast<int>((graceMs + 999) / 1000));
+      if (!s.ok() && !s.IsNotModified()) return s;
+      s = engine_.startContainer(c.id);
+      if (!s.ok() && !s.IsNotModified()) return s;
+      recordEvent(key, "Normal", "Restarted", "restarted replica " + std::to_string(c.replica) + " (requested)");
+    } else if (c.state == "exited" || c.state == "created") {
+      // Started by the plan now, not after its backoff.
+      std::lock_guard<std::mutex> l(mu_);
+      ReplicaRuntime& rr = runtime_[key.str()][c.replica];
+      rr.restarts = 0;
+      runtime.notBefore.erase(c.replica);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> ServiceReconciler::dryRun(const Resource& resource) {
+  const ServiceSpec& spec = resource.service();
+  const std::string& ns = resource.metadata.namespace_;
+  const std::string& name = resource.metadata.name;
+  nlohmann::json warnings = nlohmann::json::array();
+  std::string imageId;
+  if (spec.build) {
+    auto image = engine_.inspectImage(builtImageTag(ns, name, spec));
+    if (image.ok()) {
+      imageId = image->id;
+      warnings.push_back("the image is built from " + spec.build->context +
+                         " when applied; the plan assumes it does not change");
+    } else {
+      warnings.push_back("the image will be built from " + spec.build->context);
+    }
+  } else {
+    ResolvedService rs;
+    Status s = resolveImage(spec.image, rs);
+    if (!s.ok()) {
+      if (!s.IsNotFound()) return s;
+      warnings.push_back(s.message());
+    }
+    imageId = rs.imageId;
+  }
+  DesiredService desired;
+  desired.replicas = spec.replicas.value_or(1);
+  desired.specHash = serviceSpecHash(resource, imageId);
+  desired.restartPolicy = spec.restartPolicy.value_or(RestartPolicy::kAlways);
+
+  auto listed = engine_.listContainers(ownedFilters(options_.instance, ns, name), true);
+  if (!listed.ok()) return listed.status().WithContext("list containers");
+  std::vector<ObservedContainer> observed;
+  for (const auto& c : *listed) observed.push_back(observedFromSummary(c));
+  ServicePlan plan = planService(desired, observed, RuntimeState{}, clock_.now());
+  nlohmann::json actions = nlohmann::json::array();
+  for (const Action& a : plan.actions) {
+    nlohmann::json j = {{"action", actionName(a.type)}, {"replica", a.replica}, {"reason", a.reason}};
+    std::string container = a.replica >= 0 ? containerName(ns, name, a.replica) : "";
+    for (const auto& c : observed) {
+      if (c.id == a.containerId) container = c.name;
+    }
+    if (!container.empty()) j["container"] = container;
+    actions.push_back(std::move(j));
+  }
+  return nlohmann::json{{"plan", actions}, {"warnings", warnings}};
+}
+
+Result<std::string> serviceLogs(DockerEngine& engine, const std::string& instance, const Key& key, int tail) {
+  auto listed = engine.listContainers(ownedFilters(instance, key.ns, key.name), true);
+  if (!listed.ok()) return listed.status().WithContext("list containers");
+  struct Line {
+    std::string time;
+    int order;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  int order = 0;
+  std::vector<ContainerSummary> containers = *listed;
+  std::sort(containers.begin(), containers.end(), [](const ContainerSummary& a, const ContainerSummary& b) {
+    return observedFromSummary(a).replica < observedFromSummary(b).replica;
+  });
+  for (const ContainerSummary& c : containers) {
+    ObservedContainer o = observedFromSummary(c);
+    LogOptions lo;
+    lo.tail = tail;
+    lo.timestamps = true;
+    auto logs = engine.containerLogs(c.id, lo);
+    if (logs.status().IsNotFound()) continue;  // removed meanwhile
+    if (!logs.ok()) return logs.status().WithContext("logs of " + c.name);
+    const std::string prefix = key.name + "." + (o.replica >= 0 ? std::to_string(o.replica) : std::string("?")) + " | ";
+    for (const LogLine& l : *logs) {
+      // "2026-11-22T10:00:00.123456789Z text": the engine's timestamp first.
+      size_t space = l.text.find(' ');
+      std::string time = space == std::string::npos ? "" : l.text.substr(0, space);
+      std::string text = space == std::string::npos ? l.text : l.text.substr(space + 1);
+      lines.push_back({time, order++, prefix + text});
+    }
+  }
+  // RFC 3339 with nanoseconds sorts as text when the lengths agree; the
+  // engine pads them alike.
+  std::stable_sort(lines.begin(), lines.end(), [](const Line& a, const Line& b) { return a.time < b.time; });
+  std::string out;
+  for (const Line& l : lines) out += l.text + "\n";
+  return out;
+}
+
 ReconcileResult ServiceReconciler::reconcile(const Key& key) {
   const MonoTime started = clock_.monotonic();
   ReconcileResult result = reconcileOnce(key);
@@ -558,6 +675,22 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
       }
       runtime.notBefore[replica] = *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
     }
+  }
+
+  // A requested restart: containers started before the request are
+  // restarted one at a time (stopped ones just lose their backoff).
+  std::optional<WallTime> restartAt;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = restartRequests_.find(key.str());
+    if (it != restartRequests_.end()) restartAt = it->second;
+  }
+  if (restartAt) {
+    Status rs = restartReplicas(key, observed, *restartAt, resolved.graceMs, runtime);
+    if (!rs.ok()) return ReconcileResult::Error(rs.WithContext("restart"));
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = restartRequests_.find(key.str());
+    if (it != restartRequests_.end() && it->second == *restartAt) restartRequests_.erase(it);
   }
 
   ServicePlan plan = planService(desired, observed, runtime, now);

@@ -42,6 +42,19 @@ class ServiceReconciler : public Reconciler {
                     ServiceReconcilerOptions options);
   ReconcileResult reconcile(const Key& key) override;
 
+  // What a pass would do to the containers of `resource` (as a dry-run apply
+  // would store it), without doing it: {"plan":[{"action","replica",
+  // "container","reason"}], "warnings":[...]}. Builds nothing, creates
+  // nothing; an image still to be built is assumed to change.
+  Result<nlohmann::json> dryRun(const Resource& resource);
+
+  // Asks for every replica of the service to be restarted: running
+  // containers are stopped (with their grace period) and started again one
+  // at a time, stopped ones are started without waiting out their crash
+  // backoff. Done by the next pass (enqueue the key); a requested restart is
+  // not counted as a crash. Remembered in memory until done.
+  void requestRestart(const Key& key);
+
  private:
   struct ReplicaRuntime {
     int restarts = 0;          // restarts since the last reset
@@ -67,6 +80,9 @@ class ServiceReconciler : public Reconciler {
   Status removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes);
   void recordEvent(const Key& key, const std::string& type, const std::string& reason,
                    const std::string& message);
+  // Carries out a restart requested at `requestedAt` on the observed containers.
+  Status restartReplicas(const Key& key, std::vector<ObservedContainer>& observed, WallTime requestedAt,
+                         int64_t graceMs, RuntimeState& runtime);
 
   Store& store_;
   DockerEngine& engine_;
@@ -76,6 +92,7 @@ class ServiceReconciler : public Reconciler {
 
   std::mutex mu_;
   std::map<std::string, ServiceRuntime> runtime_;  // by key
+  std::map<std::string, WallTime> restartRequests_;  // by key: containers started before are restarted
 
   // Engine lookups that every pass would otherwise repeat: an image's ID
   // (trusted for imageCacheTtl, so a rebuild under the same tag is seen
@@ -92,5 +109,11 @@ class ServiceReconciler : public Reconciler {
 
 // A managed container as the engine listed it.
 ObservedContainer observedFromSummary(const ContainerSummary& c);
+
+// The log lines of every container of a service (`tail` per container, -1
+// for all), merged in time order, each prefixed with "<service>.<replica> | "
+// (containers of an older spec too, as they still run). Empty when the
+// service has no container.
+Result<std::string> serviceLogs(DockerEngine& engine, const std::string& instance, const Key& key, int tail);
 
 }  // namespace tender

@@ -5,7 +5,9 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -505,7 +507,7 @@ class SqliteStore final : public Store {
   Result<int64_t> appendEvent(const EventRecord& event) override {
     const std::string what =
         "append event " + event.reason + " for " + keyOf(event.kind, event.namespace_, event.name);
-    return write<int64_t>(what, [&](Connection& c) -> Result<int64_t> {
+    Result<int64_t> id = write<int64_t>(what, [&](Connection& c) -> Result<int64_t> {
       Result<std::string> data = canonical(event.data, "data");
       if (!data.ok()) return data.status();
       Result<Statement> st = c.prepare(
@@ -520,7 +522,23 @@ class SqliteStore final : public Store {
       Status s = st->run();
       if (!s.ok()) return s;
       return c.lastInsertRowid();
-    });
+    }, /*ofResources=*/false);
+    if (id.ok()) {
+      std::function<void(int64_t)> observer;
+      {
+        std::lock_guard<std::mutex> l(observerMu_);
+        observer = eventObserver_;
+      }
+      if (observer) observer(*id);
+    }
+    return id;
+  }
+
+  int64_t resourceWrites() const override { return resourceWrites_.load(std::memory_order_acquire); }
+
+  void setEventObserver(std::function<void(int64_t)> observer) override {
+    std::lock_guard<std::mutex> l(observerMu_);
+    eventObserver_ = std::move(observer);
   }
 
   Result<std::vector<EventRecord>> events(const EventQuery& query) override {
@@ -534,7 +552,7 @@ class SqliteStore final : public Store {
       if (query.namespace_) sql += " AND namespace = ?2";
       if (query.kind) sql += " AND kind = ?3";
       if (query.name) sql += " AND name = ?4";
-      sql += " ORDER BY id LIMIT ?5";
+      sql += query.latest ? " ORDER BY id DESC LIMIT ?5" : " ORDER BY id LIMIT ?5";
       Result<Statement> st = c.prepare(sql);
       if (!st.ok()) return st.status();
       st->bind(1, query.sinceId);
@@ -546,7 +564,10 @@ class SqliteStore final : public Store {
       while (true) {
         Result<bool> row = st->step();
         if (!row.ok()) return row.status();
-        if (!*row) return out;
+        if (!*row) {
+          if (query.latest) std::reverse(out.begin(), out.end());
+          return out;
+        }
         EventRecord e;
         e.id = st->int64(0);
         e.time = st->int64(1);
@@ -587,8 +608,9 @@ class SqliteStore final : public Store {
  private:
   // One BEGIN IMMEDIATE transaction on the writer; `body` gets the writer
   // connection. Rolled back on any error, exceptions included.
+  // A committed write of resources advances resourceWrites_ (events do not).
   template <typename T, typename F>
-  Result<T> write(const std::string& what, F&& body) {
+  Result<T> write(const std::string& what, F&& body, bool ofResources = true) {
     try {
       std::lock_guard<std::mutex> lock(writeMu_);
       Result<T> r = store_internal::inWriteTransaction<T>(*writer_, [&]() -> Result<T> {
@@ -599,6 +621,7 @@ class SqliteStore final : public Store {
         }
       });
       if (!r.ok()) return withContext(r.status(), what);
+      if (ofResources) resourceWrites_.fetch_add(1, std::memory_order_release);
       return r;
     } catch (const std::exception& e) {
       return withContext(Status::Internal(e.what()), what);
@@ -666,6 +689,9 @@ class SqliteStore final : public Store {
   std::mutex writeMu_;  // guards writer_ and random_
   std::unique_ptr<Connection> writer_;
   std::random_device random_;
+  std::atomic<int64_t> resourceWrites_{0};
+  std::mutex observerMu_;
+  std::function<void(int64_t)> eventObserver_;  // guarded by observerMu_
   std::mutex readersMu_;  // guards readers_ (not the connections in it)
   std::unordered_map<std::thread::id, std::unique_ptr<Connection>> readers_;
 };

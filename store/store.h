@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,6 +67,9 @@ struct EventQuery {
   std::optional<std::string> name;
   int64_t sinceId = 0;  // events with id > sinceId
   int limit = 1000;
+  // The newest `limit` matching events (still returned oldest first)
+  // instead of the oldest.
+  bool latest = false;
 };
 
 class Store {
@@ -110,6 +114,13 @@ class Store {
   virtual Result<int64_t> appendEvent(const EventRecord& event) = 0;
   // Events matching the query, oldest first.
   virtual Result<std::vector<EventRecord>> events(const EventQuery& query) = 0;
+  // Advances after every committed write of resources (not of events): a
+  // cache built after reading N is current while this still says N.
+  virtual int64_t resourceWrites() const = 0;
+  // Called with the new event's id after each appendEvent commits, on the
+  // appending thread (watchers use it to wake). Must not call back into the
+  // store's writers. Replaces any earlier observer; an empty one clears it.
+  virtual void setEventObserver(std::function<void(int64_t)> observer) = 0;
 
   // PRAGMA integrity_check: ok() when "ok".
   virtual Status integrityCheck() = 0;

@@ -165,7 +165,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   void start(HttpServerOptions options = {}) {
-    options.listen = "127.0.0.1:0";
+    options.listen = {"127.0.0.1:0"};
     server_ = std::make_unique<HttpServer>(io_, router_, options);
     Status s = server_->start();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -397,16 +397,16 @@ TEST_F(HttpServerTest, StopReturnsPromptlyAndClosesOpenConnections) {
 TEST_F(HttpServerTest, StartFailsNamingTheAddressWhenThePortIsTaken) {
   start();
   HttpServerOptions o;
-  o.listen = "127.0.0.1:" + std::to_string(port());
+  o.listen = {"127.0.0.1:" + std::to_string(port())};
   HttpServer second(io_, router_, o);
   Status s = second.start();
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(std::string::npos, s.message().find(o.listen)) << s.message();
+  EXPECT_NE(std::string::npos, s.message().find(o.listen[0])) << s.message();
 }
 
 TEST_F(HttpServerTest, StartRefusesAnAddressWithoutPort) {
   HttpServerOptions o;
-  o.listen = "localhost";
+  o.listen = {"localhost"};
   HttpServer server(io_, router_, o);
   Status s = server.start();
   EXPECT_TRUE(s.IsInvalid());

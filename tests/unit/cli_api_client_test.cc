@@ -108,7 +108,7 @@ class ApiClientTest : public ::testing::Test {
     });
 
     HttpServerOptions o;
-    o.listen = "127.0.0.1:0";
+    o.listen = {"127.0.0.1:0"};
     server_ = std::make_unique<HttpServer>(io_, router_, o);
     Status s = server_->start();
     EXPECT_TRUE(s.ok()) << s.ToString();

@@ -74,6 +74,7 @@ class TestEngine : public DockerEngine {
   Result<std::vector<LogLine>> containerLogs(const std::string&, const LogOptions&) override {
     return unused();
   }
+  Result<ContainerStats> containerStats(const std::string&) override { return unused(); }
   Result<std::string> createNetwork(const std::string&, const nlohmann::json&) override {
     return unused();
   }

@@ -1,0 +1,107 @@
+#include "api/auth.h"
+
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "manifests/manifest.h"
+
+namespace tender {
+namespace {
+
+// Compares without stopping at the first difference, so the time taken does
+// not tell an attacker how much of a guess was right.
+bool sameToken(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::vector<std::string> words(const std::string& line) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+}  // namespace
+
+Result<TokenTable> TokenTable::load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Unavailable("cannot read the token file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+Result<TokenTable> TokenTable::parse(const std::string& text, const std::string& source) {
+  TokenTable table;
+  std::set<std::string> tokens, names;
+  std::istringstream in(text);
+  std::string line;
+  int lineNo = 0;
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid(source + ": line " + std::to_string(lineNo) + ": " + why,
+                           {{"line " + std::to_string(lineNo), why}});
+  };
+  while (std::getline(in, line)) {
+    ++lineNo;
+    std::vector<std::string> w = words(line);
+    if (w.empty() || w[0][0] == '#') continue;
+    if (w.size() != 3) return bad("expected TOKEN NAME NAMESPACES, found " + std::to_string(w.size()) + " fields");
+    Entry e;
+    e.token = w[0];
+    e.principal.name = w[1];
+    if (e.token.size() < 16) return bad("token of \"" + e.principal.name + "\" is shorter than 16 characters");
+    if (!tokens.insert(e.token).second) return bad("token of \"" + e.principal.name + "\" is used twice");
+    if (!names.insert(e.principal.name).second) return bad("name \"" + e.principal.name + "\" is used twice");
+    if (w[2] == "*") {
+      e.principal.allNamespaces = true;
+    } else {
+      std::string list = w[2];
+      size_t start = 0;
+      while (start <= list.size()) {
+        size_t comma = list.find(',', start);
+        std::string ns = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!isDnsLabel(ns)) return bad("\"" + ns + "\" is not a namespace name (a DNS label) or \"*\"");
+        e.principal.namespaces.insert(ns);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+    }
+    table.entries_.push_back(std::move(e));
+  }
+  if (table.entries_.empty()) {
+    return Status::Invalid(source + " holds no tokens: each line is TOKEN NAME NAMESPACES");
+  }
+  return table;
+}
+
+Result<Principal> TokenTable::authenticate(const HttpRequest& req) const {
+  const std::string header = req.header("authorization");
+  if (header.empty()) {
+    return Status::Unauthorized(
+        "this server needs a bearer token: send \"Authorization: Bearer TOKEN\" "
+        "(the tender command: --token or TENDER_TOKEN)");
+  }
+  const std::string prefix = "bearer ";
+  if (header.size() <= prefix.size() ||
+      !std::equal(prefix.begin(), prefix.end(), header.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    return Status::Unauthorized("the Authorization header is not \"Bearer TOKEN\"");
+  }
+  std::string token = header.substr(prefix.size());
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  const Principal* found = nullptr;
+  for (const Entry& e : entries_) {
+    if (sameToken(e.token, token)) found = &e.principal;
+  }
+  if (found == nullptr) return Status::Unauthorized("the bearer token is not valid");
+  return *found;
+}
+
+}  // namespace tender

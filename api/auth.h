@@ -1,0 +1,47 @@
+// Bearer tokens for the REST API, read from the file given to
+// `tender serve --token-file`.
+//
+// The file holds one token per line, with the name it is known by and the
+// namespaces it grants ("*" for all):
+//
+//   # TOKEN                           NAME    NAMESPACES
+//   3f9a0c2e7b514d8c9a1e6f20b7c4d5e8  alice   alice-dev,alice-ci
+//   8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a  ci      *
+//
+// Blank lines and lines starting with '#' are skipped. Tokens must be at
+// least 16 characters and unique; names unique.
+//
+// Thread-safety: a TokenTable is immutable once loaded; authenticate() may run
+// on any thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/router.h"
+#include "controller/status.h"
+
+namespace tender {
+
+class TokenTable {
+ public:
+  // Invalid naming the file and the line for a malformed file; Unavailable
+  // when it cannot be read.
+  static Result<TokenTable> load(const std::string& path);
+  static Result<TokenTable> parse(const std::string& text, const std::string& source = "token file");
+
+  // The principal for the request's "Authorization: Bearer TOKEN":
+  // Unauthorized when the header is missing, not a bearer token, or unknown.
+  Result<Principal> authenticate(const HttpRequest& req) const;
+
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::string token;
+    Principal principal;
+  };
+  std::vector<Entry> entries_;
+};
+
+}  // namespace tender
