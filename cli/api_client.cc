@@ -204,30 +204,32 @@ Status statusFromErrorBody(int httpStatus, const std::string& body) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     if (!text.empty()) message += ": " + text;
   }
+  // Any code may carry details: a 403 names the namespace's field, a 409 the
+  // field in conflict.
   switch (httpStatus) {
     case 304:
-      return Status::NotModified(message);
+      return Status::NotModified(message).WithDetails(std::move(details));
     case 401:
-      return Status::Unauthorized(message);
+      return Status::Unauthorized(message).WithDetails(std::move(details));
     case 403:
-      return Status::Forbidden(message);
+      return Status::Forbidden(message).WithDetails(std::move(details));
     case 404:
-      return Status::NotFound(message);
+      return Status::NotFound(message).WithDetails(std::move(details));
     case 408:
-      return Status::Timeout(message);
+      return Status::Timeout(message).WithDetails(std::move(details));
     case 409:
-      return Status::Conflict(message);
+      return Status::Conflict(message).WithDetails(std::move(details));
     case 413:
-      return Status::TooLarge(message);
+      return Status::TooLarge(message).WithDetails(std::move(details));
     case 503:
-      return Status::Unavailable(message);
+      return Status::Unavailable(message).WithDetails(std::move(details));
     case 504:
-      return Status::Timeout(message);
+      return Status::Timeout(message).WithDetails(std::move(details));
     default:
       break;
   }
   if (httpStatus >= 400 && httpStatus < 500) return Status::Invalid(message, std::move(details));
-  return Status::Internal(message);
+  return Status::Internal(message).WithDetails(std::move(details));
 }
 
 std::string urlEncode(const std::string& text) {

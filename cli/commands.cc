@@ -494,6 +494,7 @@ int runEvents(const EventsOptions& options, ApiClient& client, const Clock& cloc
   for (int connection = 0; options.maxConnections < 0 || connection < options.maxConnections;
        ++connection) {
     bool received = false;
+    Status streamError;
     Status s = client.stream(
         "GET", "/api/v1/events?watch=true&since=" + std::to_string(lastId) + nsQuery,
         [&](const std::string& line) {
@@ -506,6 +507,17 @@ int runEvents(const EventsOptions& options, ApiClient& client, const Clock& cloc
             return false;
           }
           received = true;
+          if (kind == "Error") {
+            // The server refused after its header: the refusal is the
+            // stream's one line, {"kind":"Error","error":{...}}.
+            const json* e = item.contains("error") ? &item["error"] : nullptr;
+            const int code = e != nullptr && e->is_object() && e->contains("code") &&
+                                     (*e)["code"].is_number_integer()
+                                 ? (*e)["code"].get<int>()
+                                 : 500;
+            streamError = statusFromErrorBody(code, line);
+            return false;
+          }
           if (kind != "Event") return true;  // heartbeats keep the connection alive
           if (item.contains("id") && item["id"].is_number_integer()) {
             const int64_t id = item["id"].get<int64_t>();
@@ -522,6 +534,7 @@ int runEvents(const EventsOptions& options, ApiClient& client, const Clock& cloc
                  err);
       return 1;
     }
+    if (!streamError.ok()) s = streamError;
     if (!s.ok() && isFinalStreamError(s)) {
       printError(s, err);
       return 1;

@@ -459,13 +459,16 @@ std::string readyMessage(const json& obj) {
 // --- apply -------------------------------------------------------------------
 
 std::string renderPlan(const json& item) {
-  const json* plan = find(item, {"plan"});
-  if (plan == nullptr || !plan->is_array()) return "";
-  if (plan->empty()) return "  no container changes\n";
   std::string out;
+  // Why the server could not plan, or what the plan assumes.
+  for (const json& w : arrayAt(item, {"warnings"})) out += "  warning: " + scalarText(w) + "\n";
+  const json* plan = find(item, {"plan"});
+  if (plan == nullptr || !plan->is_array()) return out;
+  if (plan->empty()) return out + "  no container changes\n";
   for (const json& step : *plan) {
     std::string line = "  " + stringAt(step, {"action"}, "change");
-    if (const json* r = find(step, {"replica"}); r != nullptr && r->is_number()) {
+    // A container of no replica (a stray one being removed) has replica -1.
+    if (const json* r = find(step, {"replica"}); r != nullptr && r->is_number() && r->get<double>() >= 0) {
       line += " replica " + scalarText(*r);
     }
     std::string container = stringAt(step, {"container"});

@@ -69,7 +69,8 @@ std::string readyMessage(const nlohmann::json& obj);
 
 // The plan of a dry-run apply item, one indented line per action:
 // "  recreate replica 0 (ns.svc.0): image changed\n"; "  no container
-// changes\n" for an empty plan; "" when the item has no plan.
+// changes\n" for an empty plan; "" when the item has no plan. The item's
+// "warnings" come first: "  warning: ...".
 std::string renderPlan(const nlohmann::json& item);
 
 // --- apply --wait ----------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -94,7 +95,7 @@ class CliCommandsE2E : public ::testing::Test {
     engine_ = makeStandaloneBeastDockerEngine();
     ASSERT_TRUE(engine_->ping().ok()) << "no Docker engine answers (run scripts/setup)";
     ns_ = uniqueName("clicmd");
-    server_ = std::make_unique<TenderProcess>(uniqueName("clicmd"));
+    server_ = std::make_unique<TenderProcess>(uniqueName("clicmd"), serverArgs());
     ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
     file_ = server_->stateDir() + "-manifest.yaml";
   }
@@ -113,12 +114,13 @@ class CliCommandsE2E : public ::testing::Test {
     }
     std::remove(file_.c_str());
   }
+  virtual std::vector<std::string> serverArgs() { return {}; }
   void write(const std::string& text) { std::ofstream(file_) << text; }
   std::vector<ContainerSummary> containers(const std::string& service = "") {
     auto r = engine_->listContainers(ownedFilters(server_->instance(), "", service), true);
     return r.ok() ? *r : std::vector<ContainerSummary>{};
   }
-  std::string flags() { return " --server " + server_->url(); }
+  std::string flags() { return " --server " + server_->url() + (token_.empty() ? "" : " --token " + token_); }
   std::string nsFlags() { return " -n " + ns_ + flags(); }
   // A service that runs `script` (sh -c) and stops at once on TERM.
   std::string service(const std::string& name, const std::string& extra = "",
@@ -138,6 +140,7 @@ class CliCommandsE2E : public ::testing::Test {
   std::unique_ptr<DockerEngine> engine_;
   std::unique_ptr<TenderProcess> server_;
   std::string ns_, file_;
+  std::string token_;  // sent by flags() when set
 };
 
 TEST_F(CliCommandsE2E, ApplyWaitPrintsProgressUntilRunning) {
@@ -376,6 +379,73 @@ TEST_F(CliCommandsE2E, DeleteServiceByName) {
   EXPECT_TRUE(contains(r.out, "service/gone deleted")) << r.out;
   for (int i = 0; i < 150 && !containers("gone").empty(); ++i) std::this_thread::sleep_for(200ms);
   EXPECT_TRUE(containers("gone").empty());
+}
+
+// A server that checks bearer tokens: every command sends --token (or
+// TENDER_TOKEN), and a refusal is printed as the server words it, exit 1.
+class CliTokensE2E : public CliCommandsE2E {
+ protected:
+  std::vector<std::string> serverArgs() override {
+    tokenFile_ = std::filesystem::temp_directory_path() / ("tender-tokens-" + uniqueName("t"));
+    std::ofstream(tokenFile_) << "admin-token-0123456789 admin *\n"
+                              << "alice-token-0123456789 alice " << ns_ << "\n";
+    return {"--token-file", tokenFile_.string()};
+  }
+  void TearDown() override {
+    token_ = "admin-token-0123456789";
+    CliCommandsE2E::TearDown();
+    std::filesystem::remove(tokenFile_);
+  }
+  std::filesystem::path tokenFile_;
+};
+
+TEST_F(CliTokensE2E, EveryCommandSendsTheTokenAndRefusalsAreClear) {
+  CliRun none = run("get services" + nsFlags());
+  EXPECT_EQ(none.exitCode, 1) << none.out;
+  EXPECT_TRUE(contains(none.out, "error: ")) << none.out;
+  EXPECT_TRUE(contains(none.out, "token")) << none.out;
+
+  token_ = "alice-token-0123456789";
+  CliRun other = run("get services -n someone-else" + flags());
+  EXPECT_EQ(other.exitCode, 1) << other.out;
+  EXPECT_TRUE(contains(other.out, "error: token \"alice\" may not use namespace \"someone-else\""))
+      << other.out;
+  CliRun otherEvents = run("events --watch -n someone-else" + flags());
+  EXPECT_EQ(otherEvents.exitCode, 1) << otherEvents.out;
+  EXPECT_TRUE(contains(otherEvents.out, "may not use namespace")) << otherEvents.out;
+
+  // TENDER_TOKEN works as --token does.
+  write(service("api", "", "echo token-works; while true; do sleep 1; done"));
+  CliRun applied = run("apply -f " + file_ + " --wait --timeout 90s --server " + server_->url() +
+                       " --token alice-token-0123456789");
+  ASSERT_EQ(applied.exitCode, 0) << applied.out;
+  // Inherited by each `tender` run below and by the watch.
+  ::setenv("TENDER_TOKEN", "alice-token-0123456789", 1);
+  const std::string plain = " -n " + ns_ + " --server " + server_->url();
+  EXPECT_EQ(run("get services -o wide" + plain).exitCode, 0);
+  EXPECT_EQ(run("describe service api" + plain).exitCode, 0);
+  CliRun logs;
+  for (int i = 0; i < 50 && !contains(logs.out, "token-works"); ++i) {
+    logs = run("logs api" + plain);
+    if (!contains(logs.out, "token-works")) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(logs.exitCode, 0) << logs.out;
+  EXPECT_TRUE(contains(logs.out, "token-works")) << logs.out;
+  EXPECT_EQ(run("restart api" + plain).exitCode, 0);
+  EXPECT_EQ(run("events" + plain).exitCode, 0);
+  const std::string outPath = server_->stateDir() + "-tokwatch.out";
+  {
+    Child watch({"events", "--watch", "-n", ns_, "--server", server_->url()}, outPath);
+    std::string seen;
+    for (int i = 0; i < 100 && !contains(seen, "service/api"); ++i) {
+      std::this_thread::sleep_for(200ms);
+      seen = readAll(outPath);
+    }
+    EXPECT_TRUE(contains(seen, "service/api")) << seen;
+    EXPECT_TRUE(watch.stop()) << seen;
+  }
+  ::unsetenv("TENDER_TOKEN");
+  std::remove(outPath.c_str());
 }
 
 }  // namespace

@@ -213,6 +213,14 @@ TEST(StatusFromErrorBody, NamesTheHttpStatusWhenTheBodyIsNotAnErrorBody) {
   EXPECT_EQ("the server answered HTTP 502: Bad Gateway", s.message());
 }
 
+TEST(StatusFromErrorBody, KeepsTheDetailsOfAnyCode) {
+  Status s = statusFromErrorBody(403, R"({"error":{"code":403,"message":"token \"a\" may not use namespace \"b\"",
+                                          "details":[{"field":"namespace","message":"not granted"}]}})");
+  EXPECT_EQ(Status::Code::kForbidden, s.code());
+  ASSERT_EQ(1u, s.details().size());
+  EXPECT_EQ("namespace", s.details()[0].field);
+}
+
 TEST(StatusFromErrorBody, MapsHttpStatusToCode) {
   const std::string body = R"({"error":{"code":409,"reason":"Conflict","message":"stale",
                                "details":[]}})";

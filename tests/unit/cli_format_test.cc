@@ -91,6 +91,15 @@ TEST(RenderPlan, PrintsOneIndentedLinePerAction) {
       renderPlan(item));
 }
 
+TEST(RenderPlan, PrintsWarningsFirstAndNoReplicaForAStrayContainer) {
+  json item = json::parse(R"({"warnings":["image x is not on the engine"],
+      "plan":[{"action":"remove","replica":-1,"container":"shop.api.7","reason":"not desired"}]})");
+  EXPECT_EQ(
+      "  warning: image x is not on the engine\n"
+      "  remove (shop.api.7): not desired\n",
+      renderPlan(item));
+}
+
 TEST(RenderPlan, SaysNoChangesForAnEmptyPlanAndNothingWithoutOne) {
   EXPECT_EQ("  no container changes\n", renderPlan(json::parse(R"({"plan":[]})")));
   EXPECT_EQ("", renderPlan(json::parse(R"({"kind":"Service"})")));

@@ -214,6 +214,38 @@ TEST(EventsWatch, FailsWhenTheServerAnswersAListInsteadOfAStream) {
   EXPECT_NE(std::string::npos, err.str().find("does not stream events")) << err.str();
 }
 
+TEST(EventsWatch, AnErrorLineEndsTheWatchOrIsRetried) {
+  ScriptedHttpServer server([&](int fd, const std::string&, const std::string& target) {
+    if (target.find("watch=true") == std::string::npos) {
+      ScriptedHttpServer::whole(fd, 200, "application/json", R"({"kind":"EventList","items":[]})");
+      return;
+    }
+    ScriptedHttpServer::chunkedHead(fd);
+    const bool busy = target.find("namespace=busy") != std::string::npos;
+    ScriptedHttpServer::chunk(
+        fd, busy ? R"({"kind":"Error","error":{"code":503,"reason":"Unavailable","message":"too many watchers"}})" "\n"
+                 : R"({"kind":"Error","error":{"code":403,"reason":"Forbidden","message":"token \"a\" may not use namespace \"b\"",)"
+                   R"("details":[{"field":"namespace","message":"not granted"}]}})" "\n");
+    ScriptedHttpServer::lastChunk(fd);
+  });
+  ApiClient client(server.url(), "a");
+  FakeClock clock;
+  EventsOptions o;
+  o.ns = "b";
+  o.watch = true;
+  o.maxConnections = 3;
+  std::ostringstream out, err;
+  EXPECT_EQ(1, runEvents(o, client, clock, [](std::chrono::milliseconds) {}, out, err));
+  EXPECT_EQ("error: token \"a\" may not use namespace \"b\"\n  namespace: not granted\n", err.str());
+
+  o.ns = "busy";
+  std::ostringstream out2, err2;
+  int sleeps = 0;
+  EXPECT_EQ(0, runEvents(o, client, clock, [&](std::chrono::milliseconds) { ++sleeps; }, out2, err2));
+  EXPECT_EQ(2, sleeps);
+  EXPECT_NE(std::string::npos, err2.str().find("broke: too many watchers; reconnecting")) << err2.str();
+}
+
 TEST(EventsList, PrintsATableOrSaysThereAreNone) {
   ScriptedHttpServer server([&](int fd, const std::string&, const std::string& target) {
     std::string items = target.find("namespace=empty") != std::string::npos ? "" : event(1, "Created");
