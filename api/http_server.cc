@@ -499,6 +499,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
       respond(HttpResponse::Error(s));
       return;
     }
+    // What can be answered from memory is answered here, sparing two thread
+    // hand-offs (a cached list, a refusal).
+    std::optional<HttpResponse> fast;
+    try {
+      fast = state_->router.routeFast(*req);
+    } catch (...) {
+      fast.reset();
+    }
+    if (fast) {
+      respond(std::move(*fast));
+      return;
+    }
     std::lock_guard<std::mutex> l(state_->mu);
     if (state_->stopped || !state_->pool) {
       close();
@@ -645,16 +657,25 @@ class Connection : public std::enable_shared_from_this<Connection> {
       startStream(std::move(r));
       return;
     }
-    auto res = std::make_shared<http::response<http::string_body>>();
+    // The body is sent from where it lies: a shared (cached) string as is.
+    std::shared_ptr<const std::string> body =
+        r.sharedBody ? std::move(r.sharedBody) : std::make_shared<const std::string>(std::move(r.body));
+    auto res = std::make_shared<http::response<http::buffer_body>>();
     res->version(parser_ && parser_->get().version() == 10 ? 10 : 11);
     res->result(static_cast<unsigned>(r.status));
     res->set(http::field::server, "tender");
     for (auto& [name, value] : r.headers) res->set(name, value);
     res->set(http::field::content_type, r.contentType);
     const bool bodiless = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
+    res->body().data = nullptr;
+    res->body().size = 0;
+    res->body().more = false;
     if (!bodiless) {
-      res->content_length(r.body.size());
-      if (!head_) res->body() = std::move(r.body);
+      res->content_length(body->size());
+      if (!head_ && !body->empty()) {
+        res->body().data = const_cast<char*>(body->data());
+        res->body().size = body->size();
+      }
     }
     res->keep_alive(keepAlive_);
 
@@ -665,7 +686,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
     stream_.expires_after(options().writeTimeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                      [self = shared_from_this(), res, body](beast::error_code ec, size_t) {
                         if (ec) {
                           if (ec == beast::error::timeout) {
                             spdlog::debug(

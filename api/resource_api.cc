@@ -93,23 +93,36 @@ bool matches(const nlohmann::json& labels, const std::vector<std::tuple<std::str
 // one a copy. Bounded: when full it starts again empty.
 class ListCache {
  public:
-  std::optional<std::string> get(const std::string& key, int64_t version) {
+  std::shared_ptr<const std::string> get(const std::string& key, int64_t version) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = entries_.find(key);
-    if (it == entries_.end() || it->second.first != version) return std::nullopt;
+    if (it == entries_.end() || it->second.first != version) return nullptr;
     return it->second.second;
   }
-  void put(const std::string& key, int64_t version, const std::string& body) {
+  void put(const std::string& key, int64_t version, std::shared_ptr<const std::string> body) {
     std::lock_guard<std::mutex> l(mu_);
     if (entries_.size() >= kMaxEntries && !entries_.count(key)) entries_.clear();
-    entries_[key] = {version, body};
+    entries_[key] = {version, std::move(body)};
   }
 
  private:
   static constexpr size_t kMaxEntries = 256;
   std::mutex mu_;
-  std::unordered_map<std::string, std::pair<int64_t, std::string>> entries_;
+  std::unordered_map<std::string, std::pair<int64_t, std::shared_ptr<const std::string>>> entries_;
 };
+
+std::string listCacheKey(const char* kind, const std::optional<std::string>& ns, const HttpRequest& req) {
+  return std::string(kind) + '\n' + ns.value_or("*") + '\n' + req.queryParam("labelSelector") + '\n' +
+         (req.principal ? req.principal->name : std::string());
+}
+
+// The cached answer, when current: for the event loop (never blocks).
+std::optional<HttpResponse> cachedList(Store& store, ListCache& cache, const char* kind,
+                                       const std::optional<std::string>& ns, const HttpRequest& req) {
+  auto body = cache.get(listCacheKey(kind, ns, req), store.resourceWrites());
+  if (!body) return std::nullopt;
+  return HttpResponse::Shared(200, std::move(body));
+}
 
 HttpResponse list(Store& store, ListCache& cache, const char* kind, const std::optional<std::string>& ns,
                   const HttpRequest& req) {
@@ -119,9 +132,8 @@ HttpResponse list(Store& store, ListCache& cache, const char* kind, const std::o
   // The version is read before the store: a write that lands meanwhile
   // moves it on, so the entry made here is never taken for current.
   const int64_t version = store.resourceWrites();
-  const std::string key = std::string(kind) + '\n' + ns.value_or("*") + '\n' + selector + '\n' +
-                          (req.principal ? req.principal->name : std::string());
-  if (auto body = cache.get(key, version)) return HttpResponse::Text(200, std::move(*body), "application/json");
+  const std::string key = listCacheKey(kind, ns, req);
+  if (auto body = cache.get(key, version)) return HttpResponse::Shared(200, std::move(body));
   auto items = store.list(kind, ns);
   if (!items.ok()) return HttpResponse::Error(items.status());
   nlohmann::json out = nlohmann::json::array();
@@ -131,9 +143,10 @@ HttpResponse list(Store& store, ListCache& cache, const char* kind, const std::o
   }
   nlohmann::json answer = {{"apiVersion", kApiVersion}, {"kind", std::string(kind) + "List"}};
   answer["items"] = std::move(out);
-  HttpResponse res = HttpResponse::Json(200, answer);
-  cache.put(key, version, res.body);
-  return res;
+  auto body = std::make_shared<const std::string>(
+      answer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  cache.put(key, version, body);
+  return HttpResponse::Shared(200, std::move(body));
 }
 
 HttpResponse getOne(Store& store, const char* kind, const std::string& ns, const std::string& name) {
@@ -403,10 +416,14 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     const char* kind = kr.kind;
     std::string plural = kr.plural;
     router.add("GET", "/api/v1/" + plural,
-               [&store, cache, kind](const HttpRequest& req) { return list(store, *cache, kind, std::nullopt, req); });
-    router.add("GET", "/api/v1/namespaces/{ns}/" + plural, [&store, cache, kind](const HttpRequest& req) {
-      return list(store, *cache, kind, req.params.at("ns"), req);
-    });
+               [&store, cache, kind](const HttpRequest& req) { return list(store, *cache, kind, std::nullopt, req); },
+               [&store, cache, kind](const HttpRequest& req) { return cachedList(store, *cache, kind, std::nullopt, req); });
+    router.add(
+        "GET", "/api/v1/namespaces/{ns}/" + plural,
+        [&store, cache, kind](const HttpRequest& req) { return list(store, *cache, kind, req.params.at("ns"), req); },
+        [&store, cache, kind](const HttpRequest& req) {
+          return cachedList(store, *cache, kind, req.params.at("ns"), req);
+        });
     router.add("GET", "/api/v1/namespaces/{ns}/" + plural + "/{name}", [&store, kind](const HttpRequest& req) {
       return getOne(store, kind, req.params.at("ns"), req.params.at("name"));
     });
@@ -581,7 +598,10 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   });
 
   router.add("GET", "/api/v1/namespaces",
-             [&store, cache](const HttpRequest& req) { return list(store, *cache, "Namespace", std::nullopt, req); });
+             [&store, cache](const HttpRequest& req) { return list(store, *cache, "Namespace", std::nullopt, req); },
+             [&store, cache](const HttpRequest& req) {
+               return cachedList(store, *cache, "Namespace", std::nullopt, req);
+             });
   router.add("GET", "/api/v1/namespaces/{ns}",
              [&store](const HttpRequest& req) { return getOne(store, "Namespace", "", req.params.at("ns")); });
   // PUT creates or relabels a namespace; the body is a Namespace manifest,

@@ -76,6 +76,14 @@ HttpResponse HttpResponse::Error(const Status& status) {
   return Json(status.httpStatus(), nlohmann::json{{"error", std::move(error)}});
 }
 
+HttpResponse HttpResponse::Shared(int status, std::shared_ptr<const std::string> body, std::string contentType) {
+  HttpResponse r;
+  r.status = status;
+  r.contentType = std::move(contentType);
+  r.sharedBody = std::move(body);
+  return r;
+}
+
 HttpResponse HttpResponse::Stream(int status, std::string contentType, StreamStarter start) {
   HttpResponse r;
   r.status = status;
@@ -84,17 +92,17 @@ HttpResponse HttpResponse::Stream(int status, std::string contentType, StreamSta
   return r;
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back(Route{method, splitPath(pattern), std::move(handler), false});
+void Router::add(const std::string& method, const std::string& pattern, Handler handler, FastHandler fast) {
+  routes_.push_back(Route{method, splitPath(pattern), std::move(handler), false, std::move(fast)});
 }
 
 void Router::addPublic(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back(Route{method, splitPath(pattern), std::move(handler), true});
+  routes_.push_back(Route{method, splitPath(pattern), std::move(handler), true, nullptr});
 }
 
 void Router::setAuthenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
-HttpResponse Router::route(HttpRequest& req) const {
+const Router::Route* Router::match(HttpRequest& req, std::optional<HttpResponse>* refusal) const {
   const std::vector<std::string> path = splitPath(req.path);
   // HEAD is answered by the GET handler unless a HEAD route exists; the
   // server leaves the body out.
@@ -127,14 +135,16 @@ HttpResponse Router::route(HttpRequest& req) const {
       if (who.status().code() == Status::Code::kUnauthorized) {
         r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tender\"");
       }
-      return r;
+      *refusal = std::move(r);
+      return nullptr;
     }
     req.principal = std::move(*who);
   }
 
   if (best == nullptr) {
     if (allowed.empty()) {
-      return HttpResponse::Error(Status::NotFound("no route for " + req.method + " " + req.path));
+      *refusal = HttpResponse::Error(Status::NotFound("no route for " + req.method + " " + req.path));
+      return nullptr;
     }
     if (allowed.count("GET")) allowed.insert("HEAD");
     std::string allow;
@@ -147,7 +157,8 @@ HttpResponse Router::route(HttpRequest& req) const {
                              {"details", nlohmann::json::array()}}}};
     HttpResponse r = HttpResponse::Json(405, body);
     r.headers.emplace_back("Allow", allow);
-    return r;
+    *refusal = std::move(r);
+    return nullptr;
   }
 
   req.params.clear();
@@ -156,10 +167,31 @@ HttpResponse Router::route(HttpRequest& req) const {
     if (isParam(seg)) req.params[seg.substr(1, seg.size() - 2)] = path[i];
   }
   if (auto ns = req.params.find("ns"); ns != req.params.end() && !req.mayUse(ns->second)) {
-    return HttpResponse::Error(
+    *refusal = HttpResponse::Error(
         Status::Forbidden("token \"" + req.principal->name + "\" may not use namespace \"" + ns->second + "\"")
             .WithDetails({{"namespace", "\"" + ns->second + "\" is not granted to \"" + req.principal->name + "\""}}));
+    return nullptr;
   }
+  return best;
+}
+
+std::optional<HttpResponse> Router::routeFast(HttpRequest& req) const {
+  std::optional<HttpResponse> refusal;
+  const Route* r = match(req, &refusal);
+  if (r == nullptr) return refusal;  // refusals are cheap: answer them here
+  if (!r->fast) return std::nullopt;
+  try {
+    return r->fast(req);
+  } catch (const std::exception& e) {
+    spdlog::error("fast handler for {} {} threw: {}", req.method, req.path, e.what());
+    return std::nullopt;
+  }
+}
+
+HttpResponse Router::route(HttpRequest& req) const {
+  std::optional<HttpResponse> refusal;
+  const Route* best = match(req, &refusal);
+  if (best == nullptr) return std::move(*refusal);
   // A handler that throws is a bug; answer 500 rather than let the exception
   // reach the server's threads.
   try {

@@ -86,6 +86,8 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed (chunked) instead of `body`.
   StreamStarter stream;
+  // When set, sent instead of `body` without a copy (a cached answer).
+  std::shared_ptr<const std::string> sharedBody;
 
   static HttpResponse Json(int status, const nlohmann::json& body);
   static HttpResponse Text(int status, std::string body,
@@ -93,9 +95,14 @@ struct HttpResponse {
   // {"error":{"code":N,"reason":"...","message":"...","details":[{"field","message"}]}}
   static HttpResponse Error(const Status& status);
   static HttpResponse Stream(int status, std::string contentType, StreamStarter start);
+  static HttpResponse Shared(int status, std::shared_ptr<const std::string> body,
+                             std::string contentType = "application/json");
 };
 
 using Handler = std::function<HttpResponse(const HttpRequest&)>;
+// Answers from memory without blocking (a cache hit), or nullopt to have the
+// request go to the route's Handler on a worker thread.
+using FastHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
 // Turns a request's credentials into a Principal: Unauthorized (401) when
 // they are missing or unknown.
@@ -105,7 +112,9 @@ class Router {
  public:
   // `pattern` is a path whose segments are literals or {param}, for example
   // "/api/v1/namespaces/{ns}/services/{name}".
-  void add(const std::string& method, const std::string& pattern, Handler handler);
+  // `fast`, when given, is tried first on the event loop (see routeFast).
+  void add(const std::string& method, const std::string& pattern, Handler handler,
+           FastHandler fast = nullptr);
   // A route every client may call without a token (/healthz, /readyz).
   void addPublic(const std::string& method, const std::string& pattern, Handler handler);
 
@@ -120,13 +129,23 @@ class Router {
   // reason "MethodNotAllowed", with an Allow header).
   HttpResponse route(HttpRequest& req) const;
 
+  // For the event loop: the answer of the matching route's FastHandler when
+  // it has one and that answers (after the same token checks as route()),
+  // else nullopt and the request goes to route() on a worker. Never blocks.
+  std::optional<HttpResponse> routeFast(HttpRequest& req) const;
+
  private:
   struct Route {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
     bool isPublic = false;
+    FastHandler fast;
   };
+  // The route for req (nullptr: none; *refusal then says why: 404, 405),
+  // with req.params and req.principal filled; *refusal is also set when the
+  // credentials are refused.
+  const Route* match(HttpRequest& req, std::optional<HttpResponse>* refusal) const;
   std::vector<Route> routes_;
   Authenticator authenticator_;
 };

@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve
+      ->add_option("--memory-sample", serveOptions.memorySampleSeconds,
+                   "Seconds between samples of each container's memory (for /metrics)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve
       ->add_option("--max-body-bytes", serveOptions.maxBodyBytes,
                    "Largest request body the API accepts")
       ->check(CLI::PositiveNumber)

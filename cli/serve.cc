@@ -175,7 +175,7 @@ int runServe(const ServeOptions& o) {
   controller.registerReconciler("Resync", &resync);
 
   EngineHealth health(*healthEngine, host);
-  MemorySampler memory(*engine, o.instance);
+  MemorySampler memory(*engine, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds)));
   EventWatchHub watch(**store);
   (*store)->setEventObserver([&watch](int64_t) { watch.notify(); });
 

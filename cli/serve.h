@@ -23,6 +23,7 @@ struct ServeOptions {
   int workers = 8;
   int startConcurrency = 0;
   int resyncSeconds = 30;                 // full resync period
+  int memorySampleSeconds = 15;           // memory per container, for /metrics
   size_t maxBodyBytes = 4 << 20;
   std::string logLevel = "info";
   bool jsonLogs = false;

@@ -653,6 +653,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   // the other workers.
   RuntimeState runtime;
   std::vector<std::pair<int, ContainerInfo>> deaths;
+  std::vector<std::tuple<int, int, bool>> newDeaths;  // replica, exit code, OOM killed
   for (const auto& c : observed) {
     if (c.state != "exited" || c.replica < 0 || c.specHash != desired.specHash) continue;
     if (!shouldRestart(desired.restartPolicy, c)) continue;
@@ -672,9 +673,16 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         int64_t ranMs = started ? std::chrono::duration_cast<Millis>(*finished - *started).count() : 0;
         if (ranMs >= spec.backoff.resetAfterMs.value_or(kDefaultBackoffResetMs)) rr.restarts = 0;
         rr.lastFinishedAt = info.state.finishedAt;
+        newDeaths.emplace_back(replica, info.state.exitCode, info.state.oomKilled);
       }
       runtime.notBefore[replica] = *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
     }
+  }
+
+  for (const auto& [replica, code, oom] : newDeaths) {
+    recordEvent(key, "Warning", "Died",
+                "replica " + std::to_string(replica) + " exited with code " + std::to_string(code) +
+                    (oom ? " (OOM killed)" : ""));
   }
 
   // A requested restart: containers started before the request are

@@ -5,7 +5,11 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -32,6 +36,15 @@ struct RawResponse {
 
 class TestClient {
  public:
+  // A client of a unix socket.
+  explicit TestClient(const std::string& unixPath) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", unixPath.c_str());
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  }
+
   explicit TestClient(int port, int receiveBuffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (receiveBuffer > 0) {
@@ -94,6 +107,17 @@ class TestClient {
     return r;
   }
 
+  // Reads until `needle` is among the bytes after the last response's
+  // header (a streamed body). False on timeout or close.
+  bool readUntil(const std::string& needle, milliseconds timeout = milliseconds(5000)) {
+    auto deadline = SteadyClock::now() + timeout;
+    while (buf_.find(needle) == std::string::npos) {
+      if (!fill(deadline)) return false;
+    }
+    return true;
+  }
+  const std::string& buffered() const { return buf_; }
+
   // Next response has no body on the wire (an answer to HEAD).
   void expectHeadOnly(bool v) { headOnly_ = v; }
 
@@ -155,6 +179,25 @@ class HttpServerTest : public ::testing::Test {
     router_.add("GET", "/big", [](const HttpRequest&) {
       return HttpResponse::Text(200, std::string(64 << 20, 'x'));
     });
+    router_.add("GET", "/stream", [this](const HttpRequest&) {
+      return HttpResponse::Stream(200, "application/x-ndjson", [this](std::shared_ptr<StreamSink> sink) {
+        sink->write("first\n");
+        std::lock_guard<std::mutex> l(sinkMu_);
+        sink_ = sink;
+      });
+    });
+  }
+
+  // The sink of the last /stream request, once its header went out.
+  std::shared_ptr<StreamSink> waitForSink() {
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard<std::mutex> l(sinkMu_);
+        if (sink_) return sink_;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return nullptr;
   }
 
   ~HttpServerTest() override {
@@ -166,6 +209,10 @@ class HttpServerTest : public ::testing::Test {
 
   void start(HttpServerOptions options = {}) {
     options.listen = {"127.0.0.1:0"};
+    startListening(options);
+  }
+
+  void startListening(HttpServerOptions options) {
     server_ = std::make_unique<HttpServer>(io_, router_, options);
     Status s = server_->start();
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -192,6 +239,8 @@ class HttpServerTest : public ::testing::Test {
   std::thread ioThread_;
   std::atomic<bool> loopReturned_{false};
   std::atomic<int> echoCalls_{0};
+  std::mutex sinkMu_;
+  std::shared_ptr<StreamSink> sink_;
   std::promise<void> releasePromise_;
   std::shared_future<void> release_ = releasePromise_.get_future().share();
   bool released_ = false;
@@ -411,6 +460,135 @@ TEST_F(HttpServerTest, StartRefusesAnAddressWithoutPort) {
   Status s = server.start();
   EXPECT_TRUE(s.IsInvalid());
   EXPECT_NE(std::string::npos, s.message().find("localhost")) << s.message();
+}
+
+TEST_F(HttpServerTest, StreamsChunksAsTheSourceWritesThemAndEndsCleanly) {
+  start();
+  TestClient c(port());
+  ASSERT_TRUE(c.send(get("/stream")));
+  auto r = c.readResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(200, r->status);
+  EXPECT_EQ("chunked", r->headers["transfer-encoding"]);
+  EXPECT_EQ("application/x-ndjson", r->headers["content-type"]);
+  EXPECT_EQ(0u, r->headers.count("content-length"));
+  ASSERT_TRUE(c.readUntil("6\r\nfirst\n\r\n")) << c.buffered();
+  auto sink = waitForSink();
+  ASSERT_TRUE(sink);
+  // Nothing is held back until more arrives: each write goes out by itself.
+  EXPECT_TRUE(sink->write("second\n"));
+  ASSERT_TRUE(c.readUntil("7\r\nsecond\n\r\n")) << c.buffered();
+  sink->end();
+  ASSERT_TRUE(c.readUntil("0\r\n\r\n")) << c.buffered();
+  EXPECT_TRUE(c.closedWithin(milliseconds(3000)));
+  EXPECT_FALSE(sink->write("late\n"));
+}
+
+TEST_F(HttpServerTest, AStreamClosesWhenItsClientGoesAway) {
+  start();
+  auto c = std::make_unique<TestClient>(port());
+  ASSERT_TRUE(c->send(get("/stream")));
+  ASSERT_TRUE(c->readResponse());
+  auto sink = waitForSink();
+  ASSERT_TRUE(sink);
+  EXPECT_FALSE(sink->closed());
+  c.reset();  // hangs up
+  bool closed = false;
+  for (int i = 0; i < 300 && !closed; ++i) {
+    closed = sink->closed();
+    if (!closed) std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(sink->write("anyone?\n"));
+}
+
+TEST_F(HttpServerTest, AStreamingClientThatDoesNotReadIsCutOffOnceFarBehind) {
+  HttpServerOptions o;
+  o.maxStreamBufferBytes = 256 * 1024;
+  start(o);
+  TestClient c(port(), /*receiveBuffer=*/4096);
+  ASSERT_TRUE(c.send(get("/stream")));
+  ASSERT_TRUE(c.readResponse());
+  auto sink = waitForSink();
+  ASSERT_TRUE(sink);
+  // The socket buffers fill, then the queue: the sink refuses and closes,
+  // instead of holding memory for a client that never reads.
+  const std::string chunk(16 * 1024, 'z');
+  bool refused = false;
+  for (int i = 0; i < 2000 && !refused; ++i) {
+    refused = !sink->write(chunk);
+    if (i % 16 == 0) std::this_thread::sleep_for(milliseconds(5));
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_TRUE(sink->closed());
+}
+
+TEST_F(HttpServerTest, ListensOnAUnixSocketAndTcpAtOnce) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tender-http-" + std::to_string(::getpid()) + ".sock")).string();
+  std::filesystem::remove(path);
+  HttpServerOptions o;
+  o.listen = {"127.0.0.1:0", "unix:" + path};
+  startListening(o);
+  EXPECT_TRUE(server_->localOnly());
+  EXPECT_EQ(std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                std::filesystem::perms::group_read | std::filesystem::perms::group_write,
+            std::filesystem::status(path).permissions());
+  TestClient overUnix(path);
+  ASSERT_TRUE(overUnix.connected());
+  ASSERT_TRUE(overUnix.send(get("/hello/unix")));
+  auto a = overUnix.readResponse();
+  ASSERT_TRUE(a);
+  EXPECT_EQ("unix", nlohmann::json::parse(a->body)["hello"]);
+  TestClient overTcp(port());
+  ASSERT_TRUE(overTcp.send(get("/hello/tcp")));
+  auto b = overTcp.readResponse();
+  ASSERT_TRUE(b);
+  EXPECT_EQ("tcp", nlohmann::json::parse(b->body)["hello"]);
+
+  // A second server may not take over a socket that still answers.
+  HttpServerOptions same;
+  same.listen = {"unix:" + path};
+  HttpServer second(io_, router_, same);
+  Status s = second.start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(std::string::npos, s.message().find(path)) << s.message();
+  EXPECT_TRUE(std::filesystem::exists(path));
+
+  server_->stop();
+  if (ioThread_.joinable()) ioThread_.join();
+  server_.reset();
+  EXPECT_FALSE(std::filesystem::exists(path)) << "the socket file is removed with the server";
+}
+
+TEST_F(HttpServerTest, ReplacesTheSocketFileOfAServerThatIsGone) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tender-stale-" + std::to_string(::getpid()) + ".sock")).string();
+  std::filesystem::remove(path);
+  {  // A socket file nobody listens on any more, as a killed server leaves it.
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    ASSERT_EQ(0, ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+    ::close(fd);
+  }
+  ASSERT_TRUE(std::filesystem::exists(path));
+  HttpServerOptions o;
+  o.listen = {"unix:" + path};
+  startListening(o);
+  TestClient c(path);
+  ASSERT_TRUE(c.send(get("/hello/again")));
+  auto r = c.readResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(200, r->status);
+}
+
+TEST_F(HttpServerTest, AnAddressOtherHostsCanReachIsNotLocal) {
+  HttpServerOptions o;
+  o.listen = {"0.0.0.0:0"};
+  startListening(o);
+  EXPECT_FALSE(server_->localOnly());
 }
 
 }  // namespace

@@ -180,5 +180,101 @@ TEST_F(ServiceReconcilerTest, DeclaredNetworksAreJoinedWithTheServiceAsAlias) {
   EXPECT_EQ(info->networkIps.count("shop_front"), 1u);
 }
 
+std::vector<EventRecord> eventsOf(Store& store, const std::string& reason) {
+  EventQuery q;
+  q.name = "web";
+  auto all = store.events(q);
+  std::vector<EventRecord> out;
+  if (!all.ok()) return out;
+  for (auto& e : *all) {
+    if (e.reason == reason) out.push_back(e);
+  }
+  return out;
+}
+
+TEST_F(ServiceReconcilerTest, ADeathIsRecordedOnceWithItsExitCodeAndOomKill) {
+  apply(svc());
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_TRUE(engine_.crash(containers().front().id, 137, /*oomKilled=*/true).ok());
+  reconcile();
+  reconcile();
+  auto died = eventsOf(*store_, "Died");
+  ASSERT_EQ(1u, died.size());
+  EXPECT_EQ("Warning", died[0].type);
+  EXPECT_EQ("replica 0 exited with code 137 (OOM killed)", died[0].message);
+}
+
+TEST_F(ServiceReconcilerTest, ARequestedRestartRestartsEachRunningReplicaOnceWithoutCountingACrash) {
+  apply(svc("  replicas: 2\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  std::map<std::string, std::string> startedBefore;
+  for (const auto& c : containers()) startedBefore[c.id] = engine_.peekContainer(c.id)->state.startedAt;
+  clock_.advance(2s);
+  services_->requestRestart(Key{"Service", "shop", "web"});
+  clock_.advance(1s);
+  ASSERT_TRUE(reconcile().status.ok());
+  auto after = containers();
+  ASSERT_EQ(2u, after.size());
+  for (const auto& c : after) {
+    ASSERT_TRUE(startedBefore.count(c.id)) << "the same containers, restarted, not replaced";
+    EXPECT_EQ("running", c.state);
+    EXPECT_NE(startedBefore[c.id], engine_.peekContainer(c.id)->state.startedAt);
+  }
+  EXPECT_EQ(2u, eventsOf(*store_, "Restarted").size());
+  EXPECT_EQ(0, status()["restartCount"]);
+  // Done: the next pass leaves them alone.
+  const int stops = engine_.callCount("stopContainer");
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ(stops, engine_.callCount("stopContainer"));
+}
+
+TEST_F(ServiceReconcilerTest, DryRunTellsWhatWouldChangeAndDoesNothing) {
+  apply(svc("  replicas: 2\n  env: {A: \"1\"}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  auto changed = parseManifests(svc("  replicas: 3\n  env: {A: \"2\"}\n"));
+  ASSERT_TRUE(changed.ok());
+  engine_.resetCallCounts();
+  auto plan = services_->dryRun(changed->front());
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::map<std::string, int> actions;
+  for (const auto& a : (*plan)["plan"]) {
+    actions[a["action"].get<std::string>()]++;
+    EXPECT_FALSE(a["reason"].get<std::string>().empty());
+    EXPECT_EQ(0u, a["container"].get<std::string>().rfind("shop.web.", 0));
+  }
+  EXPECT_EQ(2, actions["recreate"]);
+  EXPECT_EQ(1, actions["create"]);
+  EXPECT_EQ(0, engine_.callCount("createContainer") + engine_.callCount("stopContainer") +
+                   engine_.callCount("removeContainer"));
+
+  auto same = parseManifests(svc("  replicas: 2\n  env: {A: \"1\"}\n"));
+  auto none = services_->dryRun(same->front());
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE((*none)["plan"].empty()) << none->dump();
+
+  auto missing = parseManifests(svc("", "no-such-image:1"));
+  auto warned = services_->dryRun(missing->front());
+  ASSERT_TRUE(warned.ok());
+  ASSERT_EQ(1u, (*warned)["warnings"].size());
+  EXPECT_NE(std::string::npos, (*warned)["warnings"][0].get<std::string>().find("no-such-image:1"));
+}
+
+TEST_F(ServiceReconcilerTest, LogsOfEveryReplicaArePrefixedWithIt) {
+  apply(svc("  replicas: 2\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_TRUE(engine_.appendLogs("shop.web.0", {{LogLine::Stream::kStdout, "zero says hi"}}).ok());
+  ASSERT_TRUE(engine_.appendLogs("shop.web.1", {{LogLine::Stream::kStderr, "one complains"},
+                                                {LogLine::Stream::kStdout, "one again"}}).ok());
+  auto logs = serviceLogs(engine_, "test", Key{"Service", "shop", "web"}, -1);
+  ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+  EXPECT_EQ("web.0 | zero says hi\nweb.1 | one complains\nweb.1 | one again\n", *logs);
+  auto tail = serviceLogs(engine_, "test", Key{"Service", "shop", "web"}, 1);
+  ASSERT_TRUE(tail.ok());
+  EXPECT_EQ("web.0 | zero says hi\nweb.1 | one again\n", *tail);
+  auto none = serviceLogs(engine_, "test", Key{"Service", "shop", "other"}, -1);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ("", *none);
+}
+
 }  // namespace
 }  // namespace tender
