@@ -94,6 +94,87 @@ Result<ApiResponse> ApiClient::call(const std::string& method, const std::string
   }
 }
 
+// cpprestsdk's http_client_config timeout is, in its Asio implementation, an
+// inactivity timeout: the timer restarts on every chunk read, and when it
+// fires the connection is closed and the read fails with errc::timed_out.
+// So a per-stream client with the idle timeout bounds each wait for data and
+// never cuts a stream whose heartbeats keep coming.
+//
+// The body arrives in a producer/consumer buffer that is filled as chunks
+// come in: bumpc() waits for the next byte, then whatever else has arrived
+// is taken without waiting. (Only a chunked or length-delimited body comes
+// through as it arrives: for a body read to EOF, cpprest waits for its
+// chunk size, 64 KiB, at a time.)
+Status ApiClient::stream(const std::string& method, const std::string& pathAndQuery,
+                         const std::function<bool(const std::string& line)>& onLine,
+                         std::chrono::milliseconds idleTimeout) {
+  if (!impl_->setupError.ok()) return impl_->setupError;
+  using Traits = concurrency::streams::char_traits<uint8_t>;
+  auto timedOut = [&](const std::error_code& ec) {
+    return ec.value() == ETIMEDOUT || ec == std::errc::timed_out;
+  };
+  try {
+    wh::client::http_client_config config;
+    config.set_timeout(idleTimeout);
+    wh::client::http_client client(web::uri(impl_->url), config);
+    pplx::cancellation_token_source cancel;
+    // Leaving, for whatever reason, closes the connection: the server may
+    // never end the body, and the client's reads would go on behind us.
+    struct CancelOnExit {
+      pplx::cancellation_token_source& source;
+      ~CancelOnExit() { source.cancel(); }
+    } cancelOnExit{cancel};
+
+    wh::http_request request{wh::method(method)};
+    request.set_request_uri(web::uri(pathAndQuery));
+    if (!impl_->token.empty()) request.headers().add("Authorization", "Bearer " + impl_->token);
+    wh::http_response response = client.request(request, cancel.get_token()).get();
+    const int status = response.status_code();
+    if (status < 200 || status > 299) {
+      std::vector<unsigned char> data = response.extract_vector().get();
+      return statusFromErrorBody(status, std::string(data.begin(), data.end()));
+    }
+
+    concurrency::streams::streambuf<uint8_t> body = response.body().streambuf();
+    std::string line;
+    auto deliver = [&]() {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      bool more = onLine(line);
+      line.clear();
+      return more;
+    };
+    while (true) {
+      Traits::int_type c = body.bumpc().get();
+      if (c == Traits::eof()) break;
+      while (c != Traits::eof() && c != Traits::requires_async()) {
+        if (c == '\n') {
+          if (!deliver()) return Status::Ok();
+        } else {
+          line += static_cast<char>(c);
+        }
+        c = body.in_avail() > 0 ? body.sbumpc() : Traits::requires_async();
+      }
+    }
+    // The buffer ends alike whether the server ended the body or the
+    // connection broke; the response's completion tells which.
+    response.content_ready().get();
+    if (!line.empty()) deliver();  // a last line without its newline
+    return Status::Ok();
+  } catch (const wh::http_exception& e) {
+    if (timedOut(e.error_code())) {
+      return Status::Timeout("the tender server at " + impl_->url + " sent nothing on " + method +
+                             " " + pathAndQuery + " for " + secondsText(idleTimeout));
+    }
+    return Status::Unavailable(unreachable(impl_->url, e.what()));
+  } catch (const pplx::task_canceled&) {
+    return Status::Unavailable("the stream from " + impl_->url + " was cancelled");
+  } catch (const web::uri_exception& e) {
+    return Status::Invalid("bad request path \"" + pathAndQuery + "\": " + e.what());
+  } catch (const std::exception& e) {
+    return Status::Unavailable(unreachable(impl_->url, e.what()));
+  }
+}
+
 Status statusFromErrorBody(int httpStatus, const std::string& body) {
   std::string message;
   std::vector<FieldError> details;
@@ -123,30 +204,32 @@ Status statusFromErrorBody(int httpStatus, const std::string& body) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     if (!text.empty()) message += ": " + text;
   }
+  // Any code may carry details: a 403 names the namespace's field, a 409 the
+  // field in conflict.
   switch (httpStatus) {
     case 304:
-      return Status::NotModified(message);
+      return Status::NotModified(message).WithDetails(std::move(details));
     case 401:
-      return Status::Unauthorized(message);
+      return Status::Unauthorized(message).WithDetails(std::move(details));
     case 403:
-      return Status::Forbidden(message);
+      return Status::Forbidden(message).WithDetails(std::move(details));
     case 404:
-      return Status::NotFound(message);
+      return Status::NotFound(message).WithDetails(std::move(details));
     case 408:
-      return Status::Timeout(message);
+      return Status::Timeout(message).WithDetails(std::move(details));
     case 409:
-      return Status::Conflict(message);
+      return Status::Conflict(message).WithDetails(std::move(details));
     case 413:
-      return Status::TooLarge(message);
+      return Status::TooLarge(message).WithDetails(std::move(details));
     case 503:
-      return Status::Unavailable(message);
+      return Status::Unavailable(message).WithDetails(std::move(details));
     case 504:
-      return Status::Timeout(message);
+      return Status::Timeout(message).WithDetails(std::move(details));
     default:
       break;
   }
   if (httpStatus >= 400 && httpStatus < 500) return Status::Invalid(message, std::move(details));
-  return Status::Internal(message);
+  return Status::Internal(message).WithDetails(std::move(details));
 }
 
 std::string urlEncode(const std::string& text) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,6 +41,21 @@ class ApiClient {
   // An empty contentType sends no body.
   Result<ApiResponse> call(const std::string& method, const std::string& pathAndQuery,
                            const std::string& body = "", const std::string& contentType = "");
+
+  // Reads a long-lived answer (a watch's NDJSON, logs) line by line as it
+  // arrives, without waiting for the end of the body: `onLine` gets each line
+  // without its "\n" (or "\r\n"). Returns Ok when the server ends the body
+  // or `onLine` returns false (the connection is then closed). A non-2xx
+  // answer is the Status its error body says; a connection that breaks is
+  // Unavailable; one silent for longer than `idleTimeout` is Timeout. The
+  // idle timeout bounds each wait for data, not the whole answer, so a
+  // stream with heartbeats lives for ever. Lines that had arrived but were
+  // not yet handed over when the connection breaks are lost (cpprestsdk
+  // fails every read after the error): a caller resumes from the last line
+  // it got, as the events watch does with its `since`.
+  Status stream(const std::string& method, const std::string& pathAndQuery,
+                const std::function<bool(const std::string& line)>& onLine,
+                std::chrono::milliseconds idleTimeout = std::chrono::seconds(45));
 
   const std::string& serverUrl() const;
 

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "cli/output.h"
 #include "manifests/manifest.h"
@@ -143,6 +144,46 @@ Result<std::vector<ManifestSource>> readManifestSources(const std::vector<std::s
   return sources;
 }
 
+namespace {
+
+// The /api/v1/apply target for one source: the options as query parameters.
+std::string applyTarget(const ApplyOptions& options, const ManifestSource& source) {
+  std::string target = "/api/v1/apply?";
+  if (!options.ns.empty()) target += "namespace=" + urlEncode(options.ns) + "&";
+  if (options.dryRun) target += "dryRun=true&";
+  if (options.prune) target += "prune=true&";
+  // Relative build contexts are relative to the manifest's folder.
+  std::error_code ec;
+  fs::path folder = source.name == "<stdin>" ? fs::current_path(ec)
+                                             : fs::absolute(fs::path(source.name), ec).parent_path();
+  return target + "baseDir=" + urlEncode(folder.lexically_normal().string());
+}
+
+// Prints an apply answer's items; adds the services to wait for to `waitFor`.
+void printApplied(const json& items, bool dryRun, std::ostream& out,
+                  std::vector<ServiceRef>& waitFor) {
+  std::set<std::string> namespaces;
+  for (const json& item : items) {
+    if (item.is_object() && stringField(item, "kind") != "Namespace") {
+      namespaces.insert(stringField(item, "namespace"));
+    }
+  }
+  for (const json& item : items) {
+    if (!item.is_object()) continue;
+    const std::string kind = stringField(item, "kind");
+    const std::string ns = stringField(item, "namespace");
+    const std::string name = stringField(item, "name");
+    const std::string outcome = stringField(item, "outcome");
+    const std::string ref = objectRef(kind, ns, name, namespaces.size() > 1);
+    out << ref << " " << outcome << (dryRun ? " (dry run)" : "") << "\n" << renderPlan(item);
+    if (kind == "Service" && outcome != "deleted") {
+      waitFor.push_back({ns.empty() ? "default" : ns, name, ref});
+    }
+  }
+}
+
+}  // namespace
+
 int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, std::ostream& out,
              std::ostream& err) {
   auto sources = readManifestSources(options.files, in);
@@ -150,19 +191,12 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
     printError(sources.status(), err);
     return 1;
   }
-  std::string path = "/api/v1/apply";
-  if (!options.ns.empty()) path += "?namespace=" + urlEncode(options.ns);
   const bool several = sources->size() > 1;
   bool failed = false;
+  std::vector<ServiceRef> waitFor;
   for (const ManifestSource& source : *sources) {
     const std::string context = several ? source.name : "";
-    // Relative build contexts are relative to the manifest's folder.
-    std::error_code ec;
-    fs::path folder = source.name == "<stdin>" ? fs::current_path(ec)
-                                               : fs::absolute(fs::path(source.name), ec).parent_path();
-    std::string target = path + (path.find('?') == std::string::npos ? "?" : "&") +
-                         "baseDir=" + urlEncode(folder.lexically_normal().string());
-    auto response = client.call("POST", target, source.text, "application/yaml");
+    auto response = client.call("POST", applyTarget(options, source), source.text, "application/yaml");
     if (!response.ok()) {
       printError(response.status(), err, context);
       failed = true;
@@ -176,18 +210,20 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
       failed = true;
       continue;
     }
-    const json& items = (*answer)["items"];
-    std::set<std::string> namespaces;
-    for (const json& item : items) {
-      if (item.is_object() && stringField(item, "kind") != "Namespace") {
-        namespaces.insert(stringField(item, "namespace"));
-      }
-    }
-    for (const json& item : items) {
-      if (!item.is_object()) continue;
-      out << objectRef(stringField(item, "kind"), stringField(item, "namespace"),
-                       stringField(item, "name"), namespaces.size() > 1)
-          << " " << stringField(item, "outcome") << "\n";
+    const bool dryRun = options.dryRun || answer->value("dryRun", false);
+    printApplied((*answer)["items"], dryRun, out, waitFor);
+  }
+  out << std::flush;
+  if (options.wait && !options.dryRun && !waitFor.empty()) {
+    RealClock clock;
+    auto fetch = [&client](const ServiceRef& s) -> Result<json> {
+      auto response = client.call("GET", objectPath("services", s.ns, s.name));
+      if (!response.ok()) return response.status();
+      return parseAnswer(*response);
+    };
+    auto sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    if (waitForServices(waitFor, fetch, clock, sleep, options.waitOptions, out, err) != 0) {
+      failed = true;
     }
   }
   return failed ? 1 : 0;
@@ -253,7 +289,76 @@ int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostr
     }
     return 0;
   }
-  out << renderResourceTable(resource, items, all, now);
+  out << renderResourceTable(resource, items, all, now, *format == OutputFormat::kWide);
+  return 0;
+}
+
+int runDescribe(const DescribeOptions& options, ApiClient& client, WallTime now,
+                std::ostream& out, std::ostream& err) {
+  const std::string resource = canonicalResource(options.resource);
+  if (resource.empty()) {
+    printError(Status::Invalid("unknown resource type \"" + options.resource +
+                               "\": use service, network, volume or namespace"),
+               err);
+    return 1;
+  }
+  const std::string ns = options.ns.empty() ? "default" : options.ns;
+  auto response = client.call("GET", objectPath(resource, ns, options.name));
+  if (!response.ok()) {
+    printError(response.status(), err);
+    return 1;
+  }
+  auto object = parseAnswer(*response);
+  if (!object.ok()) {
+    printError(object.status(), err);
+    return 1;
+  }
+  const std::string kind = kindOf(resource);
+  std::string query = "/api/v1/events?kind=" + kind + "&name=" + urlEncode(options.name) + "&limit=20";
+  if (resource != "namespaces") query += "&namespace=" + urlEncode(ns);
+  json events = json::array();
+  auto listed = client.call("GET", query);
+  if (listed.ok()) {
+    auto answer = parseAnswer(*listed);
+    // Filtered here too, so a server that ignores kind and name still gives
+    // only this object's events.
+    for (const json& e : answer.ok() ? itemsOf(*answer) : std::vector<json>{}) {
+      auto o = e.is_object() ? e.find("involvedObject") : e.end();
+      if (o == e.end() || !o->is_object()) continue;
+      if (stringField(*o, "kind") == kind && stringField(*o, "name") == options.name) {
+        events.push_back(e);
+      }
+    }
+  } else {
+    printError(listed.status(), err, "cannot list the events");
+  }
+  out << (resource == "services" ? describeService(*object, events, now)
+                                 : describeObject(*object, events, now));
+  return 0;
+}
+
+int runLogs(const LogsOptions& options, ApiClient& client, std::ostream& out, std::ostream& err) {
+  std::string path = objectPath("services", options.ns.empty() ? "default" : options.ns,
+                                options.name) + "/logs";
+  if (options.tail >= 0) path += "?tail=" + std::to_string(options.tail);
+  auto response = client.call("GET", path);
+  if (!response.ok()) {
+    printError(response.status(), err);
+    return 1;
+  }
+  out << response->body << std::flush;
+  return 0;
+}
+
+int runRestart(const RestartOptions& options, ApiClient& client, std::ostream& out,
+               std::ostream& err) {
+  const std::string ns = options.ns.empty() ? "default" : options.ns;
+  auto response = client.call("POST", objectPath("services", ns, options.name) + "/restart");
+  if (!response.ok()) {
+    printError(response.status(), err, objectRef("Service", ns, options.name, false));
+    return 1;
+  }
+  out << objectRef("Service", ns, options.name, false) << " restarted\n";
   return 0;
 }
 
@@ -314,6 +419,136 @@ int runDelete(const DeleteOptions& options, ApiClient& client, std::istream& in,
     }
   }
   return failed ? 1 : 0;
+}
+
+namespace {
+
+// Events are kept oldest first and listed a page at a time: following
+// `since` gives them all, and the last id to watch from.
+Result<std::vector<json>> listEvents(ApiClient& client, const std::string& nsQuery,
+                                     int64_t* lastId) {
+  constexpr int kPage = 500;
+  constexpr int kMaxPages = 200;
+  std::vector<json> events;
+  for (int page = 0; page < kMaxPages; ++page) {
+    auto response = client.call("GET", "/api/v1/events?limit=" + std::to_string(kPage) +
+                                           "&since=" + std::to_string(*lastId) + nsQuery);
+    if (!response.ok()) return response.status();
+    auto answer = parseAnswer(*response);
+    if (!answer.ok()) return answer.status();
+    std::vector<json> items = itemsOf(*answer);
+    const int64_t before = *lastId;
+    for (json& e : items) {
+      if (e.is_object() && e.contains("id") && e["id"].is_number_integer()) {
+        *lastId = std::max<int64_t>(*lastId, e["id"].get<int64_t>());
+      }
+      events.push_back(std::move(e));
+    }
+    if (static_cast<int>(items.size()) < kPage || *lastId == before) break;
+  }
+  return events;
+}
+
+// Errors a reconnect will not mend.
+bool isFinalStreamError(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kNotFound:
+    case Status::Code::kInvalid:
+    case Status::Code::kUnauthorized:
+    case Status::Code::kForbidden:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+int runEvents(const EventsOptions& options, ApiClient& client, const Clock& clock,
+              const SleepFor& sleep, std::ostream& out, std::ostream& err) {
+  const std::string ns = options.ns.empty() ? "default" : options.ns;
+  const std::string nsQuery = options.allNamespaces ? "" : "&namespace=" + urlEncode(ns);
+  int64_t lastId = 0;
+  auto listed = listEvents(client, nsQuery, &lastId);
+  if (!listed.ok()) {
+    printError(listed.status(), err);
+    return 1;
+  }
+  const bool showNamespace = options.allNamespaces;
+  if (!options.watch) {
+    if (listed->empty()) {
+      err << (options.allNamespaces ? std::string("No events found\n")
+                                    : "No events found in " + ns + " namespace.\n");
+      return 0;
+    }
+    out << renderEventTable(*listed, showNamespace, clock.now());
+    return 0;
+  }
+
+  out << eventWatchHeader(showNamespace);
+  for (const json& e : *listed) out << eventWatchLine(e, showNamespace, clock.now());
+  out << std::flush;
+  constexpr std::chrono::milliseconds kFirstBackoff(500), kMaxBackoff(8000);
+  std::chrono::milliseconds backoff = kFirstBackoff;
+  bool notAStream = false;
+  for (int connection = 0; options.maxConnections < 0 || connection < options.maxConnections;
+       ++connection) {
+    bool received = false;
+    Status streamError;
+    Status s = client.stream(
+        "GET", "/api/v1/events?watch=true&since=" + std::to_string(lastId) + nsQuery,
+        [&](const std::string& line) {
+          json item = json::parse(line, nullptr, /*allow_exceptions=*/false);
+          if (!item.is_object()) return true;  // a blank or foreign line: skip it
+          const std::string kind = stringField(item, "kind");
+          if (kind == "EventList") {
+            // A server without watch answers the list and ends the body.
+            notAStream = true;
+            return false;
+          }
+          received = true;
+          if (kind == "Error") {
+            // The server refused after its header: the refusal is the
+            // stream's one line, {"kind":"Error","error":{...}}.
+            const json* e = item.contains("error") ? &item["error"] : nullptr;
+            const int code = e != nullptr && e->is_object() && e->contains("code") &&
+                                     (*e)["code"].is_number_integer()
+                                 ? (*e)["code"].get<int>()
+                                 : 500;
+            streamError = statusFromErrorBody(code, line);
+            return false;
+          }
+          if (kind != "Event") return true;  // heartbeats keep the connection alive
+          if (item.contains("id") && item["id"].is_number_integer()) {
+            const int64_t id = item["id"].get<int64_t>();
+            if (id <= lastId) return true;  // already printed before a reconnect
+            lastId = id;
+          }
+          out << eventWatchLine(item, showNamespace, clock.now()) << std::flush;
+          return true;
+        });
+    if (notAStream) {
+      printError(Status::Invalid("the server at " + client.serverUrl() +
+                                 " does not stream events (GET /api/v1/events?watch=true "
+                                 "answered a list)"),
+                 err);
+      return 1;
+    }
+    if (!streamError.ok()) s = streamError;
+    if (!s.ok() && isFinalStreamError(s)) {
+      printError(s, err);
+      return 1;
+    }
+    if (received) backoff = kFirstBackoff;
+    if (options.maxConnections >= 0 && connection + 1 >= options.maxConnections) break;
+    // The server restarted, or the network broke: say so, and come back
+    // from the last event seen.
+    err << "the event stream " << (s.ok() ? std::string("ended") : "broke: " + s.message())
+        << "; reconnecting\n" << std::flush;
+    sleep(backoff);
+    backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+  return 0;
 }
 
 int runVersion(ApiClient& client, std::ostream& out, std::ostream& err) {

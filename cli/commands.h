@@ -1,4 +1,5 @@
-// The client-side subcommands of `tender`: apply, get, delete, version.
+// The client-side subcommands of `tender`: apply, get, describe, logs,
+// restart, events, delete, version.
 //
 // Each takes its parsed options, an ApiClient and the streams to use, and
 // returns the process exit code (0 ok, 1 error), so tests run them against a
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cli/api_client.h"
+#include "cli/wait.h"
 #include "controller/clock.h"
 #include "controller/status.h"
 
@@ -18,6 +20,10 @@ namespace tender {
 struct ApplyOptions {
   std::vector<std::string> files;  // FILE, DIR (its *.yaml, *.yml, *.json, sorted) or "-"
   std::string ns;                  // -n: namespace for objects that name none
+  bool dryRun = false;             // ?dryRun=true: the server says what it would do
+  bool prune = false;              // ?prune=true: the server deletes what the files dropped
+  bool wait = false;               // then wait for the services to be ready
+  WaitOptions waitOptions{};
 };
 
 struct GetOptions {
@@ -25,7 +31,33 @@ struct GetOptions {
   std::string name;      // "" = list
   std::string ns = "default";
   bool allNamespaces = false;    // -A
-  std::string output = "table";  // table|json|yaml
+  std::string output = "table";  // table|wide|json|yaml
+};
+
+struct DescribeOptions {
+  std::string resource;  // as GetOptions::resource
+  std::string name;
+  std::string ns = "default";
+};
+
+struct LogsOptions {
+  std::string name;  // a service
+  std::string ns = "default";
+  int tail = -1;     // the last N lines of each replica; -1: the server's default
+};
+
+struct RestartOptions {
+  std::string name;  // a service
+  std::string ns = "default";
+};
+
+struct EventsOptions {
+  std::string ns = "default";
+  bool allNamespaces = false;  // -A
+  bool watch = false;
+  // How many watch connections to open before giving up; -1: for ever (the
+  // command). Tests set a bound.
+  int maxConnections = -1;
 };
 
 struct DeleteOptions {
@@ -38,12 +70,35 @@ struct DeleteOptions {
 // POSTs each source's text to /api/v1/apply and prints one line per object:
 // "service/web created". When the objects of an answer span several
 // namespaces, each line names its namespace first: "alice/service/web created".
+// A dry run adds " (dry run)" and, under a service, its plan (renderPlan).
+// With wait, then polls the services until ready (waitForServices).
 int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, std::ostream& out,
              std::ostream& err);
 
-// Lists or shows resources as a table (ages measured at `now`), JSON or YAML.
+// Lists or shows resources as a table (ages measured at `now`), a wide
+// table, JSON or YAML.
 int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostream& out,
            std::ostream& err);
+
+// Shows one resource for a person to read (describeService, describeObject)
+// with its recent events. The object's 404 is an error; events that cannot
+// be listed are only a warning.
+int runDescribe(const DescribeOptions& options, ApiClient& client, WallTime now,
+                std::ostream& out, std::ostream& err);
+
+// Prints a service's logs as the server sends them ("api.0 | line").
+int runLogs(const LogsOptions& options, ApiClient& client, std::ostream& out, std::ostream& err);
+
+// Asks the server to restart a service's containers: "service/api restarted".
+int runRestart(const RestartOptions& options, ApiClient& client, std::ostream& out,
+               std::ostream& err);
+
+// Lists events as a table; with watch, prints them as a header and rows of
+// fixed widths, then follows the server's stream (reconnecting, after
+// `sleep`, from the last id seen when it breaks) until interrupted or
+// options.maxConnections is reached.
+int runEvents(const EventsOptions& options, ApiClient& client, const Clock& clock,
+              const SleepFor& sleep, std::ostream& out, std::ostream& err);
 
 // Deletes what the files describe (parsed locally) or the named resources.
 // "not found" is reported and does not fail the command.

@@ -4,12 +4,14 @@
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/serve.h"
 #include "controller/clock.h"
+#include "manifests/manifest.h"
 
 namespace {
 
@@ -89,6 +91,15 @@ int main(int argc, char** argv) {
   apply->add_option("-f,--filename", applyOptions.files, "FILE, DIR or - (stdin); repeatable")
       ->required();
   apply->add_option("-n,--namespace", applyOptions.ns, "Namespace for objects that name none");
+  apply->add_flag("--dry-run", applyOptions.dryRun,
+                  "Show what would change (and each service's container plan); change nothing");
+  apply->add_flag("--prune", applyOptions.prune,
+                  "Delete objects of the manifests' namespaces that the manifests no longer name");
+  apply->add_flag("--wait", applyOptions.wait, "Wait until the applied services are ready");
+  std::string waitTimeout;
+  auto* timeoutOption =
+      apply->add_option("--timeout", waitTimeout, "How long --wait waits (30s, 2m, 1m30s)")
+          ->default_str("5m");
 
   tender::GetOptions getOptions;
   auto* get = app.add_subcommand("get", "List or show resources");
@@ -97,9 +108,34 @@ int main(int argc, char** argv) {
   get->add_option("name", getOptions.name, "One resource's name");
   get->add_option("-n,--namespace", getOptions.ns, "Namespace")->capture_default_str();
   get->add_flag("-A,--all-namespaces", getOptions.allNamespaces, "Across all namespaces");
-  get->add_option("-o,--output", getOptions.output, "table, json or yaml")
-      ->check(CLI::IsMember({"table", "json", "yaml"}))
+  get->add_option("-o,--output", getOptions.output, "table, wide, json or yaml")
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml"}))
       ->capture_default_str();
+
+  tender::DescribeOptions describeOptions;
+  auto* describe = app.add_subcommand("describe", "Show one resource in detail, with its events");
+  describe->add_option("resource", describeOptions.resource, "service, network, volume or namespace")
+      ->required();
+  describe->add_option("name", describeOptions.name, "The resource's name")->required();
+  describe->add_option("-n,--namespace", describeOptions.ns, "Namespace")->capture_default_str();
+
+  tender::LogsOptions logsOptions;
+  auto* logs = app.add_subcommand("logs", "Print a service's logs, each line after its replica");
+  logs->add_option("name", logsOptions.name, "The service")->required();
+  logs->add_option("-n,--namespace", logsOptions.ns, "Namespace")->capture_default_str();
+  logs->add_option("--tail", logsOptions.tail, "Only the last N lines of each replica")
+      ->check(CLI::NonNegativeNumber);
+
+  tender::RestartOptions restartOptions;
+  auto* restart = app.add_subcommand("restart", "Restart a service's containers");
+  restart->add_option("name", restartOptions.name, "The service")->required();
+  restart->add_option("-n,--namespace", restartOptions.ns, "Namespace")->capture_default_str();
+
+  tender::EventsOptions eventsOptions;
+  auto* events = app.add_subcommand("events", "List what tender did; --watch follows it");
+  events->add_option("-n,--namespace", eventsOptions.ns, "Namespace")->capture_default_str();
+  events->add_flag("-A,--all-namespaces", eventsOptions.allNamespaces, "Across all namespaces");
+  events->add_flag("-w,--watch", eventsOptions.watch, "After the list, print events as they come");
 
   tender::DeleteOptions deleteOptions;
   std::vector<std::string> deleteArgs;
@@ -123,11 +159,30 @@ int main(int argc, char** argv) {
   }
 
   tender::ApiClient client(server, token);
-  if (apply->parsed())
+  tender::RealClock clock;
+  if (apply->parsed()) {
+    if (timeoutOption->count() > 0 && !applyOptions.wait) {
+      return usageError("--timeout is how long --wait waits: give --wait too");
+    }
+    if (applyOptions.wait && applyOptions.dryRun) {
+      return usageError("--wait cannot wait for a --dry-run: nothing is applied");
+    }
+    if (!waitTimeout.empty()) {
+      auto ms = tender::parseDurationMs(waitTimeout);
+      if (!ms.ok()) return usageError("--timeout: " + ms.status().message());
+      applyOptions.waitOptions.timeout = std::chrono::milliseconds(*ms);
+    }
     return tender::runApply(applyOptions, client, std::cin, std::cout, std::cerr);
-  if (get->parsed()) {
-    tender::RealClock clock;
-    return tender::runGet(getOptions, client, clock.now(), std::cout, std::cerr);
+  }
+  if (get->parsed()) return tender::runGet(getOptions, client, clock.now(), std::cout, std::cerr);
+  if (describe->parsed()) {
+    return tender::runDescribe(describeOptions, client, clock.now(), std::cout, std::cerr);
+  }
+  if (logs->parsed()) return tender::runLogs(logsOptions, client, std::cout, std::cerr);
+  if (restart->parsed()) return tender::runRestart(restartOptions, client, std::cout, std::cerr);
+  if (events->parsed()) {
+    auto sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    return tender::runEvents(eventsOptions, client, clock, sleep, std::cout, std::cerr);
   }
   if (del->parsed()) {
     if (!deleteOptions.files.empty() && !deleteArgs.empty()) {

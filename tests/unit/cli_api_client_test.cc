@@ -57,6 +57,7 @@ class ApiClientTest : public ::testing::Test {
       std::lock_guard<std::mutex> l(mu_);
       applied_.push_back(r.body);
       appliedNamespace_ = r.queryParam("namespace");
+      appliedTarget_ = r.target;
       if (r.body.find("bad") != std::string::npos) {
         return HttpResponse::Error(
             Status::Invalid("manifest is invalid", {{"spec.image", "is required"}}));
@@ -67,6 +68,34 @@ class ApiClientTest : public ::testing::Test {
       json items = json::array();
       if (r.params.at("ns") == "shop") items.push_back(shopApi());
       return HttpResponse::Json(200, {{"kind", "ServiceList"}, {"items", items}});
+    });
+    router_.add("GET", "/api/v1/namespaces/{ns}/services/{name}", [this](const HttpRequest& r) {
+      if (r.params.at("ns") == "bob") {
+        return HttpResponse::Error(Status::Forbidden("token \"alice\" may not use namespace \"bob\""));
+      }
+      if (r.params.at("name") != "api") return HttpResponse::Error(Status::NotFound("Service \"" + r.params.at("name") + "\" not found"));
+      return HttpResponse::Json(200, shopApi());
+    });
+    router_.add("GET", "/api/v1/namespaces/{ns}/services/{name}/logs", [](const HttpRequest& r) {
+      if (r.params.at("name") != "api") return HttpResponse::Error(Status::NotFound("no such service"));
+      return HttpResponse::Text(200, "api.0 | tail=" + r.queryParam("tail") + "\napi.1 | two\n");
+    });
+    router_.add("POST", "/api/v1/namespaces/{ns}/services/{name}/restart", [this](const HttpRequest& r) {
+      if (r.params.at("name") != "api") return HttpResponse::Error(Status::NotFound("no such service"));
+      std::lock_guard<std::mutex> l(mu_);
+      restarted_.push_back(r.params.at("ns") + "/" + r.params.at("name"));
+      return HttpResponse::Json(202, {{"kind", "Status"}, {"status", "Success"}, {"message", "restarting"}});
+    });
+    router_.add("GET", "/api/v1/events", [this](const HttpRequest& r) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        eventQueries_.push_back(r.target);
+      }
+      return HttpResponse::Json(200, json::parse(R"({"kind":"EventList","items":[
+          {"id":1,"time":"2023-11-14T22:13:00Z","type":"Normal","reason":"Created",
+           "involvedObject":{"kind":"Service","namespace":"shop","name":"api"},"message":"created shop.api.0"},
+          {"id":2,"time":"2023-11-14T22:13:05Z","type":"Normal","reason":"Created",
+           "involvedObject":{"kind":"Service","namespace":"shop","name":"other"},"message":"not about api"}]})"));
     });
     router_.add("DELETE", "/api/v1/namespaces/{ns}/services/{name}", [this](const HttpRequest& r) {
       std::lock_guard<std::mutex> l(mu_);
@@ -96,8 +125,9 @@ class ApiClientTest : public ::testing::Test {
 
   static json shopApi() {
     return json::parse(R"({"kind":"Service","metadata":{"name":"api","namespace":"shop",
-        "creationTimestamp":"2023-11-14T22:13:10Z"},"spec":{"image":"busybox"},
-        "status":{"phase":"Running","replicas":1,"readyReplicas":1,"restartCount":0}})");
+        "generation":1,"creationTimestamp":"2023-11-14T22:13:10Z"},"spec":{"image":"busybox"},
+        "status":{"phase":"Running","replicas":1,"readyReplicas":1,"restartCount":0,
+                  "observedGeneration":1}})");
   }
 
   boost::asio::io_context io_;
@@ -110,6 +140,9 @@ class ApiClientTest : public ::testing::Test {
   std::mutex mu_;
   std::vector<std::string> applied_;
   std::string appliedNamespace_;
+  std::string appliedTarget_;
+  std::vector<std::string> restarted_;
+  std::vector<std::string> eventQueries_;
   std::vector<std::string> deleted_;
   json applyAnswer_ = json::parse(R"({"kind":"ApplyResult","items":[
       {"kind":"Service","namespace":"shop","name":"web","outcome":"created"},
@@ -178,6 +211,14 @@ TEST(StatusFromErrorBody, NamesTheHttpStatusWhenTheBodyIsNotAnErrorBody) {
   Status s = statusFromErrorBody(502, "Bad Gateway\n");
   EXPECT_EQ(Status::Code::kInternal, s.code());
   EXPECT_EQ("the server answered HTTP 502: Bad Gateway", s.message());
+}
+
+TEST(StatusFromErrorBody, KeepsTheDetailsOfAnyCode) {
+  Status s = statusFromErrorBody(403, R"({"error":{"code":403,"message":"token \"a\" may not use namespace \"b\"",
+                                          "details":[{"field":"namespace","message":"not granted"}]}})");
+  EXPECT_EQ(Status::Code::kForbidden, s.code());
+  ASSERT_EQ(1u, s.details().size());
+  EXPECT_EQ("namespace", s.details()[0].field);
 }
 
 TEST(StatusFromErrorBody, MapsHttpStatusToCode) {
@@ -331,6 +372,105 @@ TEST_F(ApiClientTest, VersionPrintsClientAndServerVersions) {
             o.out.str());
 }
 
+TEST_F(ApiClientTest, ApplyDryRunSaysSoAndPrintsEachServicesPlan) {
+  applyAnswer_ = json::parse(R"({"kind":"ApplyResult","dryRun":true,"items":[
+      {"kind":"Service","namespace":"shop","name":"web","outcome":"configured","plan":[
+        {"action":"recreate","replica":0,"container":"shop.web.0","reason":"image changed"}]},
+      {"kind":"Service","namespace":"shop","name":"api","outcome":"unchanged","plan":[]},
+      {"kind":"Network","namespace":"shop","name":"backend","outcome":"unchanged"},
+      {"kind":"Service","namespace":"shop","name":"old","outcome":"deleted"}]})");
+  ApiClient client(url_, "");
+  std::istringstream in("kind: Service\n");
+  Output o;
+  ApplyOptions a{{"-"}, "shop"};
+  a.dryRun = true;
+  a.prune = true;
+  EXPECT_EQ(0, runApply(a, client, in, o.out, o.err)) << o.err.str();
+  EXPECT_EQ(
+      "service/web configured (dry run)\n"
+      "  recreate replica 0 (shop.web.0): image changed\n"
+      "service/api unchanged (dry run)\n"
+      "  no container changes\n"
+      "network/backend unchanged (dry run)\n"
+      "service/old deleted (dry run)\n",
+      o.out.str());
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ(0u, appliedTarget_.find("/api/v1/apply?namespace=shop&dryRun=true&prune=true&baseDir="))
+      << appliedTarget_;
+}
+
+TEST_F(ApiClientTest, ApplyWaitPollsTheAppliedServices) {
+  applyAnswer_ = json::parse(R"({"kind":"ApplyResult","items":[
+      {"kind":"Service","namespace":"shop","name":"api","outcome":"created"},
+      {"kind":"Service","namespace":"shop","name":"gone","outcome":"deleted"}]})");
+  ApiClient client(url_, "");
+  std::istringstream in("kind: Service\n");
+  Output o;
+  ApplyOptions a{{"-"}, "shop"};
+  a.wait = true;
+  a.waitOptions.interval = std::chrono::milliseconds(10);
+  a.waitOptions.timeout = std::chrono::seconds(5);
+  EXPECT_EQ(0, runApply(a, client, in, o.out, o.err)) << o.err.str();
+  EXPECT_EQ("service/api created\nservice/gone deleted\nservice/api: Running 1/1 ready\n",
+            o.out.str());
+}
+
+TEST_F(ApiClientTest, DescribeShowsTheServiceAndOnlyItsEvents) {
+  ApiClient client(url_, "");
+  Output o;
+  DescribeOptions d;
+  d.resource = "svc";
+  d.name = "api";
+  d.ns = "shop";
+  EXPECT_EQ(0, runDescribe(d, client, WallTime(std::chrono::seconds(1'700'000'000)), o.out, o.err))
+      << o.err.str();
+  EXPECT_NE(std::string::npos, o.out.str().find("Name:           api\n")) << o.out.str();
+  EXPECT_NE(std::string::npos, o.out.str().find("created shop.api.0")) << o.out.str();
+  EXPECT_EQ(std::string::npos, o.out.str().find("not about api")) << o.out.str();
+  std::lock_guard<std::mutex> l(mu_);
+  ASSERT_EQ(1u, eventQueries_.size());
+  EXPECT_EQ("/api/v1/events?kind=Service&name=api&limit=20&namespace=shop", eventQueries_[0]);
+}
+
+TEST_F(ApiClientTest, DescribeOfAMissingServiceFails) {
+  ApiClient client(url_, "");
+  Output o;
+  DescribeOptions d{"service", "nope", "shop"};
+  EXPECT_EQ(1, runDescribe(d, client, WallTime(), o.out, o.err));
+  EXPECT_EQ("error: Service \"nope\" not found\n", o.err.str());
+}
+
+TEST_F(ApiClientTest, ForbiddenPrintsTheServersMessage) {
+  ApiClient client(url_, "alice");
+  Output o;
+  DescribeOptions d{"service", "api", "bob"};
+  EXPECT_EQ(1, runDescribe(d, client, WallTime(), o.out, o.err));
+  EXPECT_EQ("error: token \"alice\" may not use namespace \"bob\"\n", o.err.str());
+}
+
+TEST_F(ApiClientTest, LogsPrintTheBodyAsItIs) {
+  ApiClient client(url_, "");
+  Output o;
+  LogsOptions l{"api", "shop", 5};
+  EXPECT_EQ(0, runLogs(l, client, o.out, o.err));
+  EXPECT_EQ("api.0 | tail=5\napi.1 | two\n", o.out.str());
+  Output missing;
+  EXPECT_EQ(1, runLogs({"nope", "shop", -1}, client, missing.out, missing.err));
+  EXPECT_EQ("error: no such service\n", missing.err.str());
+}
+
+TEST_F(ApiClientTest, RestartPostsAndSaysSo) {
+  ApiClient client(url_, "");
+  Output o;
+  EXPECT_EQ(0, runRestart({"api", "shop"}, client, o.out, o.err)) << o.err.str();
+  EXPECT_EQ("service/api restarted\n", o.out.str());
+  Output missing;
+  EXPECT_EQ(1, runRestart({"nope", "shop"}, client, missing.out, missing.err));
+  EXPECT_EQ("error: service/nope: no such service\n", missing.err.str());
+  std::lock_guard<std::mutex> l(mu_);
+  EXPECT_EQ(std::vector<std::string>{"shop/api"}, restarted_);
+}
+
 // --- the binary's command line -----------------------------------------------
 
 int exitCodeOf(const std::string& args) {
@@ -342,7 +482,13 @@ int exitCodeOf(const std::string& args) {
 TEST(TenderCommandLine, ExitsWithTwoOnAUsageError) {
   EXPECT_EQ(2, exitCodeOf("get"));
   EXPECT_EQ(2, exitCodeOf("frobnicate"));
-  EXPECT_EQ(2, exitCodeOf("get services -o wide"));
+  EXPECT_EQ(2, exitCodeOf("get services -o wider"));
+  EXPECT_EQ(2, exitCodeOf("describe service"));
+  EXPECT_EQ(2, exitCodeOf("logs"));
+  EXPECT_EQ(2, exitCodeOf("restart"));
+  EXPECT_EQ(2, exitCodeOf("apply -f x.yaml --timeout 5s"));
+  EXPECT_EQ(2, exitCodeOf("apply -f x.yaml --wait --timeout soon"));
+  EXPECT_EQ(2, exitCodeOf("apply -f x.yaml --wait --dry-run"));
   EXPECT_EQ(2, exitCodeOf("delete service"));
 }
 

@@ -193,7 +193,8 @@ TEST(ToJsonText, PrintsIndentedJsonWithANewline) {
 
 TEST(ParseOutputFormat, RefusesAnUnknownFormat) {
   EXPECT_TRUE(parseOutputFormat("yaml").ok());
-  EXPECT_FALSE(parseOutputFormat("wide").ok());
+  EXPECT_EQ(OutputFormat::kWide, *parseOutputFormat("wide"));
+  EXPECT_FALSE(parseOutputFormat("wider").ok());
 }
 
 }  // namespace
