@@ -8,6 +8,7 @@
 #include "controller/time_format.h"
 #include "manifests/manifest.h"
 #include "reconcilers/events.h"
+#include "reconcilers/post_mortem.h"
 
 namespace tender {
 
@@ -573,6 +574,41 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
                                                {"message", "restart of service \"" + name + "\" requested"},
                                                {"details", {{"kind", "Service"}, {"namespace", ns}, {"name", name}}}});
              });
+
+  // Post-mortems of a service's container deaths, newest first:
+  // ?replica=N&limit=N (default 20).
+  router.add("GET", "/api/v1/namespaces/{ns}/services/{name}/terminations", [&store](const HttpRequest& req) {
+    const std::string& ns = req.params.at("ns");
+    const std::string& name = req.params.at("name");
+    int limit = 20;
+    if (std::string l = req.queryParam("limit"); !l.empty()) {
+      auto n = parsePositive("limit", l);
+      if (!n.ok()) return HttpResponse::Error(n.status());
+      limit = *n;
+    }
+    int replica = -1;
+    if (std::string r = req.queryParam("replica"); !r.empty()) {
+      if (r == "0") {
+        replica = 0;
+      } else {
+        auto n = parsePositive("replica", r);
+        if (!n.ok()) return HttpResponse::Error(n.status());
+        replica = *n;
+      }
+    }
+    auto rec = store.get("Service", ns, name);
+    if (rec.status().IsNotFound()) return HttpResponse::Error(Status::NotFound(notFoundMessage("Service", ns, name)));
+    if (!rec.ok()) return HttpResponse::Error(rec.status());
+    auto deaths = store.terminations(ns, name, replica, limit);
+    if (!deaths.ok()) return HttpResponse::Error(deaths.status());
+    nlohmann::json items = nlohmann::json::array();
+    for (const TerminationRecord& t : *deaths) {
+      nlohmann::json j = terminationJson(t);
+      j["replica"] = t.replica;
+      items.push_back(std::move(j));
+    }
+    return HttpResponse::Json(200, {{"apiVersion", kApiVersion}, {"kind", "TerminationList"}, {"items", items}});
+  });
 
   // The log lines of a service's containers: ?tail=N per container.
   router.add("GET", "/api/v1/namespaces/{ns}/services/{name}/logs", [&store, opts](const HttpRequest& req) {

@@ -70,6 +70,11 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve
+      ->add_option("--post-mortem-lines", serveOptions.postMortemLogLines,
+                   "Last log lines kept with the post-mortem of each container death")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  serve
       ->add_option("--memory-sample", serveOptions.memorySampleSeconds,
                    "Seconds between samples of each container's memory (for /metrics)")
       ->check(CLI::PositiveNumber)

@@ -22,6 +22,7 @@
 #include "controller/instrumented_engine.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
+#include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
 #include "reconcilers/resource_reconcilers.h"
 #include "reconcilers/service_reconciler.h"
@@ -164,8 +165,14 @@ int runServe(const ServeOptions& o) {
   Controller controller(clock, co);
   auto enqueue = [&controller](const Key& k) { controller.enqueue(k); };
 
+  MemorySampler memory(*engine, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds)));
+  HostMonitor hostMemory(clock);
   ServiceReconcilerOptions so;
   so.instance = o.instance;
+  so.memory = &memory;
+  so.host = &hostMemory;
+  so.logTailLines = o.postMortemLogLines;
+  so.enqueue = enqueue;
   ServiceReconciler services(**store, *engine, clock, gate, so);
   NetworkReconciler networks(**store, *engine, clock, o.instance);
   VolumeReconciler volumes(**store, *engine, clock, o.instance);
@@ -178,7 +185,6 @@ int runServe(const ServeOptions& o) {
   controller.registerReconciler("Resync", &resync);
 
   EngineHealth health(*healthEngine, host);
-  MemorySampler memory(*engine, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds)));
   EventWatchHub watch(**store);
   (*store)->setEventObserver([&watch](int64_t) { watch.notify(); });
 
@@ -186,6 +192,7 @@ int runServe(const ServeOptions& o) {
   io.resyncPeriod = std::chrono::seconds(std::max(1, o.resyncSeconds));
   Informer informer(*engine, scheduler, clock, o.instance, enqueue,
                     [&controller] { controller.enqueue(ResyncReconciler::key()); }, io);
+  informer.setOnEvent([&services](const EngineEvent& e) { services.noteEngineEvent(e); });
 
   Router router;
   ResourceApiOptions ao;
@@ -231,6 +238,7 @@ int runServe(const ServeOptions& o) {
   // Whatever calls the engine stops before the loop its calls need.
   auto stopLoop = [&] {
     memory.stop();
+    hostMemory.stop();
     health.stop();
     work.reset();
     ioc.stop();
@@ -265,6 +273,7 @@ int runServe(const ServeOptions& o) {
   controller.enqueue(ResyncReconciler::key());
   informer.start();
   memory.start();
+  hostMemory.start();
   std::string listenList;
   for (const auto& l : o.listen) listenList += (listenList.empty() ? "" : ", ") + l;
   spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "

@@ -24,6 +24,7 @@ struct ServeOptions {
   int startConcurrency = 0;
   int resyncSeconds = 30;                 // full resync period
   int memorySampleSeconds = 15;           // memory per container, for /metrics
+  int postMortemLogLines = 50;            // log lines kept with each death
   size_t maxBodyBytes = 4 << 20;
   std::string logLevel = "info";
   bool jsonLogs = false;

@@ -59,4 +59,17 @@ std::string formatRfc3339Millis(int64_t unixMillis) {
   return formatRfc3339(WallTime(std::chrono::milliseconds(unixMillis)));
 }
 
+std::string formatRfc3339Precise(int64_t unixMillis) {
+  int64_t secs = unixMillis / 1000, ms = unixMillis % 1000;
+  if (ms < 0) {
+    ms += 1000;
+    secs -= 1;
+  }
+  std::string s = formatRfc3339(WallTime(std::chrono::seconds(secs)));
+  char frac[8];
+  std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms));
+  s.insert(s.size() - 1, frac);
+  return s;
+}
+
 }  // namespace tender

@@ -14,5 +14,8 @@ std::optional<WallTime> parseRfc3339(const std::string& text);
 // UTC, second precision: "2026-11-21T23:48:11Z".
 std::string formatRfc3339(WallTime t);
 std::string formatRfc3339Millis(int64_t unixMillis);
+// UTC with milliseconds: "2026-11-21T23:48:11.123Z" (restart delays and run
+// times are read from these).
+std::string formatRfc3339Precise(int64_t unixMillis);
 
 }  // namespace tender

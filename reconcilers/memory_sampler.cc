@@ -52,6 +52,7 @@ void MemorySampler::sampleOnce() {
     m.ns = label(kLabelNamespace);
     m.service = label(kLabelService);
     m.container = c.name;
+    m.containerId = c.id;
     m.bytes = stats->memoryUsageBytes;
     m.limitBytes = stats->memoryLimitBytes;
     sample.push_back(std::move(m));
@@ -59,7 +60,19 @@ void MemorySampler::sampleOnce() {
   std::sort(sample.begin(), sample.end(),
             [](const ContainerMemory& a, const ContainerMemory& b) { return a.container < b.container; });
   std::lock_guard<std::mutex> l(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& m : sample) byId_[m.containerId] = Seen{m, now};
+  for (auto it = byId_.begin(); it != byId_.end();) {
+    it = now - it->second.at > std::chrono::minutes(10) ? byId_.erase(it) : std::next(it);
+  }
   last_ = std::move(sample);
+}
+
+std::optional<ContainerMemory> MemorySampler::lastSampleOf(const std::string& containerId) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = byId_.find(containerId);
+  if (it == byId_.end()) return std::nullopt;
+  return it->second.sample;
 }
 
 void MemorySampler::run() {

@@ -11,7 +11,9 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +24,7 @@ namespace tender {
 
 struct ContainerMemory {
   std::string ns, service, container;
+  std::string containerId;
   int64_t bytes = 0;
   int64_t limitBytes = 0;
 };
@@ -42,6 +45,10 @@ class MemorySampler {
 
   // The last complete sample, ordered by container name.
   std::vector<ContainerMemory> snapshot() const;
+  // The last sample of a container (by id) while it ran, kept for ten
+  // minutes after it stopped showing up: a post-mortem's "memory when last
+  // sampled".
+  std::optional<ContainerMemory> lastSampleOf(const std::string& containerId) const;
   // Takes a sample now, on the caller's thread (tests; the thread does this).
   void sampleOnce();
 
@@ -55,6 +62,11 @@ class MemorySampler {
   std::condition_variable cv_;
   bool stop_ = false;
   std::vector<ContainerMemory> last_;
+  struct Seen {
+    ContainerMemory sample;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::map<std::string, Seen> byId_;
   std::thread thread_;
 };
 

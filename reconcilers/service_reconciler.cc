@@ -77,11 +77,20 @@ struct ServiceStatus {
   std::string phase;
 };
 
+// What the status tells of past runs.
+struct ReplicaHistory {
+  int restartCount = 0;                           // all replicas
+  std::map<int, int> restarts;                    // by replica
+  std::map<int, nlohmann::json> lastTermination;  // by replica
+};
+
 ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ContainerSummary>& after, const RuntimeState& runtime,
-                            int restartCount, const Status& error, WallTime now) {
+                            const ReplicaHistory& history, const Status& error, WallTime now) {
+  const int restartCount = history.restartCount;
+  std::string heldMessage;
   int ready = 0, running = 0;
-  std::string worst = desired.replicas == 0 ? "Stopped" : "Running";
+  std::string worst = desired.replicas == 0 ? "Stopped" : "Completed";  // the best a replica can be
   nlohmann::json replicaStatuses = nlohmann::json::array();
   std::map<int, const ContainerSummary*> byReplica;
   for (const auto& c : after) {
@@ -113,8 +122,13 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
       } else if (c.state == "exited") {
         if (o.exitCode) rs["exitCode"] = *o.exitCode;
         auto nb = runtime.notBefore.find(r);
+        auto held = runtime.held.find(r);
         if (!shouldRestart(desired.restartPolicy, o)) {
           phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
+        } else if (held != runtime.held.end()) {
+          phase = "Failed";
+          rs["message"] = held->second;
+          if (heldMessage.empty()) heldMessage = held->second;
         } else if (nb != runtime.notBefore.end() && nb->second > now) {
           phase = "CrashLoopBackOff";
           rs["nextRestartAt"] = formatRfc3339(nb->second);
@@ -123,13 +137,16 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
       }
     }
     rs["phase"] = phase;
+    if (auto n = history.restarts.find(r); n != history.restarts.end()) rs["restartCount"] = n->second;
+    if (auto t = history.lastTermination.find(r); t != history.lastTermination.end()) rs["lastTermination"] = t->second;
     if (phaseRank(phase) < phaseRank(worst)) worst = phase;
     replicaStatuses.push_back(rs);
   }
   const bool allReady = ready == desired.replicas;
-  std::string message = error.ok() ? std::to_string(ready) + "/" + std::to_string(desired.replicas) +
-                                         " replicas ready"
-                                   : error.message();
+  std::string message = !error.ok()            ? error.message()
+                        : !heldMessage.empty() ? heldMessage
+                                               : std::to_string(ready) + "/" + std::to_string(desired.replicas) +
+                                                     " replicas ready";
   nlohmann::json st = {
       {"phase", worst},
       {"replicas", desired.replicas},
@@ -141,11 +158,20 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
       {"conditions",
        {{{"type", "Ready"},
          {"status", allReady ? "True" : "False"},
-         {"reason", allReady ? "AllReplicasReady" : (error.ok() ? "ReplicasNotReady" : "ReconcileError")},
+         {"reason", allReady            ? "AllReplicasReady"
+                    : !error.ok()       ? "ReconcileError"
+                    : !heldMessage.empty() ? "RestartLimitReached"
+                                        : "ReplicasNotReady"},
          {"message", message},
          {"lastTransitionTime", formatRfc3339(now)}}}},
   };
   if (nextRestart) st["nextRestartAt"] = formatRfc3339(*nextRestart);
+  // The newest death of any replica, for a glance at the service.
+  const nlohmann::json* newest = nullptr;
+  for (const auto& [r, t] : history.lastTermination) {
+    if (!newest || t.value("finishedAt", "") > newest->value("finishedAt", "")) newest = &t;
+  }
+  if (newest) st["lastTermination"] = *newest;
   return {st, worst};
 }
 
@@ -182,7 +208,196 @@ struct ServiceReconciler::Resolved {
 
 ServiceReconciler::ServiceReconciler(Store& store, DockerEngine& engine, Clock& clock,
                                      StartGate& gate, ServiceReconcilerOptions options)
-    : store_(store), engine_(engine), clock_(clock), gate_(gate), options_(std::move(options)) {}
+    : store_(store), engine_(engine), clock_(clock), gate_(gate), options_(std::move(options)) {
+  logThread_ = std::thread([this] { collectLogs(); });
+}
+
+ServiceReconciler::~ServiceReconciler() {
+  {
+    std::lock_guard<std::mutex> l(logMu_);
+    logStop_ = true;
+  }
+  logCv_.notify_all();
+  logThread_.join();
+}
+
+void ServiceReconciler::noteEngineEvent(const EngineEvent& event) {
+  if (event.action != "oom" || event.id.empty()) return;
+  std::lock_guard<std::mutex> l(mu_);
+  oomEvents_[event.id] = clock_.now();
+  // Old ones are of no use: a death is looked at within seconds.
+  for (auto it = oomEvents_.begin(); it != oomEvents_.end();) {
+    it = clock_.now() - it->second > std::chrono::minutes(10) ? oomEvents_.erase(it) : std::next(it);
+  }
+}
+
+void ServiceReconciler::loadRuntime(const Key& key) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (loaded_.count(key.str())) return;
+  }
+  auto states = store_.replicaStates(key.ns, key.name);
+  if (!states.ok()) {
+    spdlog::warn("{}: cannot read its restart state: {}", key.str(), states.status().ToString());
+    return;  // tried again next pass
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  if (!loaded_.insert(key.str()).second) return;
+  ServiceRuntime& rt = runtime_[key.str()];
+  for (const auto& [replica, j] : *states) {
+    ReplicaRuntime& rr = rt[replica];
+    rr.restarts = j.value("restarts", 0);
+    rr.totalRestarts = j.value("totalRestarts", 0);
+    rr.lastFinishedAt = j.value("lastFinishedAt", std::string());
+    rr.lastDeathFree = j.value("lastDeathFree", false);
+    rr.specHash = j.value("specHash", std::string());
+    rr.gaveUp = j.value("gaveUp", false);
+    rr.gaveUpMessage = j.value("gaveUpMessage", std::string());
+    rr.deathsMs.clear();
+    if (j.contains("deathsMs") && j["deathsMs"].is_array()) {
+      for (const auto& d : j["deathsMs"]) rr.deathsMs.push_back(d.get<int64_t>());
+    }
+  }
+}
+
+void ServiceReconciler::saveRuntimeLocked(const Key& key, int replica, const ReplicaRuntime& rr) {
+  nlohmann::json j = {{"restarts", rr.restarts},         {"totalRestarts", rr.totalRestarts},
+                      {"lastFinishedAt", rr.lastFinishedAt}, {"lastDeathFree", rr.lastDeathFree},
+                      {"specHash", rr.specHash},         {"gaveUp", rr.gaveUp},
+                      {"gaveUpMessage", rr.gaveUpMessage}, {"deathsMs", rr.deathsMs}};
+  Status s = store_.putReplicaState(key.ns, key.name, replica, j);
+  if (!s.ok()) spdlog::warn("{}: cannot save the restart state of replica {}: {}", key.str(), replica, s.ToString());
+}
+
+std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, int replica, const ContainerInfo& info,
+                                                                const ServiceSpec& spec) {
+  DeathFacts f;
+  f.ns = key.ns;
+  f.service = key.name;
+  f.replica = replica;
+  f.info = info;
+  auto started = parseRfc3339(info.state.startedAt);
+  auto finished = parseRfc3339(info.state.finishedAt);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto oom = oomEvents_.find(info.id);
+    if (oom != oomEvents_.end() && (!started || oom->second >= *started - std::chrono::seconds(1))) f.oomEvent = true;
+    auto killed = killedByTender_.find(info.id);
+    if (killed != killedByTender_.end()) {
+      f.killedByTender = killed->second;
+      killedByTender_.erase(killed);
+    }
+  }
+  if (options_.host) {
+    f.host = options_.host->read();
+    if (finished && info.state.exitCode == 137 && !info.state.oomKilled && !f.oomEvent) {
+      f.hostOomKill = options_.host->oomKillAround(*finished);
+    }
+  }
+  if (options_.memory) f.memory = options_.memory->lastSampleOf(info.id);
+  TerminationRecord t = postMortem(f);
+  // A service that may give up quotes the last lines in its message: those
+  // are read now. Otherwise they are read after the restart, from the same
+  // log file (until the death), so the restart does not wait for them.
+  const bool mayGiveUp = spec.backoff.maxRestarts.value_or(0) > 0;
+  if (mayGiveUp) t.data["logs"] = deathLogs(info.id, t.finishedAt);
+  bool created = false;
+  auto id = store_.recordTermination(t, &created);
+  if (!id.ok()) {
+    spdlog::warn("{}: cannot record the death of {}: {}", key.str(), info.name, id.status().ToString());
+    return std::nullopt;
+  }
+  if (!created) {
+    t.id = 0;  // on record already (an earlier run of tender saw it)
+    return t;
+  }
+  t.id = *id;
+  if (!mayGiveUp) {
+    std::lock_guard<std::mutex> l(logMu_);
+    logJobs_.push_back(LogJob{t.id, info.id, t.finishedAt, t.data, key});
+    logCv_.notify_all();
+  }
+  return t;
+}
+
+std::vector<std::string> ServiceReconciler::deathLogs(const std::string& containerId, int64_t finishedAtMs) {
+  LogOptions lo;
+  lo.tail = options_.logTailLines;
+  // Up to the death (inclusive of its last millisecond): the run that
+  // follows writes to the same file.
+  const int64_t until = finishedAtMs + 1;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%lld.%03lld000000", static_cast<long long>(until / 1000),
+                static_cast<long long>(until % 1000));
+  lo.until = buf;
+  std::vector<std::string> out;
+  auto logs = engine_.containerLogs(containerId, lo);
+  if (!logs.ok()) return out;
+  for (const LogLine& l : *logs) out.push_back(l.text);
+  return out;
+}
+
+void ServiceReconciler::collectLogs() {
+  std::unique_lock<std::mutex> l(logMu_);
+  while (true) {
+    logCv_.wait(l, [&] { return logStop_ || !logJobs_.empty(); });
+    if (logStop_) return;
+    LogJob job = std::move(logJobs_.front());
+    logJobs_.pop_front();
+    l.unlock();
+    job.data["logs"] = deathLogs(job.containerId, job.finishedAtMs);
+    Status s = store_.updateTerminationData(job.id, job.data);
+    if (!s.ok()) spdlog::warn("{}: cannot store the last log lines: {}", job.key.str(), s.ToString());
+    if (options_.enqueue) options_.enqueue(job.key);  // the status shows them
+    l.lock();
+  }
+}
+
+void ServiceReconciler::countDeath(const Key& key, const ServiceSpec& spec, const std::string& specHash,
+                                   const TerminationRecord& t, ReplicaRuntime& rr) {
+  if (rr.specHash != specHash) {
+    // A new spec starts with a clean slate, as a new pod would.
+    rr.restarts = 0;
+    rr.deathsMs.clear();
+    rr.gaveUp = false;
+    rr.gaveUpMessage.clear();
+    rr.specHash = specHash;
+  }
+  rr.lastFinishedAt = formatRfc3339(WallTime(std::chrono::milliseconds(t.finishedAt)));
+  // Deaths that are not the service's own (tender stopped it, the engine
+  // restarted) restart at once and do not count as crashes.
+  rr.lastDeathFree = t.reason == "Killed" || t.reason == "EngineRestart";
+  if (!rr.lastDeathFree) {
+    const int64_t ranMs = t.startedAt > 0 ? t.finishedAt - t.startedAt : 0;
+    if (ranMs >= spec.backoff.resetAfterMs.value_or(kDefaultBackoffResetMs)) rr.restarts = 0;
+    rr.deathsMs.push_back(t.finishedAt);
+    const int64_t window = spec.backoff.windowMs.value_or(0);
+    if (window > 0) {
+      rr.deathsMs.erase(std::remove_if(rr.deathsMs.begin(), rr.deathsMs.end(),
+                                       [&](int64_t d) { return d < t.finishedAt - window; }),
+                        rr.deathsMs.end());
+    }
+    // Only as many as the limit needs are kept.
+    const int limit = spec.backoff.maxRestarts.value_or(0);
+    if (limit > 0 && static_cast<int>(rr.deathsMs.size()) > limit + 1) {
+      rr.deathsMs.erase(rr.deathsMs.begin(), rr.deathsMs.end() - (limit + 1));
+    }
+    if (limit > 0 && static_cast<int>(rr.deathsMs.size()) > limit) {
+      rr.gaveUp = true;
+      std::string msg = "replica " + std::to_string(t.replica) + " died " + std::to_string(rr.deathsMs.size()) +
+                        " times" + (window > 0 ? " within " + std::to_string(window / 1000) + "s" : std::string()) +
+                        " (maxRestarts " + std::to_string(limit) + "); last: " + deathSummary(t);
+      if (t.data.contains("logs") && !t.data["logs"].empty()) {
+        msg += "; last log lines:";
+        const auto& logs = t.data["logs"];
+        const size_t from = logs.size() > 5 ? logs.size() - 5 : 0;
+        for (size_t i = from; i < logs.size(); ++i) msg += "\n  " + logs[i].get<std::string>();
+      }
+      rr.gaveUpMessage = msg;
+    }
+  }
+  saveRuntimeLocked(key, t.replica, rr);
+}
 
 void ServiceReconciler::recordEvent(const Key& key, const std::string& type,
                                     const std::string& reason, const std::string& message) {
@@ -442,15 +657,33 @@ Status ServiceReconciler::restartReplicas(const Key& key, std::vector<ObservedCo
     if (c.state == "running") {
       Status s = engine_.stopContainer(c.id, static_cast<int>((graceMs + 999) / 1000));
       if (!s.ok() && !s.IsNotModified()) return s;
+      // The run tender ended gets its post-mortem too.
+      auto stopped = engine_.inspectContainer(c.id);
+      if (stopped.ok()) {
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          killedByTender_[c.id] = "restart requested";
+        }
+        auto record = store_.get("Service", key.ns, key.name);
+        auto decoded = record.ok() ? decodeStored("Service", key.ns, key.name, record->labels, record->spec)
+                                   : Result<Resource>(record.status());
+        if (decoded.ok()) recordDeath(key, c.replica, *stopped, decoded->service());
+      }
       s = engine_.startContainer(c.id);
       if (!s.ok() && !s.IsNotModified()) return s;
       recordEvent(key, "Normal", "Restarted", "restarted replica " + std::to_string(c.replica) + " (requested)");
     } else if (c.state == "exited" || c.state == "created") {
-      // Started by the plan now, not after its backoff.
+      // Started by the plan now, not after its backoff (nor held for
+      // having died too often).
       std::lock_guard<std::mutex> l(mu_);
       ReplicaRuntime& rr = runtime_[key.str()][c.replica];
       rr.restarts = 0;
+      rr.deathsMs.clear();
+      rr.gaveUp = false;
+      rr.gaveUpMessage.clear();
+      saveRuntimeLocked(key, c.replica, rr);
       runtime.notBefore.erase(c.replica);
+      runtime.held.erase(c.replica);
     }
   }
   return Status::Ok();
@@ -583,9 +816,14 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     {
       std::lock_guard<std::mutex> l(mu_);
       runtime_.erase(key.str());
+      loaded_.erase(key.str());
     }
     if (deleted) {
       Status s = store_.purge("Service", key.ns, key.name, record->uid);
+      if (s.ok()) {
+        Status f = store_.forgetService(key.ns, key.name);
+        if (!f.ok()) spdlog::warn("{}: cannot forget its post-mortems: {}", key.str(), f.ToString());
+      }
       if (!s.ok()) return ReconcileResult::Error(s);
       recordEvent(key, "Normal", "Deleted", "service deleted and its containers removed");
     }
@@ -648,41 +886,57 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   desired.specHash = resolved.service.specHash;
   desired.restartPolicy = spec.restartPolicy.value_or(RestartPolicy::kAlways);
 
-  // Crash backoff for stopped replicas that the policy restarts. The engine
-  // is asked first, outside the lock, so one slow inspect never holds up
-  // the other workers.
+  // Deaths: each exited replica container whose death is not on record is
+  // inspected once and gets a post-mortem; the restartable ones of the
+  // current spec get their crash backoff. The engine is asked outside the
+  // lock, so one slow inspect never holds up the other workers.
+  loadRuntime(key);
   RuntimeState runtime;
-  std::vector<std::pair<int, ContainerInfo>> deaths;
-  std::vector<std::tuple<int, int, bool>> newDeaths;  // replica, exit code, OOM killed
+  std::vector<TerminationRecord> fresh;
   for (const auto& c : observed) {
-    if (c.state != "exited" || c.replica < 0 || c.specHash != desired.specHash) continue;
-    if (!shouldRestart(desired.restartPolicy, c)) continue;
-    auto info = engine_.inspectContainer(c.id);
-    if (info.ok()) deaths.emplace_back(c.replica, std::move(*info));
-  }
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    ServiceRuntime& rt = runtime_[key.str()];
-    for (const auto& [replica, info] : deaths) {
-      auto started = parseRfc3339(info.state.startedAt);
-      auto finished = parseRfc3339(info.state.finishedAt);
-      if (!finished) continue;
-      ReplicaRuntime& rr = rt[replica];
-      if (rr.lastFinishedAt != info.state.finishedAt) {
-        // A death not yet counted: reset the backoff when the run was long.
-        int64_t ranMs = started ? std::chrono::duration_cast<Millis>(*finished - *started).count() : 0;
-        if (ranMs >= spec.backoff.resetAfterMs.value_or(kDefaultBackoffResetMs)) rr.restarts = 0;
-        rr.lastFinishedAt = info.state.finishedAt;
-        newDeaths.emplace_back(replica, info.state.exitCode, info.state.oomKilled);
-      }
-      runtime.notBefore[replica] = *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
+    if (c.replica < 0) continue;
+    if (c.state == "running") {
+      std::lock_guard<std::mutex> l(mu_);
+      recordedDeaths_.erase(c.id);
+      continue;
     }
+    if (c.state != "exited") continue;
+    std::string finishedText;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = recordedDeaths_.find(c.id);
+      if (it != recordedDeaths_.end()) finishedText = it->second;
+    }
+    std::optional<TerminationRecord> death;
+    if (finishedText.empty()) {
+      auto info = engine_.inspectContainer(c.id);
+      if (!info.ok() || !parseRfc3339(info->state.finishedAt)) continue;
+      death = recordDeath(key, c.replica, *info, spec);
+      if (!death) continue;
+      finishedText = info->state.finishedAt;
+      std::lock_guard<std::mutex> l(mu_);
+      recordedDeaths_[c.id] = finishedText;
+    }
+    const bool restartable = c.specHash == desired.specHash && shouldRestart(desired.restartPolicy, c);
+    auto finished = parseRfc3339(finishedText);
+    std::lock_guard<std::mutex> l(mu_);
+    ReplicaRuntime& rr = runtime_[key.str()][c.replica];
+    if (death && death->id > 0 && restartable) {
+      countDeath(key, spec, desired.specHash, *death, rr);
+      fresh.push_back(*death);
+    } else if (death && death->id > 0) {
+      fresh.push_back(*death);
+    }
+    if (!restartable || !finished) continue;
+    if (rr.gaveUp) {
+      runtime.held[c.replica] = rr.gaveUpMessage;
+      continue;
+    }
+    runtime.notBefore[c.replica] =
+        rr.lastDeathFree ? *finished : *finished + Millis(backoffDelayMs(spec.backoff, rr.restarts));
   }
-
-  for (const auto& [replica, code, oom] : newDeaths) {
-    recordEvent(key, "Warning", "Died",
-                "replica " + std::to_string(replica) + " exited with code " + std::to_string(code) +
-                    (oom ? " (OOM killed)" : ""));
+  for (const TerminationRecord& t : fresh) {
+    recordEvent(key, t.reason == "Completed" ? "Normal" : "Warning", "Died", deathSummary(t));
   }
 
   // A requested restart: containers started before the request are
@@ -732,11 +986,17 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         if (s.ok()) {
           bool restart = false;
           for (const auto& c : observed) restart |= (c.id == a.containerId && c.state == "exited");
+          {
+            // Its next death is a new one.
+            std::lock_guard<std::mutex> l(mu_);
+            recordedDeaths_.erase(a.containerId);
+          }
           if (restart) {
             std::lock_guard<std::mutex> l(mu_);
             ReplicaRuntime& rr = runtime_[key.str()][a.replica];
-            ++rr.restarts;
+            if (!rr.lastDeathFree) ++rr.restarts;
             ++rr.totalRestarts;
+            saveRuntimeLocked(key, a.replica, rr);
           }
           recordEvent(key, "Normal", restart ? "Restarted" : "Started",
                       (restart ? "restarted replica " : "started replica ") + std::to_string(a.replica));
@@ -811,12 +1071,21 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     auto relisted = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
     if (relisted.ok()) after = *relisted;
   }
-  int restartCount = 0;
+  ReplicaHistory history;
   {
     std::lock_guard<std::mutex> l(mu_);
-    for (const auto& [r, rr] : runtime_[key.str()]) restartCount += rr.totalRestarts;
+    for (const auto& [r, rr] : runtime_[key.str()]) {
+      history.restartCount += rr.totalRestarts;
+      history.restarts[r] = rr.totalRestarts;
+    }
   }
-  ServiceStatus st = serviceStatus(key, desired, after, runtime, restartCount, first, now);
+  auto deaths = store_.terminations(key.ns, key.name, -1, 2 * desired.replicas + 4);
+  if (deaths.ok()) {
+    for (const TerminationRecord& t : *deaths) {  // newest first
+      if (!history.lastTermination.count(t.replica)) history.lastTermination[t.replica] = terminationJson(t);
+    }
+  }
+  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, first, now);
   st.json["image"] = resolved.service.imageRef;
   st.json["imageId"] = resolved.service.imageId;
   writeStatus(st.json);

@@ -10,10 +10,16 @@
 // keys (the work queue never gives one key to two workers).
 #pragma once
 
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +27,9 @@
 #include "controller/docker_engine.h"
 #include "controller/reconciler.h"
 #include "reconcilers/container_spec.h"
+#include "reconcilers/host_monitor.h"
+#include "reconcilers/memory_sampler.h"
+#include "reconcilers/post_mortem.h"
 #include "reconcilers/service_plan.h"
 #include "reconcilers/start_gate.h"
 #include "store/store.h"
@@ -29,6 +38,15 @@ namespace tender {
 
 struct ServiceReconcilerOptions {
   std::string instance = "default";
+  // For post-mortems (each optional): the last memory sample of a container,
+  // the host's memory and its OOM kills.
+  MemorySampler* memory = nullptr;
+  HostMonitor* host = nullptr;
+  // Log lines kept with a post-mortem.
+  int logTailLines = 50;
+  // Puts the key back on the queue (the status shows log lines collected
+  // after the pass).
+  std::function<void(const Key&)> enqueue;
   LogRotation logs;
   // How often a converging service is looked at again while replicas start.
   Millis pollWhileStarting{2000};
@@ -40,7 +58,12 @@ class ServiceReconciler : public Reconciler {
  public:
   ServiceReconciler(Store& store, DockerEngine& engine, Clock& clock, StartGate& gate,
                     ServiceReconcilerOptions options);
+  ~ServiceReconciler() override;
   ReconcileResult reconcile(const Key& key) override;
+
+  // Hears the engine's events (the informer's onEvent): an `oom` is
+  // remembered, for the post-mortem of the death that follows.
+  void noteEngineEvent(const EngineEvent& event);
 
   // What a pass would do to the containers of `resource` (as a dry-run apply
   // would store it), without doing it: {"plan":[{"action","replica",
@@ -56,10 +79,24 @@ class ServiceReconciler : public Reconciler {
   void requestRestart(const Key& key);
 
  private:
+  // Kept in the store (replica_state), so a restart of tender keeps the
+  // backoff where it was.
   struct ReplicaRuntime {
-    int restarts = 0;          // restarts since the last reset
+    int restarts = 0;          // restarts since the last reset: the backoff's exponent
     int totalRestarts = 0;     // ever, for the status
-    std::string lastFinishedAt;  // the death already counted
+    std::string lastFinishedAt;  // the death last counted
+    bool lastDeathFree = false;  // that death was not the service's own: restart at once
+    std::string specHash;      // the spec these counts are about
+    std::vector<int64_t> deathsMs;  // counted deaths within the window (maxRestarts)
+    bool gaveUp = false;       // died more than maxRestarts times: not restarted
+    std::string gaveUpMessage;
+  };
+  struct LogJob {
+    int64_t id;
+    std::string containerId;
+    int64_t finishedAtMs;
+    nlohmann::json data;
+    Key key;
   };
   using ServiceRuntime = std::map<int, ReplicaRuntime>;
 
@@ -80,6 +117,20 @@ class ServiceReconciler : public Reconciler {
   Status removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes);
   void recordEvent(const Key& key, const std::string& type, const std::string& reason,
                    const std::string& message);
+  // Reads the service's restart state from the store, once per process.
+  void loadRuntime(const Key& key);
+  // REQUIRES: mu_ held.
+  void saveRuntimeLocked(const Key& key, int replica, const ReplicaRuntime& rr);
+  // Stores the post-mortem of a death noticed now. The record's id is 0 when
+  // it was on record already; nullopt when it could not be stored.
+  std::optional<TerminationRecord> recordDeath(const Key& key, int replica, const ContainerInfo& info,
+                                               const ServiceSpec& spec);
+  // A new death of a restartable replica: backoff and maxRestarts. REQUIRES: mu_ held.
+  void countDeath(const Key& key, const ServiceSpec& spec, const std::string& specHash,
+                  const TerminationRecord& t, ReplicaRuntime& rr);
+  // The last lines of the run that ended at `finishedAtMs`.
+  std::vector<std::string> deathLogs(const std::string& containerId, int64_t finishedAtMs);
+  void collectLogs();  // the log thread
   // Carries out a restart requested at `requestedAt` on the observed containers.
   Status restartReplicas(const Key& key, std::vector<ObservedContainer>& observed, WallTime requestedAt,
                          int64_t graceMs, RuntimeState& runtime);
@@ -93,6 +144,17 @@ class ServiceReconciler : public Reconciler {
   std::mutex mu_;
   std::map<std::string, ServiceRuntime> runtime_;  // by key
   std::map<std::string, WallTime> restartRequests_;  // by key: containers started before are restarted
+  std::set<std::string> loaded_;                       // keys whose runtime was read from the store
+  std::map<std::string, std::string> recordedDeaths_;  // container id -> finishedAt of its recorded death
+  std::map<std::string, WallTime> oomEvents_;          // container id -> its last `oom` event
+  std::map<std::string, std::string> killedByTender_;  // container id -> why tender stopped it
+
+  // Log lines of post-mortems, read after the restart.
+  std::mutex logMu_;
+  std::condition_variable logCv_;
+  std::deque<LogJob> logJobs_;
+  bool logStop_ = false;
+  std::thread logThread_;
 
   // Engine lookups that every pass would otherwise repeat: an image's ID
   // (trusted for imageCacheTtl, so a rebuild under the same tag is seen

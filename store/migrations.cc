@@ -57,6 +57,31 @@ const std::vector<Migration>& migrations() {
                    resource_version INTEGER NOT NULL))sql",
            "INSERT INTO counters (id, resource_version) VALUES (1, 0)",
        }},
+      {2,
+       "post-mortems of container deaths, and each replica's restart state",
+       {},
+       {
+           R"sql(CREATE TABLE terminations (
+                   id INTEGER PRIMARY KEY AUTOINCREMENT,
+                   namespace TEXT NOT NULL,
+                   service TEXT NOT NULL,
+                   replica INTEGER NOT NULL,
+                   container_id TEXT NOT NULL,
+                   started_at INTEGER NOT NULL,
+                   finished_at INTEGER NOT NULL,
+                   exit_code INTEGER NOT NULL,
+                   reason TEXT NOT NULL,
+                   data TEXT NOT NULL DEFAULT '{}'))sql",
+           // One post-mortem per death: a container dies once per run.
+           "CREATE UNIQUE INDEX terminations_by_death ON terminations (container_id, finished_at)",
+           "CREATE INDEX terminations_by_service ON terminations (namespace, service, id)",
+           R"sql(CREATE TABLE replica_state (
+                   namespace TEXT NOT NULL,
+                   service TEXT NOT NULL,
+                   replica INTEGER NOT NULL,
+                   data TEXT NOT NULL DEFAULT '{}',
+                   PRIMARY KEY (namespace, service, replica)))sql",
+       }},
   };
   return kMigrations;
 }

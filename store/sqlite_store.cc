@@ -534,6 +534,148 @@ class SqliteStore final : public Store {
     return id;
   }
 
+  Result<int64_t> recordTermination(const TerminationRecord& t, bool* created) override {
+    bool inserted = false;
+    Result<int64_t> id = write<int64_t>(
+        "record the death of " + t.containerId.substr(0, 12),
+        [&](Connection& c) -> Result<int64_t> {
+          Result<Statement> find =
+              c.prepare("SELECT id FROM terminations WHERE container_id = ?1 AND finished_at = ?2");
+          if (!find.ok()) return find.status();
+          find->bind(1, t.containerId).bind(2, t.finishedAt);
+          Result<bool> row = find->step();
+          if (!row.ok()) return row.status();
+          if (*row) return find->int64(0);
+          Result<std::string> data = canonical(t.data, "data");
+          if (!data.ok()) return data.status();
+          Result<Statement> st = c.prepare(
+              "INSERT INTO terminations (namespace, service, replica, container_id, started_at,"
+              " finished_at, exit_code, reason, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+          if (!st.ok()) return st.status();
+          st->bind(1, t.namespace_).bind(2, t.service).bind(3, static_cast<int64_t>(t.replica));
+          st->bind(4, t.containerId).bind(5, t.startedAt).bind(6, t.finishedAt);
+          st->bind(7, static_cast<int64_t>(t.exitCode)).bind(8, t.reason).bind(9, *data);
+          Status s = st->run();
+          if (!s.ok()) return s;
+          inserted = true;
+          return c.lastInsertRowid();
+        },
+        /*ofResources=*/false);
+    if (created) *created = id.ok() && inserted;
+    return id;
+  }
+
+  Status updateTerminationData(int64_t id, const nlohmann::json& data) override {
+    return write<bool>(
+               "update post-mortem " + std::to_string(id),
+               [&](Connection& c) -> Result<bool> {
+                 Result<std::string> text = canonical(data, "data");
+                 if (!text.ok()) return text.status();
+                 Result<Statement> st = c.prepare("UPDATE terminations SET data = ?1 WHERE id = ?2");
+                 if (!st.ok()) return st.status();
+                 st->bind(1, *text).bind(2, id);
+                 Status s = st->run();
+                 if (!s.ok()) return s;
+                 return true;
+               },
+               /*ofResources=*/false)
+        .status();
+  }
+
+  Result<std::vector<TerminationRecord>> terminations(const std::string& ns, const std::string& service,
+                                                      int replica, int limit) override {
+    using Out = std::vector<TerminationRecord>;
+    return read<Out>("list post-mortems of " + ns + "/" + service, [&](Connection& c) -> Result<Out> {
+      std::string sql =
+          "SELECT id, replica, container_id, started_at, finished_at, exit_code, reason, data"
+          " FROM terminations WHERE namespace = ?1 AND service = ?2";
+      if (replica >= 0) sql += " AND replica = ?3";
+      sql += " ORDER BY id DESC LIMIT ?4";
+      Result<Statement> st = c.prepare(sql);
+      if (!st.ok()) return st.status();
+      st->bind(1, ns).bind(2, service);
+      if (replica >= 0) st->bind(3, static_cast<int64_t>(replica));
+      st->bind(4, static_cast<int64_t>(limit > 0 ? limit : -1));
+      Out out;
+      while (true) {
+        Result<bool> row = st->step();
+        if (!row.ok()) return row.status();
+        if (!*row) return out;
+        TerminationRecord t;
+        t.id = st->int64(0);
+        t.namespace_ = ns;
+        t.service = service;
+        t.replica = static_cast<int>(st->int64(1));
+        t.containerId = st->text(2);
+        t.startedAt = st->int64(3);
+        t.finishedAt = st->int64(4);
+        t.exitCode = static_cast<int>(st->int64(5));
+        t.reason = st->text(6);
+        Result<nlohmann::json> data = parseColumn(st->text(7), "data");
+        if (!data.ok()) return data.status();
+        t.data = std::move(*data);
+        out.push_back(std::move(t));
+      }
+    });
+  }
+
+  Status forgetService(const std::string& ns, const std::string& service) override {
+    return write<bool>(
+               "forget " + ns + "/" + service,
+               [&](Connection& c) -> Result<bool> {
+                 for (const char* sql : {"DELETE FROM terminations WHERE namespace = ?1 AND service = ?2",
+                                         "DELETE FROM replica_state WHERE namespace = ?1 AND service = ?2"}) {
+                   Result<Statement> st = c.prepare(sql);
+                   if (!st.ok()) return st.status();
+                   st->bind(1, ns).bind(2, service);
+                   Status s = st->run();
+                   if (!s.ok()) return s;
+                 }
+                 return true;
+               },
+               /*ofResources=*/false)
+        .status();
+  }
+
+  Result<std::map<int, nlohmann::json>> replicaStates(const std::string& ns, const std::string& service) override {
+    using Out = std::map<int, nlohmann::json>;
+    return read<Out>("read restart state of " + ns + "/" + service, [&](Connection& c) -> Result<Out> {
+      Result<Statement> st =
+          c.prepare("SELECT replica, data FROM replica_state WHERE namespace = ?1 AND service = ?2");
+      if (!st.ok()) return st.status();
+      st->bind(1, ns).bind(2, service);
+      Out out;
+      while (true) {
+        Result<bool> row = st->step();
+        if (!row.ok()) return row.status();
+        if (!*row) return out;
+        Result<nlohmann::json> data = parseColumn(st->text(1), "data");
+        if (!data.ok()) return data.status();
+        out[static_cast<int>(st->int64(0))] = std::move(*data);
+      }
+    });
+  }
+
+  Status putReplicaState(const std::string& ns, const std::string& service, int replica,
+                         const nlohmann::json& data) override {
+    return write<bool>(
+               "write restart state of " + ns + "/" + service,
+               [&](Connection& c) -> Result<bool> {
+                 Result<std::string> text = canonical(data, "data");
+                 if (!text.ok()) return text.status();
+                 Result<Statement> st = c.prepare(
+                     "INSERT INTO replica_state (namespace, service, replica, data) VALUES (?1, ?2, ?3, ?4)"
+                     " ON CONFLICT (namespace, service, replica) DO UPDATE SET data = excluded.data");
+                 if (!st.ok()) return st.status();
+                 st->bind(1, ns).bind(2, service).bind(3, static_cast<int64_t>(replica)).bind(4, *text);
+                 Status s = st->run();
+                 if (!s.ok()) return s;
+                 return true;
+               },
+               /*ofResources=*/false)
+        .status();
+  }
+
   int64_t resourceWrites() const override { return resourceWrites_.load(std::memory_order_acquire); }
 
   void setEventObserver(std::function<void(int64_t)> observer) override {

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,20 @@ struct EventRecord {
   std::string reason;      // "Created", "Recreated", "Died", ...
   std::string kind, namespace_, name;  // the object it is about
   std::string message;
+  nlohmann::json data = nlohmann::json::object();
+};
+
+// How one container run ended: the post-mortem of a death.
+struct TerminationRecord {
+  int64_t id = 0;  // assigned by recordTermination
+  std::string namespace_, service;
+  int replica = -1;
+  std::string containerId;
+  int64_t startedAt = 0;   // wall ms
+  int64_t finishedAt = 0;  // wall ms
+  int exitCode = 0;
+  std::string reason;  // OOMKilled | Error | Completed | Killed | Unhealthy | EngineRestart
+  // signal, oomKilled, ranSeconds, message, logs [...], memory {...}, host {...}
   nlohmann::json data = nlohmann::json::object();
 };
 
@@ -121,6 +136,24 @@ class Store {
   // appending thread (watchers use it to wake). Must not call back into the
   // store's writers. Replaces any earlier observer; an empty one clears it.
   virtual void setEventObserver(std::function<void(int64_t)> observer) = 0;
+
+  // Post-mortems. recordTermination stores one unless the same death
+  // (container id and finish time) is already stored; either way it returns
+  // the stored row's id, and *created says which.
+  virtual Result<int64_t> recordTermination(const TerminationRecord& t, bool* created = nullptr) = 0;
+  // Replaces a post-mortem's data (logs collected later).
+  virtual Status updateTerminationData(int64_t id, const nlohmann::json& data) = 0;
+  // A service's post-mortems, newest first; replica -1 for all replicas.
+  virtual Result<std::vector<TerminationRecord>> terminations(const std::string& ns, const std::string& service,
+                                                              int replica = -1, int limit = 20) = 0;
+  // Removes a service's post-mortems and restart state (it was deleted).
+  virtual Status forgetService(const std::string& ns, const std::string& service) = 0;
+
+  // What a reconciler keeps about each replica across restarts of tender
+  // (crash backoff): replica -> data.
+  virtual Result<std::map<int, nlohmann::json>> replicaStates(const std::string& ns, const std::string& service) = 0;
+  virtual Status putReplicaState(const std::string& ns, const std::string& service, int replica,
+                                 const nlohmann::json& data) = 0;
 
   // PRAGMA integrity_check: ok() when "ok".
   virtual Status integrityCheck() = 0;

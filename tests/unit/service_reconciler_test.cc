@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "reconcilers/naming.h"
 #include "support/reconciler_fixture.h"
 
@@ -201,7 +203,7 @@ TEST_F(ServiceReconcilerTest, ADeathIsRecordedOnceWithItsExitCodeAndOomKill) {
   auto died = eventsOf(*store_, "Died");
   ASSERT_EQ(1u, died.size());
   EXPECT_EQ("Warning", died[0].type);
-  EXPECT_EQ("replica 0 exited with code 137 (OOM killed)", died[0].message);
+  EXPECT_EQ(0u, died[0].message.rfind("replica 0 exited with code 137 (SIGKILL): OOMKilled", 0)) << died[0].message;
 }
 
 TEST_F(ServiceReconcilerTest, ARequestedRestartRestartsEachRunningReplicaOnceWithoutCountingACrash) {
@@ -274,6 +276,139 @@ TEST_F(ServiceReconcilerTest, LogsOfEveryReplicaArePrefixedWithIt) {
   auto none = serviceLogs(engine_, "test", Key{"Service", "shop", "other"}, -1);
   ASSERT_TRUE(none.ok());
   EXPECT_EQ("", *none);
+}
+
+template <typename F>
+bool eventually(F f) {
+  for (int i = 0; i < 300; ++i) {
+    if (f()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return f();
+}
+
+TEST_F(ServiceReconcilerTest, EveryDeathGetsAPostMortemWithItsLastLogLines) {
+  apply(svc());
+  ASSERT_TRUE(reconcile().status.ok());
+  const std::string id = containers().front().id;
+  ASSERT_TRUE(engine_.appendLogs(id, {{LogLine::Stream::kStdout, "allocating"},
+                                      {LogLine::Stream::kStderr, "out of memory soon"}})
+                  .ok());
+  clock_.advance(3s);
+  ASSERT_TRUE(engine_.crash(id, 137, /*oomKilled=*/true).ok());
+  reconcile();
+  auto deaths = store_->terminations("shop", "web");
+  ASSERT_TRUE(deaths.ok());
+  ASSERT_EQ(1u, deaths->size());
+  const TerminationRecord& t = deaths->front();
+  EXPECT_EQ("OOMKilled", t.reason);
+  EXPECT_EQ(137, t.exitCode);
+  EXPECT_EQ(0, t.replica);
+  EXPECT_EQ(id, t.containerId);
+  EXPECT_EQ("SIGKILL", t.data["signal"]);
+  EXPECT_DOUBLE_EQ(3.0, t.data["ranSeconds"].get<double>());
+  // The lines come after the pass, read from the same container.
+  ASSERT_TRUE(eventually([&] {
+    auto d = store_->terminations("shop", "web");
+    return d.ok() && !d->empty() && d->front().data.contains("logs");
+  }));
+  auto withLogs = store_->terminations("shop", "web");
+  EXPECT_EQ((nlohmann::json{"allocating", "out of memory soon"}), withLogs->front().data["logs"]);
+  reconcile();
+  auto rs = status()["replicaStatuses"][0];
+  EXPECT_EQ("OOMKilled", rs["lastTermination"]["reason"]);
+  EXPECT_EQ(2u, rs["lastTermination"]["logs"].size());
+  EXPECT_EQ("OOMKilled", status()["lastTermination"]["reason"]);
+  // Seen again, the same death is not recorded twice.
+  reconcile();
+  EXPECT_EQ(1u, store_->terminations("shop", "web")->size());
+  EXPECT_EQ(1u, eventsOf(*store_, "Died").size());
+}
+
+TEST_F(ServiceReconcilerTest, ACompletedRunUnderOnFailureIsRecordedAndNotRestarted) {
+  apply(svc("  restartPolicy: OnFailure\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_TRUE(engine_.crash(containers().front().id, 0).ok());
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ("exited", containers().front().state);
+  EXPECT_EQ("Completed", status()["phase"]);
+  auto deaths = store_->terminations("shop", "web");
+  ASSERT_EQ(1u, deaths->size());
+  EXPECT_EQ("Completed", deaths->front().reason);
+  const int inspects = engine_.callCount("inspectContainer");
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ(inspects, engine_.callCount("inspectContainer")) << "a recorded death is not inspected again";
+}
+
+TEST_F(ServiceReconcilerTest, BackoffAndRestartCountSurviveARestartOfTender) {
+  apply(svc("  backoff: {initial: 10s, factor: 2, max: 60s}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  const std::string id = containers().front().id;
+  ASSERT_TRUE(engine_.crash(id, 1).ok());
+  reconcile();
+  clock_.advance(11s);
+  reconcile();  // restarted: restartCount 1
+  ASSERT_EQ("running", containers().front().state);
+  ASSERT_TRUE(engine_.crash(id, 1).ok());
+  reconcile();
+  const nlohmann::json before = status();
+  ASSERT_EQ("CrashLoopBackOff", before["phase"]);
+  ASSERT_EQ(1, before["restartCount"]);
+
+  // tender goes away and comes back: a new reconciler over the same store.
+  ServiceReconcilerOptions o;
+  o.instance = "test";
+  services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  clock_.advance(5s);
+  auto r = reconcile();
+  EXPECT_EQ("CrashLoopBackOff", status()["phase"]);
+  EXPECT_EQ(before["nextRestartAt"], status()["nextRestartAt"]) << "the second death still waits 20 s";
+  EXPECT_EQ(1, status()["restartCount"]);
+  ASSERT_TRUE(r.requeueAfter.has_value());
+  EXPECT_LE(*r.requeueAfter, 15s);
+  EXPECT_GT(*r.requeueAfter, 10s);
+  EXPECT_EQ(2u, eventsOf(*store_, "Died").size()) << "no death is told twice";
+  clock_.advance(16s);
+  reconcile();
+  EXPECT_EQ("running", containers().front().state);
+  EXPECT_EQ(2, status()["restartCount"]);
+}
+
+TEST_F(ServiceReconcilerTest, TooManyDeathsInTheWindowTurnTheServiceFailedQuotingItsLogs) {
+  apply(svc("  backoff: {initial: 0s, maxRestarts: 2, window: 1m}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  const std::string id = containers().front().id;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(engine_.appendLogs(id, {{LogLine::Stream::kStderr, "fatal: config missing " + std::to_string(i)}}).ok());
+    clock_.advance(1s);
+    ASSERT_TRUE(engine_.crash(id, 2).ok());
+    reconcile();
+    reconcile();
+  }
+  EXPECT_EQ("exited", containers().front().state) << "given up: not restarted a third time";
+  EXPECT_EQ("Failed", status()["phase"]);
+  const std::string message = status()["conditions"][0]["message"];
+  EXPECT_NE(std::string::npos, message.find("maxRestarts 2")) << message;
+  EXPECT_NE(std::string::npos, message.find("fatal: config missing 2")) << message;
+  EXPECT_EQ("RestartLimitReached", status()["conditions"][0]["reason"]);
+  // A restart request gives it another chance.
+  services_->requestRestart(Key{"Service", "shop", "web"});
+  reconcile();
+  EXPECT_EQ("running", containers().front().state);
+}
+
+TEST_F(ServiceReconcilerTest, ARequestedRestartLeavesAPostMortemSayingTenderStoppedIt) {
+  apply(svc());
+  ASSERT_TRUE(reconcile().status.ok());
+  clock_.advance(2s);
+  services_->requestRestart(Key{"Service", "shop", "web"});
+  clock_.advance(1s);
+  ASSERT_TRUE(reconcile().status.ok());
+  auto deaths = store_->terminations("shop", "web");
+  ASSERT_EQ(1u, deaths->size());
+  EXPECT_EQ("Killed", deaths->front().reason);
+  EXPECT_EQ("stopped by tender: restart requested", deaths->front().data["message"]);
+  EXPECT_EQ(0, status()["restartCount"]);
 }
 
 }  // namespace
