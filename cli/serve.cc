@@ -24,6 +24,7 @@
 #include "controller/scheduler.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
+#include "reconcilers/prober.h"
 #include "reconcilers/resource_reconcilers.h"
 #include "reconcilers/service_reconciler.h"
 #include "reconcilers/start_gate.h"
@@ -167,7 +168,9 @@ int runServe(const ServeOptions& o) {
 
   MemorySampler memory(*engine, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds)));
   HostMonitor hostMemory(clock);
+  Prober prober(clock, enqueue);
   ServiceReconcilerOptions so;
+  so.prober = &prober;
   so.instance = o.instance;
   so.memory = &memory;
   so.host = &hostMemory;
@@ -302,6 +305,7 @@ int runServe(const ServeOptions& o) {
   watch.stop();
   informer.stop();
   controller.stop();
+  prober.stop();
   scheduler.shutDown();
   signals.cancel();
   stopLoop();

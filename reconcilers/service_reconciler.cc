@@ -86,7 +86,8 @@ struct ReplicaHistory {
 
 ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ContainerSummary>& after, const RuntimeState& runtime,
-                            const ReplicaHistory& history, const Status& error, WallTime now) {
+                            const ReplicaHistory& history, const std::map<std::string, std::string>& probed,
+                            const Status& error, WallTime now) {
   const int restartCount = history.restartCount;
   std::string heldMessage;
   int ready = 0, running = 0;
@@ -109,7 +110,8 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
     } else {
       const ContainerSummary& c = *it->second;
       const ObservedContainer o = observedFromSummary(c);
-      const std::string health = healthFromStatus(c.status);
+      auto p = probed.find(c.id);
+      const std::string health = p != probed.end() ? p->second : healthFromStatus(c.status);
       const bool isReady = c.state == "running" && (health.empty() || health == "healthy");
       rs["containerId"] = c.id;
       rs["state"] = c.state;
@@ -287,6 +289,7 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
       f.killedByTender = killed->second;
       killedByTender_.erase(killed);
     }
+    f.unhealthy = unhealthyStops_.erase(info.id) > 0;
   }
   if (options_.host) {
     f.host = options_.host->read();
@@ -891,9 +894,71 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   // current spec get their crash backoff. The engine is asked outside the
   // lock, so one slow inspect never holds up the other workers.
   loadRuntime(key);
+
+  // Health: Docker's own for exec checks (in the list's status), the
+  // prober's for HTTP and TCP ones.
+  const HealthCheck* check = spec.healthcheck ? &*spec.healthcheck : nullptr;
+  const bool probed = check && check->kind != HealthCheck::Kind::kExec && options_.prober;
+  std::map<std::string, std::string> health;  // container id -> starting | healthy | unhealthy
+  for (const auto& c : *listed) {
+    if (!check || c.state != "running") continue;
+    if (!probed) {
+      health[c.id] = healthFromStatus(c.status);
+      continue;
+    }
+    if (!options_.prober->watching(c.id)) {
+      auto info = engine_.inspectContainer(c.id);
+      if (info.ok()) {
+        for (const auto& [net, ip] : info->networkIps) {
+          if (ip.empty()) continue;
+          options_.prober->watch(c.id, key, *check, ip);
+          break;
+        }
+      }
+    }
+    auto ps = options_.prober->state(c.id);
+    health[c.id] = ps ? ps->health : "starting";
+  }
+  if (probed) {
+    std::set<std::string> running;
+    for (const auto& [id, h] : health) running.insert(id);
+    options_.prober->forgetExcept(key, running);
+  }
+  // Liveness, which Docker never does: an unhealthy replica is stopped, and
+  // its death (reason Unhealthy) restarts it with the crash backoff.
+  if (check && check->restartWhenUnhealthy) {
+    for (auto& c : observed) {
+      if (c.state != "running" || c.replica < 0 || c.specHash != desired.specHash) continue;
+      auto h = health.find(c.id);
+      if (h == health.end() || h->second != "unhealthy") continue;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        unhealthyStops_.insert(c.id);
+      }
+      spdlog::info("{}: replica {} is unhealthy: restarting it", key.str(), c.replica);
+      Status s = engine_.stopContainer(c.id, static_cast<int>((resolved.graceMs + 999) / 1000));
+      if (!s.ok() && !s.IsNotModified()) {
+        spdlog::warn("{}: cannot stop unhealthy replica {}: {}", key.str(), c.replica, s.ToString());
+        std::lock_guard<std::mutex> l(mu_);
+        unhealthyStops_.erase(c.id);
+        continue;
+      }
+      if (probed) options_.prober->forget(c.id);
+      health.erase(c.id);
+      c.state = "exited";
+      c.exitCode = 137;  // until the inspect below says
+      for (auto& summary : *listed) {
+        if (summary.id == c.id) {
+          summary.state = "exited";
+          summary.status = "Exited (137) Less than a second ago";
+        }
+      }
+    }
+  }
+
   RuntimeState runtime;
   std::vector<TerminationRecord> fresh;
-  for (const auto& c : observed) {
+  for (auto& c : observed) {
     if (c.replica < 0) continue;
     if (c.state == "running") {
       std::lock_guard<std::mutex> l(mu_);
@@ -911,6 +976,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     if (finishedText.empty()) {
       auto info = engine_.inspectContainer(c.id);
       if (!info.ok() || !parseRfc3339(info->state.finishedAt)) continue;
+      c.exitCode = info->state.exitCode;
       death = recordDeath(key, c.replica, *info, spec);
       if (!death) continue;
       finishedText = info->state.finishedAt;
@@ -1085,7 +1151,16 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
       if (!history.lastTermination.count(t.replica)) history.lastTermination[t.replica] = terminationJson(t);
     }
   }
-  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, first, now);
+  // A container started in this pass has no check result yet.
+  std::map<std::string, std::string> probedHealth;
+  if (probed) {
+    for (const auto& c : after) {
+      if (c.state != "running") continue;
+      auto h = health.find(c.id);
+      probedHealth[c.id] = h != health.end() ? h->second : "starting";
+    }
+  }
+  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, probedHealth, first, now);
   st.json["image"] = resolved.service.imageRef;
   st.json["imageId"] = resolved.service.imageId;
   writeStatus(st.json);

@@ -30,6 +30,7 @@
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
 #include "reconcilers/post_mortem.h"
+#include "reconcilers/prober.h"
 #include "reconcilers/service_plan.h"
 #include "reconcilers/start_gate.h"
 #include "store/store.h"
@@ -42,6 +43,9 @@ struct ServiceReconcilerOptions {
   // the host's memory and its OOM kills.
   MemorySampler* memory = nullptr;
   HostMonitor* host = nullptr;
+  // Runs HTTP and TCP health checks; without it those checks are not run
+  // (and the replicas count as ready once running).
+  Prober* prober = nullptr;
   // Log lines kept with a post-mortem.
   int logTailLines = 50;
   // Puts the key back on the queue (the status shows log lines collected
@@ -148,6 +152,7 @@ class ServiceReconciler : public Reconciler {
   std::map<std::string, std::string> recordedDeaths_;  // container id -> finishedAt of its recorded death
   std::map<std::string, WallTime> oomEvents_;          // container id -> its last `oom` event
   std::map<std::string, std::string> killedByTender_;  // container id -> why tender stopped it
+  std::set<std::string> unhealthyStops_;               // containers tender stopped for failing their checks
 
   // Log lines of post-mortems, read after the restart.
   std::mutex logMu_;

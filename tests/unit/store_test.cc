@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include "store/sqlite_store.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -109,6 +111,61 @@ class StoreTest : public ::testing::TestWithParam<bool> {
 
 INSTANTIATE_TEST_SUITE_P(FileAndMemory, StoreTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Memory" : "File"; });
+
+TerminationRecord death(const std::string& service, int replica, const std::string& container, int64_t finishedAt) {
+  TerminationRecord t;
+  t.namespace_ = "shop";
+  t.service = service;
+  t.replica = replica;
+  t.containerId = container;
+  t.startedAt = finishedAt - 1000;
+  t.finishedAt = finishedAt;
+  t.exitCode = 1;
+  t.reason = "Error";
+  t.data = {{"message", "exited with code 1"}};
+  return t;
+}
+
+TEST_P(StoreTest, ADeathIsRecordedOnceAndListedNewestFirst) {
+  bool created = false;
+  auto first = store_->recordTermination(death("web", 0, "c1", 1000), &created);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(created);
+  auto again = store_->recordTermination(death("web", 0, "c1", 1000), &created);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(created);
+  EXPECT_EQ(*first, *again);
+  ASSERT_TRUE(store_->recordTermination(death("web", 1, "c2", 2000), &created).ok());
+  ASSERT_TRUE(store_->recordTermination(death("web", 0, "c1", 3000), &created).ok());
+  ASSERT_TRUE(store_->recordTermination(death("db", 0, "c3", 4000), &created).ok());
+
+  auto all = store_->terminations("shop", "web");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(3u, all->size());
+  EXPECT_EQ(3000, (*all)[0].finishedAt);
+  EXPECT_EQ(2000, (*all)[1].finishedAt);
+  EXPECT_EQ("exited with code 1", (*all)[0].data["message"]);
+  auto replica0 = store_->terminations("shop", "web", 0);
+  ASSERT_EQ(2u, replica0->size());
+  EXPECT_EQ(1u, store_->terminations("shop", "web", -1, 1)->size());
+
+  ASSERT_TRUE(store_->updateTerminationData(*first, {{"logs", {"a", "b"}}}).ok());
+  auto updated = store_->terminations("shop", "web", 0);
+  EXPECT_EQ(json({"a", "b"}), updated->back().data["logs"]);
+
+  ASSERT_TRUE(store_->putReplicaState("shop", "web", 0, {{"restarts", 2}}).ok());
+  ASSERT_TRUE(store_->putReplicaState("shop", "web", 0, {{"restarts", 3}}).ok());
+  ASSERT_TRUE(store_->putReplicaState("shop", "web", 1, {{"restarts", 1}}).ok());
+  auto states = store_->replicaStates("shop", "web");
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(2u, states->size());
+  EXPECT_EQ(3, (*states)[0]["restarts"]);
+
+  ASSERT_TRUE(store_->forgetService("shop", "web").ok());
+  EXPECT_TRUE(store_->terminations("shop", "web")->empty());
+  EXPECT_TRUE(store_->replicaStates("shop", "web")->empty());
+  EXPECT_EQ(1u, store_->terminations("shop", "db")->size()) << "other services keep theirs";
+}
 
 TEST_P(StoreTest, CreateStoresANewObjectStampedByTheClock) {
   auto r = put("web", {{"image", "nginx"}}, {{"tier", "front"}});
@@ -448,7 +505,7 @@ TEST_F(StoreFileTest, NewFileUsesWalAndIncrementalAutoVacuum) {
   ASSERT_TRUE(open().ok());
   EXPECT_EQ("wal", rawPragma(path_, "journal_mode"));
   EXPECT_EQ("2", rawPragma(path_, "auto_vacuum"));  // 2 = INCREMENTAL
-  EXPECT_EQ("1", rawPragma(path_, "user_version"));
+  EXPECT_EQ(std::to_string(store_internal::latestSchemaVersion()), rawPragma(path_, "user_version"));
 }
 
 TEST_F(StoreFileTest, FileFromANewerTenderIsRefusedAndLeftAlone) {
