@@ -236,6 +236,9 @@ void Informer::onStreamEvent(uint64_t generation, const EngineEvent& event) {
   if (event.type != "container") return;
   auto key = serviceKey(event.attributes, instance_);
   if (!key) return;
+  // What the event says is noted before the key is queued, so the pass it
+  // starts can use it.
+  if (onEvent) onEvent(event);
   onKey_(*key);
   const bool ended = event.action == "die" || event.action == "oom" || event.action == "stop" ||
                      event.action == "kill";
@@ -245,7 +248,6 @@ void Informer::onStreamEvent(uint64_t generation, const EngineEvent& event) {
       scheduler_.schedule(delay, [this, life, k = *key] { Life::guarded(life, [this, &k] { onKey_(k); }); });
     }
   }
-  if (onEvent) onEvent(event);
 }
 
 void Informer::onStreamEnd(uint64_t generation, const Status& status) {

@@ -70,7 +70,7 @@ class Informer {
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
 
-  // Called with every event that produced a key, after onKey.
+  // Called with every event that produced a key, before onKey.
   // REQUIRES: before start().
   void setOnEvent(EventCallback onEvent);
 

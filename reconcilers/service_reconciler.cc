@@ -224,7 +224,16 @@ ServiceReconciler::~ServiceReconciler() {
 }
 
 void ServiceReconciler::noteEngineEvent(const EngineEvent& event) {
-  if (event.action != "oom" || event.id.empty()) return;
+  if (event.id.empty()) return;
+  if (event.action == "die") {
+    std::lock_guard<std::mutex> l(mu_);
+    diedRecently_[event.id] = clock_.now();
+    for (auto it = diedRecently_.begin(); it != diedRecently_.end();) {
+      it = clock_.now() - it->second > std::chrono::minutes(1) ? diedRecently_.erase(it) : std::next(it);
+    }
+    return;
+  }
+  if (event.action != "oom") return;
   std::lock_guard<std::mutex> l(mu_);
   oomEvents_[event.id] = clock_.now();
   // Old ones are of no use: a death is looked at within seconds.
@@ -317,7 +326,10 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
   t.id = *id;
   if (!mayGiveUp) {
     std::lock_guard<std::mutex> l(logMu_);
-    logJobs_.push_back(LogJob{t.id, info.id, t.finishedAt, t.data, key});
+    // Read a little later: a logs call made while the engine restarts the
+    // container waits on it, and slows the restart it must not delay.
+    logJobs_.push_back(LogJob{t.id, info.id, t.finishedAt, t.data, key,
+                              std::chrono::steady_clock::now() + std::chrono::milliseconds(500)});
     logCv_.notify_all();
   }
   return t;
@@ -345,6 +357,11 @@ void ServiceReconciler::collectLogs() {
   while (true) {
     logCv_.wait(l, [&] { return logStop_ || !logJobs_.empty(); });
     if (logStop_) return;
+    const auto readAt = logJobs_.front().readAt;
+    if (std::chrono::steady_clock::now() < readAt) {
+      logCv_.wait_until(l, readAt, [&] { return logStop_; });
+      continue;
+    }
     LogJob job = std::move(logJobs_.front());
     logJobs_.pop_front();
     l.unlock();
@@ -895,6 +912,35 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   // lock, so one slow inspect never holds up the other workers.
   loadRuntime(key);
 
+  // The engine announces a death before its list shows it: a container the
+  // list still calls running but whose `die` was just heard is asked
+  // directly, so its restart does not wait for the list to catch up.
+  std::map<std::string, ContainerInfo> inspected;  // this pass's answers, reused below
+  for (auto& c : observed) {
+    if (c.state != "running") continue;
+    bool died = false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = diedRecently_.find(c.id);
+      if (it != diedRecently_.end()) {
+        died = true;
+        diedRecently_.erase(it);
+      }
+    }
+    if (!died) continue;
+    auto info = engine_.inspectContainer(c.id);
+    if (!info.ok() || info->state.running) continue;
+    inspected[c.id] = *info;
+    c.state = info->state.status.empty() ? "exited" : info->state.status;
+    c.exitCode = info->state.exitCode;
+    for (auto& summary : *listed) {
+      if (summary.id == c.id) {
+        summary.state = c.state;
+        summary.status = "Exited (" + std::to_string(info->state.exitCode) + ") Less than a second ago";
+      }
+    }
+  }
+
   // Health: Docker's own for exec checks (in the list's status), the
   // prober's for HTTP and TCP ones.
   const HealthCheck* check = spec.healthcheck ? &*spec.healthcheck : nullptr;
@@ -974,7 +1020,9 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     }
     std::optional<TerminationRecord> death;
     if (finishedText.empty()) {
-      auto info = engine_.inspectContainer(c.id);
+      auto known = inspected.find(c.id);
+      Result<ContainerInfo> info = known != inspected.end() ? Result<ContainerInfo>(known->second)
+                                                            : engine_.inspectContainer(c.id);
       if (!info.ok() || !parseRfc3339(info->state.finishedAt)) continue;
       c.exitCode = info->state.exitCode;
       death = recordDeath(key, c.replica, *info, spec);

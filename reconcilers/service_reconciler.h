@@ -101,6 +101,7 @@ class ServiceReconciler : public Reconciler {
     int64_t finishedAtMs;
     nlohmann::json data;
     Key key;
+    std::chrono::steady_clock::time_point readAt;  // not before
   };
   using ServiceRuntime = std::map<int, ReplicaRuntime>;
 
@@ -151,6 +152,7 @@ class ServiceReconciler : public Reconciler {
   std::set<std::string> loaded_;                       // keys whose runtime was read from the store
   std::map<std::string, std::string> recordedDeaths_;  // container id -> finishedAt of its recorded death
   std::map<std::string, WallTime> oomEvents_;          // container id -> its last `oom` event
+  std::map<std::string, WallTime> diedRecently_;       // container id -> its `die`, not yet seen by a pass
   std::map<std::string, std::string> killedByTender_;  // container id -> why tender stopped it
   std::set<std::string> unhealthyStops_;               // containers tender stopped for failing their checks
 
