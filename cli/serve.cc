@@ -196,6 +196,7 @@ int runServe(const ServeOptions& o) {
   Informer informer(*engine, scheduler, clock, o.instance, enqueue,
                     [&controller] { controller.enqueue(ResyncReconciler::key()); }, io);
   informer.setOnEvent([&services](const EngineEvent& e) { services.noteEngineEvent(e); });
+  informer.setOnOutage([&services](WallTime lost, WallTime back) { services.noteEngineOutage(lost, back); });
 
   Router router;
   ResourceApiOptions ao;

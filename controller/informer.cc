@@ -99,6 +99,11 @@ void Informer::setOnEvent(EventCallback onEvent) {
   onEvent_ = std::move(onEvent);
 }
 
+void Informer::setOnOutage(OutageCallback onOutage) {
+  std::lock_guard<std::mutex> l(mu_);
+  onOutage_ = std::move(onOutage);
+}
+
 void Informer::start() {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -156,6 +161,7 @@ void Informer::connect() {
   const Status ping = engine_.ping();
   if (!ping.ok()) {
     std::lock_guard<std::mutex> l(mu_);
+    if (lostAt_) unreachable_ = true;
     spdlog::warn("docker engine unreachable, events stream not opened: {}", ping.ToString());
     scheduleReconnectLocked();
     return;
@@ -171,6 +177,8 @@ void Informer::connect() {
   };
   std::unique_ptr<EngineStream> stream =
       engine_.streamEvents(eventFilters(instance_), since, std::move(callbacks));
+  std::optional<std::pair<WallTime, WallTime>> outage;
+  OutageCallback onOutage;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!stopped_) {
@@ -188,12 +196,23 @@ void Informer::connect() {
       connected_ = true;
       if (everConnected_) ++reconnects_;
       everConnected_ = true;
+      if (lostAt_ && unreachable_) {
+        outage.emplace(*lostAt_, clock_.now());
+        onOutage = onOutage_;
+      }
+      lostAt_.reset();
+      unreachable_ = false;
       spdlog::info("watching docker events{}", since.empty() ? "" : " since " + since);
     }
   }
   if (stream) {  // stop() ran meanwhile and never saw this stream
     stream->cancel();
     return;
+  }
+  if (outage && onOutage) {
+    spdlog::info("docker engine was unreachable for {} ms",
+                 std::chrono::duration_cast<Millis>(outage->second - outage->first).count());
+    onOutage(outage->first, outage->second);
   }
   resync();
 }
@@ -255,6 +274,7 @@ void Informer::onStreamEnd(uint64_t generation, const Status& status) {
   if (stopped_ || generation != generation_) return;
   endedGeneration_ = generation;
   if (liveGeneration_ == generation) {
+    if (!lostAt_) lostAt_ = clock_.now();
     if (clock_.monotonic() - connectedAt_ >= options_.healthyAfter) backoff_.reset();
     liveGeneration_ = 0;
   }
@@ -289,6 +309,8 @@ void Informer::ping() {
                    status.ToString());
       if (clock_.monotonic() - connectedAt_ >= options_.healthyAfter) backoff_.reset();
       silent = std::move(stream_);
+      if (!lostAt_) lostAt_ = clock_.now();
+      unreachable_ = true;
       liveGeneration_ = 0;
       ++generation_;  // whatever the old stream still delivers is stale
       connected_ = false;

@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,14 @@ class Informer {
   // Called with every event that produced a key, before onKey.
   // REQUIRES: before start().
   void setOnEvent(EventCallback onEvent);
+
+  // Called when the stream is back after the engine was unreachable (its
+  // stream ended and at least one ping failed: most likely it restarted),
+  // with the time the stream was lost and the time it came back, before
+  // the resync. Deaths in between are the engine's doing.
+  // REQUIRES: before start().
+  using OutageCallback = std::function<void(WallTime lost, WallTime back)>;
+  void setOnOutage(OutageCallback onOutage);
 
   // Connects (one attempt on the calling thread; failures are retried on the
   // scheduler) and starts the periodic timers. Once only.
@@ -127,6 +136,9 @@ class Informer {
   std::unique_ptr<EngineStream> stream_;
   MonoTime connectedAt_{};
   bool everConnected_ = false;
+  std::optional<WallTime> lostAt_;  // when a live stream ended, until it is back
+  bool unreachable_ = false;        // a ping failed since then
+  OutageCallback onOutage_;
   ExponentialBackoff backoff_;
   TimerId reconnectTimer_ = 0;
   TimerId pingTimer_ = 0;

@@ -242,6 +242,25 @@ void ServiceReconciler::noteEngineEvent(const EngineEvent& event) {
   }
 }
 
+std::function<void(const ContainerInfo&)> ServiceReconciler::killedRecorder(const Key& key, int replica,
+                                                                           const ServiceSpec& spec,
+                                                                           const std::string& why) {
+  return [this, key, replica, spec, why](const ContainerInfo& info) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      killedByTender_[info.id] = why;
+    }
+    auto t = recordDeath(key, replica, info, spec);
+    if (t && t->id > 0) recordEvent(key, "Normal", "Died", deathSummary(*t));
+  };
+}
+
+void ServiceReconciler::noteEngineOutage(WallTime lost, WallTime back) {
+  std::lock_guard<std::mutex> l(mu_);
+  outages_.emplace_back(lost, back);
+  if (outages_.size() > 8) outages_.erase(outages_.begin());
+}
+
 void ServiceReconciler::loadRuntime(const Key& key) {
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -299,6 +318,16 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
       killedByTender_.erase(killed);
     }
     f.unhealthy = unhealthyStops_.erase(info.id) > 0;
+    // An engine going down stops its containers (within its shutdown
+    // timeout) around the time it drops its API: a death from a little
+    // before the stream was lost until it came back is the engine's.
+    if (finished) {
+      for (const auto& [lost, back] : outages_) {
+        if (*finished >= lost - std::chrono::seconds(30) && *finished <= back) {
+          f.engineRestart = true;
+        }
+      }
+    }
   }
   if (options_.host) {
     f.host = options_.host->read();
@@ -311,8 +340,10 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
   // A service that may give up quotes the last lines in its message: those
   // are read now. Otherwise they are read after the restart, from the same
   // log file (until the death), so the restart does not wait for them.
+  // So does a container tender stopped: it is removed next, logs and all.
   const bool mayGiveUp = spec.backoff.maxRestarts.value_or(0) > 0;
-  if (mayGiveUp) t.data["logs"] = deathLogs(info.id, t.finishedAt);
+  const bool readNow = mayGiveUp || t.reason == "Killed";
+  if (readNow) t.data["logs"] = deathLogs(info.id, t.finishedAt);
   bool created = false;
   auto id = store_.recordTermination(t, &created);
   if (!id.ok()) {
@@ -324,7 +355,7 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
     return t;
   }
   t.id = *id;
-  if (!mayGiveUp) {
+  if (!readNow) {
     std::lock_guard<std::mutex> l(logMu_);
     // Read a little later: a logs call made while the engine restarts the
     // container waits on it, and slows the restart it must not delay.
@@ -629,7 +660,8 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
   return startContainer(id);
 }
 
-Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes) {
+Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes,
+                                          const std::function<void(const ContainerInfo&)>& onStopped) {
   // The engine's own -v removes only volumes that were anonymous in this
   // container; one handed over from a replaced container is mounted by name
   // here, so tender removes those itself.
@@ -646,6 +678,10 @@ Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs
   Status s = engine_.stopContainer(id, static_cast<int>((graceMs + 999) / 1000));
   if (!s.ok() && !s.IsNotModified() && !s.IsNotFound()) {
     spdlog::warn("stop {}: {}; removing it by force", id.substr(0, 12), s.ToString());
+  }
+  if (s.ok() && onStopped) {  // it ran until now: its end is tender's doing
+    auto stopped = engine_.inspectContainer(id);
+    if (stopped.ok()) onStopped(*stopped);
   }
   s = engine_.removeContainer(id, /*force=*/true, removeVolumes);
   // 409 "removal already in progress" settles by itself.
@@ -1122,7 +1158,8 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         auto info = engine_.inspectContainer(a.containerId);
         if (info.ok() && info->raw.contains("Mounts")) oldMounts = info->raw["Mounts"];
         // Keep the anonymous volumes for the replacement.
-        s = removeContainer(a.containerId, resolved.graceMs, /*removeVolumes=*/false);
+        s = removeContainer(a.containerId, resolved.graceMs, /*removeVolumes=*/false,
+                            killedRecorder(key, a.replica, spec, "replaced: " + a.reason));
         if (s.ok()) s = createAndStart(resolved.service, a.replica, &oldMounts, &newId);
         if (s.ok()) {
           recordEvent(key, "Normal", "Recreated",
@@ -1131,7 +1168,8 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         break;
       }
       case Action::Type::kRemove:
-        s = removeContainer(a.containerId, resolved.graceMs, /*removeVolumes=*/true);
+        s = removeContainer(a.containerId, resolved.graceMs, /*removeVolumes=*/true,
+                            killedRecorder(key, a.replica, spec, "removed: " + a.reason));
         if (s.ok()) {
           recordEvent(key, "Normal", "Removed",
                       "removed container " + a.containerId.substr(0, 12) + " (" + a.reason + ")");

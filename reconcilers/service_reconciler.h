@@ -68,6 +68,10 @@ class ServiceReconciler : public Reconciler {
   // Hears the engine's events (the informer's onEvent): an `oom` is
   // remembered, for the post-mortem of the death that follows.
   void noteEngineEvent(const EngineEvent& event);
+  // Hears that the engine was unreachable from `lost` to `back` (the
+  // informer's onOutage): deaths around then are the engine's restart, and
+  // restart at once without counting as crashes.
+  void noteEngineOutage(WallTime lost, WallTime back);
 
   // What a pass would do to the containers of `resource` (as a dry-run apply
   // would store it), without doing it: {"plan":[{"action","replica",
@@ -119,7 +123,12 @@ class ServiceReconciler : public Reconciler {
                         std::string* createdId);
   Status startContainer(const std::string& id);
   // Stops (with the grace period), then removes; already gone is success.
-  Status removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes);
+  // `onStopped` hears the container's state when the stop ended a run.
+  Status removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes,
+                         const std::function<void(const ContainerInfo&)>& onStopped = nullptr);
+  // Records the death of a container tender stops on purpose (reason Killed).
+  std::function<void(const ContainerInfo&)> killedRecorder(const Key& key, int replica, const ServiceSpec& spec,
+                                                           const std::string& why);
   void recordEvent(const Key& key, const std::string& type, const std::string& reason,
                    const std::string& message);
   // Reads the service's restart state from the store, once per process.
@@ -155,6 +164,7 @@ class ServiceReconciler : public Reconciler {
   std::map<std::string, WallTime> diedRecently_;       // container id -> its `die`, not yet seen by a pass
   std::map<std::string, std::string> killedByTender_;  // container id -> why tender stopped it
   std::set<std::string> unhealthyStops_;               // containers tender stopped for failing their checks
+  std::vector<std::pair<WallTime, WallTime>> outages_;  // the engine's last few, oldest first
 
   // Log lines of post-mortems, read after the restart.
   std::mutex logMu_;

@@ -211,6 +211,30 @@ TEST_F(InformerTest, StreamEndReconnectsSinceLastEventAndResyncs) {
   EXPECT_TRUE(informer->connected());
 }
 
+TEST_F(InformerTest, AnEngineThatWasUnreachableIsReportedAsAnOutage) {
+  std::vector<std::pair<WallTime, WallTime>> outages;
+  informer = std::make_unique<Informer>(
+      engine, scheduler, clock, kInstance, [this](const Key& k) { keys.push_back(k); }, [this] { ++resyncs; });
+  informer->setOnOutage([&](WallTime lost, WallTime back) { outages.emplace_back(lost, back); });
+  informer->start();
+  const WallTime lost = clock.now();
+  engine.pingResult = Status::Unavailable("connection refused");
+  engine.end(Status::Ok());  // the engine is going down
+  clock.advance(milliseconds(100));  // a ping fails
+  engine.pingResult = Status::Ok();
+  clock.advance(milliseconds(200));  // back
+  ASSERT_TRUE(informer->connected());
+  ASSERT_EQ(1u, outages.size());
+  EXPECT_EQ(lost, outages[0].first);
+  EXPECT_EQ(lost + milliseconds(300), outages[0].second);
+
+  // A stream that ends while the engine keeps answering is no outage.
+  engine.end(Status::Ok());
+  clock.advance(milliseconds(1000));
+  ASSERT_TRUE(informer->connected());
+  EXPECT_EQ(1u, outages.size());
+}
+
 TEST_F(InformerTest, BackoffBetweenFailedReconnectsGrows) {
   start();
   engine.pingResult = Status::Unavailable("connection refused");

@@ -411,5 +411,47 @@ TEST_F(ServiceReconcilerTest, ARequestedRestartLeavesAPostMortemSayingTenderStop
   EXPECT_EQ(0, status()["restartCount"]);
 }
 
+TEST_F(ServiceReconcilerTest, DeathsDuringAnEngineRestartRestartAtOnceWithoutCountingAsCrashes) {
+  apply(svc("  backoff: {initial: 10s}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  const std::string id = containers().front().id;
+  const WallTime lost = clock_.now() + 1s;
+  clock_.advance(1s);
+  ASSERT_TRUE(engine_.crash(id, 143).ok());  // stopped by the engine's shutdown
+  clock_.advance(2s);
+  services_->noteEngineOutage(lost, clock_.now());
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ("running", containers().front().state) << "no backoff for the engine's own restart";
+  auto deaths = store_->terminations("shop", "web");
+  ASSERT_EQ(1u, deaths->size());
+  EXPECT_EQ("EngineRestart", deaths->front().reason);
+  // The next crash of its own still starts the backoff at its initial delay.
+  clock_.advance(1s);
+  ASSERT_TRUE(engine_.crash(id, 1).ok());
+  auto r = reconcile();
+  EXPECT_EQ("CrashLoopBackOff", status()["phase"]);
+  ASSERT_TRUE(r.requeueAfter.has_value());
+  EXPECT_LE(*r.requeueAfter, 10s);
+  EXPECT_GT(*r.requeueAfter, 9s);
+}
+
+TEST_F(ServiceReconcilerTest, AReplacedContainerLeavesAPostMortemWithItsLastLines) {
+  apply(svc("  env: {A: \"1\"}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  const std::string old = containers().front().id;
+  ASSERT_TRUE(engine_.appendLogs(old, {{LogLine::Stream::kStdout, "serving v1"}}).ok());
+  apply(svc("  env: {A: \"2\"}\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  ASSERT_NE(old, containers().front().id);
+  auto deaths = store_->terminations("shop", "web");
+  ASSERT_EQ(1u, deaths->size());
+  EXPECT_EQ("Killed", deaths->front().reason);
+  EXPECT_EQ(old, deaths->front().containerId);
+  EXPECT_EQ(0u, deaths->front().data["message"].get<std::string>().rfind("stopped by tender: replaced: ", 0))
+      << deaths->front().data.dump();
+  EXPECT_EQ(nlohmann::json({"serving v1"}), deaths->front().data["logs"]) << "read before the container went";
+  EXPECT_EQ(0, status()["restartCount"]);
+}
+
 }  // namespace
 }  // namespace tender
