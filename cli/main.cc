@@ -74,6 +74,15 @@ int main(int argc, char** argv) {
                    "Last log lines kept with the post-mortem of each container death")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  serve->add_option("--keep-events", serveOptions.keepEvents, "Events kept per object")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--keep-post-mortems", serveOptions.keepPostMortems, "Post-mortems kept per replica")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--keep-history-days", serveOptions.keepHistoryDays, "Days events and post-mortems are kept")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve
       ->add_option("--memory-sample", serveOptions.memorySampleSeconds,
                    "Seconds between samples of each container's memory (for /metrics)")

@@ -141,6 +141,21 @@ int runServe(const ServeOptions& o) {
     return 1;
   }
 
+  Retention retention;
+  retention.eventsPerObject = o.keepEvents;
+  retention.terminationsPerReplica = o.keepPostMortems;
+  retention.maxEventAgeMs = retention.maxTerminationAgeMs = int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
+  auto pruneHistory = [&store, retention] {
+    auto pruned = (*store)->pruneHistory(retention);
+    if (!pruned.ok()) {
+      spdlog::warn("cannot prune the store's history: {}", pruned.status().ToString());
+    } else if (pruned->events + pruned->terminations > 0) {
+      spdlog::info("pruned {} events and {} post-mortems from the store ({} pages freed)", pruned->events,
+                   pruned->terminations, pruned->freedPages);
+    }
+  };
+  pruneHistory();
+
   boost::asio::io_context ioc;
   auto work = boost::asio::make_work_guard(ioc);
   std::thread ioThread([&] { ioc.run(); });
@@ -275,6 +290,12 @@ int runServe(const ServeOptions& o) {
     return 1;
   }
   controller.enqueue(ResyncReconciler::key());
+  // The history stays bounded for as long as tender runs.
+  std::function<void()> prunePeriodically = [&] {
+    pruneHistory();
+    scheduler.schedule(std::chrono::minutes(10), prunePeriodically);
+  };
+  scheduler.schedule(std::chrono::minutes(10), prunePeriodically);
   informer.start();
   memory.start();
   hostMemory.start();

@@ -25,6 +25,11 @@ struct ServeOptions {
   int resyncSeconds = 30;                 // full resync period
   int memorySampleSeconds = 15;           // memory per container, for /metrics
   int postMortemLogLines = 50;            // log lines kept with each death
+  // History kept in the store: events per object, post-mortems per replica,
+  // and the age beyond which both go. Pruned at start and every ten minutes.
+  int keepEvents = 1000;
+  int keepPostMortems = 20;
+  int keepHistoryDays = 7;
   size_t maxBodyBytes = 4 << 20;
   std::string logLevel = "info";
   bool jsonLogs = false;

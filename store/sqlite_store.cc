@@ -727,6 +727,63 @@ class SqliteStore final : public Store {
     });
   }
 
+  Result<PruneResult> pruneHistory(const Retention& r) override {
+    PruneResult out;
+    auto deleted = [](Connection& c) -> Result<int64_t> {
+      Result<Statement> st = c.prepare("SELECT changes()");
+      if (!st.ok()) return st.status();
+      Result<bool> row = st->step();
+      if (!row.ok()) return row.status();
+      return *row ? st->int64(0) : 0;
+    };
+    const int64_t now = clock_.nowMillis();
+    Result<bool> done = write<bool>(
+        "prune history",
+        [&](Connection& c) -> Result<bool> {
+          struct Step {
+            const char* sql;
+            int64_t first;
+            int64_t* count;
+          };
+          // Window functions keep the newest N of each object.
+          const Step steps[] = {
+              {"DELETE FROM events WHERE time < ?1", now - r.maxEventAgeMs, &out.events},
+              {"DELETE FROM events WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER ("
+               "PARTITION BY kind, namespace, name ORDER BY id DESC) AS n FROM events) WHERE n > ?1)",
+               r.eventsPerObject, &out.events},
+              {"DELETE FROM terminations WHERE finished_at < ?1", now - r.maxTerminationAgeMs, &out.terminations},
+              {"DELETE FROM terminations WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER ("
+               "PARTITION BY namespace, service, replica ORDER BY id DESC) AS n FROM terminations) WHERE n > ?1)",
+               r.terminationsPerReplica, &out.terminations},
+          };
+          for (const Step& s : steps) {
+            Result<Statement> st = c.prepare(s.sql);
+            if (!st.ok()) return st.status();
+            st->bind(1, s.first);
+            Status run = st->run();
+            if (!run.ok()) return run;
+            Result<int64_t> n = deleted(c);
+            if (!n.ok()) return n.status();
+            *s.count += *n;
+          }
+          return true;
+        },
+        /*ofResources=*/false);
+    if (!done.ok()) return done.status();
+    if (inMemory_) return out;
+    try {
+      std::lock_guard<std::mutex> lock(writeMu_);
+      Result<int64_t> before = writer_->pragmaInt("freelist_count");
+      Status s = writer_->exec("PRAGMA incremental_vacuum");
+      if (!s.ok()) return s.WithContext("store: incremental vacuum");
+      Result<int64_t> after = writer_->pragmaInt("freelist_count");
+      if (before.ok() && after.ok()) out.freedPages = *before - *after;
+    } catch (const std::exception& e) {
+      return Status::Internal(std::string("store: incremental vacuum: ") + e.what());
+    }
+    return out;
+  }
+
   Status integrityCheck() override {
     Result<bool> done = read<bool>("integrity check", [&](Connection& c) -> Result<bool> {
       Result<Statement> st = c.prepare("PRAGMA integrity_check");

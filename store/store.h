@@ -76,6 +76,20 @@ struct TerminationRecord {
   nlohmann::json data = nlohmann::json::object();
 };
 
+// How much history the store keeps (Store::pruneHistory).
+struct Retention {
+  int eventsPerObject = 1000;        // newest events of each object
+  int64_t maxEventAgeMs = 7LL * 24 * 3600 * 1000;
+  int terminationsPerReplica = 20;   // newest post-mortems of each replica
+  int64_t maxTerminationAgeMs = 7LL * 24 * 3600 * 1000;
+};
+
+struct PruneResult {
+  int64_t events = 0;        // rows deleted
+  int64_t terminations = 0;
+  int64_t freedPages = 0;    // pages given back to the file system
+};
+
 struct EventQuery {
   std::optional<std::string> namespace_;
   std::optional<std::string> kind;
@@ -154,6 +168,11 @@ class Store {
   virtual Result<std::map<int, nlohmann::json>> replicaStates(const std::string& ns, const std::string& service) = 0;
   virtual Status putReplicaState(const std::string& ns, const std::string& service, int replica,
                                  const nlohmann::json& data) = 0;
+
+  // Deletes history beyond `retention` (by count per object and by age, as
+  // of the store's clock), then gives freed pages back (incremental vacuum),
+  // so the file stays bounded however long tender runs.
+  virtual Result<PruneResult> pruneHistory(const Retention& retention) = 0;
 
   // PRAGMA integrity_check: ok() when "ok".
   virtual Status integrityCheck() = 0;

@@ -126,6 +126,45 @@ TerminationRecord death(const std::string& service, int replica, const std::stri
   return t;
 }
 
+TEST_P(StoreTest, HistoryStaysWithinItsBoundsByCountAndByAge) {
+  EventRecord old = event("shop", "web", "Old");
+  old.time = clock_.nowMillis();
+  ASSERT_TRUE(store_->appendEvent(old).ok());
+  clock_.advance(std::chrono::hours(24 * 8));
+  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(store_->appendEvent(event("shop", "web", "Tick")).ok());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(store_->appendEvent(event("shop", "db", "Tick")).ok());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(store_->recordTermination(death("web", 0, "c" + std::to_string(i), clock_.nowMillis() + i)).ok());
+  }
+  ASSERT_TRUE(store_->recordTermination(death("web", 1, "old", 1000)).ok());
+
+  Retention r;
+  r.eventsPerObject = 1000;
+  r.terminationsPerReplica = 20;
+  auto pruned = store_->pruneHistory(r);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(9001, pruned->events);  // the 8-day-old one, and all but the newest 1000 of web's
+  EXPECT_EQ(11, pruned->terminations);
+  EventQuery web;
+  web.name = "web";
+  web.limit = 0;
+  auto left = store_->events(web);
+  ASSERT_EQ(1000u, left->size());
+  EXPECT_EQ("Tick", left->front().reason);
+  EventQuery db;
+  db.name = "db";
+  EXPECT_EQ(10u, store_->events(db)->size()) << "other objects keep theirs";
+  auto deaths = store_->terminations("shop", "web", 0, 100);
+  ASSERT_EQ(20u, deaths->size());
+  EXPECT_EQ("c29", deaths->front().containerId);
+  EXPECT_TRUE(store_->terminations("shop", "web", 1, 100)->empty()) << "too old";
+  if (!GetParam()) EXPECT_GT(pruned->freedPages, 0) << "the file gives the space back";
+  // Nothing more to do the second time.
+  auto again = store_->pruneHistory(r);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(0, again->events + again->terminations);
+}
+
 TEST_P(StoreTest, ADeathIsRecordedOnceAndListedNewestFirst) {
   bool created = false;
   auto first = store_->recordTermination(death("web", 0, "c1", 1000), &created);
