@@ -46,8 +46,19 @@ Result<bool> namespaceExists(Store& store, const std::string& ns) {
   return existing.status();
 }
 
-Status createNamespace(Store& store, const std::string& ns, const std::function<void(const Key&)>& enqueue) {
-  auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(), nlohmann::json::object());
+Status createNamespace(Store& store, const std::string& ns, const std::function<void(const Key&)>& enqueue,
+                       std::optional<int64_t> ttlMs = std::nullopt) {
+  nlohmann::json spec = nlohmann::json::object();
+  if (ttlMs) {
+    Resource r;
+    r.kind = "Namespace";
+    r.metadata.name = ns;
+    NamespaceSpec n;
+    n.ttlMs = ttlMs;
+    r.spec = n;
+    spec = encodeSpec(r);
+  }
+  auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(), spec);
   if (!up.ok()) return up.status();
   enqueue(Key{"Namespace", "", ns});
   return Status::Ok();
@@ -262,6 +273,16 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
     std::vector<Resource>& resources = *parsed;
     const bool dryRun = truthy(req.queryParam("dryRun"));
     const bool prune = truthy(req.queryParam("prune"));
+    // ?ttl=D: the namespaces this apply creates expire (CI runs).
+    std::optional<int64_t> ttlMs;
+    if (std::string ttl = req.queryParam("ttl"); !ttl.empty()) {
+      auto ms = parseDurationMs(ttl);
+      if (!ms.ok() || *ms <= 0) {
+        return HttpResponse::Error(Status::Invalid("ttl: \"" + ttl + "\" is not a positive duration",
+                                                   {{"ttl", "\"" + ttl + "\" is not a positive duration (1h, 30m)"}}));
+      }
+      ttlMs = *ms;
+    }
 
     // Every namespace the body names must be the sender's to use.
     std::set<std::string> bodyNamespaces;
@@ -338,7 +359,7 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
       if (!exists.ok()) return HttpResponse::Error(exists.status());
       if (*exists) continue;
       if (!dryRun) {
-        Status s = createNamespace(store, ns, enqueue);
+        Status s = createNamespace(store, ns, enqueue, ttlMs);
         if (!s.ok()) return HttpResponse::Error(s);
       }
       items.push_back({{"kind", "Namespace"}, {"name", ns}, {"outcome", "created"}});

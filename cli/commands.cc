@@ -152,6 +152,7 @@ std::string applyTarget(const ApplyOptions& options, const ManifestSource& sourc
   if (!options.ns.empty()) target += "namespace=" + urlEncode(options.ns) + "&";
   if (options.dryRun) target += "dryRun=true&";
   if (options.prune) target += "prune=true&";
+  if (!options.ttl.empty()) target += "ttl=" + urlEncode(options.ttl) + "&";
   // Relative build contexts are relative to the manifest's folder.
   std::error_code ec;
   fs::path folder = source.name == "<stdin>" ? fs::current_path(ec)

@@ -22,6 +22,7 @@ struct ApplyOptions {
   std::string ns;                  // -n: namespace for objects that name none
   bool dryRun = false;             // ?dryRun=true: the server says what it would do
   bool prune = false;              // ?prune=true: the server deletes what the files dropped
+  std::string ttl;                 // ?ttl=D: namespaces this apply creates expire after D
   bool wait = false;               // then wait for the services to be ready
   WaitOptions waitOptions{};
 };

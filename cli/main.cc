@@ -109,6 +109,9 @@ int main(int argc, char** argv) {
                   "Show what would change (and each service's container plan); change nothing");
   apply->add_flag("--prune", applyOptions.prune,
                   "Delete objects of the manifests' namespaces that the manifests no longer name");
+  apply->add_option("--ttl", applyOptions.ttl,
+                    "Namespaces this apply creates are deleted, with everything in them, after this long "
+                    "(e.g. 1h; for CI runs)");
   apply->add_flag("--wait", applyOptions.wait, "Wait until the applied services are ready");
   std::string waitTimeout;
   auto* timeoutOption =

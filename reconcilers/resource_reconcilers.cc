@@ -176,7 +176,32 @@ ReconcileResult NamespaceReconciler::reconcile(const Key& key) {
     }
   }
   if (!rec->deletedAt) {
-    writeStatusIfChanged(store_, *rec, {{"phase", "Active"}});
+    // A namespace with a ttl or expiresAt goes, with everything in it, when
+    // it expires (CI runs leave nothing behind).
+    std::optional<WallTime> expires;
+    auto decoded = decodeStored("Namespace", "", key.name, rec->labels, rec->spec);
+    if (decoded.ok()) {
+      const NamespaceSpec& n = decoded->namespaceSpec();
+      if (n.ttlMs) expires = WallTime(std::chrono::milliseconds(rec->createdAt + *n.ttlMs));
+      if (n.expiresAt) {
+        auto at = parseRfc3339(*n.expiresAt);
+        if (at && (!expires || *at < *expires)) expires = *at;
+      }
+    }
+    if (!expires) {
+      writeStatusIfChanged(store_, *rec, {{"phase", "Active"}});
+      return ReconcileResult::Done();
+    }
+    const WallTime now = clock_.now();
+    if (now < *expires) {
+      writeStatusIfChanged(store_, *rec, {{"phase", "Active"}, {"expiresAt", formatRfc3339(*expires)}});
+      return ReconcileResult::After(
+          std::max(Millis(1), std::chrono::duration_cast<Millis>(*expires - now) + Millis(1)));
+    }
+    Status s = store_.markDeleted("Namespace", "", key.name);
+    if (!s.ok()) return ReconcileResult::Error(s);
+    recordEvent(store_, clock_, key, "Normal", "Expired", "namespace expired at " + formatRfc3339(*expires) + ": deleting it");
+    enqueue_(key);
     return ReconcileResult::Done();
   }
   if (remaining > 0) {

@@ -402,5 +402,23 @@ TEST_F(ApiE2E, NamespacesArePutAndBadRequestsAreRefusedWithOneErrorShape) {
   EXPECT_NE(std::string::npos, method->headers["allow"].find("PUT"));
 }
 
+TEST_F(ApiE2E, ANamespaceCreatedWithATtlGoesWithItsContainersWhenItExpires) {
+  startServer();
+  auto bad = apply(service("web"), "?ttl=soon");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ("ttl", bad.status().details().at(0).field);
+  ASSERT_TRUE(apply(service("web"), "?ttl=3s").ok());
+  auto ns = server_->client().call("GET", "/api/v1/namespaces/" + ns_, "", "");
+  ASSERT_TRUE(ns.ok());
+  EXPECT_EQ("3s", json::parse(ns->body)["spec"]["ttl"]) << ns->body;
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    auto r = server_->client().call("GET", "/api/v1/namespaces/" + ns_, "", "");
+    gone = !r.ok() && r.status().IsNotFound() && containers().empty();
+    if (!gone) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(gone) << "the namespace and its containers outlived their ttl";
+}
+
 }  // namespace
 }  // namespace tender

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "controller/time_format.h"
+
 #include <set>
 #include <thread>
 
@@ -108,6 +110,42 @@ TEST_F(ResourceReconcilersTest, DeletedNamespaceTakesItsResourcesAlong) {
   ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "web"}).status.ok());
   ASSERT_TRUE(r.reconcile(Key{"Namespace", "", "shop"}).status.ok());
   EXPECT_TRUE(store_->get("Namespace", "", "shop").status().IsNotFound());
+}
+
+TEST_F(ResourceReconcilersTest, ANamespaceGoesWithEverythingInItWhenItsTtlPasses) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: shop}\nspec: {ttl: 3s}\n");
+  apply(kService);
+  std::vector<Key> keys;
+  NamespaceReconciler r(*store_, clock_, [&](const Key& k) { keys.push_back(k); });
+  auto first = r.reconcile(Key{"Namespace", "", "shop"});
+  ASSERT_TRUE(first.status.ok());
+  ASSERT_TRUE(first.requeueAfter.has_value()) << "looks again when it expires";
+  EXPECT_GT(*first.requeueAfter, std::chrono::milliseconds(2900));
+  EXPECT_LE(*first.requeueAfter, std::chrono::milliseconds(3001));
+  EXPECT_EQ("Active", store_->get("Namespace", "", "shop")->status["phase"]);
+  EXPECT_TRUE(store_->get("Namespace", "", "shop")->status.contains("expiresAt"));
+
+  clock_.advance(std::chrono::seconds(3));
+  ASSERT_TRUE(r.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(store_->get("Namespace", "", "shop")->deletedAt.has_value());
+  ASSERT_TRUE(r.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(store_->get("Service", "shop", "web")->deletedAt.has_value());
+  EventQuery q;
+  q.kind = "Namespace";
+  bool expired = false;
+  for (const auto& e : *store_->events(q)) expired |= e.reason == "Expired";
+  EXPECT_TRUE(expired);
+}
+
+TEST_F(ResourceReconcilersTest, ANamespaceExpiresAtItsExpiresAt) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: shop}\nspec: {expiresAt: \"" +
+        formatRfc3339(clock_.now() + std::chrono::seconds(10)) + "\"}\n");
+  NamespaceReconciler r(*store_, clock_, [](const Key&) {});
+  auto first = r.reconcile(Key{"Namespace", "", "shop"});
+  ASSERT_TRUE(first.requeueAfter.has_value());
+  clock_.advance(std::chrono::seconds(11));
+  ASSERT_TRUE(r.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(store_->get("Namespace", "", "shop")->deletedAt.has_value());
 }
 
 TEST_F(ResourceReconcilersTest, ResyncFindsContainersOfServicesTheStoreDoesNotKnow) {
