@@ -8,8 +8,8 @@
 #   bench/watch_latency.sh [ROUNDS]            (default 10)
 #   TENDER=/path/to/tender bench/watch_latency.sh
 #
-# Needs: scripts/setup done (engine, build/tender, tender-busybox image), and
-# python3 (to timestamp stream lines as they arrive).
+# Needs: scripts/setup done (engine and its docker CLI, build/tender,
+# tender-busybox image), and python3 (to timestamp stream lines as they arrive).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${1:-10}"
@@ -34,17 +34,11 @@ stop_pid() {
   wait "$1" 2>/dev/null || true
 }
 cleanup() {
-  stop_pid "${W1:-}"
-  stop_pid "${W2:-}"
+  [ -n "${W1:-}" ] && kill -- "-$W1" 2>/dev/null || true
+  [ -n "${W2:-}" ] && kill -- "-$W2" 2>/dev/null || true
   stop_pid "${TPID:-}"
-  for id in $(api -G "http://docker/containers/json" --data-urlencode "all=1" \
-      --data-urlencode "filters={\"label\":[\"tender.instance=$INSTANCE\"]}" | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
-    api -X DELETE "http://docker/containers/$id?force=1" >/dev/null
-  done
-  for id in $(api -G "http://docker/networks" \
-      --data-urlencode "filters={\"label\":[\"tender.instance=$INSTANCE\"]}" | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
-    api -X DELETE "http://docker/networks/$id" >/dev/null || true
-  done
+  docker ps -aq --filter "label=tender.instance=$INSTANCE" | xargs -r docker rm -f >/dev/null || true
+  docker network ls -q --filter "label=tender.instance=$INSTANCE" | xargs -r docker network rm >/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -76,10 +70,15 @@ running() { curl -sf "$SERVER/api/v1/namespaces/$NS/services/victim" | grep -q '
 for _ in $(seq 1 100); do running && break; sleep 0.2; done
 running || { echo "the service did not come up" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
-curl -sN "$SERVER/api/v1/events?watch=true&namespace=$NS" | python3 -u "$WORK/stamp.py" >"$WORK/tender.txt" &
+# Each watcher (a curl feeding the stamper) runs in a process group of its
+# own, so the cleanup ends both of its processes at once.
+export SERVER NS INSTANCE SOCK WORK
+setsid bash -c 'curl -sN "$SERVER/api/v1/events?watch=true&namespace=$NS" |
+  python3 -u "$WORK/stamp.py" >"$WORK/tender.txt"' &
 W1=$!
-api -N -G "http://docker/events" --data-urlencode "filters={\"label\":[\"tender.instance=$INSTANCE\"],\"event\":[\"die\"]}" |
-  python3 -u "$WORK/stamp.py" >"$WORK/engine.txt" &
+setsid bash -c 'curl -sS -N --unix-socket "$SOCK" -G "http://docker/events" \
+  --data-urlencode "filters={\"label\":[\"tender.instance=$INSTANCE\"],\"event\":[\"die\"]}" |
+  python3 -u "$WORK/stamp.py" >"$WORK/engine.txt"' &
 W2=$!
 sleep 1
 
