@@ -146,6 +146,13 @@ Result<std::vector<ManifestSource>> readManifestSources(const std::vector<std::s
 
 namespace {
 
+// Exit 1 with the types there are, for a type the command does not know.
+int unknownResource(const std::string& word, std::ostream& err) {
+  printError(Status::Invalid("unknown resource type \"" + word + "\": use services, networks, volumes or namespaces"),
+             err);
+  return 1;
+}
+
 // The /api/v1/apply target for one source: the options as query parameters.
 std::string applyTarget(const ApplyOptions& options, const ManifestSource& source) {
   std::string target = "/api/v1/apply?";
@@ -233,12 +240,7 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
 int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostream& out,
            std::ostream& err) {
   const std::string resource = canonicalResource(options.resource);
-  if (resource.empty()) {
-    printError(Status::Invalid("unknown resource type \"" + options.resource +
-                               "\": use services, networks, volumes or namespaces"),
-               err);
-    return 1;
-  }
+  if (resource.empty()) return unknownResource(options.resource, err);
   auto format = parseOutputFormat(options.output);
   if (!format.ok()) {
     printError(format.status(), err);
@@ -297,12 +299,7 @@ int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostr
 int runDescribe(const DescribeOptions& options, ApiClient& client, WallTime now,
                 std::ostream& out, std::ostream& err) {
   const std::string resource = canonicalResource(options.resource);
-  if (resource.empty()) {
-    printError(Status::Invalid("unknown resource type \"" + options.resource +
-                               "\": use service, network, volume or namespace"),
-               err);
-    return 1;
-  }
+  if (resource.empty()) return unknownResource(options.resource, err);
   const std::string ns = options.ns.empty() ? "default" : options.ns;
   auto response = client.call("GET", objectPath(resource, ns, options.name));
   if (!response.ok()) {
@@ -390,12 +387,7 @@ int runDelete(const DeleteOptions& options, ApiClient& client, std::istream& in,
     }
   } else {
     const std::string resource = canonicalResource(options.resource);
-    if (resource.empty()) {
-      printError(Status::Invalid("unknown resource type \"" + options.resource +
-                                 "\": use service, network, volume or namespace"),
-                 err);
-      return 1;
-    }
+    if (resource.empty()) return unknownResource(options.resource, err);
     const std::string ns = options.ns.empty() ? "default" : options.ns;
     for (const std::string& name : options.names) {
       targets.push_back({kindOf(resource), resource == "namespaces" ? "" : ns, name});
@@ -450,8 +442,9 @@ Result<std::vector<json>> listEvents(ApiClient& client, const std::string& nsQue
   return events;
 }
 
-// Errors a reconnect will not mend.
-bool isFinalStreamError(const Status& s) {
+}  // namespace
+
+bool isPermanentError(const Status& s) {
   switch (s.code()) {
     case Status::Code::kNotFound:
     case Status::Code::kInvalid:
@@ -462,8 +455,6 @@ bool isFinalStreamError(const Status& s) {
       return false;
   }
 }
-
-}  // namespace
 
 int runEvents(const EventsOptions& options, ApiClient& client, const Clock& clock,
               const SleepFor& sleep, std::ostream& out, std::ostream& err) {
@@ -536,7 +527,7 @@ int runEvents(const EventsOptions& options, ApiClient& client, const Clock& cloc
       return 1;
     }
     if (!streamError.ok()) s = streamError;
-    if (!s.ok() && isFinalStreamError(s)) {
+    if (!s.ok() && isPermanentError(s)) {
       printError(s, err);
       return 1;
     }

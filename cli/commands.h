@@ -124,6 +124,10 @@ struct ManifestSource {
 Result<std::vector<ManifestSource>> readManifestSources(const std::vector<std::string>& paths,
                                                         std::istream& in);
 
+// Errors that asking again will not mend (not found, invalid, unauthorized,
+// forbidden), as opposed to a server that is away or restarting.
+bool isPermanentError(const Status& s);
+
 // "error: <context: >message" and "  field: message" per detail.
 void printError(const Status& status, std::ostream& err, const std::string& context = "");
 

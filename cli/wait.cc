@@ -11,20 +11,6 @@ namespace {
 
 using nlohmann::json;
 
-// Errors that another poll will not mend. Unavailable and Timeout are
-// worth retrying: the server may be restarting.
-bool isFinal(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kNotFound:
-    case Status::Code::kInvalid:
-    case Status::Code::kUnauthorized:
-    case Status::Code::kForbidden:
-      return true;
-    default:
-      return false;
-  }
-}
-
 std::string durationText(std::chrono::milliseconds d) {
   auto ms = d.count();
   if (ms % 1000 != 0) return std::to_string(ms) + "ms";
@@ -59,7 +45,7 @@ int waitForServices(const std::vector<ServiceRef>& services, const FetchService&
       Result<json> got = fetch(*w.ref);
       if (!got.ok()) {
         w.lastError = got.status();
-        if (isFinal(got.status())) {
+        if (isPermanentError(got.status())) {
           printError(got.status(), err, w.ref->display);
           return 1;
         }

@@ -701,8 +701,9 @@ void ServiceReconciler::requestRestart(const Key& key) {
   restartRequests_[key.str()] = clock_.now();
 }
 
-Status ServiceReconciler::restartReplicas(const Key& key, std::vector<ObservedContainer>& observed,
-                                          WallTime requestedAt, int64_t graceMs, RuntimeState& runtime) {
+Status ServiceReconciler::restartReplicas(const Key& key, const ServiceSpec& spec,
+                                          std::vector<ObservedContainer>& observed, WallTime requestedAt,
+                                          int64_t graceMs, RuntimeState& runtime) {
   for (ObservedContainer& c : observed) {
     if (c.replica < 0) continue;
     auto info = engine_.inspectContainer(c.id);
@@ -720,10 +721,7 @@ Status ServiceReconciler::restartReplicas(const Key& key, std::vector<ObservedCo
           std::lock_guard<std::mutex> l(mu_);
           killedByTender_[c.id] = "restart requested";
         }
-        auto record = store_.get("Service", key.ns, key.name);
-        auto decoded = record.ok() ? decodeStored("Service", key.ns, key.name, record->labels, record->spec)
-                                   : Result<Resource>(record.status());
-        if (decoded.ok()) recordDeath(key, c.replica, *stopped, decoded->service());
+        recordDeath(key, c.replica, *stopped, spec);
       }
       s = engine_.startContainer(c.id);
       if (!s.ok() && !s.IsNotModified()) return s;
@@ -1098,7 +1096,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     if (it != restartRequests_.end()) restartAt = it->second;
   }
   if (restartAt) {
-    Status rs = restartReplicas(key, observed, *restartAt, resolved.graceMs, runtime);
+    Status rs = restartReplicas(key, spec, observed, *restartAt, resolved.graceMs, runtime);
     if (!rs.ok()) return ReconcileResult::Error(rs.WithContext("restart"));
     std::lock_guard<std::mutex> l(mu_);
     auto it = restartRequests_.find(key.str());

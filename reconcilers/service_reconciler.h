@@ -146,7 +146,8 @@ class ServiceReconciler : public Reconciler {
   std::vector<std::string> deathLogs(const std::string& containerId, int64_t finishedAtMs);
   void collectLogs();  // the log thread
   // Carries out a restart requested at `requestedAt` on the observed containers.
-  Status restartReplicas(const Key& key, std::vector<ObservedContainer>& observed, WallTime requestedAt,
+  Status restartReplicas(const Key& key, const ServiceSpec& spec, std::vector<ObservedContainer>& observed,
+                         WallTime requestedAt,
                          int64_t graceMs, RuntimeState& runtime);
 
   Store& store_;
