@@ -454,7 +454,9 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
                  const std::string& ns = req.params.at("ns");
                  const std::string& name = req.params.at("name");
                  auto before = store.get(kind, ns, name);
-                 Status s = before.ok() || !before.status().IsNotFound() ? store.markDeleted(kind, ns, name)
+                 // Deleting a volume by name means its data: it is removed.
+                 const bool purgeData = std::string(kind) == "Volume";
+                 Status s = before.ok() || !before.status().IsNotFound() ? store.markDeleted(kind, ns, name, purgeData)
                                                                           : before.status();
                  if (s.IsNotFound()) return HttpResponse::Error(Status::NotFound(notFoundMessage(kind, ns, name)));
                  if (!s.ok()) return HttpResponse::Error(s);
@@ -576,6 +578,35 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   });
 
   // Restart every replica of a service (done by the reconciler: 202).
+  // Cleanup is host-wide business: only a token for every namespace may ask.
+  router.add("POST", "/api/v1/prune", [opts](const HttpRequest& req) {
+    if (req.principal && !req.principal->allNamespaces) {
+      return HttpResponse::Error(Status::Forbidden("token \"" + req.principal->name +
+                                                   "\" may not prune: it needs all namespaces (\"*\")"));
+    }
+    if (!opts.prune) return HttpResponse::Error(Status::Unavailable("this server cannot prune"));
+    CleanupOptions co;
+    co.trigger = "prune";
+    co.images = false;
+    struct Flag {
+      const char* param;
+      bool* value;
+    };
+    for (const Flag& f : {Flag{"dryRun", &co.dryRun}, Flag{"images", &co.images}, Flag{"volumes", &co.volumes},
+                          Flag{"allHost", &co.allHost}}) {
+      const std::string v = req.queryParam(f.param);
+      if (v.empty()) continue;
+      if (v != "true" && v != "false" && v != "1" && v != "0") {
+        return HttpResponse::Error(Status::Invalid(std::string(f.param) + ": \"" + v + "\" is not true or false",
+                                                   {{f.param, "\"" + v + "\" is not true or false"}}));
+      }
+      *f.value = v == "true" || v == "1";
+    }
+    auto report = opts.prune(co);
+    if (!report.ok()) return HttpResponse::Error(report.status());
+    return HttpResponse::Json(200, *report);
+  });
+
   router.add("POST", "/api/v1/namespaces/{ns}/services/{name}/restart",
              [&store, &clock, enqueue, opts](const HttpRequest& req) {
                const std::string& ns = req.params.at("ns");
@@ -698,10 +729,16 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   router.add("DELETE", "/api/v1/namespaces/{ns}", [&store, &clock, enqueue](const HttpRequest& req) {
     const std::string& ns = req.params.at("ns");
     auto before = store.get("Namespace", "", ns);
-    Status s = before.ok() || !before.status().IsNotFound() ? store.markDeleted("Namespace", "", ns) : before.status();
+    // ?purge=true: its volumes (and their data) go too.
+    const bool purgeData = truthy(req.queryParam("purge"));
+    Status s = before.ok() || !before.status().IsNotFound() ? store.markDeleted("Namespace", "", ns, purgeData)
+                                                             : before.status();
     if (s.IsNotFound()) return HttpResponse::Error(Status::NotFound("Namespace \"" + ns + "\" not found"));
     if (!s.ok()) return HttpResponse::Error(s);
-    if (before.ok() && !before->deletedAt) recordChange(store, clock, "Namespace", "", ns, "Deleting", "deletion requested");
+    if (before.ok() && (!before->deletedAt || (purgeData && !before->purgeData))) {
+      recordChange(store, clock, "Namespace", "", ns, "Deleting",
+                   purgeData ? "deletion requested, with its volumes" : "deletion requested");
+    }
     enqueue(Key{"Namespace", "", ns});
     return HttpResponse::Json(200, {{"kind", "Status"},
                                     {"status", "Success"},

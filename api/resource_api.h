@@ -17,6 +17,7 @@
 #include "controller/clock.h"
 #include "controller/reconciler.h"
 #include "manifests/resource.h"
+#include "reconcilers/janitor.h"
 #include "store/store.h"
 
 namespace tender {
@@ -35,6 +36,9 @@ struct ResourceApiOptions {
   std::function<void(const Key&)> restartService;
   // A service's containers' log lines (see serviceLogs).
   std::function<Result<std::string>(const Key&, int tail)> serviceLogs;
+  // POST /api/v1/prune: removes this instance's leftovers (or, with
+  // allHost, prunes the engine) and returns the report (CleanupReport::toJson).
+  std::function<Result<nlohmann::json>(const CleanupOptions&)> prune;
   // Serves ?watch=true; without it a watch is refused (503).
   EventWatchHub* watch = nullptr;
 };

@@ -395,13 +395,20 @@ int runDelete(const DeleteOptions& options, ApiClient& client, std::istream& in,
   }
 
   std::set<std::string> namespaces;
+  bool anyNamespace = false;
   for (const Target& t : targets) {
     if (t.kind != "Namespace") namespaces.insert(t.ns);
+    anyNamespace |= t.kind == "Namespace";
+  }
+  if (options.purge && !anyNamespace) {
+    err << "error: --purge applies to namespaces: delete namespace NAME --purge\n";
+    return 1;
   }
   const bool withNamespace = namespaces.size() > 1;
   for (const Target& t : targets) {
     const std::string ref = objectRef(t.kind, t.ns, t.name, withNamespace);
-    auto response = client.call("DELETE", objectPath(pluralOf(t.kind), t.ns, t.name));
+    const std::string query = options.purge && t.kind == "Namespace" ? "?purge=true" : "";
+    auto response = client.call("DELETE", objectPath(pluralOf(t.kind), t.ns, t.name) + query);
     if (response.ok()) {
       out << ref << " deleted\n";
     } else if (response.status().IsNotFound()) {

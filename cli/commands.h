@@ -66,6 +66,7 @@ struct DeleteOptions {
   std::string resource;            // a resource type and
   std::vector<std::string> names;  // the names to delete
   std::string ns;                  // -n
+  bool purge = false;              // namespaces: their volumes and data go too
 };
 
 // POSTs each source's text to /api/v1/apply and prints one line per object:

@@ -9,6 +9,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/prune_command.h"
 #include "cli/serve.h"
 #include "controller/clock.h"
 #include "manifests/manifest.h"
@@ -79,6 +80,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--keep-post-mortems", serveOptions.keepPostMortems, "Post-mortems kept per replica")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  serve->add_option("--keep-deleted", serveOptions.keepDeleted,
+                    "How long a deleted object's events and post-mortems are kept (1h, 30m)")
+      ->capture_default_str();
+  serve->add_option("--engine-wait", serveOptions.engineWait,
+                    "How long to wait for the Docker engine at start before an error says what to do")
+      ->capture_default_str();
+  serve->add_option("--cleanup-interval", serveOptions.cleanupInterval,
+                    "How often this instance's leftovers are removed (0: only at start)")
+      ->capture_default_str();
+  serve->add_option("--min-free-disk", serveOptions.minFreeDisk,
+                    "Clean up early when the engine's disk has less free space (10%, 5Gi; 0: never)")
       ->capture_default_str();
   serve->add_option("--keep-history-days", serveOptions.keepHistoryDays, "Days events and post-mortems are kept")
       ->check(CLI::PositiveNumber)
@@ -160,6 +173,17 @@ int main(int argc, char** argv) {
   del->add_option("-f,--filename", deleteOptions.files, "FILE, DIR or - (stdin); repeatable");
   del->add_option("args", deleteArgs, "TYPE NAME...");
   del->add_option("-n,--namespace", deleteOptions.ns, "Namespace");
+  del->add_flag("--purge", deleteOptions.purge, "Deleting a namespace removes its volumes and their data too");
+
+  tender::PruneOptions pruneOptions;
+  auto* prune = app.add_subcommand("prune", "Remove what this tender instance left behind on the engine");
+  prune->add_flag("--dry-run", pruneOptions.dryRun, "Only say what would be removed");
+  prune->add_flag("--images", pruneOptions.images, "Also images tender built that no service uses");
+  prune->add_flag("--volumes", pruneOptions.volumes,
+                  "Also volumes (and their data) of namespaces that hold nothing any more");
+  prune->add_flag("--all-host", pruneOptions.allHost,
+                  "Prune the whole engine, whoever made the objects: stopped containers, unused networks, "
+                  "dangling images (unused ones with --images), unused volumes (with --volumes)");
 
   auto* version = app.add_subcommand("version", "Print the client's and the server's version");
 
@@ -212,6 +236,7 @@ int main(int argc, char** argv) {
     }
     return tender::runDelete(deleteOptions, client, std::cin, std::cout, std::cerr);
   }
+  if (prune->parsed()) return tender::runPrune(pruneOptions, client, std::cout, std::cerr);
   if (version->parsed()) return tender::runVersion(client, std::cout, std::cerr);
   return usageError("no command given");
 }

@@ -19,10 +19,15 @@
 #include "api/resource_api.h"
 #include "controller/controller.h"
 #include "controller/docker_engine_beast.h"
+#include "controller/engine_wait.h"
 #include "controller/instrumented_engine.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
+#include "manifests/manifest.h"
+#include "reconcilers/events.h"
 #include "reconcilers/host_monitor.h"
+#include "reconcilers/janitor.h"
+#include "reconcilers/post_mortem.h"
 #include "reconcilers/memory_sampler.h"
 #include "reconcilers/prober.h"
 #include "reconcilers/resource_reconcilers.h"
@@ -75,19 +80,19 @@ class EngineHealth {
         if (ver.ok()) v = {{"engine", {{"version", ver->version}, {"apiVersion", engine_.apiVersion()}}}};
       }
       l.lock();
+      // The first answer (or its absence) is the start-up wait's to report.
       if (s.ok()) {
-        if (!wasOk) spdlog::info("engine at {} answered (API {})", host_, engine_.apiVersion());
+        if (!wasOk && !first) spdlog::info("the Docker engine at {} answers again (API {})", host_, engine_.apiVersion());
         status_ = Status::Ok();
         if (!v.empty()) {
           version_ = v;
           first = false;
         }
       } else {
-        if (wasOk || first) {
-          spdlog::warn("engine at {} is not answering: {}", host_, s.message());
-        }
+        const std::string why = explainEngineProblem(host_, s);
+        if (wasOk) spdlog::warn("the Docker engine at {} stopped answering: {}", host_, why);
         first = false;
-        status_ = Status::Unavailable("the Docker engine at " + host_ + " is not answering: " + s.message());
+        status_ = Status::Unavailable(why);
       }
       wasOk = s.ok();
       cv_.wait_for(l, std::chrono::seconds(2), [&] { return stop_; });
@@ -103,6 +108,97 @@ class EngineHealth {
   nlohmann::json version_ = nlohmann::json::object();
   std::thread thread_;
 };
+
+// Removes this instance's leftovers every `interval`, and early when the
+// engine's disk runs low (checked every 30 s when the engine is on this
+// machine). Runs on its own thread: a cleanup waits on the engine.
+class Housekeeping {
+ public:
+  Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance)
+      : janitor_(janitor), store_(store), clock_(clock), instance_(std::move(instance)) {}
+  ~Housekeeping() { stop(); }
+
+  // `dataRoot` "" when the engine's disk is not this machine's to look at.
+  void start(std::chrono::milliseconds interval, std::string dataRoot, LowDiskThreshold threshold) {
+    interval_ = interval;
+    dataRoot_ = std::move(dataRoot);
+    threshold_ = threshold;
+    thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    using SteadyClock = std::chrono::steady_clock;
+    const auto diskEvery = std::chrono::seconds(30);
+    auto nextCleanup = SteadyClock::now() + interval_;
+    auto nextDisk = SteadyClock::now();
+    auto quietUntil = SteadyClock::now();  // no second low-disk cleanup before this
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stop_) {
+      auto wake = dataRoot_.empty() ? nextCleanup : std::min(nextCleanup, nextDisk);
+      if (interval_.count() <= 0 && dataRoot_.empty()) wake = SteadyClock::now() + std::chrono::hours(24);
+      cv_.wait_until(l, wake, [&] { return stop_; });
+      if (stop_) break;
+      l.unlock();
+      const auto now = SteadyClock::now();
+      if (!dataRoot_.empty() && now >= nextDisk) {
+        nextDisk = now + diskEvery;
+        auto space = diskSpaceOf(dataRoot_);
+        if (space.ok() && diskIsLow(*space, threshold_) && now >= quietUntil) {
+          quietUntil = now + std::chrono::minutes(5);
+          const std::string message =
+              "the engine's disk at " + dataRoot_ + " is low: " + formatBytes(space->freeBytes) + " free of " +
+              formatBytes(space->totalBytes) + "; cleaning up now";
+          spdlog::warn("{}", message);
+          recordEvent(store_, clock_, Key{"Host", "", instance_}, "Warning", "LowDisk", message);
+          cleanUp("low-disk");
+          auto after = diskSpaceOf(dataRoot_);
+          if (after.ok()) spdlog::info("the engine's disk at {} now has {} free", dataRoot_, formatBytes(after->freeBytes));
+        }
+      }
+      if (interval_.count() > 0 && now >= nextCleanup) {
+        nextCleanup = now + interval_;
+        cleanUp("periodic");
+      }
+      l.lock();
+    }
+  }
+  void cleanUp(const std::string& trigger) {
+    CleanupOptions o;
+    o.trigger = trigger;
+    auto r = janitor_.run(o);
+    if (!r.ok()) spdlog::warn("{}", r.status().message());
+  }
+
+  Janitor& janitor_;
+  Store& store_;
+  Clock& clock_;
+  std::string instance_;
+  std::chrono::milliseconds interval_{0};
+  std::string dataRoot_;
+  LowDiskThreshold threshold_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// Durations given as flags: an error naming the flag, or the milliseconds.
+Result<int64_t> durationFlag(const std::string& flag, const std::string& text) {
+  auto ms = parseDurationMs(text);
+  if (!ms.ok() || *ms < 0) {
+    return Status::Invalid(flag + ": \"" + text + "\" is not a duration (30s, 10m, 1h)");
+  }
+  return *ms;
+}
 
 void setUpLogging(const ServeOptions& o) {
   spdlog::set_level(spdlog::level::from_str(o.logLevel));
@@ -141,7 +237,20 @@ int runServe(const ServeOptions& o) {
     return 1;
   }
 
+  auto keepDeletedMs = durationFlag("--keep-deleted", o.keepDeleted);
+  auto engineWaitMs = durationFlag("--engine-wait", o.engineWait);
+  auto cleanupMs = durationFlag("--cleanup-interval", o.cleanupInterval);
+  auto lowDisk = o.minFreeDisk == "0" ? Result<LowDiskThreshold>(LowDiskThreshold{0, 0})
+                                      : parseLowDiskThreshold(o.minFreeDisk, "--min-free-disk");
+  for (const Status& s : {keepDeletedMs.status(), engineWaitMs.status(), cleanupMs.status(), lowDisk.status()}) {
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+  }
+
   Retention retention;
+  retention.deletedGraceMs = *keepDeletedMs;
   retention.eventsPerObject = o.keepEvents;
   retention.terminationsPerReplica = o.keepPostMortems;
   retention.maxEventAgeMs = retention.maxTerminationAgeMs = int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
@@ -194,13 +303,17 @@ int runServe(const ServeOptions& o) {
   ServiceReconciler services(**store, *engine, clock, gate, so);
   NetworkReconciler networks(**store, *engine, clock, o.instance);
   VolumeReconciler volumes(**store, *engine, clock, o.instance);
-  NamespaceReconciler namespaces(**store, clock, enqueue);
+  NamespaceReconciler namespaces(**store, clock, enqueue, engine, o.instance);
   ResyncReconciler resync(**store, *engine, o.instance, enqueue);
   controller.registerReconciler("Service", &services);
   controller.registerReconciler("Network", &networks);
   controller.registerReconciler("Volume", &volumes);
   controller.registerReconciler("Namespace", &namespaces);
   controller.registerReconciler("Resync", &resync);
+
+  Janitor janitor(**store, *engine, clock, o.instance);
+  Housekeeping housekeeping(janitor, **store, clock, o.instance);
+  std::atomic<bool> preflightDone{false};
 
   EngineHealth health(*healthEngine, host);
   EventWatchHub watch(**store);
@@ -215,7 +328,17 @@ int runServe(const ServeOptions& o) {
 
   Router router;
   ResourceApiOptions ao;
-  ao.readiness = [&health] { return health.readiness(); };
+  ao.readiness = [&health, &preflightDone] {
+    Status engineUp = health.readiness();
+    if (!engineUp.ok()) return engineUp;
+    if (!preflightDone) return Status::Unavailable("pre-flight cleanup has not finished");
+    return Status::Ok();
+  };
+  ao.prune = [&janitor](const CleanupOptions& co) -> Result<nlohmann::json> {
+    auto r = janitor.run(co);
+    if (!r.ok()) return r.status();
+    return r->toJson();
+  };
   ao.versionInfo = [&health] { return health.versionInfo(); };
   ao.enqueue = enqueue;
   ao.planService = [&services](const Resource& r) { return services.dryRun(r); };
@@ -256,6 +379,7 @@ int runServe(const ServeOptions& o) {
   HttpServer server(ioc, router, ho);
   // Whatever calls the engine stops before the loop its calls need.
   auto stopLoop = [&] {
+    housekeeping.stop();
     memory.stop();
     hostMemory.stop();
     health.stop();
@@ -282,23 +406,6 @@ int runServe(const ServeOptions& o) {
     spdlog::warn("API is unauthenticated (no --token-file): it listens on local addresses only");
   }
 
-  Status started = controller.start();
-  if (!started.ok()) {
-    spdlog::error("{}", started.message());
-    server.stop();
-    stopLoop();
-    return 1;
-  }
-  controller.enqueue(ResyncReconciler::key());
-  // The history stays bounded for as long as tender runs.
-  std::function<void()> prunePeriodically = [&] {
-    pruneHistory();
-    scheduler.schedule(std::chrono::minutes(10), prunePeriodically);
-  };
-  scheduler.schedule(std::chrono::minutes(10), prunePeriodically);
-  informer.start();
-  memory.start();
-  hostMemory.start();
   std::string listenList;
   for (const auto& l : o.listen) listenList += (listenList.empty() ? "" : ", ") + l;
   spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "
@@ -309,6 +416,60 @@ int runServe(const ServeOptions& o) {
   std::condition_variable cv;
   bool done = false;
   int signalled = 0;
+
+  // Pre-flight, off the main thread so a signal still stops tender while it
+  // waits: the engine, then this instance's leftovers, then the first
+  // reconcile. The API answers meanwhile (/readyz says what is awaited).
+  std::thread startup([&] {
+    EngineWaitOptions wo;
+    wo.host = host;
+    wo.deadline = std::chrono::milliseconds(*engineWaitMs);
+    auto stopping = [&] {
+      std::lock_guard<std::mutex> l(mu);
+      return done;
+    };
+    auto sleep = [&](std::chrono::milliseconds d) {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait_for(l, d, [&] { return done; });
+    };
+    if (!waitForEngine(*engine, wo, stopping, sleep).ok()) return;
+    CleanupOptions pre;
+    pre.trigger = "pre-flight";
+    auto cleaned = janitor.run(pre);
+    if (!cleaned.ok()) {
+      spdlog::warn("{} (the periodic cleanup will try again)", cleaned.status().message());
+    } else if (cleaned->removed.empty() && cleaned->failed.empty()) {
+      spdlog::info("pre-flight cleanup: nothing of instance \"{}\" was left behind", o.instance);
+    }
+    if (stopping()) return;
+    Status started = controller.start();
+    if (!started.ok()) {
+      spdlog::error("{}", started.message());
+      return;
+    }
+    controller.enqueue(ResyncReconciler::key());
+    informer.start();
+    memory.start();
+    hostMemory.start();
+    // Housekeeping looks at the engine's disk only when that disk is this
+    // machine's (a unix socket) and its data root can be seen from here.
+    std::string dataRoot;
+    if (host.rfind("unix://", 0) == 0) {
+      auto info = engine->info();
+      if (info.ok() && !info->dockerRootDir.empty() && diskSpaceOf(info->dockerRootDir).ok()) {
+        dataRoot = info->dockerRootDir;
+      }
+    }
+    housekeeping.start(std::chrono::milliseconds(*cleanupMs), dataRoot, *lowDisk);
+    preflightDone = true;
+    spdlog::info("tender serve: reconciling");
+  });
+  // The history stays bounded for as long as tender runs.
+  std::function<void()> prunePeriodically = [&] {
+    pruneHistory();
+    scheduler.schedule(std::chrono::minutes(10), prunePeriodically);
+  };
+  scheduler.schedule(std::chrono::minutes(10), prunePeriodically);
   boost::asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
@@ -322,6 +483,7 @@ int runServe(const ServeOptions& o) {
     cv.wait(l, [&] { return done; });
   }
   spdlog::info("tender serve: signal {} received, shutting down", signalled);
+  startup.join();
   server.stop();
   (*store)->setEventObserver({});
   watch.stop();

@@ -30,6 +30,16 @@ struct ServeOptions {
   int keepEvents = 1000;
   int keepPostMortems = 20;
   int keepHistoryDays = 7;
+  // A deleted object's events and post-mortems outlive it this long ("1h").
+  std::string keepDeleted = "1h";
+  // Before the first reconcile: how long to wait for the engine before an
+  // error says what to do (tender keeps waiting after it).
+  std::string engineWait = "60s";
+  // This instance's leftovers are removed at start and then this often ("0": only at start).
+  std::string cleanupInterval = "10m";
+  // Cleanup runs early when the engine's data root has less free space than
+  // this: a percentage of the disk ("10%") or a size ("5Gi"); "0" never.
+  std::string minFreeDisk = "10%";
   size_t maxBodyBytes = 4 << 20;
   std::string logLevel = "info";
   bool jsonLogs = false;

@@ -163,6 +163,21 @@ struct ContainerStats {
   int64_t memoryLimitBytes = 0;  // 0 when the engine reports none
 };
 
+// GET /system/df: what the engine's objects take on its disk. A size the
+// engine did not compute is -1.
+struct DiskUsage {
+  std::map<std::string, int64_t> containers;  // id -> writable layer (SizeRw)
+  std::map<std::string, int64_t> images;      // id -> size (shared layers counted in each)
+  std::map<std::string, int64_t> volumes;     // name -> size of its data
+  int64_t layersSize = 0;                     // all image layers, each counted once
+};
+
+// POST /{containers,networks,images,volumes}/prune
+struct PruneReport {
+  std::vector<std::string> deleted;  // ids or names, as the engine reports them
+  int64_t spaceReclaimed = 0;
+};
+
 struct BuildOptions {
   std::string tag;                          // "tender-busybox:latest"
   std::string dockerfile = "Dockerfile";    // path inside the context
@@ -249,6 +264,8 @@ class DockerEngine {
 
   // Images.
   virtual Result<ImageInfo> inspectImage(const std::string& nameOrId) = 0;
+  // GET /images/json (no intermediate images). Filters: label, dangling, reference.
+  virtual Result<std::vector<ImageInfo>> listImages(const Filters& filters) = 0;
   // DELETE /images/{name}: untags, and removes the image when no tag is
   // left. force: even when a stopped container uses it.
   virtual Status removeImage(const std::string& nameOrId, bool force) = 0;
@@ -257,6 +274,16 @@ class DockerEngine {
   // scanned for "error". Returns the built image's id.
   virtual Result<std::string> buildImage(const std::string& contextTar,
                                          const BuildOptions& options) = 0;
+
+  // GET /system/df. Computing volume sizes walks their data: seconds on a
+  // large host, so callers ask only when they report bytes.
+  virtual Result<DiskUsage> diskUsage() = 0;
+  // POST /{what}/prune, `what` one of containers, networks, images, volumes:
+  // the engine's host-wide prune (every stopped container, unused network,
+  // dangling image or unused volume, whoever made it). On API 1.41 a volume
+  // prune removes named volumes too. tender calls it only when a user asks
+  // for a host-wide prune.
+  virtual Result<PruneReport> prune(const std::string& what, const Filters& filters) = 0;
 };
 
 }  // namespace tender

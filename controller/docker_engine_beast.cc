@@ -728,6 +728,38 @@ class BeastDockerEngine : public DockerEngine {
     return callStatus(http::verb::delete_, "/images/" + engine_codec::pathEscape(nameOrId) + q.str());
   }
 
+  Result<std::vector<ImageInfo>> listImages(const Filters& filters) override {
+    engine_codec::Query q;
+    if (!filters.empty()) q.add("filters", engine_codec::filtersJson(filters));
+    auto j = callJson(http::verb::get, "/images/json" + q.str());
+    if (!j.ok()) return j.status();
+    std::vector<ImageInfo> out;
+    if (j->is_array()) {
+      for (const auto& i : *j) out.push_back(engine_codec::parseImageSummary(i));
+    }
+    return out;
+  }
+
+  Result<DiskUsage> diskUsage() override {
+    auto j = callJson(http::verb::get, "/system/df");
+    if (!j.ok()) return j.status();
+    return engine_codec::parseDiskUsage(*j);
+  }
+
+  Result<PruneReport> prune(const std::string& what, const Filters& filters) override {
+    static const std::map<std::string, const char*> kLists = {{"containers", "ContainersDeleted"},
+                                                              {"networks", "NetworksDeleted"},
+                                                              {"images", "ImagesDeleted"},
+                                                              {"volumes", "VolumesDeleted"}};
+    auto list = kLists.find(what);
+    if (list == kLists.end()) return Status::Invalid("cannot prune \"" + what + "\"");
+    engine_codec::Query q;
+    if (!filters.empty()) q.add("filters", engine_codec::filtersJson(filters));
+    auto j = callJson(http::verb::post, "/" + what + "/prune" + q.str());
+    if (!j.ok()) return j.status();
+    return engine_codec::parsePruneReport(*j, list->second);
+  }
+
   Result<ImageInfo> inspectImage(const std::string& nameOrId) override {
     auto j =
         callJson(http::verb::get,

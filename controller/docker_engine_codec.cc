@@ -300,6 +300,52 @@ ImageInfo parseImage(const json& j) {
   return i;
 }
 
+ImageInfo parseImageSummary(const json& j) {
+  ImageInfo i = parseImage(j);
+  i.labels = stringMap(j, "Labels");
+  return i;
+}
+
+DiskUsage parseDiskUsage(const json& j) {
+  DiskUsage d;
+  d.layersSize = i64(j, "LayersSize");
+  auto sized = [](const json& entry, const char* key) {
+    const json* f = field(entry, key);
+    return f && f->is_number() ? i64(entry, key) : int64_t{-1};
+  };
+  if (const json* list = field(j, "Containers"); list && list->is_array()) {
+    for (const auto& c : *list) d.containers[str(c, "Id")] = sized(c, "SizeRw");
+  }
+  if (const json* list = field(j, "Images"); list && list->is_array()) {
+    for (const auto& i : *list) d.images[str(i, "Id")] = sized(i, "Size");
+  }
+  if (const json* list = field(j, "Volumes"); list && list->is_array()) {
+    for (const auto& v : *list) {
+      // UsageData.Size is -1 when the engine did not compute it.
+      const json& usage = object(v, "UsageData");
+      d.volumes[str(v, "Name")] = usage.contains("Size") ? sized(usage, "Size") : -1;
+    }
+  }
+  return d;
+}
+
+PruneReport parsePruneReport(const json& j, const char* listKey) {
+  PruneReport r;
+  r.spaceReclaimed = i64(j, "SpaceReclaimed");
+  if (const json* list = field(j, listKey); list && list->is_array()) {
+    for (const auto& item : *list) {
+      if (item.is_string()) {
+        r.deleted.push_back(item.get<std::string>());
+      } else if (item.is_object()) {
+        // Images: [{"Untagged": "..."}, {"Deleted": "sha256:..."}]
+        std::string d = str(item, "Deleted");
+        if (!d.empty()) r.deleted.push_back(d);
+      }
+    }
+  }
+  return r;
+}
+
 std::optional<EngineEvent> parseEvent(const json& j) {
   if (!j.is_object()) return std::nullopt;
   EngineEvent e;

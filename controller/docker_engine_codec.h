@@ -75,6 +75,12 @@ ContainerInfo parseContainerInfo(nlohmann::json j);
 NetworkInfo parseNetwork(const nlohmann::json& j);
 VolumeInfo parseVolume(const nlohmann::json& j);
 ImageInfo parseImage(const nlohmann::json& j);
+// One entry of GET /images/json (labels at the top level, not under Config).
+ImageInfo parseImageSummary(const nlohmann::json& j);
+DiskUsage parseDiskUsage(const nlohmann::json& j);
+// The answer of a /prune call; `listKey` names its list of removed objects
+// ("ContainersDeleted", "NetworksDeleted", "ImagesDeleted", "VolumesDeleted").
+PruneReport parsePruneReport(const nlohmann::json& j, const char* listKey);
 // One line of /events; nullopt when it is not an event object.
 std::optional<EngineEvent> parseEvent(const nlohmann::json& j);
 

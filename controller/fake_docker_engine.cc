@@ -43,7 +43,10 @@ const std::set<std::string>& operationNames() {
                                                "removeVolume",
                                                "inspectImage",
                                                "removeImage",
-                                               "buildImage"};
+                                               "listImages",
+                                               "buildImage",
+                                               "diskUsage",
+                                               "prune"};
   return kNames;
 }
 
@@ -1188,6 +1191,97 @@ Result<std::string> FakeDockerEngine::buildImage(const std::string& contextTar,
     return id;
   }
   return addImage(options.tag, id, options.labels);
+}
+
+Result<std::vector<ImageInfo>> FakeDockerEngine::listImages(const Filters& filters) {
+  std::lock_guard<std::mutex> l(mu_);
+  Status f = begin("listImages");
+  if (!f.ok()) return f;
+  Status bad = checkFilterNames(filters, {"label", "dangling", "reference"});
+  if (!bad.ok()) return bad;
+  std::vector<ImageInfo> out;
+  for (const auto& [id, image] : images_) {
+    const ImageInfo& info = image->info;
+    if (auto w = filterValues(filters, "label"); w && !labelsMatch(info.labels, *w)) continue;
+    if (auto w = filterValues(filters, "dangling")) {
+      bool wantDangling = w->front() == "true" || w->front() == "1";
+      if (wantDangling != info.repoTags.empty()) continue;
+    }
+    if (auto w = filterValues(filters, "reference")) {
+      bool any = false;
+      for (const auto& ref : *w) {
+        any |= std::find(info.repoTags.begin(), info.repoTags.end(), normalizeTag(ref)) != info.repoTags.end();
+      }
+      if (!any) continue;
+    }
+    out.push_back(info);
+  }
+  return out;
+}
+
+Result<DiskUsage> FakeDockerEngine::diskUsage() {
+  std::lock_guard<std::mutex> l(mu_);
+  Status f = begin("diskUsage");
+  if (!f.ok()) return f;
+  DiskUsage d;
+  for (const auto& [id, c] : containers_) d.containers[id] = 0;
+  for (const auto& [id, image] : images_) {
+    d.images[id] = image->info.size;
+    d.layersSize += image->info.size;
+  }
+  for (const auto& [name, v] : volumes_) d.volumes[name] = 0;
+  return d;
+}
+
+Result<PruneReport> FakeDockerEngine::prune(const std::string& what, const Filters& filters) {
+  std::vector<std::string> victims;
+  std::map<std::string, int64_t> sizes;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Status f = begin("prune");
+    if (!f.ok()) return f;
+    if (what == "containers") {
+      for (const auto& [id, c] : containers_) {
+        if (!c->state.running) victims.push_back(id);
+      }
+    } else if (what == "networks") {
+      for (const auto& [id, n] : networks_) {
+        const std::string& name = n->info.name;
+        if (name == "bridge" || name == "host" || name == "none") continue;
+        bool used = false;
+        for (const auto& [cid, c] : containers_) used |= c->networks.count(name) > 0;
+        if (!used) victims.push_back(id);
+      }
+    } else if (what == "images") {
+      auto w = filterValues(filters, "dangling");
+      bool onlyDangling = !w || w->front() == "true" || w->front() == "1";
+      for (const auto& [id, image] : images_) {
+        if (onlyDangling && !image->info.repoTags.empty()) continue;
+        bool used = false;
+        for (const auto& [cid, c] : containers_) used |= c->imageId == id;
+        if (used) continue;
+        victims.push_back(id);
+        sizes[id] = image->info.size;
+      }
+    } else if (what == "volumes") {
+      for (const auto& [name, v] : volumes_) {
+        if (!volumeInUse(name)) victims.push_back(name);
+      }
+    } else {
+      return Status::Invalid("cannot prune \"" + what + "\"");
+    }
+  }
+  PruneReport r;
+  for (const auto& v : victims) {
+    Status s = what == "containers" ? removeContainer(v, false, false)
+               : what == "networks" ? removeNetwork(v)
+               : what == "images"   ? removeImage(v, false)
+                                    : removeVolume(v, false);
+    if (!s.ok()) continue;
+    r.deleted.push_back(v);
+    r.spaceReclaimed += sizes.count(v) ? sizes[v] : 0;
+  }
+  return r;
 }
 
 // --- test controls ---

@@ -87,8 +87,15 @@ class FakeDockerEngine : public DockerEngine {
   Status removeVolume(const std::string& name, bool force) override;
   Result<ImageInfo> inspectImage(const std::string& nameOrId) override;
   Status removeImage(const std::string& nameOrId, bool force) override;
+  Result<std::vector<ImageInfo>> listImages(const Filters& filters) override;
   Result<std::string> buildImage(const std::string& contextTar,
                                  const BuildOptions& options) override;
+  // Image sizes as addImage set them; containers and volumes take 0 bytes.
+  Result<DiskUsage> diskUsage() override;
+  // Removes through the public remove calls (which count too): stopped
+  // containers, networks no container is on, dangling (untagged) images or,
+  // with filter dangling=false, every image no container uses, unused volumes.
+  Result<PruneReport> prune(const std::string& what, const Filters& filters) override;
 
   // --- Test controls. None of them counts as an engine call. ---
 

@@ -129,6 +129,18 @@ Result<ImageInfo> InstrumentedEngine::inspectImage(const std::string& nameOrId) 
 Status InstrumentedEngine::removeImage(const std::string& nameOrId, bool force) {
   return timed("remove_image", [&] { return inner_.removeImage(nameOrId, force); });
 }
+
+Result<std::vector<ImageInfo>> InstrumentedEngine::listImages(const Filters& filters) {
+  return timed("list_images", [&] { return inner_.listImages(filters); });
+}
+
+Result<DiskUsage> InstrumentedEngine::diskUsage() {
+  return timed("disk_usage", [&] { return inner_.diskUsage(); });
+}
+
+Result<PruneReport> InstrumentedEngine::prune(const std::string& what, const Filters& filters) {
+  return timed("prune", [&] { return inner_.prune(what, filters); });
+}
 Result<std::string> InstrumentedEngine::buildImage(const std::string& contextTar, const BuildOptions& options) {
   return timed("build_image", [&] { return inner_.buildImage(contextTar, options); });
 }

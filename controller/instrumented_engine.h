@@ -57,6 +57,9 @@ class InstrumentedEngine : public DockerEngine {
   Status removeVolume(const std::string& name, bool force) override;
   Result<ImageInfo> inspectImage(const std::string& nameOrId) override;
   Status removeImage(const std::string& nameOrId, bool force) override;
+  Result<std::vector<ImageInfo>> listImages(const Filters& filters) override;
+  Result<DiskUsage> diskUsage() override;
+  Result<PruneReport> prune(const std::string& what, const Filters& filters) override;
   Result<std::string> buildImage(const std::string& contextTar, const BuildOptions& options) override;
 
  private:

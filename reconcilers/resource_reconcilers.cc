@@ -115,9 +115,15 @@ ReconcileResult VolumeReconciler::reconcile(const Key& key) {
       auto v = engine_.inspectVolume(engineName);
       if (!v.ok() && !v.status().IsNotFound()) return ReconcileResult::Error(v.status());
       if (v.ok() && ownedBy(v->labels, instance_)) {
-        Status s = engine_.removeVolume(engineName, false);
-        if (!s.ok() && !s.IsNotFound()) return ReconcileResult::Error(s.WithContext("remove volume " + engineName));
-        recordEvent(store_, clock_, key, "Normal", "Removed", "removed volume " + engineName);
+        if (rec->purgeData) {
+          Status s = engine_.removeVolume(engineName, false);
+          if (!s.ok() && !s.IsNotFound()) return ReconcileResult::Error(s.WithContext("remove volume " + engineName));
+          recordEvent(store_, clock_, key, "Normal", "Removed", "removed volume " + engineName);
+        } else {
+          recordEvent(store_, clock_, key, "Normal", "Kept",
+                      "kept volume " + engineName +
+                          " and its data (delete the namespace with purge, or run tender prune --volumes, to remove it)");
+        }
       }
     }
     Status s = store_.purge("Volume", key.ns, key.name, rec->uid);
@@ -168,8 +174,8 @@ ReconcileResult NamespaceReconciler::reconcile(const Key& key) {
     if (!items.ok()) return ReconcileResult::Error(items.status());
     for (const auto& r : *items) {
       ++remaining;
-      if (rec->deletedAt && !r.deletedAt) {
-        Status s = store_.markDeleted(kind, key.name, r.name);
+      if (rec->deletedAt && (!r.deletedAt || (rec->purgeData && !r.purgeData))) {
+        Status s = store_.markDeleted(kind, key.name, r.name, rec->purgeData);
         if (!s.ok()) return ReconcileResult::Error(s);
       }
       if (rec->deletedAt) enqueue_(Key{kind, key.name, r.name});
@@ -198,9 +204,10 @@ ReconcileResult NamespaceReconciler::reconcile(const Key& key) {
       return ReconcileResult::After(
           std::max(Millis(1), std::chrono::duration_cast<Millis>(*expires - now) + Millis(1)));
     }
-    Status s = store_.markDeleted("Namespace", "", key.name);
+    Status s = store_.markDeleted("Namespace", "", key.name, /*purgeData=*/true);
     if (!s.ok()) return ReconcileResult::Error(s);
-    recordEvent(store_, clock_, key, "Normal", "Expired", "namespace expired at " + formatRfc3339(*expires) + ": deleting it");
+    recordEvent(store_, clock_, key, "Normal", "Expired",
+                "namespace expired at " + formatRfc3339(*expires) + ": deleting it with its volumes");
     enqueue_(key);
     return ReconcileResult::Done();
   }
@@ -210,12 +217,42 @@ ReconcileResult NamespaceReconciler::reconcile(const Key& key) {
                           {"message", std::to_string(remaining) + " resources still being removed"}});
     return ReconcileResult::After(std::chrono::seconds(1));
   }
+  if (rec->purgeData && engine_) {
+    int left = 0;
+    Status v = removeVolumes(key.name, &left);
+    if (!v.ok()) return ReconcileResult::Error(v);
+    if (left > 0) {
+      writeStatusIfChanged(store_, *rec,
+                           {{"phase", "Terminating"},
+                            {"message", std::to_string(left) + " volumes still in use by containers"}});
+      return ReconcileResult::After(std::chrono::seconds(2));
+    }
+  }
   // The implicit default network goes with the namespace.
   enqueue_(Key{"Network", key.name, kDefaultNetwork});
   Status s = store_.purge("Namespace", "", key.name, rec->uid);
   if (!s.ok()) return ReconcileResult::Error(s);
   recordEvent(store_, clock_, key, "Normal", "Deleted", "namespace deleted");
   return ReconcileResult::Done();
+}
+
+Status NamespaceReconciler::removeVolumes(const std::string& ns, int* left) {
+  auto volumes = engine_->listVolumes(ownedFilters(instance_, ns));
+  if (!volumes.ok()) return volumes.status();
+  for (const VolumeInfo& v : *volumes) {
+    if (!ownedBy(v.labels, instance_)) continue;
+    Status s = engine_->removeVolume(v.name, false);
+    if (s.IsNotFound()) continue;
+    if (s.IsConflict()) {  // a container still uses it: it goes once that one does
+      ++*left;
+      continue;
+    }
+    if (!s.ok()) return s.WithContext("remove volume " + v.name);
+    auto res = v.labels.find(kLabelResource);
+    recordEvent(store_, clock_, Key{"Volume", ns, res != v.labels.end() ? res->second : v.name}, "Normal",
+                "Removed", "removed volume " + v.name + ": namespace " + ns + " was deleted with purge");
+  }
+  return Status::Ok();
 }
 
 ReconcileResult ResyncReconciler::reconcile(const Key&) {

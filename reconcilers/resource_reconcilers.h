@@ -33,9 +33,11 @@ class NetworkReconciler : public Reconciler {
   std::string instance_;
 };
 
-// Keeps a Volume resource's engine volume in existence and removes it when
-// the resource is deleted. Volumes that no resource owns are kept: they may
-// hold data, and only an explicit delete (or a purge) removes them.
+// Keeps a Volume resource's engine volume in existence. A deleted Volume's
+// engine volume is removed only when the deletion purges data (an explicit
+// delete of the volume, or of its namespace with purge); a namespace deleted
+// without purge leaves its volumes' data on the engine, as `docker compose
+// down` does without -v. Volumes that no resource owns are kept too.
 class VolumeReconciler : public Reconciler {
  public:
   VolumeReconciler(Store& store, DockerEngine& engine, Clock& clock, std::string instance)
@@ -50,16 +52,26 @@ class VolumeReconciler : public Reconciler {
 };
 
 // A deleted namespace takes every resource in it along, then goes itself.
+// Deleted with purge (or expired: a ttl is for runs that must leave nothing
+// behind), it also removes every volume of this instance labelled with the
+// namespace, declared or not, once no container uses it. `engine` may be
+// null (no volumes are then removed).
 class NamespaceReconciler : public Reconciler {
  public:
-  NamespaceReconciler(Store& store, Clock& clock, EnqueueFn enqueue)
-      : store_(store), clock_(clock), enqueue_(std::move(enqueue)) {}
+  NamespaceReconciler(Store& store, Clock& clock, EnqueueFn enqueue, DockerEngine* engine = nullptr,
+                      std::string instance = "")
+      : store_(store), clock_(clock), enqueue_(std::move(enqueue)), engine_(engine), instance_(std::move(instance)) {}
   ReconcileResult reconcile(const Key& key) override;
 
  private:
+  // Removes the namespace's volumes; ok() with *left > 0 when some are in use.
+  Status removeVolumes(const std::string& ns, int* left);
+
   Store& store_;
   Clock& clock_;
   EnqueueFn enqueue_;
+  DockerEngine* engine_;
+  std::string instance_;
 };
 
 // Key {"Resync", "", ""}: enqueues every stored resource, and every key that

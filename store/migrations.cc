@@ -82,6 +82,22 @@ const std::vector<Migration>& migrations() {
                    data TEXT NOT NULL DEFAULT '{}',
                    PRIMARY KEY (namespace, service, replica)))sql",
        }},
+      {3,
+       "deletions that purge data, and tombstones of purged objects",
+       {},
+       {
+           // 1: the deletion removes the object's data too (a volume, or a
+           // namespace's volumes); 0: the data stays on the engine.
+           "ALTER TABLE resources ADD COLUMN purge_data INTEGER NOT NULL DEFAULT 0",
+           // An object's history (events, post-mortems) outlives it for a
+           // grace period, counted from here.
+           R"sql(CREATE TABLE tombstones (
+                   kind TEXT NOT NULL,
+                   namespace TEXT NOT NULL,
+                   name TEXT NOT NULL,
+                   purged_at INTEGER NOT NULL,
+                   PRIMARY KEY (kind, namespace, name)))sql",
+       }},
   };
   return kMigrations;
 }

@@ -186,7 +186,7 @@ constexpr int kBusyTimeoutMs = 5000;
 
 const char kResourceColumns[] =
     "kind, namespace, name, uid, generation, resource_version, labels, spec, status, "
-    "created_at, updated_at, deleted_at";
+    "created_at, updated_at, deleted_at, purge_data";
 
 // "Service/default/web", or "Namespace/alice" for namespaces: for messages
 // about what the store was doing.
@@ -250,6 +250,7 @@ Result<ResourceRecord> recordFromRow(const Statement& st) {
   r.createdAt = st.int64(9);
   r.updatedAt = st.int64(10);
   if (!st.isNull(11)) r.deletedAt = st.int64(11);
+  r.purgeData = st.int64(12) != 0;
   return r;
 }
 
@@ -378,7 +379,7 @@ class SqliteStore final : public Store {
           " generation = excluded.generation, resource_version = excluded.resource_version,"
           " labels = excluded.labels, spec = excluded.spec, status = excluded.status,"
           " created_at = excluded.created_at, updated_at = excluded.updated_at,"
-          " deleted_at = NULL");
+          " deleted_at = NULL, purge_data = 0");
       if (!st.ok()) return st.status();
       st->bind(1, kind).bind(2, ns).bind(3, name).bind(4, r.uid).bind(5, r.generation);
       st->bind(6, r.resourceVersion).bind(7, *labelsText).bind(8, *specText).bind(9, now);
@@ -424,29 +425,32 @@ class SqliteStore final : public Store {
     });
   }
 
-  Status markDeleted(const std::string& kind, const std::string& ns,
-                     const std::string& name) override {
+  Status markDeleted(const std::string& kind, const std::string& ns, const std::string& name,
+                     bool purgeData) override {
     Result<bool> done =
         write<bool>("delete " + keyOf(kind, ns, name), [&](Connection& c) -> Result<bool> {
           Result<Statement> find = c.prepare(
-              "SELECT deleted_at FROM resources WHERE kind = ?1 AND namespace = ?2"
+              "SELECT deleted_at, purge_data FROM resources WHERE kind = ?1 AND namespace = ?2"
               " AND name = ?3");
           if (!find.ok()) return find.status();
           find->bind(1, kind).bind(2, ns).bind(3, name);
           Result<bool> row = find->step();
           if (!row.ok()) return row.status();
           if (!*row) return notFound(kind, ns, name);
-          // Already marked: the first deletedAt stands and nothing changes.
-          if (!find->isNull(0)) return false;
+          // Already marked: the first deletedAt stands; only a purge may be added.
+          const bool marked = !find->isNull(0);
+          if (marked && (find->int64(1) != 0 || !purgeData)) return false;
 
           Result<int64_t> version = nextResourceVersion(c);
           if (!version.ok()) return version.status();
           const int64_t now = clock_.nowMillis();
           Result<Statement> st = c.prepare(
-              "UPDATE resources SET deleted_at = ?1, updated_at = ?1, resource_version = ?2"
+              "UPDATE resources SET deleted_at = COALESCE(deleted_at, ?1), updated_at = ?1,"
+              " resource_version = ?2, purge_data = MAX(purge_data, ?6)"
               " WHERE kind = ?3 AND namespace = ?4 AND name = ?5");
           if (!st.ok()) return st.status();
           st->bind(1, now).bind(2, *version).bind(3, kind).bind(4, ns).bind(5, name);
+          st->bind(6, int64_t{purgeData ? 1 : 0});
           Status s = st->run();
           if (!s.ok()) return s;
           return true;
@@ -466,6 +470,18 @@ class SqliteStore final : public Store {
           st->bind(1, kind).bind(2, ns).bind(3, name).bind(4, uid);
           Status s = st->run();
           if (!s.ok()) return s;
+          Result<Statement> changed = c.prepare("SELECT changes()");
+          if (!changed.ok()) return changed.status();
+          Result<bool> row = changed->step();
+          if (!row.ok()) return row.status();
+          if (!*row || changed->int64(0) == 0) return false;  // nothing (of this uid) to purge
+          Result<Statement> tomb = c.prepare(
+              "INSERT INTO tombstones (kind, namespace, name, purged_at) VALUES (?1, ?2, ?3, ?4)"
+              " ON CONFLICT (kind, namespace, name) DO UPDATE SET purged_at = excluded.purged_at");
+          if (!tomb.ok()) return tomb.status();
+          tomb->bind(1, kind).bind(2, ns).bind(3, name).bind(4, clock_.nowMillis());
+          Status t = tomb->run();
+          if (!t.ok()) return t;
           return true;
         });
     return done.status();
@@ -623,8 +639,7 @@ class SqliteStore final : public Store {
     return write<bool>(
                "forget " + ns + "/" + service,
                [&](Connection& c) -> Result<bool> {
-                 for (const char* sql : {"DELETE FROM terminations WHERE namespace = ?1 AND service = ?2",
-                                         "DELETE FROM replica_state WHERE namespace = ?1 AND service = ?2"}) {
+                 for (const char* sql : {"DELETE FROM replica_state WHERE namespace = ?1 AND service = ?2"}) {
                    Result<Statement> st = c.prepare(sql);
                    if (!st.ok()) return st.status();
                    st->bind(1, ns).bind(2, service);
@@ -755,6 +770,19 @@ class SqliteStore final : public Store {
               {"DELETE FROM terminations WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER ("
                "PARTITION BY namespace, service, replica ORDER BY id DESC) AS n FROM terminations) WHERE n > ?1)",
                r.terminationsPerReplica, &out.terminations},
+              // Objects purged more than the grace period ago, and not
+              // created again since, take their history along.
+              {"DELETE FROM events WHERE EXISTS (SELECT 1 FROM tombstones t WHERE t.purged_at < ?1"
+               " AND t.kind = events.kind AND t.namespace = events.namespace AND t.name = events.name"
+               " AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.kind = t.kind"
+               " AND r.namespace = t.namespace AND r.name = t.name))",
+               now - r.deletedGraceMs, &out.events},
+              {"DELETE FROM terminations WHERE EXISTS (SELECT 1 FROM tombstones t WHERE t.purged_at < ?1"
+               " AND t.kind = 'Service' AND t.namespace = terminations.namespace AND t.name = terminations.service"
+               " AND NOT EXISTS (SELECT 1 FROM resources r WHERE r.kind = 'Service'"
+               " AND r.namespace = t.namespace AND r.name = t.name))",
+               now - r.deletedGraceMs, &out.terminations},
+              {"DELETE FROM tombstones WHERE purged_at < ?1", now - r.deletedGraceMs, &out.deletedObjects},
           };
           for (const Step& s : steps) {
             Result<Statement> st = c.prepare(s.sql);

@@ -43,6 +43,7 @@ struct ResourceRecord {
   int64_t createdAt = 0;   // wall ms
   int64_t updatedAt = 0;   // wall ms
   std::optional<int64_t> deletedAt;  // set by markDeleted: the reconciler still has to clean up
+  bool purgeData = false;  // the deletion removes the data too (volumes)
 };
 
 enum class UpsertOutcome { kCreated, kConfigured, kUnchanged };
@@ -82,11 +83,15 @@ struct Retention {
   int64_t maxEventAgeMs = 7LL * 24 * 3600 * 1000;
   int terminationsPerReplica = 20;   // newest post-mortems of each replica
   int64_t maxTerminationAgeMs = 7LL * 24 * 3600 * 1000;
+  // The history of a deleted object (its events, a service's post-mortems)
+  // is kept this long after the object is purged, then goes.
+  int64_t deletedGraceMs = 3600LL * 1000;
 };
 
 struct PruneResult {
   int64_t events = 0;        // rows deleted
   int64_t terminations = 0;
+  int64_t deletedObjects = 0;  // deleted objects whose history went after the grace period
   int64_t freedPages = 0;    // pages given back to the file system
 };
 
@@ -128,10 +133,14 @@ class Store {
   virtual Result<std::vector<ResourceRecord>> list(const std::string& kind,
                                                    const std::optional<std::string>& ns) = 0;
 
-  // Sets deletedAt (idempotent). The reconciler cleans up, then purges.
+  // Sets deletedAt (idempotent: the first deletedAt stands). The reconciler
+  // cleans up, then purges. `purgeData`: the cleanup removes the object's data
+  // too (a volume; a namespace's volumes); a later call may turn it on, never off.
   virtual Status markDeleted(const std::string& kind, const std::string& ns,
-                             const std::string& name) = 0;
-  // Removes the row for good. `uid` guards against purging a revived object.
+                             const std::string& name, bool purgeData = false) = 0;
+  // Removes the row for good and leaves a tombstone: the object's history
+  // goes when the deleted grace period of pruneHistory has passed. `uid`
+  // guards against purging a revived object.
   virtual Status purge(const std::string& kind, const std::string& ns, const std::string& name,
                        const std::string& uid) = 0;
 
@@ -160,7 +169,8 @@ class Store {
   // A service's post-mortems, newest first; replica -1 for all replicas.
   virtual Result<std::vector<TerminationRecord>> terminations(const std::string& ns, const std::string& service,
                                                               int replica = -1, int limit = 20) = 0;
-  // Removes a service's post-mortems and restart state (it was deleted).
+  // Removes a service's restart state (it was deleted). Its post-mortems stay
+  // for the deleted grace period (pruneHistory), for a look at how it died.
   virtual Status forgetService(const std::string& ns, const std::string& service) = 0;
 
   // What a reconciler keeps about each replica across restarts of tender
@@ -169,9 +179,10 @@ class Store {
   virtual Status putReplicaState(const std::string& ns, const std::string& service, int replica,
                                  const nlohmann::json& data) = 0;
 
-  // Deletes history beyond `retention` (by count per object and by age, as
-  // of the store's clock), then gives freed pages back (incremental vacuum),
-  // so the file stays bounded however long tender runs.
+  // Deletes history beyond `retention` (by count per object, by age, and of
+  // objects purged longer than the grace period ago, as of the store's
+  // clock), then gives freed pages back (incremental vacuum), so the file
+  // stays bounded however long tender runs.
   virtual Result<PruneResult> pruneHistory(const Retention& retention) = 0;
 
   // PRAGMA integrity_check: ok() when "ok".

@@ -94,6 +94,9 @@ class TestEngine : public DockerEngine {
   Status removeVolume(const std::string&, bool) override { return unused(); }
   Result<ImageInfo> inspectImage(const std::string&) override { return unused(); }
   Status removeImage(const std::string&, bool) override { return unused(); }
+  Result<std::vector<ImageInfo>> listImages(const Filters&) override { return unused(); }
+  Result<DiskUsage> diskUsage() override { return unused(); }
+  Result<PruneReport> prune(const std::string&, const Filters&) override { return unused(); }
   Result<std::string> buildImage(const std::string&, const BuildOptions&) override {
     return unused();
   }

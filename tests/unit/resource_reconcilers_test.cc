@@ -88,9 +88,63 @@ TEST_F(ResourceReconcilersTest, VolumeIsCreatedAndOnlyAnExplicitDeleteRemovesIt)
   ASSERT_TRUE(r.reconcile(Key{"Volume", "shop", "orphan"}).status.ok());
   EXPECT_TRUE(engine_.inspectVolume("shop_orphan").ok());
 
-  ASSERT_TRUE(store_->markDeleted("Volume", "shop", "data").ok());
+  ASSERT_TRUE(store_->markDeleted("Volume", "shop", "data", /*purgeData=*/true).ok());
   ASSERT_TRUE(r.reconcile(Key{"Volume", "shop", "data"}).status.ok());
   EXPECT_TRUE(engine_.inspectVolume("shop_data").status().IsNotFound());
+}
+
+TEST_F(ResourceReconcilersTest, ANamespaceDeletedWithoutPurgeKeepsItsVolumesData) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: shop}\n");
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: data, namespace: shop}\n");
+  VolumeReconciler volumes(*store_, engine_, clock_, "test");
+  NamespaceReconciler ns(*store_, clock_, [](const Key&) {}, &engine_, "test");
+  ASSERT_TRUE(volumes.reconcile(Key{"Volume", "shop", "data"}).status.ok());
+  ASSERT_TRUE(store_->markDeleted("Namespace", "", "shop").ok());
+  ASSERT_TRUE(ns.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  ASSERT_TRUE(volumes.reconcile(Key{"Volume", "shop", "data"}).status.ok());
+  ASSERT_TRUE(ns.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(store_->get("Namespace", "", "shop").status().IsNotFound());
+  EXPECT_TRUE(store_->get("Volume", "shop", "data").status().IsNotFound());
+  EXPECT_TRUE(engine_.inspectVolume("shop_data").ok()) << "as compose down without -v";
+  EventQuery q;
+  q.name = "data";
+  auto events = store_->events(q);
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ("Kept", events->back().reason);
+}
+
+TEST_F(ResourceReconcilersTest, ANamespaceDeletedWithPurgeRemovesEveryVolumeOfItOnceUnused) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: shop}\n");
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: data, namespace: shop}\n");
+  VolumeReconciler volumes(*store_, engine_, clock_, "test");
+  NamespaceReconciler ns(*store_, clock_, [](const Key&) {}, &engine_, "test");
+  ASSERT_TRUE(volumes.reconcile(Key{"Volume", "shop", "data"}).status.ok());
+  // One a service made on use (never declared), one in use, one another instance's.
+  Labels mine = ownerLabels("test", "shop");
+  mine[kLabelResource] = "cache";
+  ASSERT_TRUE(engine_.createVolume("shop_cache", "local", mine, {}).ok());
+  Labels theirs = ownerLabels("other", "shop");
+  ASSERT_TRUE(engine_.createVolume("shop_cache-other", "local", theirs, {}).ok());
+  auto user = engine_.createContainer(
+      "leftover", {{"Image", "tender-busybox:latest"},
+                   {"HostConfig", {{"Mounts", {{{"Type", "volume"}, {"Source", "shop_cache"}, {"Target", "/c"}}}}}}});
+  ASSERT_TRUE(user.ok());
+
+  ASSERT_TRUE(store_->markDeleted("Namespace", "", "shop", /*purgeData=*/true).ok());
+  ASSERT_TRUE(ns.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(store_->get("Volume", "shop", "data")->purgeData) << "the purge reaches the namespace's objects";
+  ASSERT_TRUE(volumes.reconcile(Key{"Volume", "shop", "data"}).status.ok());
+  EXPECT_TRUE(engine_.inspectVolume("shop_data").status().IsNotFound());
+
+  auto waiting = ns.reconcile(Key{"Namespace", "", "shop"});
+  ASSERT_TRUE(waiting.status.ok());
+  EXPECT_TRUE(waiting.requeueAfter.has_value()) << "shop_cache is still in use";
+  EXPECT_EQ("1 volumes still in use by containers", store_->get("Namespace", "", "shop")->status["message"]);
+  ASSERT_TRUE(engine_.removeContainer(*user, true, false).ok());
+  ASSERT_TRUE(ns.reconcile(Key{"Namespace", "", "shop"}).status.ok());
+  EXPECT_TRUE(engine_.inspectVolume("shop_cache").status().IsNotFound());
+  EXPECT_TRUE(engine_.inspectVolume("shop_cache-other").ok()) << "never another instance's";
+  EXPECT_TRUE(store_->get("Namespace", "", "shop").status().IsNotFound());
 }
 
 TEST_F(ResourceReconcilersTest, DeletedNamespaceTakesItsResourcesAlong) {

@@ -201,9 +201,65 @@ TEST_P(StoreTest, ADeathIsRecordedOnceAndListedNewestFirst) {
   EXPECT_EQ(3, (*states)[0]["restarts"]);
 
   ASSERT_TRUE(store_->forgetService("shop", "web").ok());
-  EXPECT_TRUE(store_->terminations("shop", "web")->empty());
-  EXPECT_TRUE(store_->replicaStates("shop", "web")->empty());
+  EXPECT_TRUE(store_->replicaStates("shop", "web")->empty()) << "a new service of that name starts afresh";
+  EXPECT_FALSE(store_->terminations("shop", "web")->empty()) << "how it died stays for the grace period";
   EXPECT_EQ(1u, store_->terminations("shop", "db")->size()) << "other services keep theirs";
+}
+
+TEST_P(StoreTest, APurgedObjectsHistoryGoesAfterTheGracePeriodUnlessItCameBack) {
+  auto web = store_->upsert("Service", "shop", "web", json::object(), {{"image", "nginx"}});
+  auto db = store_->upsert("Service", "shop", "db", json::object(), {{"image", "pg"}});
+  ASSERT_TRUE(web.ok() && db.ok());
+  ASSERT_TRUE(store_->appendEvent(event("shop", "web", "Created")).ok());
+  ASSERT_TRUE(store_->appendEvent(event("shop", "db", "Created")).ok());
+  ASSERT_TRUE(store_->recordTermination(death("web", 0, "c1", clock_.nowMillis())).ok());
+  ASSERT_TRUE(store_->recordTermination(death("db", 0, "c2", clock_.nowMillis())).ok());
+  for (const char* name : {"web", "db"}) {
+    ASSERT_TRUE(store_->markDeleted("Service", "shop", name).ok());
+    auto rec = store_->get("Service", "shop", name);
+    ASSERT_TRUE(store_->purge("Service", "shop", name, rec->uid).ok());
+  }
+  // db comes back under the same name before the grace period ends.
+  ASSERT_TRUE(store_->upsert("Service", "shop", "db", json::object(), {{"image", "pg"}}).ok());
+
+  Retention r;
+  r.deletedGraceMs = 3600 * 1000;
+  clock_.advance(std::chrono::minutes(59));
+  auto early = store_->pruneHistory(r);
+  ASSERT_TRUE(early.ok());
+  EXPECT_EQ(0, early->events + early->terminations) << "within the grace period";
+
+  clock_.advance(std::chrono::minutes(2));
+  auto late = store_->pruneHistory(r);
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  EXPECT_EQ(1, late->events);
+  EXPECT_EQ(1, late->terminations);
+  EXPECT_EQ(2, late->deletedObjects);
+  EventQuery q;
+  q.name = "web";
+  EXPECT_TRUE(store_->events(q)->empty());
+  EXPECT_TRUE(store_->terminations("shop", "web")->empty());
+  q.name = "db";
+  EXPECT_EQ(1u, store_->events(q)->size()) << "a service created again keeps its history";
+  EXPECT_EQ(1u, store_->terminations("shop", "db")->size());
+}
+
+TEST_P(StoreTest, ADeletionPurgesDataOnlyWhenAskedAndAPurgeCanBeAddedLater) {
+  put("web", {{"image", "nginx"}});
+  ASSERT_TRUE(store_->markDeleted("Service", "default", "web").ok());
+  auto kept = store_->get("Service", "default", "web");
+  EXPECT_FALSE(kept->purgeData);
+  clock_.advance(std::chrono::seconds(1));
+  ASSERT_TRUE(store_->markDeleted("Service", "default", "web", /*purgeData=*/true).ok());
+  auto purged = store_->get("Service", "default", "web");
+  EXPECT_TRUE(purged->purgeData);
+  EXPECT_EQ(kept->deletedAt, purged->deletedAt) << "the first deletion time stands";
+  EXPECT_GT(purged->resourceVersion, kept->resourceVersion);
+  ASSERT_TRUE(store_->markDeleted("Service", "default", "web", false).ok());
+  EXPECT_TRUE(store_->get("Service", "default", "web")->purgeData) << "a purge is never taken back";
+  auto revived = put("web", {{"image", "nginx"}});
+  EXPECT_FALSE(revived->record.purgeData);
+  EXPECT_FALSE(store_->get("Service", "default", "web")->purgeData);
 }
 
 TEST_P(StoreTest, CreateStoresANewObjectStampedByTheClock) {
