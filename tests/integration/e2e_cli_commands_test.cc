@@ -18,6 +18,7 @@
 
 #include "controller/docker_engine_beast.h"
 #include "reconcilers/naming.h"
+#include "support/cli_run.h"
 #include "support/tender_process.h"
 
 namespace tender {
@@ -27,23 +28,8 @@ using namespace std::chrono_literals;
 using testing::TenderProcess;
 using testing::uniqueName;
 
-struct CliRun {
-  int exitCode = -1;
-  std::string out;  // stdout and stderr together
-};
-
-CliRun run(const std::string& args) {
-  CliRun r;
-  std::string cmd = std::string(TENDER_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::CliRun;
+CliRun run(const std::string& args) { return testing::runTender(args); }
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -212,8 +212,8 @@ TEST_F(ReconcileE2E, DeclaredNetworkAndVolumeAreCreatedJoinedAndRemovedWithTheNa
   EXPECT_EQ(after["/scratch"], before["/scratch"]);
   EXPECT_EQ(after["/data"], vol);
 
-  // Deleting the namespace takes the network and the volume along.
-  server_->client().call("DELETE", "/api/v1/namespaces/" + ns_, "", "");
+  // Deleting the namespace with purge takes the network and the volume along.
+  server_->client().call("DELETE", "/api/v1/namespaces/" + ns_ + "?purge=true", "", "");
   EXPECT_TRUE(waitFor([&] {
     return engine_->inspectNetwork(net).status().IsNotFound() && engine_->inspectVolume(vol).status().IsNotFound();
   }, 60s));
