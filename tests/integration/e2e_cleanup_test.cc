@@ -304,6 +304,34 @@ TEST_F(CleanupE2E, NamespaceVolumesStayOnADeleteAndGoWithAPurgeOrAnExpiry) {
   std::filesystem::remove(file);
 }
 
+TEST_F(CleanupE2E, ALowDiskIsSaidAndCleansUpEarly) {
+  // A threshold no disk meets: the first look at the engine's data root finds it low.
+  server_ = std::make_unique<TenderProcess>(instance_, std::vector<std::string>{"--min-free-disk", "1000Ti"});
+  ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
+  ASSERT_TRUE(waitReady(60s));
+  auto info = engine_->info();
+  ASSERT_TRUE(info.ok());
+  if (!std::filesystem::exists(info->dockerRootDir)) GTEST_SKIP() << "the engine's data root is not visible here";
+  json lowDisk;
+  ASSERT_TRUE(eventually([&] {
+    auto r = server_->client().call("GET", "/api/v1/events?kind=Host", "", "");
+    if (!r.ok()) return false;
+    for (const auto& e : json::parse(r->body).value("items", json::array())) {
+      if (e.value("reason", "") == "LowDisk") lowDisk = e;
+    }
+    return !lowDisk.is_null();
+  }, 15s)) << readFile(server_->logPath());
+  EXPECT_EQ("Warning", lowDisk.value("type", ""));
+  EXPECT_TRUE(contains(lowDisk.value("message", ""), "the engine's disk at " + info->dockerRootDir + " is low"))
+      << lowDisk.dump();
+  EXPECT_TRUE(contains(readFile(server_->logPath()), "cleaning up now"));
+
+  auto bad = std::make_unique<TenderProcess>(uniqueName("clean"), std::vector<std::string>{"--min-free-disk", "lots"});
+  EXPECT_FALSE(bad->start(5s)) << "a bad threshold stops serve at once";
+  EXPECT_TRUE(contains(readFile(bad->logPath()), "--min-free-disk: \"lots\" is neither a percentage"))
+      << readFile(bad->logPath());
+}
+
 TEST_F(CleanupE2E, AMissingEngineIsReportedAndPickedUpWhenItStartsWithoutARestart) {
   const char* dockerHost = std::getenv("DOCKER_HOST");
   if (dockerHost && *dockerHost && std::string(dockerHost).rfind("unix://", 0) != 0) {
