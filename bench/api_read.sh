@@ -22,6 +22,7 @@
 # bench/results/api-read.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ROUNDS="${1:-3}"
 N="${N:-50}"
 THREADS="${THREADS:-2}"
@@ -90,13 +91,6 @@ remove_networks_by_label() {
     api -X DELETE "http://docker/networks/$id" >/dev/null || true
   done
 }
-stop_pid() {
-  [ -n "${1:-}" ] || return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "${NPID1:-}"
   stop_pid "${NPID2:-}"
@@ -107,7 +101,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # wrk prints durations as 812.00us, 1.23ms, 1.02s or 1.50m.
 to_ms() {
   awk -v d="$1" 'BEGIN {

@@ -10,6 +10,7 @@
 # Needs: scripts/setup done (engine, build/tender, tender-busybox image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N="${1:-30}"
 ROUNDS="${2:-3}"
 SOCK=/var/run/docker.sock
@@ -47,7 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # --- tender -----------------------------------------------------------------
 "$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \

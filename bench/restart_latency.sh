@@ -12,6 +12,7 @@
 # tender-busybox image).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 N="${1:-20}"
 TENDER="${TENDER:-build/tender}"
 IMAGE=tender-busybox:latest
@@ -25,13 +26,6 @@ LABEL="bench.restart=$$"
 PORT=$((20000 + RANDOM % 20000))
 SERVER="http://127.0.0.1:$PORT"
 
-stop_pid() {
-  [ -n "${1:-}" ] || return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "${EPID:-}"
   stop_pid "${TPID:-}"
@@ -42,8 +36,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
-p95() { sort -g | awk '{a[NR]=$1} END {i=int(NR*0.95+0.999); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
 
 # die -> next start of the same container, in ms, from "timeNano action id" lines.
 delays() {

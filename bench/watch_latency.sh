@@ -12,6 +12,7 @@
 # tender-busybox image), and python3 (to timestamp stream lines as they arrive).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ROUNDS="${1:-10}"
 SOCK=/var/run/docker.sock
 TENDER="${TENDER:-build/tender}"
@@ -26,13 +27,6 @@ PORT=$((20000 + RANDOM % 20000))
 SERVER="http://127.0.0.1:$PORT"
 
 api() { curl -sS --unix-socket "$SOCK" "$@"; }
-stop_pid() {
-  [ -n "${1:-}" ] || return 0
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 100); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   [ -n "${W1:-}" ] && kill -- "-$W1" 2>/dev/null || true
   [ -n "${W2:-}" ] && kill -- "-$W2" 2>/dev/null || true
@@ -42,7 +36,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 # Prints each line of a stream prefixed with the wall time it arrived.
 cat >"$WORK/stamp.py" <<'PY'

@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "manifests/manifest.h"
 #include "reconcilers/build_context.h"
@@ -17,6 +19,9 @@
 namespace tender {
 
 namespace {
+
+// Containers removed at once: the engine kills and reaps them in parallel.
+constexpr size_t kParallelRemovals = 4;
 
 std::string label(const Labels& labels, const char* key) {
   auto it = labels.find(key);
@@ -139,21 +144,18 @@ Result<CleanupReport> Janitor::run(const CleanupOptions& o) {
   return report;
 }
 
-void Janitor::take(const CleanupOptions& o, CleanupReport& report, CleanupItem item,
-                   const std::function<Status()>& remove) {
-  if (!o.dryRun) {
-    Status s = remove();
-    if (s.IsNotFound()) return;  // gone already: not ours to count
-    if (!s.ok()) {
-      item.error = s.message();
-      spdlog::warn("{} cleanup: cannot remove {} {}: {}", o.trigger, item.type, item.name, s.message());
-      report.failed.push_back(std::move(item));
-      return;
-    }
-    spdlog::info("{} cleanup: removed {} {} ({})", o.trigger, item.type, item.name, item.reason);
+bool Janitor::take(const CleanupOptions& o, CleanupReport& report, CleanupItem item, const Status& removal) {
+  if (removal.IsNotFound()) return false;  // gone already: not ours to count
+  if (!removal.ok()) {
+    item.error = removal.message();
+    spdlog::warn("{} cleanup: cannot remove {} {}: {}", o.trigger, item.type, item.name, removal.message());
+    report.failed.push_back(std::move(item));
+    return false;
   }
+  if (!o.dryRun) spdlog::info("{} cleanup: removed {} {} ({})", o.trigger, item.type, item.name, item.reason);
   if (item.bytes > 0) report.bytesFreed += item.bytes;
   report.removed.push_back(std::move(item));
+  return true;
 }
 
 Status Janitor::ownLeftovers(const CleanupOptions& o, CleanupReport& report) {
@@ -264,23 +266,38 @@ Status Janitor::ownLeftovers(const CleanupOptions& o, CleanupReport& report) {
     spdlog::debug("{} cleanup: no disk usage from the engine: {}", o.trigger, usage.status().message());
   }
 
-  // Containers first: their networks, images and volumes are free after.
-  for (auto& [item, res] : candidates) {
+  // Containers first (their networks, images and volumes are free after),
+  // a few at a time: a forced remove waits for the engine to kill and reap.
+  std::mutex mu;  // guards report
+  auto removeOne = [&](CleanupItem item, const std::string& res) {
     const std::string type = item.type;
     const std::string id = item.id;
     const Key key = eventKey(item, res);
     const std::string message = "removed " + type + " " + item.name + " (" + o.trigger + " cleanup: " + item.reason + ")";
-    size_t before = report.removed.size();
-    take(o, report, std::move(item), [&]() -> Status {
-      if (type == "container") return engine_.removeContainer(id, /*force=*/true, /*removeVolumes=*/true);
-      if (type == "network") return engine_.removeNetwork(id);
-      if (type == "image") return engine_.removeImage(id, false);
-      return engine_.removeVolume(id, false);
-    });
-    if (!o.dryRun && report.removed.size() > before) {
+    Status s = o.dryRun ? Status::Ok()
+               : type == "container" ? engine_.removeContainer(id, /*force=*/true, /*removeVolumes=*/true)
+               : type == "network"   ? engine_.removeNetwork(id)
+               : type == "image"     ? engine_.removeImage(id, false)
+                                     : engine_.removeVolume(id, false);
+    std::lock_guard<std::mutex> l(mu);
+    if (take(o, report, std::move(item), s) && !o.dryRun) {
       recordEvent(store_, clock_, key, "Normal", "CleanedUp", message);
     }
+  };
+  std::vector<std::pair<CleanupItem, std::string>> containersToGo, rest;
+  for (auto& c : candidates) (c.first.type == "container" ? containersToGo : rest).push_back(std::move(c));
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  const size_t parallel = std::min<size_t>(kParallelRemovals, containersToGo.size());
+  for (size_t w = 0; w < parallel; ++w) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < containersToGo.size(); i = next++) {
+        removeOne(std::move(containersToGo[i].first), containersToGo[i].second);
+      }
+    });
   }
+  for (auto& t : workers) t.join();
+  for (auto& [item, res] : rest) removeOne(std::move(item), res);
   return Status::Ok();
 }
 

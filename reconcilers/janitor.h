@@ -98,9 +98,9 @@ class Janitor {
  private:
   Status ownLeftovers(const CleanupOptions& o, CleanupReport& report);
   Status hostWide(const CleanupOptions& o, CleanupReport& report);
-  // Removes (unless dry run) and files the item under removed or failed.
-  void take(const CleanupOptions& o, CleanupReport& report, CleanupItem item,
-            const std::function<Status()>& remove);
+  // Files the item under removed or failed by the outcome of its removal
+  // (Ok on a dry run); true when it counts as removed.
+  bool take(const CleanupOptions& o, CleanupReport& report, CleanupItem item, const Status& removal);
 
   Store& store_;
   DockerEngine& engine_;

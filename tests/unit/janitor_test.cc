@@ -23,7 +23,9 @@ class JanitorTest : public testing::ReconcilerFixture {
     auto id = engine_.createContainer(containerName(ns, service, 0) + (instance == "test" ? "" : "-" + instance),
                                       {{"Image", image}, {"Labels", labels}});
     EXPECT_TRUE(id.ok()) << id.status().ToString();
-    if (running) EXPECT_TRUE(engine_.startContainer(*id).ok());
+    if (running) {
+      EXPECT_TRUE(engine_.startContainer(*id).ok());
+    }
     return *id;
   }
   std::string network(const std::string& instance, const std::string& ns, const std::string& resource) {
