@@ -143,7 +143,12 @@ class Translator {
 
   void put(json& spec, const json::json_pointer& at, json value, const std::string& composePath) {
     spec[at] = std::move(value);
-    origins_.push_back({"spec" + dotted(at), composePath});
+    // A later key that sets the same field (deploy over mem_limit) owns its errors.
+    const std::string native = "spec" + dotted(at);
+    origins_.erase(std::remove_if(origins_.begin(), origins_.end(),
+                                  [&](const Origin& o) { return o.native == native; }),
+                   origins_.end());
+    origins_.push_back({native, composePath});
   }
   static std::string dotted(const json::json_pointer& p) {
     std::string out;
