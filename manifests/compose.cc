@@ -879,8 +879,7 @@ void Translator::healthcheck(const std::string& path, const json& v, json& spec)
       put(hc, json::json_pointer("/" + k), value, at);
     } else if (k == "start_period") {
       put(hc, "/startPeriod"_json_pointer, value, at);
-    } else if (k == "disable" || isExtension(k)) {
-    } else {
+    } else if (k != "disable" && !isExtension(k)) {
       unsupported(at);
     }
   }
@@ -992,7 +991,6 @@ void Translator::deploy(const std::string& path, const json& v, json& spec) {
 }
 
 void Translator::build(const std::string& path, const json& v, json& spec) {
-  json b = json::object();
   if (v.is_string()) {
     put(spec, "/build/context"_json_pointer, resolvePath(v.get<std::string>()), path);
     return;
