@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "controller/time_format.h"
+#include "manifests/compose.h"
 #include "manifests/manifest.h"
 #include "reconcilers/events.h"
 #include "reconcilers/post_mortem.h"
@@ -214,6 +215,29 @@ std::string notFoundMessage(const std::string& kind, const std::string& ns, cons
   return what + " not found";
 }
 
+// A Compose file sent as it is: converted here, where neither the client's
+// environment nor its files are at hand (defaults apply; env_file is
+// refused). The project is ?project= or the file's name:.
+Result<std::vector<Resource>> composeResources(const HttpRequest& req, std::vector<std::string>* warnings) {
+  ComposeOptions co;
+  co.projectName = req.queryParam("project");
+  co.nameParameter = "project";
+  if (std::filesystem::path(req.queryParam("baseDir")).is_absolute()) co.projectDir = req.queryParam("baseDir");
+  std::string profiles = req.queryParam("profile");
+  for (size_t start = 0; !profiles.empty() && start <= profiles.size();) {
+    size_t comma = profiles.find(',', start);
+    std::string p = profiles.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!p.empty()) co.profiles.push_back(p);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  co.strict = truthy(req.queryParam("strict"));
+  auto project = loadCompose({ComposeFile{"the Compose file", req.body}}, co);
+  if (!project.ok()) return project.status();
+  *warnings = project->warnings;
+  return std::move(project->resources);
+}
+
 }  // namespace
 
 nlohmann::json objectFromRecord(const ResourceRecord& r) {
@@ -268,7 +292,8 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
       }
       po.defaultNamespace = nsParam;
     }
-    auto parsed = parseManifests(req.body, po);
+    std::vector<std::string> warnings;
+    auto parsed = isComposeDocument(req.body) ? composeResources(req, &warnings) : parseManifests(req.body, po);
     if (!parsed.ok()) return HttpResponse::Error(parsed.status());
     std::vector<Resource>& resources = *parsed;
     const bool dryRun = truthy(req.queryParam("dryRun"));
@@ -431,7 +456,9 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
         }
       }
     }
-    return HttpResponse::Json(200, {{"kind", "ApplyResult"}, {"dryRun", dryRun}, {"items", items}});
+    nlohmann::json answer = {{"kind", "ApplyResult"}, {"dryRun", dryRun}, {"items", items}};
+    if (!warnings.empty()) answer["warnings"] = warnings;
+    return HttpResponse::Json(200, answer);
   });
 
   for (const KindRoute& kr : kNamespaced) {

@@ -12,6 +12,7 @@
 #include <system_error>
 #include <thread>
 
+#include "cli/compose_command.h"
 #include "cli/output.h"
 #include "manifests/manifest.h"
 
@@ -190,19 +191,13 @@ void printApplied(const json& items, bool dryRun, std::ostream& out,
   }
 }
 
-}  // namespace
-
-int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, std::ostream& out,
-             std::ostream& err) {
-  auto sources = readManifestSources(options.files, in);
-  if (!sources.ok()) {
-    printError(sources.status(), err);
-    return 1;
-  }
-  const bool several = sources->size() > 1;
+// POSTs each source and prints the outcomes; then waits when asked.
+int applySources(const ApplyOptions& options, ApiClient& client,
+                 const std::vector<ManifestSource>& sources, std::ostream& out, std::ostream& err) {
+  const bool several = sources.size() > 1;
   bool failed = false;
   std::vector<ServiceRef> waitFor;
-  for (const ManifestSource& source : *sources) {
+  for (const ManifestSource& source : sources) {
     const std::string context = several ? source.name : "";
     auto response = client.call("POST", applyTarget(options, source), source.text, "application/yaml");
     if (!response.ok()) {
@@ -217,6 +212,12 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
           context);
       failed = true;
       continue;
+    }
+    // A Compose body sent as it is gets the server's conversion warnings.
+    if (answer->contains("warnings") && (*answer)["warnings"].is_array()) {
+      for (const json& w : (*answer)["warnings"]) {
+        if (w.is_string()) err << "warning: " << w.get<std::string>() << "\n";
+      }
     }
     const bool dryRun = options.dryRun || answer->value("dryRun", false);
     printApplied((*answer)["items"], dryRun, out, waitFor);
@@ -235,6 +236,39 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
     }
   }
   return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, std::ostream& out,
+             std::ostream& err) {
+  auto sources = readManifestSources(options.files, in);
+  if (!sources.ok()) {
+    printError(sources.status(), err);
+    return 1;
+  }
+  auto compose = areComposeSources(*sources);
+  if (!compose.ok()) {
+    printError(compose.status(), err);
+    return 1;
+  }
+  if (*compose) {
+    // One project from all the files, converted with the client's
+    // environment and files; the server gets native manifests.
+    ComposeCliOptions co{options.project.empty() ? options.ns : options.project, options.profiles,
+                         options.strict};
+    auto project = loadComposeSources(*sources, co, processEnvironment());
+    if (!project.ok()) {
+      printError(project.status(), err);
+      return 1;
+    }
+    for (const std::string& w : project->warnings) err << "warning: " << w << "\n";
+    ManifestSource converted{sources->front().name, renderManifests(project->resources, "json")};
+    ApplyOptions native = options;
+    native.ns = project->name;
+    return applySources(native, client, {converted}, out, err);
+  }
+  return applySources(options, client, *sources, out, err);
 }
 
 int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostream& out,
@@ -369,6 +403,24 @@ int runDelete(const DeleteOptions& options, ApiClient& client, std::istream& in,
     if (!sources.ok()) {
       printError(sources.status(), err);
       return 1;
+    }
+    auto compose = areComposeSources(*sources);
+    if (!compose.ok()) {
+      printError(compose.status(), err);
+      return 1;
+    }
+    if (*compose) {
+      // The project's objects, as apply would name them (-n is the project).
+      auto project = loadComposeSources(*sources, ComposeCliOptions{options.ns, {}, false},
+                                        processEnvironment());
+      if (!project.ok()) {
+        printError(project.status(), err);
+        return 1;
+      }
+      for (const Resource& r : project->resources) {
+        targets.push_back({r.kind, r.metadata.namespace_, r.metadata.name});
+      }
+      sources->clear();
     }
     ParseOptions parse;
     if (!options.ns.empty()) parse.defaultNamespace = options.ns;

@@ -25,6 +25,10 @@ struct ApplyOptions {
   std::string ttl;                 // ?ttl=D: namespaces this apply creates expire after D
   bool wait = false;               // then wait for the services to be ready
   WaitOptions waitOptions{};
+  // Compose files (all -f files merged into one project, converted here):
+  std::string project;                // -p: the project (namespace); else -n, else Compose's rule
+  std::vector<std::string> profiles;  // --profile
+  bool strict = false;                // --strict: unsupported Compose keys are errors
 };
 
 struct GetOptions {
@@ -74,6 +78,8 @@ struct DeleteOptions {
 // namespaces, each line names its namespace first: "alice/service/web created".
 // A dry run adds " (dry run)" and, under a service, its plan (renderPlan).
 // With wait, then polls the services until ready (waitForServices).
+// Compose files are converted here (see compose_command.h) and sent as one
+// JSON list; their warnings are printed on `err`.
 int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, std::ostream& out,
              std::ostream& err);
 

@@ -9,6 +9,7 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/compose_command.h"
 #include "cli/prune_command.h"
 #include "cli/serve.h"
 #include "controller/clock.h"
@@ -126,6 +127,12 @@ int main(int argc, char** argv) {
                     "Namespaces this apply creates are deleted, with everything in them, after this long "
                     "(e.g. 1h; for CI runs)");
   apply->add_flag("--wait", applyOptions.wait, "Wait until the applied services are ready");
+  apply->add_option("-p,--project-name", applyOptions.project,
+                    "Compose files: the project name, which is the namespace");
+  apply->add_option("--profile", applyOptions.profiles,
+                    "Compose files: enable services of this profile; repeatable");
+  apply->add_flag("--strict", applyOptions.strict,
+                  "Compose files: a key tender does not support is an error, not a warning");
   std::string waitTimeout;
   auto* timeoutOption =
       apply->add_option("--timeout", waitTimeout, "How long --wait waits (30s, 2m, 1m30s)")
@@ -185,6 +192,20 @@ int main(int argc, char** argv) {
                   "Prune the whole engine, whoever made the objects: stopped containers, unused networks, "
                   "dangling images (unused ones with --images), unused volumes (with --volumes)");
 
+  tender::ConvertOptions convertOptions;
+  auto* convert = app.add_subcommand("convert", "Print the tender manifests of Compose files");
+  convert->add_option("-f,--filename", convertOptions.files, "Compose FILE or - (stdin); repeatable, merged in order")
+      ->required();
+  convert->add_option("-p,--project-name", convertOptions.compose.projectName,
+                      "The project name, which is the namespace");
+  convert->add_option("--profile", convertOptions.compose.profiles,
+                      "Enable services of this profile; repeatable");
+  convert->add_flag("--strict", convertOptions.compose.strict,
+                    "A key tender does not support is an error, not a warning");
+  convert->add_option("-o,--output", convertOptions.output, "yaml or json")
+      ->check(CLI::IsMember({"yaml", "json"}))
+      ->capture_default_str();
+
   auto* version = app.add_subcommand("version", "Print the client's and the server's version");
 
   try {
@@ -198,6 +219,8 @@ int main(int argc, char** argv) {
     serveOptions.jsonLogs = logFormat == "json";
     return tender::runServe(serveOptions);
   }
+
+  if (convert->parsed()) return tender::runConvert(convertOptions, std::cin, std::cout, std::cerr);
 
   tender::ApiClient client(server, token);
   tender::RealClock clock;

@@ -531,6 +531,11 @@ std::optional<VolumeMount> decodeVolume(Decoder& d, const std::string& path, con
   auto source = getString(d, f, "source");
   auto target = getString(d, f, "target");
   if (auto ro = getBool(d, f, "read_only")) mount.readOnly = *ro;
+  std::string tmpfsPath = f.at("tmpfs");
+  const json* tmpfs = f.get("tmpfs");
+  Fields t(d, d.object(tmpfsPath, tmpfs), tmpfsPath);
+  mount.tmpfsSize = getMemory(d, t, "size");
+  t.rejectUnknown();
   f.rejectUnknown();
   if (!type) {
     if (!f.get("type")) d.error(f.at("type"), "is required");
@@ -554,6 +559,13 @@ std::optional<VolumeMount> decodeVolume(Decoder& d, const std::string& path, con
       ok = false;
     }
   } else {
+    ok = false;
+  }
+  if (tmpfs != nullptr && mount.type != "tmpfs" && ok) {
+    d.error(tmpfsPath, "is only for a tmpfs mount");
+    ok = false;
+  }
+  if (mount.type != "volume" && mount.type != "bind" && mount.type != "tmpfs") {
     d.error(f.at("type"), quoteJson(mount.type) + " is not one of volume, bind, tmpfs");
     ok = false;
   }
@@ -798,6 +810,139 @@ std::map<std::string, Dependency> decodeDependsOn(Decoder& d, const std::string&
   return out;
 }
 
+// A list of non-empty strings (capabilities, hosts); empty when absent.
+std::vector<std::string> decodeWords(Decoder& d, const std::string& path, const json* v) {
+  std::vector<std::string> out;
+  if (d.list(path, v) == nullptr) return out;
+  for (size_t i = 0; i < v->size(); ++i) {
+    auto word = d.text(indexed(path, i), (*v)[i]);
+    if (!word) continue;
+    if (word->empty()) {
+      d.error(indexed(path, i), "must not be empty");
+      continue;
+    }
+    out.push_back(*word);
+  }
+  return out;
+}
+
+// The container settings beyond image, command and resources: what Compose
+// calls expose, network_mode, cap_add, ulimits, logging and the like.
+void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
+  if (const json* expose = d.list(f.at("expose"), f.get("expose"))) {
+    for (size_t i = 0; i < expose->size(); ++i) {
+      std::string at = indexed(f.at("expose"), i);
+      const json& item = (*expose)[i];
+      auto text = item.is_number_integer() || item.is_string() ? d.text(at, item) : std::nullopt;
+      if (!text) {
+        if (!item.is_number_integer() && !item.is_string()) {
+          d.error(at, quoteJson(item) + " is not a port (8080, \"53/udp\", \"9000-9002\")");
+        }
+        continue;
+      }
+      auto port = parsePortSpec(*text);
+      if (!port.ok()) {
+        d.error(at, port.status().message());
+      } else if (port->hostPort != 0 || !port->hostIp.empty()) {
+        d.error(at, quoteJson(*text) + " publishes a port: use ports");
+      } else {
+        s->expose.push_back(formatPortSpec(*port));
+      }
+    }
+  }
+  if (auto mode = getString(d, f, "networkMode")) {
+    const std::string& m = *mode;
+    bool known = m == "bridge" || m == "host" || m == "none";
+    if (m.rfind("service:", 0) == 0) {
+      known = isDnsLabel(m.substr(8));
+    } else if (m.rfind("container:", 0) == 0) {
+      known = m.size() > 10;
+    }
+    if (!known) {
+      d.error(f.at("networkMode"), quoteJson(m) +
+                                       " is not one of bridge, host, none, service:NAME, container:NAME");
+    } else if (!s->networks.empty()) {
+      d.error(f.at("networkMode"), "cannot be set together with spec.networks");
+    } else {
+      s->networkMode = m;
+    }
+  }
+  if (const json* aliases = d.object(f.at("networkAliases"), f.get("networkAliases"))) {
+    for (const auto& [network, names] : aliases->items()) {
+      std::string at = join(f.at("networkAliases"), network);
+      bool joined = s->networks.empty()
+                        ? network == "default"
+                        : std::find(s->networks.begin(), s->networks.end(), network) != s->networks.end();
+      if (!joined) {
+        d.error(at, "the service does not join network " + quoteJson(network));
+        continue;
+      }
+      std::vector<std::string> words = decodeWords(d, at, &names);
+      for (size_t i = 0; i < words.size(); ++i) {
+        if (!isDnsLabel(words[i])) d.error(indexed(at, i), quoteJson(words[i]) + kDnsLabelRule);
+      }
+      if (!words.empty()) s->networkAliases[network] = words;
+    }
+  }
+  s->capAdd = decodeWords(d, f.at("capAdd"), f.get("capAdd"));
+  s->capDrop = decodeWords(d, f.at("capDrop"), f.get("capDrop"));
+  if (auto v = getBool(d, f, "privileged")) s->privileged = *v;
+  if (auto v = getBool(d, f, "readOnlyRootFilesystem")) s->readOnlyRootFilesystem = *v;
+  s->init = getBool(d, f, "init");
+  std::vector<std::string> hosts = decodeWords(d, f.at("extraHosts"), f.get("extraHosts"));
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    // "host:ip" as Docker writes it, or "host=ip" as newer Compose files do.
+    const std::string& entry = hosts[i];
+    size_t sep = entry.find_first_of("=:");
+    std::string host = sep == std::string::npos ? entry : entry.substr(0, sep);
+    std::string ip = sep == std::string::npos ? "" : entry.substr(sep + 1);
+    if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+    if (host.empty() || (!isIpAddress(ip) && ip != "host-gateway")) {
+      d.error(indexed(f.at("extraHosts"), i), quoteJson(entry) + " is not HOST:IP");
+      continue;
+    }
+    s->extraHosts.push_back(host + ":" + ip);
+  }
+  if (const json* ulimits = d.object(f.at("ulimits"), f.get("ulimits"))) {
+    for (const auto& [name, value] : ulimits->items()) {
+      std::string at = join(f.at("ulimits"), name);
+      Ulimit u;
+      if (value.is_object()) {
+        Fields lim(d, &value, at);
+        const json* soft = lim.get("soft");
+        const json* hard = lim.get("hard");
+        lim.rejectUnknown();
+        if (soft == nullptr || hard == nullptr) {
+          d.error(at, "soft and hard are both required");
+          continue;
+        }
+        auto sv = d.integer(lim.at("soft"), *soft, -1, std::numeric_limits<int64_t>::max());
+        auto hv = d.integer(lim.at("hard"), *hard, -1, std::numeric_limits<int64_t>::max());
+        if (!sv || !hv) continue;
+        if (*hv != -1 && (*sv == -1 || *sv > *hv)) {
+          d.error(lim.at("soft"), quoteJson(*soft) + " must not exceed hard (" + quoteJson(*hard) + ")");
+          continue;
+        }
+        u.soft = *sv;
+        u.hard = *hv;
+      } else {
+        auto n = d.integer(at, value, -1, std::numeric_limits<int64_t>::max());
+        if (!n) continue;
+        u.soft = u.hard = *n;
+      }
+      s->ulimits[name] = u;
+    }
+  }
+  if (const json* logging = d.object(f.at("logging"), f.get("logging"))) {
+    Fields l(d, logging, f.at("logging"));
+    LoggingSpec spec;
+    if (auto driver = getString(d, l, "driver")) spec.driver = *driver;
+    spec.options = d.stringMap(l.at("options"), l.get("options"));
+    l.rejectUnknown();
+    s->logging = spec;
+  }
+}
+
 ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& self) {
   ServiceSpec s;
   Fields f(d, spec, "spec");
@@ -876,6 +1021,7 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
   s.stopGracePeriodMs = getDuration(d, f, "stopGracePeriod");
   if (const json* v = f.get("stopSignal"))
     s.stopSignal = d.text(f.at("stopSignal"), *v).value_or("");
+  decodeContainerSettings(d, f, &s);
   f.rejectUnknown();
   // A present but malformed image or build has its own error already.
   const json* image = f.get("image");

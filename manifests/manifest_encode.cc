@@ -82,6 +82,7 @@ class Encoder {
       json v = {{"type", m.type}, {"target", m.target}};
       string(&v, "source", m.source);
       flag(&v, "read_only", m.readOnly);
+      if (m.tmpfsSize) v["tmpfs"] = {{"size", *m.tmpfsSize}};
       volumes.push_back(v);
     }
     nonEmpty(&out, "volumes", volumes);
@@ -133,6 +134,26 @@ class Encoder {
     string(&out, "hostname", s.hostname);
     duration(&out, "stopGracePeriod", s.stopGracePeriodMs);
     string(&out, "stopSignal", s.stopSignal);
+    if (!s.expose.empty()) out["expose"] = s.expose;
+    if (!s.networkAliases.empty()) out["networkAliases"] = s.networkAliases;
+    string(&out, "networkMode", s.networkMode);
+    if (!s.capAdd.empty()) out["capAdd"] = s.capAdd;
+    if (!s.capDrop.empty()) out["capDrop"] = s.capDrop;
+    flag(&out, "privileged", s.privileged);
+    flag(&out, "readOnlyRootFilesystem", s.readOnlyRootFilesystem);
+    optional(&out, "init", s.init);
+    if (!s.extraHosts.empty()) out["extraHosts"] = s.extraHosts;
+    if (!s.ulimits.empty()) {
+      json ulimits = json::object();
+      for (const auto& [name, u] : s.ulimits) ulimits[name] = {{"soft", u.soft}, {"hard", u.hard}};
+      out["ulimits"] = ulimits;
+    }
+    if (s.logging) {
+      json logging = json::object();
+      string(&logging, "driver", s.logging->driver);
+      map(&logging, "options", s.logging->options);
+      out["logging"] = logging;
+    }
     return out;
   }
 

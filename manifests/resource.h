@@ -44,6 +44,7 @@ struct VolumeMount {
   std::string source;  // volume name (a Volume resource or an auto-created one) or host path
   std::string target;  // absolute path in the container
   bool readOnly = false;
+  std::optional<int64_t> tmpfsSize;  // bytes; tmpfs only (the engine's default: no limit)
 };
 
 struct BuildSpec {
@@ -87,6 +88,18 @@ struct HealthCheck {
   bool restartWhenUnhealthy = false;
 };
 
+struct Ulimit {
+  int64_t soft = 0;
+  int64_t hard = 0;
+};
+
+// The container's log driver. Unset: json-file with tender's rotation, which
+// post-mortems read their log tail from.
+struct LoggingSpec {
+  std::string driver;  // "" = json-file
+  std::map<std::string, std::string> options;
+};
+
 enum class DependencyCondition { kStarted, kHealthy, kCompleted };
 
 struct Dependency {
@@ -118,6 +131,22 @@ struct ServiceSpec {
   std::string hostname;
   std::optional<int64_t> stopGracePeriodMs;  // default 10s
   std::string stopSignal;
+  // Ports the container listens on without publishing them: "8080", "53/udp", "9000-9002".
+  std::vector<std::string> expose;
+  // Names other than the service's own under which it is reachable, per
+  // network ("default" when networks is empty).
+  std::map<std::string, std::vector<std::string>> networkAliases;
+  // "" = the networks above; "host", "none", "bridge", "service:NAME" (share
+  // NAME's first replica's network stack) or "container:NAME".
+  std::string networkMode;
+  std::vector<std::string> capAdd;
+  std::vector<std::string> capDrop;
+  bool privileged = false;
+  bool readOnlyRootFilesystem = false;
+  std::optional<bool> init;             // an init process as PID 1 (the engine's default: none)
+  std::vector<std::string> extraHosts;  // "host:ip", added to /etc/hosts
+  std::map<std::string, Ulimit> ulimits;
+  std::optional<LoggingSpec> logging;
 };
 
 struct NetworkSpec {

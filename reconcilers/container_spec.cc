@@ -1,5 +1,8 @@
 #include "reconcilers/container_spec.h"
 
+#include <algorithm>
+
+#include "manifests/manifest_syntax.h"
 #include "reconcilers/naming.h"
 
 namespace tender {
@@ -13,6 +16,17 @@ std::string portKey(int port, const std::string& protocol) {
 int64_t msToNs(int64_t ms) { return ms * 1'000'000; }
 
 }  // namespace
+
+std::vector<std::string> networkAliases(const ResolvedService& svc, size_t index) {
+  std::vector<std::string> aliases = {svc.name};
+  const ServiceSpec& spec = svc.spec;
+  std::string network = index < spec.networks.size() ? spec.networks[index] : "default";
+  auto it = spec.networkAliases.find(network);
+  if (it != spec.networkAliases.end()) {
+    aliases.insert(aliases.end(), it->second.begin(), it->second.end());
+  }
+  return aliases;
+}
 
 nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
                                    const std::string& instance, const LogRotation& logs) {
@@ -44,8 +58,30 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
   // tender restarts containers itself (with backoff and a post-mortem): the
   // engine's own restart policy would hide deaths from it.
   host["RestartPolicy"] = {{"Name", "no"}};
-  host["LogConfig"] = {{"Type", "json-file"},
-                       {"Config", {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}}}};
+  if (!spec.logging) {
+    host["LogConfig"] = {{"Type", "json-file"},
+                         {"Config", {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}}}};
+  } else {
+    // The user's driver; json-file keeps tender's rotation unless told otherwise.
+    const std::string driver = spec.logging->driver.empty() ? "json-file" : spec.logging->driver;
+    nlohmann::json config = nlohmann::json::object();
+    if (driver == "json-file") config = {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}};
+    for (const auto& [k, v] : spec.logging->options) config[k] = v;
+    host["LogConfig"] = {{"Type", driver}, {"Config", config}};
+  }
+  if (!spec.capAdd.empty()) host["CapAdd"] = spec.capAdd;
+  if (!spec.capDrop.empty()) host["CapDrop"] = spec.capDrop;
+  if (spec.privileged) host["Privileged"] = true;
+  if (spec.readOnlyRootFilesystem) host["ReadonlyRootfs"] = true;
+  if (spec.init) host["Init"] = *spec.init;
+  if (!spec.extraHosts.empty()) host["ExtraHosts"] = spec.extraHosts;
+  if (!spec.ulimits.empty()) {
+    nlohmann::json ulimits = nlohmann::json::array();
+    for (const auto& [name, u] : spec.ulimits) {
+      ulimits.push_back({{"Name", name}, {"Soft", u.soft}, {"Hard", u.hard}});
+    }
+    host["Ulimits"] = ulimits;
+  }
   const Resources& r = spec.resources;
   if (r.memoryLimit) host["Memory"] = *r.memoryLimit;
   if (r.memoryReservation) host["MemoryReservation"] = *r.memoryReservation;
@@ -65,6 +101,13 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
       bindings[key].push_back(b);
     }
   }
+  for (const std::string& e : spec.expose) {
+    auto port = parsePortSpec(e);
+    if (!port.ok()) continue;  // validated by the decoder
+    for (int p = port->containerPort; p <= std::max(port->containerPort, port->containerPortEnd); ++p) {
+      exposed[portKey(p, port->protocol)] = nlohmann::json::object();
+    }
+  }
   if (!exposed.empty()) body["ExposedPorts"] = exposed;
   if (!bindings.empty()) host["PortBindings"] = bindings;
 
@@ -78,15 +121,21 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
       }
     } else if (v.type == "bind") {
       m["Source"] = v.source;
+    } else if (v.type == "tmpfs" && v.tmpfsSize) {
+      m["TmpfsOptions"] = {{"SizeBytes", *v.tmpfsSize}};
     }
     mounts.push_back(m);
   }
   if (!mounts.empty()) host["Mounts"] = mounts;
 
-  if (!svc.networks.empty()) {
+  if (spec.networkMode.rfind("service:", 0) == 0) {
+    host["NetworkMode"] = "container:" + containerName(svc.ns, spec.networkMode.substr(8), 0);
+  } else if (!spec.networkMode.empty()) {
+    host["NetworkMode"] = spec.networkMode;
+  } else if (!svc.networks.empty()) {
     host["NetworkMode"] = svc.networks.front();
     body["NetworkingConfig"] = {
-        {"EndpointsConfig", {{svc.networks.front(), {{"Aliases", {svc.name}}}}}}};
+        {"EndpointsConfig", {{svc.networks.front(), {{"Aliases", networkAliases(svc, 0)}}}}}};
   }
   body["HostConfig"] = host;
 

@@ -33,6 +33,11 @@ struct ResolvedService {
   std::map<std::string, std::string> volumeNames;
 };
 
+// The names the service's replicas answer to on the index-th of
+// `service.networks`: the service's own name, then the spec's
+// networkAliases for that network.
+std::vector<std::string> networkAliases(const ResolvedService& service, size_t index);
+
 nlohmann::json containerCreateBody(const ResolvedService& service, int replica,
                                    const std::string& instance, const LogRotation& logs);
 

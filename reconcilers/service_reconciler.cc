@@ -654,7 +654,7 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
   }
   *createdId = id;
   for (size_t i = 1; i < svc.networks.size(); ++i) {
-    Status s = engine_.connectNetwork(svc.networks[i], id, {svc.name});
+    Status s = engine_.connectNetwork(svc.networks[i], id, networkAliases(svc, i));
     if (!s.ok()) return s.WithContext("connect " + name + " to network " + svc.networks[i]);
   }
   return startContainer(id);

@@ -24,8 +24,14 @@ bool operator==(const PortMapping& a, const PortMapping& b) {
                                           b.containerPortEnd, b.protocol);
 }
 bool operator==(const VolumeMount& a, const VolumeMount& b) {
-  return std::tie(a.type, a.source, a.target, a.readOnly) ==
-         std::tie(b.type, b.source, b.target, b.readOnly);
+  return std::tie(a.type, a.source, a.target, a.readOnly, a.tmpfsSize) ==
+         std::tie(b.type, b.source, b.target, b.readOnly, b.tmpfsSize);
+}
+bool operator==(const Ulimit& a, const Ulimit& b) {
+  return a.soft == b.soft && a.hard == b.hard;
+}
+bool operator==(const LoggingSpec& a, const LoggingSpec& b) {
+  return a.driver == b.driver && a.options == b.options;
 }
 bool operator==(const BuildSpec& a, const BuildSpec& b) {
   return std::tie(a.context, a.dockerfile, a.args, a.target) ==
@@ -57,7 +63,11 @@ bool operator==(const ServiceSpec& a, const ServiceSpec& b) {
                                             b.ports, b.volumes, b.networks, b.labels, b.replicas,
                                             b.resources, b.restartPolicy, b.backoff, b.healthcheck,
                                             b.dependsOn, b.priority, b.user, b.workingDir,
-                                            b.hostname, b.stopGracePeriodMs, b.stopSignal);
+                                            b.hostname, b.stopGracePeriodMs, b.stopSignal) &&
+         std::tie(a.expose, a.networkAliases, a.networkMode, a.capAdd, a.capDrop, a.privileged,
+                  a.readOnlyRootFilesystem, a.init, a.extraHosts, a.ulimits, a.logging) ==
+             std::tie(b.expose, b.networkAliases, b.networkMode, b.capAdd, b.capDrop, b.privileged,
+                      b.readOnlyRootFilesystem, b.init, b.extraHosts, b.ulimits, b.logging);
 }
 bool operator==(const NetworkSpec& a, const NetworkSpec& b) {
   return std::tie(a.driver, a.internal, a.external, a.labels) ==
@@ -188,10 +198,10 @@ spec:
   EXPECT_EQ(s.ports[3].hostPort, 8443);
   EXPECT_EQ(s.ports[3].containerPort, 443);
   ASSERT_EQ(s.volumes.size(), 4u);
-  EXPECT_EQ(s.volumes[0], (VolumeMount{"volume", "data", "/var/lib/api", true}));
-  EXPECT_EQ(s.volumes[1], (VolumeMount{"bind", "./conf", "/etc/api", false}));
-  EXPECT_EQ(s.volumes[2], (VolumeMount{"volume", "", "/cache", false}));
-  EXPECT_EQ(s.volumes[3], (VolumeMount{"tmpfs", "", "/run", false}));
+  EXPECT_EQ(s.volumes[0], (VolumeMount{"volume", "data", "/var/lib/api", true, std::nullopt}));
+  EXPECT_EQ(s.volumes[1], (VolumeMount{"bind", "./conf", "/etc/api", false, std::nullopt}));
+  EXPECT_EQ(s.volumes[2], (VolumeMount{"volume", "", "/cache", false, std::nullopt}));
+  EXPECT_EQ(s.volumes[3], (VolumeMount{"tmpfs", "", "/run", false, std::nullopt}));
   EXPECT_EQ(s.networks, (std::vector<std::string>{"backend", "frontend"}));
   EXPECT_EQ(s.labels, (std::map<std::string, std::string>{{"team", "core"}}));
   EXPECT_EQ(s.replicas, 2);
@@ -636,8 +646,18 @@ spec:
   entrypoint: []
   env: {LOG_LEVEL: debug}
   ports: ["8080:80", "127.0.0.1:8000-8002:80-82/udp", "[::1]::9000"]
-  volumes: ["data:/var/lib/api:ro", "./conf:/etc/api", "/cache", {type: tmpfs, target: /run}]
+  volumes: ["data:/var/lib/api:ro", "./conf:/etc/api", "/cache", {type: tmpfs, target: /run, tmpfs: {size: 64Mi}}]
   networks: [backend]
+  networkAliases: {backend: [api-primary]}
+  expose: [9100, "53/udp", "7000-7002"]
+  capAdd: [NET_ADMIN]
+  capDrop: [ALL]
+  privileged: true
+  readOnlyRootFilesystem: true
+  init: false
+  extraHosts: ["db.local:10.0.0.5", "v6=::1"]
+  ulimits: {nofile: {soft: 1024, hard: 4096}, nproc: 512}
+  logging: {driver: local, options: {max-size: 5m}}
   labels: {team: core}
   replicas: 0
   resources: {limits: {memory: 1.5Gi, cpus: "0.25", memorySwap: -1}, reservations: {memory: 100M}}
@@ -652,6 +672,56 @@ spec:
   stopGracePeriod: 20s
   stopSignal: SIGINT
 )";
+
+TEST(ParseManifests, DecodesContainerSettings) {
+  const ServiceSpec s = parseOne(kFullService).service();
+  EXPECT_EQ(s.volumes[3].tmpfsSize, 64 * Mi);
+  EXPECT_EQ(s.networkAliases.at("backend"), (std::vector<std::string>{"api-primary"}));
+  EXPECT_EQ(s.expose, (std::vector<std::string>{"9100", "53/udp", "7000-7002"}));
+  EXPECT_EQ(s.capAdd, (std::vector<std::string>{"NET_ADMIN"}));
+  EXPECT_EQ(s.capDrop, (std::vector<std::string>{"ALL"}));
+  EXPECT_TRUE(s.privileged);
+  EXPECT_TRUE(s.readOnlyRootFilesystem);
+  EXPECT_EQ(s.init, false);
+  EXPECT_EQ(s.extraHosts, (std::vector<std::string>{"db.local:10.0.0.5", "v6:::1"}));
+  EXPECT_EQ(s.ulimits.at("nofile"), (Ulimit{1024, 4096}));
+  EXPECT_EQ(s.ulimits.at("nproc"), (Ulimit{512, 512}));
+  ASSERT_TRUE(s.logging);
+  EXPECT_EQ(s.logging->driver, "local");
+  EXPECT_EQ(s.logging->options.at("max-size"), "5m");
+  EXPECT_EQ(parseOne(service("image: x\nnetworkMode: service:db")).service().networkMode, "service:db");
+}
+
+TEST(ServiceValidation, ReportsContainerSettingErrors) {
+  EXPECT_THAT(
+      errorsOf(service("image: x\n"
+                       "expose: [\"80:80\", 70000, {a: 1}]\n"
+                       "networkMode: wifi\n"
+                       "networkAliases: {backend: [a]}\n"
+                       "extraHosts: [\"nohost\", \"h:not-an-ip\"]\n"
+                       "ulimits: {nofile: {soft: 10, hard: 5}, core: {soft: 1}, nproc: x}\n"
+                       "logging: {driver: 1, optionz: {}}\n"
+                       "volumes: [{type: bind, source: /a, target: /b, tmpfs: {size: 1Mi}}]\n"
+                       "privileged: yes-please\n")),
+      UnorderedElementsAre(
+          FieldError{"spec.expose[0]", "\"80:80\" publishes a port: use ports"},
+          FieldError{"spec.expose[1]", "\"70000\": port 70000 is out of range (1-65535)"},
+          FieldError{"spec.expose[2]", "{\"a\":1} is not a port (8080, \"53/udp\", \"9000-9002\")"},
+          FieldError{"spec.networkMode",
+                     "\"wifi\" is not one of bridge, host, none, service:NAME, container:NAME"},
+          FieldError{"spec.networkAliases.backend", "the service does not join network \"backend\""},
+          FieldError{"spec.extraHosts[0]", "\"nohost\" is not HOST:IP"},
+          FieldError{"spec.extraHosts[1]", "\"h:not-an-ip\" is not HOST:IP"},
+          FieldError{"spec.ulimits.nofile.soft", "10 must not exceed hard (5)"},
+          FieldError{"spec.ulimits.core", "soft and hard are both required"},
+          FieldError{"spec.ulimits.nproc", "\"x\" is not an integer"},
+          FieldError{"spec.logging.driver", "1 is not a string"},
+          FieldError{"spec.logging.optionz", "unknown field"},
+          FieldError{"spec.volumes[0].tmpfs", "is only for a tmpfs mount"},
+          FieldError{"spec.privileged", "\"yes-please\" is not a boolean (true or false)"}));
+  EXPECT_THAT(errorsOf(service("image: x\nnetworks: [a]\nnetworkMode: host\n")),
+              ElementsAre(FieldError{"spec.networkMode", "cannot be set together with spec.networks"}));
+}
 
 TEST(EncodeSpec, RoundTripsThroughTheStoredForm) {
   const char* others[] = {

@@ -1,0 +1,83 @@
+// The Engine API body a service's container is created with: the container
+// settings a manifest (or a Compose file) asks for reach the engine, and
+// what the user did not set is left to the engine's defaults.
+#include "reconcilers/container_spec.h"
+
+#include <gtest/gtest.h>
+
+#include "manifests/manifest.h"
+
+namespace tender {
+namespace {
+
+using json = nlohmann::json;
+
+ResolvedService resolved(const std::string& specYaml, std::vector<std::string> networks = {"shop_default"}) {
+  auto parsed = parseManifests("apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+                               "spec:\n  image: x\n" + specYaml);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ResolvedService svc;
+  svc.ns = "shop";
+  svc.name = "web";
+  if (parsed.ok()) svc.spec = parsed->front().service();
+  svc.imageRef = "x";
+  svc.specHash = "h";
+  svc.networks = std::move(networks);
+  return svc;
+}
+
+json bodyOf(const ResolvedService& svc) { return containerCreateBody(svc, 0, "test", LogRotation{}); }
+
+TEST(ContainerCreateBody, LeavesUnsetContainerSettingsToTheEngine) {
+  json body = bodyOf(resolved(""));
+  const json& host = body["HostConfig"];
+  for (const char* key : {"CapAdd", "CapDrop", "Privileged", "ReadonlyRootfs", "Init", "ExtraHosts", "Ulimits"}) {
+    EXPECT_FALSE(host.contains(key)) << key;
+  }
+  EXPECT_EQ(host["LogConfig"], json::parse(R"({"Type":"json-file","Config":{"max-size":"10m","max-file":"3"}})"));
+  EXPECT_FALSE(body.contains("ExposedPorts"));
+  EXPECT_EQ(body["NetworkingConfig"]["EndpointsConfig"]["shop_default"]["Aliases"], json::array({"web"}));
+}
+
+TEST(ContainerCreateBody, CarriesContainerSettings) {
+  json body = bodyOf(resolved(
+      "  capAdd: [NET_ADMIN]\n  capDrop: [ALL]\n  privileged: true\n  readOnlyRootFilesystem: true\n"
+      "  init: true\n  extraHosts: [\"db:10.0.0.2\"]\n  ulimits: {nofile: {soft: 10, hard: 20}}\n"
+      "  expose: [80, \"53/udp\", \"9000-9001\"]\n  ports: [\"8080:80\"]\n"
+      "  volumes: [{type: tmpfs, target: /run, tmpfs: {size: 1Mi}}]\n"));
+  const json& host = body["HostConfig"];
+  EXPECT_EQ(host["CapAdd"], json::array({"NET_ADMIN"}));
+  EXPECT_EQ(host["CapDrop"], json::array({"ALL"}));
+  EXPECT_EQ(host["Privileged"], true);
+  EXPECT_EQ(host["ReadonlyRootfs"], true);
+  EXPECT_EQ(host["Init"], true);
+  EXPECT_EQ(host["ExtraHosts"], json::array({"db:10.0.0.2"}));
+  EXPECT_EQ(host["Ulimits"], json::parse(R"([{"Name":"nofile","Soft":10,"Hard":20}])"));
+  EXPECT_EQ(body["ExposedPorts"],
+            json::parse(R"({"80/tcp":{},"53/udp":{},"9000/tcp":{},"9001/tcp":{}})"));
+  EXPECT_EQ(host["PortBindings"].size(), 1u);
+  EXPECT_EQ(host["Mounts"], json::parse(R"([{"Type":"tmpfs","Target":"/run","ReadOnly":false,
+                                            "TmpfsOptions":{"SizeBytes":1048576}}])"));
+}
+
+TEST(ContainerCreateBody, LoggingKeepsTendersRotationForJsonFileOnly) {
+  EXPECT_EQ(bodyOf(resolved("  logging: {options: {max-size: 1m}}\n"))["HostConfig"]["LogConfig"],
+            json::parse(R"({"Type":"json-file","Config":{"max-size":"1m","max-file":"3"}})"));
+  EXPECT_EQ(bodyOf(resolved("  logging: {driver: syslog, options: {tag: web}}\n"))["HostConfig"]["LogConfig"],
+            json::parse(R"({"Type":"syslog","Config":{"tag":"web"}})"));
+}
+
+TEST(ContainerCreateBody, NetworkAliasesAndModes) {
+  ResolvedService svc = resolved("  networks: [front, back]\n  networkAliases: {back: [db-primary, db]}\n",
+                                 {"shop_front", "shop_back"});
+  EXPECT_EQ(bodyOf(svc)["NetworkingConfig"]["EndpointsConfig"]["shop_front"]["Aliases"], json::array({"web"}));
+  EXPECT_EQ(networkAliases(svc, 1), (std::vector<std::string>{"web", "db-primary", "db"}));
+
+  json host = bodyOf(resolved("  networkMode: host\n"));
+  EXPECT_EQ(host["HostConfig"]["NetworkMode"], "host");
+  EXPECT_FALSE(host.contains("NetworkingConfig"));
+  EXPECT_EQ(bodyOf(resolved("  networkMode: service:db\n"))["HostConfig"]["NetworkMode"], "container:shop.db.0");
+}
+
+}  // namespace
+}  // namespace tender
