@@ -7,6 +7,7 @@
 
 #include "controller/time_format.h"
 #include "manifests/compose.h"
+#include "manifests/dependencies.h"
 #include "manifests/manifest.h"
 #include "reconcilers/events.h"
 #include "reconcilers/post_mortem.h"
@@ -359,6 +360,29 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
       }
       spec.build->context = (std::filesystem::path(baseDir) / spec.build->context).lexically_normal().string();
       if (spec.build->context.size() > 1 && spec.build->context.back() == '/') spec.build->context.pop_back();
+    }
+    // dependsOn: each namespace's graph, the body over what is stored (with
+    // prune, what the body leaves out is going and does not count).
+    std::map<std::string, std::map<std::string, ServiceDependencies>> graphs;
+    for (size_t i = 0; i < resources.size(); ++i) {
+      const Resource& r = resources[i];
+      if (r.kind != "Service") continue;
+      std::string prefix = resources.size() > 1 ? "[" + std::to_string(i) + "]." : "";
+      graphs[r.metadata.namespace_][r.metadata.name] = {r.metadata.name, r.service().dependsOn, prefix, true};
+    }
+    for (auto& [ns, graph] : graphs) {
+      if (!truthy(req.queryParam("prune"))) {
+        auto stored = store.list("Service", ns);
+        if (!stored.ok()) return HttpResponse::Error(stored.status());
+        for (const ResourceRecord& rec : *stored) {
+          if (rec.deletedAt || graph.count(rec.name)) continue;
+          auto decoded = decodeStored("Service", ns, rec.name, rec.labels, rec.spec);
+          if (decoded.ok()) graph[rec.name] = {rec.name, decoded->service().dependsOn, "", false};
+        }
+      }
+      std::vector<ServiceDependencies> list;
+      for (auto& [name, d] : graph) list.push_back(d);
+      for (FieldError& e : checkDependencies(ns, list)) errors.push_back(std::move(e));
     }
     if (!errors.empty()) return HttpResponse::Error(Status::Invalid("the manifests are invalid", errors));
 

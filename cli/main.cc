@@ -82,6 +82,12 @@ int main(int argc, char** argv) {
   serve->add_option("--keep-post-mortems", serveOptions.keepPostMortems, "Post-mortems kept per replica")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve->add_option("--log-max-size", serveOptions.logMaxSize,
+                    "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
+      ->capture_default_str();
+  serve->add_option("--log-max-file", serveOptions.logMaxFile, "Rotated log files kept per container")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   serve->add_option("--keep-deleted", serveOptions.keepDeleted,
                     "How long a deleted object's events and post-mortems are kept (1h, 30m)")
       ->capture_default_str();

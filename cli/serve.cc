@@ -237,6 +237,10 @@ int runServe(const ServeOptions& o) {
     return 1;
   }
 
+  if (!parseDockerMemory(o.logMaxSize).ok()) {
+    spdlog::error("--log-max-size: \"{}\" is not a size (10m, 1g)", o.logMaxSize);
+    return 1;
+  }
   auto keepDeletedMs = durationFlag("--keep-deleted", o.keepDeleted);
   auto engineWaitMs = durationFlag("--engine-wait", o.engineWait);
   auto cleanupMs = durationFlag("--cleanup-interval", o.cleanupInterval);
@@ -299,6 +303,8 @@ int runServe(const ServeOptions& o) {
   so.memory = &memory;
   so.host = &hostMemory;
   so.logTailLines = o.postMortemLogLines;
+  so.logs.maxSize = o.logMaxSize;
+  so.logs.maxFile = o.logMaxFile;
   so.enqueue = enqueue;
   ServiceReconciler services(**store, *engine, clock, gate, so);
   NetworkReconciler networks(**store, *engine, clock, o.instance);

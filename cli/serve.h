@@ -40,6 +40,9 @@ struct ServeOptions {
   // Cleanup runs early when the engine's data root has less free space than
   // this: a percentage of the disk ("10%") or a size ("5Gi"); "0" never.
   std::string minFreeDisk = "10%";
+  // json-file rotation of every container's log, unless its spec says otherwise.
+  std::string logMaxSize = "10m";
+  std::string logMaxFile = "3";
   size_t maxBodyBytes = 4 << 20;
   std::string logLevel = "info";
   bool jsonLogs = false;

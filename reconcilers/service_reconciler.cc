@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "controller/time_format.h"
+#include "manifests/manifest_syntax.h"
 #include "manifests/manifest.h"
 #include "reconcilers/build_context.h"
 #include "reconcilers/engine_objects.h"
@@ -84,10 +85,12 @@ struct ReplicaHistory {
   std::map<int, nlohmann::json> lastTermination;  // by replica
 };
 
+bool allReadyOf(int ready, int replicas) { return ready == replicas; }
+
 ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ContainerSummary>& after, const RuntimeState& runtime,
                             const ReplicaHistory& history, const std::map<std::string, std::string>& probed,
-                            const Status& error, WallTime now) {
+                            const Status& error, WallTime now, const std::string& waitingFor) {
   const int restartCount = history.restartCount;
   std::string heldMessage;
   int ready = 0, running = 0;
@@ -107,6 +110,7 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
     auto it = byReplica.find(r);
     if (it == byReplica.end()) {
       rs["state"] = "missing";
+      if (!waitingFor.empty()) rs["message"] = "waiting for " + waitingFor;
     } else {
       const ContainerSummary& c = *it->second;
       const ObservedContainer o = observedFromSummary(c);
@@ -127,6 +131,8 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
         auto held = runtime.held.find(r);
         if (!shouldRestart(desired.restartPolicy, o)) {
           phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
+        } else if (!waitingFor.empty() && held != runtime.held.end() && held->second == "waiting for " + waitingFor) {
+          rs["message"] = held->second;  // Pending: starts once its dependencies are met
         } else if (held != runtime.held.end()) {
           phase = "Failed";
           rs["message"] = held->second;
@@ -145,8 +151,10 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
     replicaStatuses.push_back(rs);
   }
   const bool allReady = ready == desired.replicas;
+  const bool waiting = !waitingFor.empty() && !allReadyOf(ready, desired.replicas);
   std::string message = !error.ok()            ? error.message()
                         : !heldMessage.empty() ? heldMessage
+                        : waiting              ? "waiting for " + waitingFor
                                                : std::to_string(ready) + "/" + std::to_string(desired.replicas) +
                                                      " replicas ready";
   nlohmann::json st = {
@@ -163,6 +171,7 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
          {"reason", allReady            ? "AllReplicasReady"
                     : !error.ok()       ? "ReconcileError"
                     : !heldMessage.empty() ? "RestartLimitReached"
+                    : waiting              ? "WaitingForDependencies"
                                         : "ReplicasNotReady"},
          {"message", message},
          {"lastTransitionTime", formatRfc3339(now)}}}},
@@ -829,6 +838,90 @@ Result<std::string> serviceLogs(DockerEngine& engine, const std::string& instanc
   return out;
 }
 
+ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& key, const ServiceSpec& spec,
+                                                                    const nlohmann::json& oldStatus) {
+  DependencyState out;
+  std::vector<std::string> waits;
+  for (const auto& [dep, d] : spec.dependsOn) {
+    const char* condition = dependencyConditionName(d.condition);
+    nlohmann::json entry = {{"condition", condition}, {"met", false}};
+    auto rec = store_.get("Service", key.ns, dep);
+    if (!rec.ok() || rec->deletedAt) {
+      if (d.required) {
+        waits.push_back(dep + " (which does not exist) to be " + condition);
+        entry["message"] = "service \"" + dep + "\" does not exist";
+        out.status[dep] = entry;
+      }
+      continue;
+    }
+    const nlohmann::json& st = rec->status;
+    const std::string phase = st.value("phase", "Pending");
+    bool ready = false;
+    if (st.contains("conditions") && st["conditions"].is_array()) {
+      for (const auto& c : st["conditions"]) {
+        if (c.value("type", "") == "Ready") ready = c.value("status", "") == "True";
+      }
+    }
+    bool met = false;
+    switch (d.condition) {
+      case DependencyCondition::kStarted:
+        met = st.value("runningReplicas", 0) > 0 || phase == "Completed";
+        break;
+      case DependencyCondition::kHealthy:
+        met = ready && st.value("replicas", 0) > 0;
+        break;
+      case DependencyCondition::kCompleted:
+        met = phase == "Completed";
+        break;
+    }
+    entry["met"] = met;
+    if (!met) waits.push_back(dep + " to be " + condition);
+    // The newest (re)start of the dependency, as an event id: it only grows.
+    EventQuery q;
+    q.namespace_ = key.ns;
+    q.kind = "Service";
+    q.name = dep;
+    q.latest = true;
+    q.limit = 50;
+    int64_t mark = 0;
+    auto events = store_.events(q);
+    if (events.ok()) {
+      for (const auto& e : *events) {
+        if (e.reason == "Created" || e.reason == "Started" || e.reason == "Restarted" || e.reason == "Recreated") {
+          mark = std::max(mark, e.id);
+        }
+      }
+    }
+    int64_t seen = 0;
+    if (oldStatus.contains("dependencies") && oldStatus["dependencies"].contains(dep)) {
+      seen = oldStatus["dependencies"][dep].value("startMark", int64_t{0});
+    }
+    // Only a met condition moves the mark on: a restart is acted on once the
+    // dependency is ready again.
+    entry["startMark"] = met ? mark : seen;
+    if (d.restart && met && seen > 0 && mark > seen) out.restartedDeps.push_back(dep);
+    out.status[dep] = entry;
+  }
+  for (size_t i = 0; i < waits.size(); ++i) out.waitingFor += (i ? ", " : "") + waits[i];
+  return out;
+}
+
+void ServiceReconciler::enqueueDependents(const Key& key) {
+  if (!options_.enqueue) return;
+  auto services = store_.list("Service", key.ns);
+  if (!services.ok()) return;
+  for (const ResourceRecord& r : *services) {
+    if (r.deletedAt || r.name == key.name) continue;
+    auto deps = r.spec.find("dependsOn");
+    if (deps == r.spec.end()) continue;
+    bool mine = deps->is_object() && deps->contains(key.name);
+    if (deps->is_array()) {
+      for (const auto& d : *deps) mine |= d.is_string() && d.get<std::string>() == key.name;
+    }
+    if (mine) options_.enqueue(Key{"Service", key.ns, r.name});
+  }
+}
+
 ReconcileResult ServiceReconciler::reconcile(const Key& key) {
   const MonoTime started = clock_.monotonic();
   ReconcileResult result = reconcileOnce(key);
@@ -902,6 +995,13 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     if (st != old) {
       Status s = store_.updateStatus("Service", key.ns, key.name, st);
       if (!s.ok()) spdlog::warn("{}: cannot write status: {}", key.str(), s.ToString());
+      // Services that wait on this one look again.
+      if (s.ok() && (st.value("phase", "") != old.value("phase", "") ||
+                     st.value("readyReplicas", 0) != old.value("readyReplicas", 0) ||
+                     st.value("runningReplicas", 0) != old.value("runningReplicas", 0) ||
+                     st.value("restartCount", 0) != old.value("restartCount", 0))) {
+        enqueueDependents(key);
+      }
     }
   };
   auto failedStatus = [&](const std::string& reason, const std::string& message) {
@@ -1087,6 +1187,23 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     recordEvent(key, t.reason == "Completed" ? "Normal" : "Warning", "Died", deathSummary(t));
   }
 
+  // Dependencies: while one is not met, no replica is created or started
+  // (a running one is left alone); a `restart: true` dependency that was
+  // restarted, and meets its condition again, restarts this service.
+  DependencyState deps = dependencies(key, spec, record->status);
+  if (!deps.waitingFor.empty()) {
+    for (int r = 0; r < desired.replicas; ++r) runtime.held.emplace(r, "waiting for " + deps.waitingFor);
+  }
+  bool anyRunning = false;
+  for (const auto& c : observed) anyRunning |= c.state == "running";
+  if (!deps.restartedDeps.empty() && deps.waitingFor.empty() && anyRunning) {
+    std::string which;
+    for (const auto& d : deps.restartedDeps) which += (which.empty() ? "" : ", ") + d;
+    recordEvent(key, "Normal", "DependencyRestarted", "restarting: its dependency " + which + " was restarted");
+    std::lock_guard<std::mutex> l(mu_);
+    restartRequests_[key.str()] = now;
+  }
+
   // A requested restart: containers started before the request are
   // restarted one at a time (stopped ones just lose their backoff).
   std::optional<WallTime> restartAt;
@@ -1244,7 +1361,8 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
       probedHealth[c.id] = h != health.end() ? h->second : "starting";
     }
   }
-  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, probedHealth, first, now);
+  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, probedHealth, first, now, deps.waitingFor);
+  if (!spec.dependsOn.empty()) st.json["dependencies"] = deps.status;
   st.json["image"] = resolved.service.imageRef;
   st.json["imageId"] = resolved.service.imageId;
   writeStatus(st.json);

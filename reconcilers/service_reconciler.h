@@ -109,6 +109,16 @@ class ServiceReconciler : public Reconciler {
   };
   using ServiceRuntime = std::map<int, ReplicaRuntime>;
 
+  // Where the service's dependencies stand, from their stored status.
+  struct DependencyState {
+    std::string waitingFor;  // "db to be healthy, cache to be started"; "" when all are met
+    nlohmann::json status = nlohmann::json::object();  // per dependency: condition, met, startMark
+    std::vector<std::string> restartedDeps;  // `restart: true` ones (re)started since last seen
+  };
+  DependencyState dependencies(const Key& key, const ServiceSpec& spec, const nlohmann::json& oldStatus);
+  // Enqueues the services of the namespace that depend on this one (its status changed).
+  void enqueueDependents(const Key& key);
+
   struct Resolved;
   ReconcileResult reconcileOnce(const Key& key);
   Status resolve(const ResourceRecord& record, const Resource& resource, Resolved& out);

@@ -455,3 +455,123 @@ TEST_F(ServiceReconcilerTest, AReplacedContainerLeavesAPostMortemWithItsLastLine
 
 }  // namespace
 }  // namespace tender
+
+namespace tender {
+namespace {
+
+class DependsOnTest : public testing::ReconcilerFixture {
+ protected:
+  void SetUp() override {
+    ReconcilerFixture::SetUp();
+    ServiceReconcilerOptions o;
+    o.instance = "test";
+    o.enqueue = [this](const Key& k) { enqueued_.push_back(k.name); };
+    services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  }
+  std::string service(const std::string& name, const std::string& extra) {
+    return "apiVersion: tender/v1\nkind: Service\nmetadata: {name: " + name +
+           ", namespace: shop}\nspec:\n  image: tender-busybox:latest\n" + extra;
+  }
+  ReconcileResult reconcile(const std::string& name) { return services_->reconcile(Key{"Service", "shop", name}); }
+  std::vector<ContainerSummary> containers(const std::string& name) {
+    auto r = engine_.listContainers(ownedFilters("test", "shop", name), true);
+    return r.ok() ? *r : std::vector<ContainerSummary>{};
+  }
+  nlohmann::json status(const std::string& name) { return store_->get("Service", "shop", name)->status; }
+  std::vector<std::string> enqueued_;
+};
+
+constexpr const char* kDbWithCheck =
+    "  healthcheck: {exec: [\"true\"], interval: 1s}\n  backoff: {initial: 0s}\n";
+
+TEST_F(DependsOnTest, AServiceWaitsUntilItsDependencyIsHealthyAndSaysSo) {
+  apply(service("db", kDbWithCheck));
+  apply(service("api", "  dependsOn: {db: {condition: healthy}}\n"));
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_TRUE(containers("api").empty()) << "nothing starts before db is healthy";
+  EXPECT_EQ("Pending", status("api")["phase"]);
+  EXPECT_EQ("waiting for db to be healthy", status("api")["conditions"][0]["message"]);
+  EXPECT_EQ("WaitingForDependencies", status("api")["conditions"][0]["reason"]);
+  EXPECT_EQ(false, status("api")["dependencies"]["db"]["met"]);
+
+  enqueued_.clear();
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_EQ(1u, containers("db").size());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_TRUE(containers("api").empty()) << "db runs but is not healthy yet";
+  EXPECT_NE(std::find(enqueued_.begin(), enqueued_.end(), "api"), enqueued_.end())
+      << "a change of db's status wakes the services that wait on it";
+
+  ASSERT_TRUE(engine_.setHealth(containers("db")[0].id, "healthy").ok());
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_EQ("Running", status("db")["phase"]);
+  ASSERT_TRUE(reconcile("api").status.ok());
+  ASSERT_EQ(1u, containers("api").size());
+  EXPECT_EQ("running", containers("api")[0].state);
+  EXPECT_EQ(true, status("api")["dependencies"]["db"]["met"]);
+}
+
+TEST_F(DependsOnTest, ACrashedDependentIsNotRestartedWhileItsDependencyIsDown) {
+  apply(service("db", "  backoff: {initial: 0s}\n"));
+  apply(service("api", "  dependsOn: {db: {condition: started}}\n  backoff: {initial: 0s}\n"));
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  ASSERT_EQ("running", containers("api")[0].state);
+  // db is stopped for good (replicas 0), then api crashes.
+  apply(service("db", "  backoff: {initial: 0s}\n  replicas: 0\n"));
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(engine_.crash(containers("api")[0].id, 1).ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_EQ("exited", containers("api")[0].state) << "no restart while db is not started";
+  EXPECT_EQ("waiting for db to be started", status("api")["replicaStatuses"][0]["message"]);
+  apply(service("db", "  backoff: {initial: 0s}\n"));
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_EQ("running", containers("api")[0].state);
+}
+
+TEST_F(DependsOnTest, ARestartTrueDependentIsRestartedOnceItsDependencyIsBack) {
+  apply(service("db", kDbWithCheck));
+  apply(service("api", "  dependsOn: {db: {condition: healthy, restart: true}}\n"
+                       "  command: [\"sleep\", \"3600\"]\n"));
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(engine_.setHealth(containers("db")[0].id, "healthy").ok());
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  const std::string apiId = containers("api")[0].id;
+  const std::string firstStart = engine_.peekContainer(apiId)->state.startedAt;
+
+  // db crashes and is restarted: api keeps running until db is healthy again.
+  ASSERT_TRUE(engine_.crash(containers("db")[0].id, 1).ok());
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_EQ("running", containers("db")[0].state);
+  clock_.advance(std::chrono::seconds(5));
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_EQ(firstStart, engine_.peekContainer(apiId)->state.startedAt) << "db is not healthy again yet";
+
+  ASSERT_TRUE(engine_.setHealth(containers("db")[0].id, "healthy").ok());
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_NE(firstStart, engine_.peekContainer(apiId)->state.startedAt) << "api was restarted after db came back";
+  EventQuery q;
+  q.name = "api";
+  q.limit = 0;
+  bool said = false;
+  std::string seen;
+  auto events = store_->events(q);
+  ASSERT_TRUE(events.ok());
+  for (const auto& e : *events) {
+    said |= e.reason == "DependencyRestarted";
+    seen += e.reason + ": " + e.message + "\n";
+  }
+  EXPECT_TRUE(said) << seen;
+  // Once: a further pass restarts nothing.
+  const std::string secondStart = engine_.peekContainer(apiId)->state.startedAt;
+  clock_.advance(std::chrono::seconds(5));
+  ASSERT_TRUE(reconcile("api").status.ok());
+  EXPECT_EQ(secondStart, engine_.peekContainer(apiId)->state.startedAt);
+}
+
+}  // namespace
+}  // namespace tender
