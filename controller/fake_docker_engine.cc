@@ -629,6 +629,9 @@ Result<std::vector<ContainerSummary>> FakeDockerEngine::listContainers(const Fil
     s.created = c->createdUnix;
     if (c->state.running) {
       s.status = "Up " + ago(now - c->createdUnix);
+      // As the engine says it: "Up 3 seconds (healthy)".
+      if (c->state.health == "starting") s.status += " (health: starting)";
+      if (c->state.health == "healthy" || c->state.health == "unhealthy") s.status += " (" + c->state.health + ")";
     } else if (c->state.status == "exited") {
       s.status = "Exited (" + std::to_string(c->state.exitCode) + ") " + ago(now - c->createdUnix) +
                  " ago";

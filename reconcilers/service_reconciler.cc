@@ -854,6 +854,9 @@ ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& ke
       }
       continue;
     }
+    // Both the dependency's stored status and what the engine shows now must
+    // agree: the status lags a death until the dependency's own pass, and
+    // after a restart of tender it still tells of the containers before.
     const nlohmann::json& st = rec->status;
     const std::string phase = st.value("phase", "Pending");
     bool ready = false;
@@ -862,16 +865,43 @@ ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& ke
         if (c.value("type", "") == "Ready") ready = c.value("status", "") == "True";
       }
     }
+    auto depSpec = decodeStored("Service", key.ns, dep, rec->labels, rec->spec);
+    const int wanted = depSpec.ok() ? depSpec->service().replicas.value_or(1) : 1;
+    const HealthCheck* depCheck =
+        depSpec.ok() && depSpec->service().healthcheck ? &*depSpec->service().healthcheck : nullptr;
+    int running = 0, healthy = 0, exitedOk = 0, total = 0;
+    auto listed = engine_.listContainers(ownedFilters(options_.instance, key.ns, dep), true);
+    if (listed.ok()) {
+      for (const auto& c : *listed) {
+        ++total;
+        bool died;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          died = diedRecently_.count(c.id) > 0;
+        }
+        if (c.state == "exited" && exitCodeFromStatus(c.status).value_or(1) == 0) ++exitedOk;
+        if (c.state != "running" || died) continue;
+        ++running;
+        std::string health;
+        if (depCheck && depCheck->kind == HealthCheck::Kind::kExec) {
+          health = healthFromStatus(c.status);
+        } else if (depCheck && options_.prober) {
+          auto ps = options_.prober->state(c.id);
+          health = ps ? ps->health : "starting";
+        }
+        healthy += !depCheck || health == "healthy";
+      }
+    }
     bool met = false;
     switch (d.condition) {
       case DependencyCondition::kStarted:
-        met = st.value("runningReplicas", 0) > 0 || phase == "Completed";
+        met = running > 0 || (phase == "Completed" && total > 0 && exitedOk == total);
         break;
       case DependencyCondition::kHealthy:
-        met = ready && st.value("replicas", 0) > 0;
+        met = ready && wanted > 0 && healthy >= wanted;
         break;
       case DependencyCondition::kCompleted:
-        met = phase == "Completed";
+        met = phase == "Completed" && total > 0 && exitedOk == total;
         break;
     }
     entry["met"] = met;
