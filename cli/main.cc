@@ -82,6 +82,18 @@ int main(int argc, char** argv) {
   serve->add_option("--keep-post-mortems", serveOptions.keepPostMortems, "Post-mortems kept per replica")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve->add_option("--host-memory", serveOptions.hostMemory,
+                    "Memory replicas are admitted against (2Gi); default: the engine's MemTotal");
+  serve->add_option("--system-reserve", serveOptions.systemReserve,
+                    "Share of the host's memory never admitted (10%)")
+      ->capture_default_str();
+  serve->add_option("--memory-headroom", serveOptions.memoryHeadroom,
+                    "A replica starts only while MemAvailable exceeds its request times this")
+      ->check(CLI::Range(1.0, 10.0))
+      ->capture_default_str();
+  serve->add_option("--default-reservation", serveOptions.defaultReservation,
+                    "What a replica with neither memory reservation nor limit counts (64Mi)")
+      ->capture_default_str();
   serve->add_option("--log-max-size", serveOptions.logMaxSize,
                     "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
       ->capture_default_str();

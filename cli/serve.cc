@@ -24,6 +24,7 @@
 #include "controller/informer.h"
 #include "controller/scheduler.h"
 #include "manifests/manifest.h"
+#include "reconcilers/admission.h"
 #include "reconcilers/events.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/janitor.h"
@@ -241,6 +242,32 @@ int runServe(const ServeOptions& o) {
     spdlog::error("--log-max-size: \"{}\" is not a size (10m, 1g)", o.logMaxSize);
     return 1;
   }
+  AdmissionConfig admissionConfig;
+  {
+    if (!o.hostMemory.empty()) {
+      auto bytes = parseMemoryQuantity(o.hostMemory);
+      if (!bytes.ok() || *bytes <= 0) {
+        spdlog::error("--host-memory: \"{}\" is not a memory size (2Gi, 512Mi)", o.hostMemory);
+        return 1;
+      }
+      admissionConfig.hostMemoryBytes = *bytes;
+    }
+    auto reservation = parseMemoryQuantity(o.defaultReservation);
+    if (!reservation.ok() || *reservation < 0) {
+      spdlog::error("--default-reservation: \"{}\" is not a memory size (64Mi)", o.defaultReservation);
+      return 1;
+    }
+    admissionConfig.defaultReservationBytes = *reservation;
+    const std::string& pct = o.systemReserve;
+    char* end = nullptr;
+    double v = pct.empty() || pct.back() != '%' ? -1 : std::strtod(pct.c_str(), &end);
+    if (v < 0 || v >= 100 || end != pct.c_str() + pct.size() - 1) {
+      spdlog::error("--system-reserve: \"{}\" is not a percentage below 100 (10%)", pct);
+      return 1;
+    }
+    admissionConfig.systemReserveFraction = v / 100;
+    admissionConfig.headroom = o.memoryHeadroom;
+  }
   auto keepDeletedMs = durationFlag("--keep-deleted", o.keepDeleted);
   auto engineWaitMs = durationFlag("--engine-wait", o.engineWait);
   auto cleanupMs = durationFlag("--cleanup-interval", o.cleanupInterval);
@@ -296,6 +323,13 @@ int runServe(const ServeOptions& o) {
 
   MemorySampler memory(*engine, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds)));
   HostMonitor hostMemory(clock);
+  const bool engineIsLocal = resolvedEngineHost(eo).rfind("unix://", 0) == 0;
+  AdmissionLedger admission(admissionConfig, [&hostMemory, engineIsLocal]() -> std::optional<int64_t> {
+    if (!engineIsLocal) return std::nullopt;  // the engine's host is not this one
+    HostMemory m = hostMemory.read();
+    if (m.memTotalBytes <= 0) return std::nullopt;
+    return m.memAvailableBytes;
+  });
   Prober prober(clock, enqueue);
   ServiceReconcilerOptions so;
   so.prober = &prober;
@@ -303,6 +337,7 @@ int runServe(const ServeOptions& o) {
   so.memory = &memory;
   so.host = &hostMemory;
   so.logTailLines = o.postMortemLogLines;
+  so.admission = &admission;
   so.logs.maxSize = o.logMaxSize;
   so.logs.maxFile = o.logMaxFile;
   so.enqueue = enqueue;
@@ -311,6 +346,9 @@ int runServe(const ServeOptions& o) {
   VolumeReconciler volumes(**store, *engine, clock, o.instance);
   NamespaceReconciler namespaces(**store, clock, enqueue, engine, o.instance);
   ResyncReconciler resync(**store, *engine, o.instance, enqueue);
+  admission.setOnFreed([&controller](const std::string& ns, const std::string& service) {
+    controller.enqueue(Key{"Service", ns, service});
+  });
   controller.registerReconciler("Service", &services);
   controller.registerReconciler("Network", &networks);
   controller.registerReconciler("Volume", &volumes);
@@ -448,6 +486,16 @@ int runServe(const ServeOptions& o) {
       spdlog::info("pre-flight cleanup: nothing of instance \"{}\" was left behind", o.instance);
     }
     if (stopping()) return;
+    // Admission starts from what the host holds: its memory, and the
+    // replicas that already run.
+    if (admissionConfig.hostMemoryBytes <= 0) {
+      auto info = engine->info();
+      if (info.ok() && info->memTotal > 0) admission.setHostMemory(info->memTotal);
+    }
+    Status primed = services.primeAdmission();
+    if (!primed.ok()) spdlog::warn("admission: cannot list the running replicas: {}", primed.ToString());
+    spdlog::info("admission: {} allocatable ({} reserved by running replicas)",
+                 formatBytes(admission.allocatableBytes()), formatBytes(admission.reservedBytes()));
     Status started = controller.start();
     if (!started.ok()) {
       spdlog::error("{}", started.message());

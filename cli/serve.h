@@ -40,6 +40,13 @@ struct ServeOptions {
   // Cleanup runs early when the engine's data root has less free space than
   // this: a percentage of the disk ("10%") or a size ("5Gi"); "0" never.
   std::string minFreeDisk = "10%";
+  // Memory admission: the host's memory ("" = the engine's MemTotal), the
+  // share kept for the system, the MemAvailable headroom, and what a replica
+  // that sets neither reservation nor limit counts.
+  std::string hostMemory;
+  std::string systemReserve = "10%";
+  double memoryHeadroom = 1.2;
+  std::string defaultReservation = "64Mi";
   // json-file rotation of every container's log, unless its spec says otherwise.
   std::string logMaxSize = "10m";
   std::string logMaxFile = "3";

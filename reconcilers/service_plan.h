@@ -39,6 +39,9 @@ struct RuntimeState {
   // A replica held back entirely, with the reason (for example a dependency
   // not met, or admission): no create and no start.
   std::map<int, std::string> held;
+  // Why, for the status: RestartLimitReached, WaitingForDependencies,
+  // InsufficientMemory, QuotaExceeded, Evicted.
+  std::map<int, std::string> heldReason;
 };
 
 struct Action {

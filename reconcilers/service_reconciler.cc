@@ -55,9 +55,9 @@ bool isAnonymousVolumeName(const std::string& name) {
 
 int phaseRank(const std::string& phase) {
   // Worst first: the service shows its worst replica.
-  static const char* order[] = {"Failed", "CrashLoopBackOff", "Blocked", "Pending",
+  static const char* order[] = {"Failed", "CrashLoopBackOff", "Blocked", "Evicted", "Pending",
                                 "Starting", "Running", "Completed"};
-  for (int i = 0; i < 7; ++i) {
+  for (int i = 0; i < 8; ++i) {
     if (phase == order[i]) return i;
   }
   return 3;
@@ -85,14 +85,45 @@ struct ReplicaHistory {
   std::map<int, nlohmann::json> lastTermination;  // by replica
 };
 
-bool allReadyOf(int ready, int replicas) { return ready == replicas; }
+// A held replica's phase: why it is held decides.
+std::string heldPhase(const std::string& reason) {
+  if (reason == "WaitingForDependencies") return "Pending";
+  if (reason == "InsufficientMemory" || reason == "QuotaExceeded") return "Blocked";
+  if (reason == "Evicted") return "Evicted";
+  return "Failed";  // RestartLimitReached
+}
+
+// Which hold the service's Ready condition names when several replicas are
+// held: the one a user must act on first.
+int heldRank(const std::string& reason) {
+  static const char* order[] = {"RestartLimitReached", "QuotaExceeded", "InsufficientMemory", "Evicted",
+                                "WaitingForDependencies"};
+  for (int i = 0; i < 5; ++i) {
+    if (reason == order[i]) return i;
+  }
+  return 0;
+}
 
 ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ContainerSummary>& after, const RuntimeState& runtime,
                             const ReplicaHistory& history, const std::map<std::string, std::string>& probed,
-                            const Status& error, WallTime now, const std::string& waitingFor) {
+                            const Status& error, WallTime now) {
   const int restartCount = history.restartCount;
-  std::string heldMessage;
+  std::string heldReason, heldMessage;  // the hold the condition names
+  auto noteHeld = [&](int r, nlohmann::json& rs, std::string& phase) {
+    auto held = runtime.held.find(r);
+    if (held == runtime.held.end()) return false;
+    auto why = runtime.heldReason.find(r);
+    const std::string reason = why != runtime.heldReason.end() ? why->second : "RestartLimitReached";
+    phase = heldPhase(reason);
+    rs["message"] = held->second;
+    rs["reason"] = reason;
+    if (heldMessage.empty() || heldRank(reason) < heldRank(heldReason)) {
+      heldReason = reason;
+      heldMessage = held->second;
+    }
+    return true;
+  };
   int ready = 0, running = 0;
   std::string worst = desired.replicas == 0 ? "Stopped" : "Completed";  // the best a replica can be
   nlohmann::json replicaStatuses = nlohmann::json::array();
@@ -110,7 +141,7 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
     auto it = byReplica.find(r);
     if (it == byReplica.end()) {
       rs["state"] = "missing";
-      if (!waitingFor.empty()) rs["message"] = "waiting for " + waitingFor;
+      noteHeld(r, rs, phase);
     } else {
       const ContainerSummary& c = *it->second;
       const ObservedContainer o = observedFromSummary(c);
@@ -125,18 +156,12 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
         ++running;
         ready += isReady;
         phase = isReady ? "Running" : "Starting";
-      } else if (c.state == "exited") {
-        if (o.exitCode) rs["exitCode"] = *o.exitCode;
+      } else if (c.state == "exited" || c.state == "created") {
+        if (o.exitCode && c.state == "exited") rs["exitCode"] = *o.exitCode;
         auto nb = runtime.notBefore.find(r);
-        auto held = runtime.held.find(r);
-        if (!shouldRestart(desired.restartPolicy, o)) {
+        if (c.state == "exited" && !shouldRestart(desired.restartPolicy, o)) {
           phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
-        } else if (!waitingFor.empty() && held != runtime.held.end() && held->second == "waiting for " + waitingFor) {
-          rs["message"] = held->second;  // Pending: starts once its dependencies are met
-        } else if (held != runtime.held.end()) {
-          phase = "Failed";
-          rs["message"] = held->second;
-          if (heldMessage.empty()) heldMessage = held->second;
+        } else if (noteHeld(r, rs, phase)) {
         } else if (nb != runtime.notBefore.end() && nb->second > now) {
           phase = "CrashLoopBackOff";
           rs["nextRestartAt"] = formatRfc3339(nb->second);
@@ -151,10 +176,8 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
     replicaStatuses.push_back(rs);
   }
   const bool allReady = ready == desired.replicas;
-  const bool waiting = !waitingFor.empty() && !allReadyOf(ready, desired.replicas);
   std::string message = !error.ok()            ? error.message()
                         : !heldMessage.empty() ? heldMessage
-                        : waiting              ? "waiting for " + waitingFor
                                                : std::to_string(ready) + "/" + std::to_string(desired.replicas) +
                                                      " replicas ready";
   nlohmann::json st = {
@@ -170,8 +193,7 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
          {"status", allReady ? "True" : "False"},
          {"reason", allReady            ? "AllReplicasReady"
                     : !error.ok()       ? "ReconcileError"
-                    : !heldMessage.empty() ? "RestartLimitReached"
-                    : waiting              ? "WaitingForDependencies"
+                    : !heldMessage.empty() ? heldReason
                                         : "ReplicasNotReady"},
          {"message", message},
          {"lastTransitionTime", formatRfc3339(now)}}}},
@@ -936,6 +958,95 @@ ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& ke
   return out;
 }
 
+AdmissionRequest ServiceReconciler::admissionRequest(const Key& key, const ServiceSpec& spec) {
+  AdmissionRequest req;
+  req.ns = key.ns;
+  req.service = key.name;
+  std::optional<int64_t> nsDefault;
+  auto nsRec = store_.get("Namespace", "", key.ns);
+  if (nsRec.ok() && !nsRec->deletedAt) {
+    auto decoded = decodeStored("Namespace", "", key.ns, nsRec->labels, nsRec->spec);
+    if (decoded.ok()) {
+      const NamespaceSpec& n = decoded->namespaceSpec();
+      req.quotaMemory = n.quotaMemory;
+      req.quotaServices = n.quotaServices;
+      nsDefault = n.defaultReservationMemory;
+    }
+  }
+  if (spec.resources.memoryReservation) {
+    req.bytes = *spec.resources.memoryReservation;
+    req.source = "its memory reservation";
+  } else if (spec.resources.memoryLimit) {
+    req.bytes = *spec.resources.memoryLimit;
+    req.source = "its memory limit; it sets no reservation";
+  } else if (nsDefault) {
+    req.bytes = *nsDefault;
+    req.source = "namespace " + key.ns + "'s default reservation";
+  } else {
+    req.bytes = options_.admission->config().defaultReservationBytes;
+    req.source = "the default reservation; it sets neither reservation nor limit";
+  }
+  return req;
+}
+
+void ServiceReconciler::admitReplicas(const Key& key, const ServiceSpec& spec, const DesiredService& desired,
+                                      const std::vector<ObservedContainer>& observed, RuntimeState& runtime) {
+  AdmissionLedger& ledger = *options_.admission;
+  AdmissionRequest req = admissionRequest(key, spec);
+  for (int r = 0; r < desired.replicas; ++r) {
+    req.replica = r;
+    const ObservedContainer* c = nullptr;
+    for (const auto& o : observed) {
+      if (o.replica != r) continue;
+      if (!c || o.state == "running") c = &o;
+    }
+    if (c && c->state == "running") {
+      ledger.hold(req);
+      continue;
+    }
+    if (runtime.held.count(r) || (c && c->state == "exited" && !shouldRestart(desired.restartPolicy, *c))) {
+      ledger.release(key.ns, key.name, r);  // waiting, given up, evicted or done: holds nothing
+      continue;
+    }
+    AdmissionDecision d = ledger.admit(req);
+    if (!d.admitted) {
+      runtime.held[r] = d.message;
+      runtime.heldReason[r] = d.reason;
+    }
+  }
+  ledger.releaseService(key.ns, key.name, desired.replicas);
+}
+
+Status ServiceReconciler::primeAdmission() {
+  if (!options_.admission) return Status::Ok();
+  auto listed = engine_.listContainers(ownedFilters(options_.instance), /*all=*/false);
+  if (!listed.ok()) return listed.status();
+  std::map<std::string, std::optional<AdmissionRequest>> requests;  // by ns/service
+  for (const auto& c : *listed) {
+    if (c.state != "running") continue;
+    auto ns = c.labels.find(kLabelNamespace);
+    auto svc = c.labels.find(kLabelService);
+    const int replica = observedFromSummary(c).replica;
+    if (ns == c.labels.end() || svc == c.labels.end() || replica < 0) continue;
+    const Key key{"Service", ns->second, svc->second};
+    auto it = requests.find(key.str());
+    if (it == requests.end()) {
+      std::optional<AdmissionRequest> req;
+      auto rec = store_.get("Service", key.ns, key.name);
+      if (rec.ok() && !rec->deletedAt) {
+        auto decoded = decodeStored("Service", key.ns, key.name, rec->labels, rec->spec);
+        if (decoded.ok()) req = admissionRequest(key, decoded->service());
+      }
+      it = requests.emplace(key.str(), req).first;
+    }
+    if (!it->second) continue;
+    AdmissionRequest req = *it->second;
+    req.replica = replica;
+    options_.admission->hold(req);
+  }
+  return Status::Ok();
+}
+
 void ServiceReconciler::enqueueDependents(const Key& key) {
   if (!options_.enqueue) return;
   auto services = store_.list("Service", key.ns);
@@ -995,6 +1106,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
       runtime_.erase(key.str());
       loaded_.erase(key.str());
     }
+    if (options_.admission) options_.admission->releaseService(key.ns, key.name);
     if (deleted) {
       Status s = store_.purge("Service", key.ns, key.name, record->uid);
       if (s.ok()) {
@@ -1208,6 +1320,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     if (!restartable || !finished) continue;
     if (rr.gaveUp) {
       runtime.held[c.replica] = rr.gaveUpMessage;
+      runtime.heldReason[c.replica] = "RestartLimitReached";
       continue;
     }
     runtime.notBefore[c.replica] =
@@ -1222,8 +1335,13 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   // restarted, and meets its condition again, restarts this service.
   DependencyState deps = dependencies(key, spec, record->status);
   if (!deps.waitingFor.empty()) {
-    for (int r = 0; r < desired.replicas; ++r) runtime.held.emplace(r, "waiting for " + deps.waitingFor);
+    for (int r = 0; r < desired.replicas; ++r) {
+      if (runtime.held.emplace(r, "waiting for " + deps.waitingFor).second) {
+        runtime.heldReason[r] = "WaitingForDependencies";
+      }
+    }
   }
+  if (options_.admission) admitReplicas(key, spec, desired, observed, runtime);
   bool anyRunning = false;
   for (const auto& c : observed) anyRunning |= c.state == "running";
   if (!deps.restartedDeps.empty() && deps.waitingFor.empty() && anyRunning) {
@@ -1391,10 +1509,24 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
       probedHealth[c.id] = h != health.end() ? h->second : "starting";
     }
   }
-  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, probedHealth, first, now, deps.waitingFor);
+  ServiceStatus st = serviceStatus(key, desired, after, runtime, history, probedHealth, first, now);
   if (!spec.dependsOn.empty()) st.json["dependencies"] = deps.status;
   st.json["image"] = resolved.service.imageRef;
   st.json["imageId"] = resolved.service.imageId;
+  {
+    // A hold that is new since the last status gets a warning event.
+    auto reasonOf = [](const nlohmann::json& status) {
+      if (!status.contains("conditions") || !status["conditions"].is_array()) return std::string();
+      for (const auto& c : status["conditions"]) {
+        if (c.value("type", "") == "Ready") return c.value("reason", std::string());
+      }
+      return std::string();
+    };
+    const std::string now_ = reasonOf(st.json), before = reasonOf(record->status);
+    if (now_ != before && (now_ == "InsufficientMemory" || now_ == "QuotaExceeded")) {
+      recordEvent(key, "Warning", now_, st.json["conditions"][0].value("message", ""));
+    }
+  }
   writeStatus(st.json);
   const std::string& worst = st.phase;
 
@@ -1404,6 +1536,9 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
         std::max(Millis(1), std::chrono::duration_cast<Millis>(*plan.wakeAt - now)));
   }
   if (worst == "Pending" || worst == "Starting") return ReconcileResult::After(options_.pollWhileStarting);
+  // The host's free memory changes without telling: look again now and then
+  // (a reservation given back wakes the service at once).
+  if (worst == "Blocked") return ReconcileResult::After(std::chrono::seconds(10));
   return ReconcileResult::Done();
 }
 

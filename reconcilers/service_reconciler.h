@@ -26,6 +26,7 @@
 #include "controller/clock.h"
 #include "controller/docker_engine.h"
 #include "controller/reconciler.h"
+#include "reconcilers/admission.h"
 #include "reconcilers/container_spec.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
@@ -52,6 +53,9 @@ struct ServiceReconcilerOptions {
   // after the pass).
   std::function<void(const Key&)> enqueue;
   LogRotation logs;
+  // Memory admission (admission.h): every replica passes it before it
+  // starts. Null: no admission.
+  AdmissionLedger* admission = nullptr;
   // How often a converging service is looked at again while replicas start.
   Millis pollWhileStarting{2000};
   // How long a resolved image ID is trusted before it is looked up again.
@@ -86,6 +90,10 @@ class ServiceReconciler : public Reconciler {
   // not counted as a crash. Remembered in memory until done.
   void requestRestart(const Key& key);
 
+  // Before the first pass: the reservations of the replicas that already
+  // run (one list call), so admission starts from what the host holds.
+  Status primeAdmission();
+
  private:
   // Kept in the store (replica_state), so a restart of tender keeps the
   // backoff where it was.
@@ -118,6 +126,13 @@ class ServiceReconciler : public Reconciler {
   DependencyState dependencies(const Key& key, const ServiceSpec& spec, const nlohmann::json& oldStatus);
   // Enqueues the services of the namespace that depend on this one (its status changed).
   void enqueueDependents(const Key& key);
+  // What one replica of the service counts in the admission ledger.
+  AdmissionRequest admissionRequest(const Key& key, const ServiceSpec& spec);
+  // Holds running replicas' reservations, admits the ones about to start
+  // (holding back, with the reason, those that do not fit) and gives back
+  // what stopped or went. Returns the reason of a new refusal for an event.
+  void admitReplicas(const Key& key, const ServiceSpec& spec, const DesiredService& desired,
+                     const std::vector<ObservedContainer>& observed, RuntimeState& runtime);
 
   struct Resolved;
   ReconcileResult reconcileOnce(const Key& key);

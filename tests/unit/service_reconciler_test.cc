@@ -575,3 +575,103 @@ TEST_F(DependsOnTest, ARestartTrueDependentIsRestartedOnceItsDependencyIsBack) {
 
 }  // namespace
 }  // namespace tender
+
+namespace tender {
+namespace {
+
+class AdmissionTest : public testing::ReconcilerFixture {
+ protected:
+  void SetUp() override {
+    ReconcilerFixture::SetUp();
+    AdmissionConfig c;
+    c.hostMemoryBytes = 250 << 20;
+    c.systemReserveFraction = 0;
+    ledger_ = std::make_unique<AdmissionLedger>(c, [] { return std::nullopt; });
+    ledger_->setOnFreed([this](const std::string&, const std::string& s) { woken_.push_back(s); });
+    ServiceReconcilerOptions o;
+    o.instance = "test";
+    o.admission = ledger_.get();
+    services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  }
+  std::string service(const std::string& name, const std::string& ns = "shop") {
+    return "apiVersion: tender/v1\nkind: Service\nmetadata: {name: " + name + ", namespace: " + ns +
+           "}\nspec:\n  image: tender-busybox:latest\n  resources: {reservations: {memory: 100Mi}}\n";
+  }
+  ReconcileResult reconcile(const std::string& name, const std::string& ns = "shop") {
+    return services_->reconcile(Key{"Service", ns, name});
+  }
+  size_t running(const std::string& name, const std::string& ns = "shop") {
+    auto r = engine_.listContainers(ownedFilters("test", ns, name), false);
+    return r.ok() ? r->size() : 0;
+  }
+  nlohmann::json status(const std::string& name, const std::string& ns = "shop") {
+    return store_->get("Service", ns, name)->status;
+  }
+  std::unique_ptr<AdmissionLedger> ledger_;
+  std::vector<std::string> woken_;
+};
+
+TEST_F(AdmissionTest, TheServiceThatDoesNotFitIsBlockedWithTheNumbersAndStartsWhenMemoryFrees) {
+  for (const char* s : {"db", "api", "web"}) apply(service(s));
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  auto blocked = reconcile("web");
+  ASSERT_TRUE(blocked.status.ok());
+  EXPECT_EQ(0u, running("web"));
+  EXPECT_EQ("Blocked", status("web")["phase"]);
+  EXPECT_EQ("InsufficientMemory", status("web")["conditions"][0]["reason"]);
+  EXPECT_EQ("replica 0 of web needs 100.0MiB (its memory reservation): 200.0MiB of the host's 250.0MiB "
+            "allocatable is reserved (50.0MiB free; 250.0MiB minus a 0% system reserve)",
+            status("web")["conditions"][0]["message"]);
+  EXPECT_TRUE(blocked.requeueAfter.has_value()) << "looks again while blocked";
+  EventQuery q;
+  q.name = "web";
+  q.limit = 0;
+  auto events = store_->events(q);
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ("InsufficientMemory", events->back().reason);
+
+  ASSERT_TRUE(store_->markDeleted("Service", "shop", "db").ok());
+  ASSERT_TRUE(reconcile("db").status.ok());
+  EXPECT_EQ(std::vector<std::string>{"web"}, woken_) << "the deletion gave memory back and woke web";
+  ASSERT_TRUE(reconcile("web").status.ok());
+  EXPECT_EQ(1u, running("web"));
+  EXPECT_EQ("Running", status("web")["phase"]);
+}
+
+TEST_F(AdmissionTest, ANamespaceQuotaBlocksTheServiceThatWouldExceedIt) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: alice}\nspec: {quota: {services: 1}}\n");
+  apply(service("db", "alice"));
+  apply(service("api", "alice"));
+  ASSERT_TRUE(reconcile("db", "alice").status.ok());
+  ASSERT_TRUE(reconcile("api", "alice").status.ok());
+  EXPECT_EQ(1u, running("db", "alice"));
+  EXPECT_EQ(0u, running("api", "alice"));
+  EXPECT_EQ("Blocked", status("api", "alice")["phase"]);
+  EXPECT_EQ("QuotaExceeded", status("api", "alice")["conditions"][0]["reason"]);
+  EXPECT_EQ("QuotaExceeded", status("api", "alice")["replicaStatuses"][0]["reason"]);
+}
+
+TEST_F(AdmissionTest, RunningReplicasAreCountedAfterARestartOfTender) {
+  apply(service("db"));
+  apply(service("api"));
+  ASSERT_TRUE(reconcile("db").status.ok());
+  ASSERT_TRUE(reconcile("api").status.ok());
+  // A new tender: a fresh ledger, primed from what runs.
+  AdmissionConfig c;
+  c.hostMemoryBytes = 250 << 20;
+  c.systemReserveFraction = 0;
+  ledger_ = std::make_unique<AdmissionLedger>(c, [] { return std::nullopt; });
+  ServiceReconcilerOptions o;
+  o.instance = "test";
+  o.admission = ledger_.get();
+  services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  ASSERT_TRUE(services_->primeAdmission().ok());
+  EXPECT_EQ(200 << 20, ledger_->reservedBytes());
+  apply(service("web"));
+  ASSERT_TRUE(reconcile("web").status.ok());
+  EXPECT_EQ("Blocked", status("web")["phase"]);
+}
+
+}  // namespace
+}  // namespace tender
