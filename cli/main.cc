@@ -94,6 +94,14 @@ int main(int argc, char** argv) {
   serve->add_option("--default-reservation", serveOptions.defaultReservation,
                     "What a replica with neither memory reservation nor limit counts (64Mi)")
       ->capture_default_str();
+  serve->add_option("--eviction-threshold", serveOptions.evictionThreshold,
+                    "Evict replicas while MemAvailable is below this (default: 5% of memory, at least 256Mi)");
+  serve->add_option("--eviction-priority-floor", serveOptions.evictionPriorityFloor,
+                    "Services with this priority or more are never evicted")
+      ->capture_default_str();
+  serve->add_option("--eviction-recovery", serveOptions.evictionRecovery,
+                    "How long the pressure must be gone before evicted replicas start again")
+      ->capture_default_str();
   serve->add_option("--log-max-size", serveOptions.logMaxSize,
                     "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
       ->capture_default_str();

@@ -25,6 +25,7 @@
 #include "controller/scheduler.h"
 #include "manifests/manifest.h"
 #include "reconcilers/admission.h"
+#include "reconcilers/eviction.h"
 #include "reconcilers/events.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/janitor.h"
@@ -268,6 +269,22 @@ int runServe(const ServeOptions& o) {
     admissionConfig.systemReserveFraction = v / 100;
     admissionConfig.headroom = o.memoryHeadroom;
   }
+  EvictionConfig evictionConfig;
+  evictionConfig.priorityFloor = o.evictionPriorityFloor;
+  if (!o.evictionThreshold.empty()) {
+    auto bytes = parseMemoryQuantity(o.evictionThreshold);
+    if (!bytes.ok() || *bytes <= 0) {
+      spdlog::error("--eviction-threshold: \"{}\" is not a memory size (512Mi, 2Gi)", o.evictionThreshold);
+      return 1;
+    }
+    evictionConfig.thresholdBytes = *bytes;
+  }
+  auto recoveryMs = durationFlag("--eviction-recovery", o.evictionRecovery);
+  if (!recoveryMs.ok()) {
+    spdlog::error("{}", recoveryMs.status().message());
+    return 1;
+  }
+  evictionConfig.recoverAfter = Millis(*recoveryMs);
   auto keepDeletedMs = durationFlag("--keep-deleted", o.keepDeleted);
   auto engineWaitMs = durationFlag("--engine-wait", o.engineWait);
   auto cleanupMs = durationFlag("--cleanup-interval", o.cleanupInterval);
@@ -359,6 +376,14 @@ int runServe(const ServeOptions& o) {
   Housekeeping housekeeping(janitor, **store, clock, o.instance);
   std::atomic<bool> preflightDone{false};
 
+  Evictor evictor(
+      **store, services,
+      [&hostMemory, engineIsLocal]() -> std::optional<HostMemory> {
+        if (!engineIsLocal) return std::nullopt;
+        return hostMemory.read();
+      },
+      [&memory] { return memory.snapshot(); }, enqueue, evictionConfig);
+
   EngineHealth health(*healthEngine, host);
   EventWatchHub watch(**store);
   (*store)->setEventObserver([&watch](int64_t) { watch.notify(); });
@@ -395,6 +420,60 @@ int runServe(const ServeOptions& o) {
   if (tokens) {
     router.setAuthenticator([&tokens](const HttpRequest& req) { return tokens->authenticate(req); });
   }
+  // Eviction settings, readable and changeable while tender runs.
+  auto mayConfigure = [](const HttpRequest& req) -> std::optional<HttpResponse> {
+    if (req.principal && !req.principal->allNamespaces) {
+      return HttpResponse::Error(Status::Forbidden("token \"" + req.principal->name +
+                                                   "\" may not configure eviction: it needs all namespaces (\"*\")"));
+    }
+    return std::nullopt;
+  };
+  router.add("GET", "/api/v1/eviction", [&](const HttpRequest& req) {
+    if (auto refused = mayConfigure(req)) return *refused;
+    return HttpResponse::Json(200, evictor.describe());
+  });
+  router.add("PUT", "/api/v1/eviction", [&](const HttpRequest& req) {
+    if (auto refused = mayConfigure(req)) return *refused;
+    nlohmann::json body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return HttpResponse::Error(Status::Invalid("the body is not a JSON object: send {\"threshold\": \"2Gi\"}"));
+    }
+    EvictionConfig c = evictor.config();
+    std::vector<FieldError> errors;
+    for (auto& [k, v] : body.items()) {
+      if (k == "threshold") {
+        auto bytes = v.is_string() ? (v.get<std::string>().empty() ? Result<int64_t>(int64_t{0})
+                                                                    : parseMemoryQuantity(v.get<std::string>()))
+                                   : Result<int64_t>(Status::Invalid("not a string"));
+        if (!bytes.ok() || *bytes < 0) {
+          errors.push_back({"threshold", v.dump() + " is not a memory size (\"2Gi\"; \"\" for the default)"});
+        } else {
+          c.thresholdBytes = *bytes;
+        }
+      } else if (k == "priorityFloor") {
+        if (!v.is_number_integer()) {
+          errors.push_back({"priorityFloor", v.dump() + " is not an integer"});
+        } else {
+          c.priorityFloor = v.get<int>();
+        }
+      } else if (k == "recoverAfter") {
+        auto ms = v.is_string() ? parseDurationMs(v.get<std::string>()) : Result<int64_t>(Status::Invalid("x"));
+        if (!ms.ok() || *ms < 0) {
+          errors.push_back({"recoverAfter", v.dump() + " is not a duration (\"30s\")"});
+        } else {
+          c.recoverAfter = Millis(*ms);
+        }
+      } else {
+        errors.push_back({k, "unknown field (threshold, priorityFloor, recoverAfter)"});
+      }
+    }
+    if (!errors.empty()) return HttpResponse::Error(Status::Invalid("the eviction settings are invalid", errors));
+    evictor.setConfig(c);
+    spdlog::info("eviction settings changed: threshold {}, priority floor {}, recovery {} ms",
+                 c.thresholdBytes > 0 ? formatBytes(c.thresholdBytes) : std::string("the default"), c.priorityFloor,
+                 c.recoverAfter.count());
+    return HttpResponse::Json(200, evictor.describe());
+  });
   router.add("GET", "/metrics", [&](const HttpRequest& req) {
     // Metrics name every namespace: only a token for all of them reads them.
     if (req.principal && !req.principal->allNamespaces) {
@@ -423,6 +502,7 @@ int runServe(const ServeOptions& o) {
   HttpServer server(ioc, router, ho);
   // Whatever calls the engine stops before the loop its calls need.
   auto stopLoop = [&] {
+    evictor.stop();
     housekeeping.stop();
     memory.stop();
     hostMemory.stop();
@@ -515,6 +595,7 @@ int runServe(const ServeOptions& o) {
       }
     }
     housekeeping.start(std::chrono::milliseconds(*cleanupMs), dataRoot, *lowDisk);
+    evictor.start();
     preflightDone = true;
     spdlog::info("tender serve: reconciling");
   });

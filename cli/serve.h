@@ -47,6 +47,13 @@ struct ServeOptions {
   std::string systemReserve = "10%";
   double memoryHeadroom = 1.2;
   std::string defaultReservation = "64Mi";
+  // Eviction under memory pressure: below this MemAvailable ("" = the
+  // larger of 5% of MemTotal and 256Mi), replicas under the priority floor
+  // are stopped, lowest priority first; they start again once the pressure
+  // has been gone for evictionRecovery. Changeable at runtime (PUT /api/v1/eviction).
+  std::string evictionThreshold;
+  int evictionPriorityFloor = 1000;
+  std::string evictionRecovery = "30s";
   // json-file rotation of every container's log, unless its spec says otherwise.
   std::string logMaxSize = "10m";
   std::string logMaxFile = "3";

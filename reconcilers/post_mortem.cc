@@ -84,6 +84,9 @@ TerminationRecord postMortem(const DeathFacts& f) {
   if (f.engineRestart) {
     t.reason = "EngineRestart";
     message = "stopped by the restart of the Docker engine";
+  } else if (!f.evicted.empty()) {
+    t.reason = "Evicted";
+    message = "evicted by tender: " + f.evicted;
   } else if (!f.killedByTender.empty()) {
     t.reason = "Killed";
     message = "stopped by tender: " + f.killedByTender;

@@ -24,13 +24,14 @@ struct DeathFacts {
   bool oomEvent = false;         // the engine sent `oom` for the container during this run
   bool hostOomKill = false;      // the kernel's oom_kill count rose as it died
   std::string killedByTender;    // why tender stopped it ("" when it did not)
+  std::string evicted;           // why tender evicted it under memory pressure ("" when it did not)
   bool unhealthy = false;        // tender restarted it for failing its health check
   bool engineRestart = false;    // the engine's own restart stopped it
   std::optional<ContainerMemory> memory;  // its last sample while running
   std::optional<HostMemory> host;
 };
 
-// The reason, in this order: EngineRestart, Killed (by tender), Unhealthy,
+// The reason, in this order: EngineRestart, Evicted, Killed (by tender), Unhealthy,
 // OOMKilled (the inspect flag, an oom event, or — for a 137 — the host's OOM
 // killer), Completed (exit 0), Error.
 TerminationRecord postMortem(const DeathFacts& facts);

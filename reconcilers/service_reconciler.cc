@@ -286,6 +286,33 @@ std::function<void(const ContainerInfo&)> ServiceReconciler::killedRecorder(cons
   };
 }
 
+void ServiceReconciler::evict(const Key& key, int replica, const std::string& why) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!evicted_[key.str()].emplace(replica, why).second) return;
+  }
+  recordEvent(key, "Warning", "Evicted", "evicting replica " + std::to_string(replica) + ": " + why);
+}
+
+std::vector<Key> ServiceReconciler::readmitEvicted() {
+  std::vector<Key> out;
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [k, replicas] : evicted_) {
+    if (replicas.empty()) continue;
+    // "Service/ns/name"
+    auto a = k.find('/'), b = k.find('/', a + 1);
+    out.push_back(Key{"Service", k.substr(a + 1, b - a - 1), k.substr(b + 1)});
+  }
+  evicted_.clear();
+  return out;
+}
+
+bool ServiceReconciler::evicted(const Key& key, int replica) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = evicted_.find(key.str());
+  return it != evicted_.end() && it->second.count(replica) > 0;
+}
+
 void ServiceReconciler::noteEngineOutage(WallTime lost, WallTime back) {
   std::lock_guard<std::mutex> l(mu_);
   outages_.emplace_back(lost, back);
@@ -349,6 +376,11 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
       killedByTender_.erase(killed);
     }
     f.unhealthy = unhealthyStops_.erase(info.id) > 0;
+    auto evicted = evictedStops_.find(info.id);
+    if (evicted != evictedStops_.end()) {
+      f.evicted = evicted->second;
+      evictedStops_.erase(evicted);
+    }
     // An engine going down stops its containers (within its shutdown
     // timeout) around the time it drops its API: a death from a little
     // before the stream was lost until it came back is the engine's.
@@ -448,7 +480,7 @@ void ServiceReconciler::countDeath(const Key& key, const ServiceSpec& spec, cons
   rr.lastFinishedAt = formatRfc3339(WallTime(std::chrono::milliseconds(t.finishedAt)));
   // Deaths that are not the service's own (tender stopped it, the engine
   // restarted) restart at once and do not count as crashes.
-  rr.lastDeathFree = t.reason == "Killed" || t.reason == "EngineRestart";
+  rr.lastDeathFree = t.reason == "Killed" || t.reason == "EngineRestart" || t.reason == "Evicted";
   if (!rr.lastDeathFree) {
     const int64_t ranMs = t.startedAt > 0 ? t.finishedAt - t.startedAt : 0;
     if (ranMs >= spec.backoff.resetAfterMs.value_or(kDefaultBackoffResetMs)) rr.restarts = 0;
@@ -1278,7 +1310,42 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
     }
   }
 
+  // Evicted replicas: a running one is stopped now; its death is recorded
+  // below (reason Evicted) and it stays down until readmitted.
+  std::map<int, std::string> evictions;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = evicted_.find(key.str());
+    if (it != evicted_.end()) evictions = it->second;
+  }
+  for (auto& c : observed) {
+    if (c.state != "running" || !evictions.count(c.replica)) continue;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      evictedStops_[c.id] = evictions[c.replica];
+    }
+    Status s = engine_.stopContainer(c.id, static_cast<int>((resolved.graceMs + 999) / 1000));
+    if (!s.ok() && !s.IsNotModified()) {
+      spdlog::warn("{}: cannot stop evicted replica {}: {}", key.str(), c.replica, s.ToString());
+      continue;
+    }
+    if (probed) options_.prober->forget(c.id);
+    health.erase(c.id);
+    c.state = "exited";
+    c.exitCode = 137;
+    for (auto& summary : *listed) {
+      if (summary.id == c.id) {
+        summary.state = "exited";
+        summary.status = "Exited (137) Less than a second ago";
+      }
+    }
+  }
+
   RuntimeState runtime;
+  for (const auto& [r, why] : evictions) {
+    runtime.held[r] = "evicted: " + why;
+    runtime.heldReason[r] = "Evicted";
+  }
   std::vector<TerminationRecord> fresh;
   for (auto& c : observed) {
     if (c.replica < 0) continue;

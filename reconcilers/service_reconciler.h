@@ -90,6 +90,16 @@ class ServiceReconciler : public Reconciler {
   // not counted as a crash. Remembered in memory until done.
   void requestRestart(const Key& key);
 
+  // Evicts a replica under memory pressure: the next pass stops its
+  // container (with its grace period) and records the death with reason
+  // Evicted; it is not started again until readmitEvicted(). Records a
+  // warning event saying why.
+  void evict(const Key& key, int replica, const std::string& why);
+  // Lets every evicted replica start again (admission still applies);
+  // returns their services, to enqueue.
+  std::vector<Key> readmitEvicted();
+  bool evicted(const Key& key, int replica) const;
+
   // Before the first pass: the reservations of the replicas that already
   // run (one list call), so admission starts from what the host holds.
   Status primeAdmission();
@@ -181,7 +191,7 @@ class ServiceReconciler : public Reconciler {
   StartGate& gate_;
   ServiceReconcilerOptions options_;
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::map<std::string, ServiceRuntime> runtime_;  // by key
   std::map<std::string, WallTime> restartRequests_;  // by key: containers started before are restarted
   std::set<std::string> loaded_;                       // keys whose runtime was read from the store
@@ -190,6 +200,8 @@ class ServiceReconciler : public Reconciler {
   std::map<std::string, WallTime> diedRecently_;       // container id -> its `die`, not yet seen by a pass
   std::map<std::string, std::string> killedByTender_;  // container id -> why tender stopped it
   std::set<std::string> unhealthyStops_;               // containers tender stopped for failing their checks
+  std::map<std::string, std::map<int, std::string>> evicted_;  // service key -> replica -> why
+  std::map<std::string, std::string> evictedStops_;    // container id -> why it was evicted
   std::vector<std::pair<WallTime, WallTime>> outages_;  // the engine's last few, oldest first
 
   // Log lines of post-mortems, read after the restart.
