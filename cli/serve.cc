@@ -363,6 +363,9 @@ int runServe(const ServeOptions& o) {
   VolumeReconciler volumes(**store, *engine, clock, o.instance);
   NamespaceReconciler namespaces(**store, clock, enqueue, engine, o.instance);
   ResyncReconciler resync(**store, *engine, o.instance, enqueue);
+  memory.setOnPressureChange([&controller](const std::string& ns, const std::string& service) {
+    controller.enqueue(Key{"Service", ns, service});
+  });
   admission.setOnFreed([&controller](const std::string& ns, const std::string& service) {
     controller.enqueue(Key{"Service", ns, service});
   });

@@ -59,13 +59,38 @@ void MemorySampler::sampleOnce() {
   }
   std::sort(sample.begin(), sample.end(),
             [](const ContainerMemory& a, const ContainerMemory& b) { return a.container < b.container; });
-  std::lock_guard<std::mutex> l(mu_);
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& m : sample) byId_[m.containerId] = Seen{m, now};
-  for (auto it = byId_.begin(); it != byId_.end();) {
-    it = now - it->second.at > std::chrono::minutes(10) ? byId_.erase(it) : std::next(it);
+  std::set<std::pair<std::string, std::string>> changed;  // services to tell
+  std::function<void(const std::string&, const std::string&)> onChange;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& m : sample) byId_[m.containerId] = Seen{m, now};
+    for (auto it = byId_.begin(); it != byId_.end();) {
+      it = now - it->second.at > std::chrono::minutes(10) ? byId_.erase(it) : std::next(it);
+    }
+    std::set<std::string> pressured;
+    for (const auto& m : sample) {
+      if (nearMemoryLimit(m)) pressured.insert(m.containerId);
+    }
+    for (const auto& m : sample) {
+      if (pressured.count(m.containerId) != pressured_.count(m.containerId)) changed.insert({m.ns, m.service});
+    }
+    pressured_ = std::move(pressured);
+    last_ = std::move(sample);
+    onChange = onPressureChange_;
   }
-  last_ = std::move(sample);
+  if (onChange) {
+    for (const auto& [ns, service] : changed) onChange(ns, service);
+  }
+}
+
+void MemorySampler::setOnPressureChange(std::function<void(const std::string&, const std::string&)> f) {
+  std::lock_guard<std::mutex> l(mu_);
+  onPressureChange_ = std::move(f);
+}
+
+bool nearMemoryLimit(const ContainerMemory& m) {
+  return m.limitBytes > 0 && static_cast<double>(m.bytes) > 0.9 * static_cast<double>(m.limitBytes);
 }
 
 std::optional<ContainerMemory> MemorySampler::lastSampleOf(const std::string& containerId) const {

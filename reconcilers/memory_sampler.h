@@ -12,7 +12,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <functional>
 #include <mutex>
+#include <set>
 #include <optional>
 #include <string>
 #include <thread>
@@ -28,6 +30,9 @@ struct ContainerMemory {
   int64_t bytes = 0;
   int64_t limitBytes = 0;
 };
+
+// Whether a sample is above 90% of its container's memory limit.
+bool nearMemoryLimit(const ContainerMemory& m);
 
 class MemorySampler {
  public:
@@ -49,6 +54,9 @@ class MemorySampler {
   // minutes after it stopped showing up: a post-mortem's "memory when last
   // sampled".
   std::optional<ContainerMemory> lastSampleOf(const std::string& containerId) const;
+  // Called after a sample, off the lock, with each service one of whose
+  // containers went above (or came back below) 90% of its memory limit.
+  void setOnPressureChange(std::function<void(const std::string& ns, const std::string& service)> f);
   // Takes a sample now, on the caller's thread (tests; the thread does this).
   void sampleOnce();
 
@@ -67,6 +75,8 @@ class MemorySampler {
     std::chrono::steady_clock::time_point at;
   };
   std::map<std::string, Seen> byId_;
+  std::set<std::string> pressured_;  // container ids above 90% of their limit at the last sample
+  std::function<void(const std::string&, const std::string&)> onPressureChange_;
   std::thread thread_;
 };
 

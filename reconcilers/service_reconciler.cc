@@ -1580,6 +1580,39 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   if (!spec.dependsOn.empty()) st.json["dependencies"] = deps.status;
   st.json["image"] = resolved.service.imageRef;
   st.json["imageId"] = resolved.service.imageId;
+  // Memory warnings: a replica above 90% of its memory limit, before the
+  // OOM killer acts (from the sampler's last look).
+  if (options_.memory && spec.resources.memoryLimit && *spec.resources.memoryLimit > 0) {
+    const int64_t limit = *spec.resources.memoryLimit;
+    std::string pressure;
+    for (auto& rs : st.json["replicaStatuses"]) {
+      if (rs.value("state", "") != "running" || !rs.contains("containerId")) continue;
+      auto sample = options_.memory->lastSampleOf(rs["containerId"].get<std::string>());
+      if (!sample) continue;
+      rs["memory"] = {{"usageBytes", sample->bytes}, {"limitBytes", limit}};
+      if (static_cast<double>(sample->bytes) <= 0.9 * static_cast<double>(limit)) continue;
+      rs["memoryPressure"] = true;
+      if (pressure.empty()) {
+        pressure = "replica " + std::to_string(rs.value("replica", 0)) + " uses " + formatBytes(sample->bytes) +
+                   " of its " + formatBytes(limit) + " memory limit (" +
+                   std::to_string(static_cast<int>(100.0 * static_cast<double>(sample->bytes) / static_cast<double>(limit))) +
+                   "%): the kernel kills it at the limit";
+      }
+    }
+    bool before = false;
+    if (record->status.contains("conditions")) {
+      for (const auto& c : record->status["conditions"]) {
+        if (c.value("type", "") == "MemoryPressure") before = c.value("status", "") == "True";
+      }
+    }
+    nlohmann::json cond = {{"type", "MemoryPressure"},
+                           {"status", pressure.empty() ? "False" : "True"},
+                           {"reason", pressure.empty() ? "WithinLimit" : "NearMemoryLimit"},
+                           {"message", pressure.empty() ? "every replica uses less than 90% of its memory limit" : pressure},
+                           {"lastTransitionTime", formatRfc3339(now)}};
+    st.json["conditions"].push_back(cond);
+    if (!pressure.empty() && !before) recordEvent(key, "Warning", "MemoryPressure", pressure);
+  }
   {
     // A hold that is new since the last status gets a warning event.
     auto reasonOf = [](const nlohmann::json& status) {

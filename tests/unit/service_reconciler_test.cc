@@ -675,3 +675,64 @@ TEST_F(AdmissionTest, RunningReplicasAreCountedAfterARestartOfTender) {
 
 }  // namespace
 }  // namespace tender
+
+namespace tender {
+namespace {
+
+class MemoryPressureTest : public testing::ReconcilerFixture {
+ protected:
+  void SetUp() override {
+    ReconcilerFixture::SetUp();
+    sampler_ = std::make_unique<MemorySampler>(engine_, "test");
+    sampler_->setOnPressureChange([this](const std::string&, const std::string& s) { told_.push_back(s); });
+    ServiceReconcilerOptions o;
+    o.instance = "test";
+    o.memory = sampler_.get();
+    services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  }
+  nlohmann::json condition(const std::string& type) {
+    const nlohmann::json status = store_->get("Service", "shop", "web")->status;
+    for (const auto& c : status["conditions"]) {
+      if (c.value("type", "") == type) return c;
+    }
+    return nullptr;
+  }
+  std::unique_ptr<MemorySampler> sampler_;
+  std::vector<std::string> told_;
+};
+
+TEST_F(MemoryPressureTest, AReplicaNearItsLimitGetsAConditionAndAWarningBeforeTheOomKillerActs) {
+  apply("apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+        "spec: {image: \"tender-busybox:latest\", resources: {limits: {memory: 100Mi}}}\n");
+  const Key key{"Service", "shop", "web"};
+  ASSERT_TRUE(services_->reconcile(key).status.ok());
+  ASSERT_TRUE(engine_.setMemoryUsage("shop.web.0", 50 << 20).ok());
+  sampler_->sampleOnce();
+  ASSERT_TRUE(services_->reconcile(key).status.ok());
+  EXPECT_EQ("False", condition("MemoryPressure")["status"]);
+  EXPECT_TRUE(told_.empty());
+
+  ASSERT_TRUE(engine_.setMemoryUsage("shop.web.0", 95 << 20).ok());
+  sampler_->sampleOnce();
+  EXPECT_EQ(std::vector<std::string>{"web"}, told_) << "crossing 90% wakes the service";
+  ASSERT_TRUE(services_->reconcile(key).status.ok());
+  auto c = condition("MemoryPressure");
+  EXPECT_EQ("True", c["status"]);
+  EXPECT_EQ("replica 0 uses 95.0MiB of its 100.0MiB memory limit (95%): the kernel kills it at the limit", c["message"]);
+  EXPECT_EQ("Ready", store_->get("Service", "shop", "web")->status["conditions"][0]["type"]);
+  EventQuery q;
+  q.name = "web";
+  q.limit = 0;
+  auto events = store_->events(q);
+  int warnings = 0;
+  for (const auto& e : *events) warnings += e.reason == "MemoryPressure";
+  EXPECT_EQ(1, warnings);
+  ASSERT_TRUE(services_->reconcile(key).status.ok());
+  events = store_->events(q);
+  warnings = 0;
+  for (const auto& e : *events) warnings += e.reason == "MemoryPressure";
+  EXPECT_EQ(1, warnings) << "warned once per episode";
+}
+
+}  // namespace
+}  // namespace tender
