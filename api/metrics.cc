@@ -96,6 +96,13 @@ std::string renderMetrics(const MetricsSnapshot& s) {
   }
   header(o, "tender_watchers", "gauge", "Clients watching the events stream.");
   o << "tender_watchers " << s.watchers << "\n";
+  header(o, "tender_memory_allocatable_bytes", "gauge",
+         "Memory replicas are admitted against: the host's minus the system reserve (0: unknown).");
+  o << "tender_memory_allocatable_bytes " << s.allocatableBytes << "\n";
+  header(o, "tender_memory_reserved_bytes", "gauge", "Memory reserved by admitted replicas, per namespace.");
+  for (const auto& [ns, bytes] : s.reservedBytes) {
+    o << "tender_memory_reserved_bytes{namespace=\"" << escapeLabel(ns) << "\"} " << bytes << "\n";
+  }
   return o.str();
 }
 

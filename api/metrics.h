@@ -22,6 +22,9 @@ struct MetricsSnapshot {
   std::map<std::string, EngineCallStats> engineCalls;  // by operation
   std::vector<ContainerMemory> memory;
   size_t watchers = 0;
+  // Memory admission: what may be admitted, and what is reserved per namespace.
+  int64_t allocatableBytes = 0;
+  std::map<std::string, int64_t> reservedBytes;
 };
 
 // Text format 0.0.4: HELP and TYPE lines, then samples; label values escaped.

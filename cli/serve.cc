@@ -497,6 +497,9 @@ int runServe(const ServeOptions& o) {
     m.engineCalls = instrumented->snapshot();
     m.memory = memory.snapshot();
     m.watchers = watch.watchers();
+    nlohmann::json ledger = admission.snapshot();
+    m.allocatableBytes = ledger.value("allocatable", int64_t{0});
+    for (auto& [ns, bytes] : ledger["namespaces"].items()) m.reservedBytes[ns] = bytes.get<int64_t>();
     return HttpResponse::Text(200, renderMetrics(m), "text/plain; version=0.0.4; charset=utf-8");
   });
   HttpServerOptions ho;

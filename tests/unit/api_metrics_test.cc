@@ -22,7 +22,11 @@ TEST(Metrics, RendersEachFamilyWithTypeAndSamples) {
   s.controller.reconcileDuration.count = 4;
   s.eventStreamReconnects = 1;
   s.engineUp = true;
+  s.allocatableBytes = 900;
+  s.reservedBytes["shop"] = 300;
   std::string t = renderMetrics(s);
+  EXPECT_TRUE(has(t, "tender_memory_allocatable_bytes 900")) << t;
+  EXPECT_TRUE(has(t, "tender_memory_reserved_bytes{namespace=\"shop\"} 300")) << t;
   EXPECT_TRUE(has(t, "# TYPE tender_services gauge")) << t;
   EXPECT_TRUE(has(t, "tender_services{phase=\"Running\"} 3")) << t;
   EXPECT_TRUE(has(t, "tender_services{phase=\"CrashLoopBackOff\"} 1")) << t;
