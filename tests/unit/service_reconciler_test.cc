@@ -652,6 +652,21 @@ TEST_F(AdmissionTest, ANamespaceQuotaBlocksTheServiceThatWouldExceedIt) {
   EXPECT_EQ("QuotaExceeded", status("api", "alice")["replicaStatuses"][0]["reason"]);
 }
 
+TEST_F(AdmissionTest, AServiceThatSetsNoMemoryCountsItsNamespacesDefaultReservation) {
+  apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: bob}\nspec: {defaultReservation: {memory: 200Mi}}\n");
+  for (const char* name : {"a", "b"}) {
+    apply(std::string("apiVersion: tender/v1\nkind: Service\nmetadata: {name: ") + name +
+          ", namespace: bob}\nspec: {image: \"tender-busybox:latest\"}\n");
+  }
+  ASSERT_TRUE(reconcile("a", "bob").status.ok());
+  ASSERT_TRUE(reconcile("b", "bob").status.ok());
+  EXPECT_EQ(1u, running("a", "bob"));
+  EXPECT_EQ("Blocked", status("b", "bob")["phase"]);
+  EXPECT_EQ("replica 0 of b needs 200.0MiB (namespace bob's default reservation): 200.0MiB of the host's "
+            "250.0MiB allocatable is reserved (50.0MiB free; 250.0MiB minus a 0% system reserve)",
+            status("b", "bob")["conditions"][0]["message"]);
+}
+
 TEST_F(AdmissionTest, RunningReplicasAreCountedAfterARestartOfTender) {
   apply(service("db"));
   apply(service("api"));
