@@ -777,6 +777,21 @@ void Translator::networks(const std::string& path, const json& svc, json& spec) 
   if (!aliases.empty()) spec["networkAliases"] = aliases;
 }
 
+// Compose allows service names tender cannot use as they are ("web_app",
+// "API.v2"): tender's are DNS labels. Lowercase, with '-' for anything else.
+std::string tenderServiceName(const std::string& composeName) {
+  std::string out;
+  for (char c : composeName) {
+    const char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += (std::isalnum(static_cast<unsigned char>(l)) ? l : '-');
+  }
+  while (!out.empty() && out.front() == '-') out.erase(out.begin());
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  if (out.size() > 63) out.resize(63);
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? composeName : out;
+}
+
 void Translator::dependsOn(const std::string& path, const std::string& self, const json& v,
                            json& spec) {
   json deps = json::object();
@@ -826,8 +841,8 @@ void Translator::dependsOn(const std::string& path, const std::string& self, con
       }
       return;
     }
-    origins_.push_back({"spec.dependsOn." + name, at});
-    deps[name] = dep;
+    origins_.push_back({"spec.dependsOn." + tenderServiceName(name), at});
+    deps[tenderServiceName(name)] = dep;
   };
   if (v.is_array()) {
     for (size_t i = 0; i < v.size(); ++i) {
@@ -1052,6 +1067,7 @@ void Translator::xTender(const std::string& path, const json& v, json& spec) {
 
 void Translator::translateService(const std::string& name, const json& svc) {
   const std::string path = join("services", name);
+  const std::string tname = tenderServiceName(name);
   origins_.clear();
   origins_.push_back({"metadata.name", path});
   origins_.push_back({"spec", path});
@@ -1138,24 +1154,43 @@ void Translator::translateService(const std::string& name, const json& svc) {
   // Sharing another service's network stack needs it started first, as Compose orders it.
   if (spec.contains("networkMode") && spec["networkMode"].is_string()) {
     const std::string mode = spec["networkMode"].get<std::string>();
-    const bool listed = spec.contains("dependsOn") && spec["dependsOn"].contains(mode.substr(8));
-    if (mode.rfind("service:", 0) == 0 && !listed) {
-      if (!enabled_.count(mode.substr(8))) {
-        error(join(path, "network_mode"), "service " + quoteJson(mode.substr(8)) + " is not defined");
+    if (mode.rfind("service:", 0) == 0) {
+      const std::string other = mode.substr(8);
+      const std::string tother = tenderServiceName(other);
+      if (!enabled_.count(other)) {
+        error(join(path, "network_mode"), "service " + quoteJson(other) + " is not defined");
       } else {
-        spec["dependsOn"][mode.substr(8)] = json::object();
+        spec["networkMode"] = "service:" + tother;
+        if (!spec.contains("dependsOn") || !spec["dependsOn"].contains(tother)) spec["dependsOn"][tother] = json::object();
       }
     }
   }
   if (auto it = svc.find("healthcheck"); it != svc.end() && !it->is_null()) {
     healthcheck(join(path, "healthcheck"), *it, spec);
   }
+  // A renamed service still answers to its Compose name on every network it joins.
+  if (tname != name) {
+    warnings_.push_back(path + ": tender names this service " + quoteJson(tname) +
+                        " (its service names are DNS labels); it still answers to " + quoteJson(name) +
+                        " on its networks");
+    std::vector<std::string> joined;
+    if (spec.contains("networks") && spec["networks"].is_array()) {
+      for (const auto& n : spec["networks"]) joined.push_back(n.get<std::string>());
+    } else if (!spec.contains("networkMode")) {
+      joined.push_back("default");
+    }
+    for (const std::string& n : joined) {
+      json& list = spec["networkAliases"][n];
+      if (!list.is_array()) list = json::array();
+      list.push_back(name);
+    }
+  }
   if (auto it = svc.find("x-tender"); it != svc.end() && !it->is_null()) {
     xTender(join(path, "x-tender"), *it, spec);
   }
   decode({{"apiVersion", kApiVersion},
           {"kind", "Service"},
-          {"metadata", {{"name", name}, {"namespace", project_}}},
+          {"metadata", {{"name", tname}, {"namespace", project_}}},
           {"spec", spec}},
          path);
 }
@@ -1216,6 +1251,15 @@ Result<ComposeProject> Translator::run(const std::vector<ComposeFile>& files) {
     (on ? enabled_ : disabled_).insert(name);
   }
 
+  // Two Compose names that become one tender name cannot both be kept.
+  std::map<std::string, std::string> tenderNames;
+  for (const std::string& name : enabled_) {
+    auto [it, fresh] = tenderNames.emplace(tenderServiceName(name), name);
+    if (!fresh) {
+      error(join("services", name), "becomes " + quoteJson(it->first) + " in tender, as " +
+                                        join("services", it->second) + " does: rename one of them");
+    }
+  }
   if (doc.contains("x-tender") && !doc["x-tender"].is_null()) translateNamespace(doc["x-tender"]);
   declareNetworks(doc.contains("networks") && !doc["networks"].is_null() ? &doc["networks"] : nullptr);
   declareVolumes(doc.contains("volumes") && !doc["volumes"].is_null() ? &doc["volumes"] : nullptr);

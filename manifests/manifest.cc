@@ -8,6 +8,7 @@
 #include "manifests/manifest.h"
 
 #include <algorithm>
+#include <cctype>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -878,8 +879,20 @@ void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
         continue;
       }
       std::vector<std::string> words = decodeWords(d, at, &names);
+      // Aliases are names other containers resolve: Docker takes host
+      // names, underscores and capitals included (Compose service names).
+      auto hostName = [](const std::string& w) {
+        if (w.empty() || w.size() > 253 || w.front() == '-' || w.front() == '.' || w.back() == '-' || w.back() == '.') {
+          return false;
+        }
+        return std::all_of(w.begin(), w.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+        });
+      };
       for (size_t i = 0; i < words.size(); ++i) {
-        if (!isDnsLabel(words[i])) d.error(indexed(at, i), quoteJson(words[i]) + kDnsLabelRule);
+        if (!hostName(words[i])) {
+          d.error(indexed(at, i), quoteJson(words[i]) + " is not a host name (letters, digits, '-', '_' and '.')");
+        }
       }
       if (!words.empty()) s->networkAliases[network] = words;
     }

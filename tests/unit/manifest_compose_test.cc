@@ -303,6 +303,23 @@ TEST(Compose, MemorySizesAreDockerUnits) {
   EXPECT_EQ(s.resources.memoryReservation, int64_t{1} << 30);
 }
 
+TEST(Compose, AServiceNameThatIsNoDnsLabelIsRenamedAndStillAnswersToIt) {
+  auto p = loadOk("services:\n  Web_App: {image: x, networks: [back]}\n"
+                  "  worker: {image: x, depends_on: {Web_App: {condition: service_started}}, network_mode: \"service:Web_App\"}\n"
+                  "networks: {back: {}}\n");
+  const Resource* web = find(p, "Service", "web-app");
+  ASSERT_NE(nullptr, web);
+  EXPECT_EQ((std::vector<std::string>{"Web_App"}), web->service().networkAliases.at("back"));
+  const Resource* worker = find(p, "Service", "worker");
+  ASSERT_NE(nullptr, worker);
+  EXPECT_TRUE(worker->service().dependsOn.count("web-app"));
+  EXPECT_EQ("service:web-app", worker->service().networkMode);
+  ASSERT_FALSE(p.warnings.empty());
+  EXPECT_EQ("services.Web_App: tender names this service \"web-app\" (its service names are DNS labels); "
+            "it still answers to \"Web_App\" on its networks",
+            p.warnings.front());
+}
+
 TEST(Compose, ProjectNameFollowsComposesOrder) {
   const std::string named = "name: from-file\nservices: {web: {image: x}}\n";
   ComposeOptions o = options();
@@ -535,9 +552,8 @@ TEST(Compose, BadFilesGetExactErrorsWithTheirPaths) {
        "services:\n  web: {image: x, mem_limit: 1g, deploy: {resources: {limits: {memory: 1m}}}}\n",
        {{"services.web.deploy.resources.limits.memory",
          "1048576 is below 6Mi, the least Docker accepts for a container"}}},
-      {"a service name that is no DNS label", "services:\n  web_app: {image: x}\n",
-       {{"services.web_app",
-         "\"web_app\" is not a DNS label (lowercase letters, digits and '-', at most 63 characters)"}}},
+      {"two service names that become one", "services:\n  web_app: {image: x}\n  web-app: {image: x}\n",
+       {{"services.web_app", "becomes \"web-app\" in tender, as services.web-app does: rename one of them"}}},
       {"undeclared networks, volumes and services",
        "services:\n  web: {image: x, networks: [back], volumes: [\"data:/data\"], depends_on: [db]}\n",
        {{"services.web.networks[0]", "network \"back\" is not declared under the top-level networks"},
