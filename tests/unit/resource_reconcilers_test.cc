@@ -187,7 +187,9 @@ TEST_F(ResourceReconcilersTest, ANamespaceGoesWithEverythingInItWhenItsTtlPasses
   EventQuery q;
   q.kind = "Namespace";
   bool expired = false;
-  for (const auto& e : *store_->events(q)) expired |= e.reason == "Expired";
+  auto events = store_->events(q);
+  ASSERT_TRUE(events.ok());
+  for (const auto& e : *events) expired |= e.reason == "Expired";
   EXPECT_TRUE(expired);
 }
 
