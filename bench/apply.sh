@@ -155,3 +155,8 @@ RESULT="$OUT/apply-$N.md"
   echo "namespace's or the project's), so the baseline does too; the default-bridge"
   echo "row shows what that network costs. Machine: $(nproc) cores, engine $(api http://docker/version | grep -o '"Version":"[^"]*"' | head -1 | cut -d'"' -f4)."
 } | tee "$RESULT"
+
+summary_row "apply -> all running, $N services" "seconds, median of $ROUNDS" "$(printf %.2f "$T")" \
+  "Engine API direct (4 parallel)" "$(printf %.2f "$D")" "$(ratio2 "$T" "$D")" "-"
+summary_row "apply -> all running, $N services" "seconds, median of $ROUNDS" "$(printf %.2f "$T")" \
+  "docker-compose up -d" "$(printf %.2f "$C")" "$(ratio2 "$T" "$C")" "-"
