@@ -10,6 +10,9 @@
 #   TENDER=/path/to/tender bench/api_read.sh   (default build/tender)
 #   N=50 THREADS=2 CONNS=32 DURATION=10s       (the defaults)
 #   TENDER_ARGS="--workers 8"                  (extra serve flags)
+#   ROUTE=one                                  GET /api/v1/namespaces/{ns}/services/svc-1
+#                                              (one service's spec and status) instead
+#                                              of the list; figures to api-read-one.md
 #
 # nginx runs twice, from its own temporary config: with worker_processes 1
 # and with worker_processes auto (one per core). tender's API is one network
@@ -33,8 +36,13 @@ TENDER="${TENDER:-build/tender}"
 IMAGE=tender-busybox:latest
 CMD='trap "exit 0" TERM; while true; do sleep 1; done'
 OUT=bench/results
-RESULT="$OUT/api-read.md"
-COMMAND_LINE="TENDER=$TENDER bench/api_read.sh $ROUNDS"
+ROUTE="${ROUTE:-list}"
+case "$ROUTE" in
+  list) RESULT="$OUT/api-read.md" ;;
+  one) RESULT="$OUT/api-read-one.md" ;;
+  *) echo "ROUTE must be list or one" >&2; exit 2 ;;
+esac
+COMMAND_LINE="ROUTE=$ROUTE TENDER=$TENDER bench/api_read.sh $ROUNDS"
 mkdir -p "$OUT"
 
 # --- tools --------------------------------------------------------------------
@@ -77,6 +85,7 @@ NPORT1=$((PORT + 1))
 NPORT2=$((PORT + 2))
 SERVER="http://127.0.0.1:$PORT"
 URLPATH="/api/v1/namespaces/$NS/services"
+[ "$ROUTE" = one ] && URLPATH="/api/v1/namespaces/$NS/services/svc-1"
 
 api() { curl -sS --unix-socket "$SOCK" "$@"; }
 remove_by_label() {
@@ -154,7 +163,7 @@ done
 curl -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
   "$SERVER/api/v1/apply" >/dev/null
 running() {
-  curl -sSf "$SERVER$URLPATH" | jq '[.items[] | select(.status.phase == "Running")] | length' || echo 0
+  curl -sSf "$SERVER/api/v1/namespaces/$NS/services" | jq '[.items[] | select(.status.phase == "Running")] | length' || echo 0
 }
 deadline=$((SECONDS + 300))
 while [ "$(running)" -lt "$N" ]; do
@@ -257,6 +266,7 @@ for r in $(seq 1 "$ROUNDS"); do
     c1=$(cpu_seconds $(server_pids "$t"))
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.out")
     p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$WORK/wrk.out")")
+    p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$WORK/wrk.out")")
     errs=$(awk '/Non-2xx or 3xx responses:/ {n += $NF} /Socket errors:/ {gsub(/,/, ""); n += $4 + $6 + $8 + $10} END {print n + 0}' "$WORK/wrk.out")
     if [ -z "$rps" ] || [ "$p99" = nan ]; then
       echo "cannot parse wrk's output for $t:" >&2
@@ -267,7 +277,7 @@ for r in $(seq 1 "$ROUNDS"); do
     # Server CPU time per request, in microseconds: less sensitive to what
     # else runs on the machine than the rate.
     us=$(echo "1000000 * ($c1 - $c0) / ($rps * ($w1 - $w0))" | bc -l)
-    echo "$r $t $rps $p99 $cpu $us $errs" >>"$WORK/rows"
+    echo "$r $t $rps $p99 $cpu $us $errs $p50" >>"$WORK/rows"
     printf 'round %s %-10s %10.0f req/s  p99 %8.2f ms  server CPU %4.0f%% (%.1f us/request)  errors %s\n' \
       "$r" "$t" "$rps" "$p99" "$cpu" "$us" "$errs" >&2
   done
@@ -346,3 +356,12 @@ MEM=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
   echo "controller and informer are idle but alive during the run; the body is a file"
   echo "nginx reads from the page cache, while tender builds it per request."
 } | tee "$RESULT"
+
+WHAT="API list of $N services"
+[ "$ROUTE" = one ] && WHAT="API one service's status"
+summary_row "$WHAT, wrk -c$CONNS" "requests/s" "$(printf %.0f "$RPS_T")" "nginx, same bytes" \
+  "$(printf %.0f "$RPS_NA")" "$(ratio2 "$RPS_T" "$RPS_NA")" "-"
+summary_row "$WHAT, wrk -c$CONNS" "p50 latency, ms" "$(col tender 8)" "nginx, same bytes" \
+  "$(col nginx-auto 8)" "$(ratio2 "$(col tender 8)" "$(col nginx-auto 8)")" "-"
+summary_row "$WHAT, wrk -c$CONNS" "p99 latency, ms" "$(printf %.2f "$P99_T")" "nginx, same bytes" \
+  "$(printf %.2f "$P99_NA")" "$(ratio2 "$P99_T" "$P99_NA")" "-"

@@ -31,6 +31,18 @@ count_running() {
   api -G "http://docker/containers/json" --data-urlencode "filters={\"label\":[\"$1\"],\"status\":[\"running\"]}" |
     grep -o '"Id"' | wc -l
 }
+# Waits until N containers of a label filter run; gives up after 300 s (a
+# start that failed must not hang the whole run).
+wait_running() {
+  local deadline=$((SECONDS + 300))
+  while [ "$(count_running "$1")" -lt "$N" ]; do
+    if [ "$SECONDS" -gt "$deadline" ]; then
+      echo "only $(count_running "$1") of $N containers with $1 running after 300 s" >&2
+      exit 1
+    fi
+    sleep 0.02
+  done
+}
 remove_by_label() {
   for id in $(api -G "http://docker/containers/json" --data-urlencode "all=1" \
       --data-urlencode "filters={\"label\":[\"$1\"]}" | grep -o '"Id":"[0-9a-f]*"' | cut -d'"' -f4); do
@@ -74,7 +86,7 @@ YAML
   local t0 t1
   t0=$(now)
   "$TENDER" apply -f "$f" --server "$SERVER" >/dev/null
-  while [ "$(count_running "tender.namespace=$ns")" -lt "$N" ]; do sleep 0.02; done
+  wait_running "tender.namespace=$ns"
   t1=$(now)
   echo "$t1 - $t0" | bc
   curl -sS -X DELETE "$SERVER/api/v1/namespaces/$ns" >/dev/null
@@ -97,7 +109,7 @@ YAML
   local t0 t1
   t0=$(now)
   docker-compose -f "$f" -p "$p" up -d >/dev/null 2>&1
-  while [ "$(count_running "com.docker.compose.project=$p")" -lt "$N" ]; do sleep 0.02; done
+  wait_running "com.docker.compose.project=$p"
   t1=$(now)
   echo "$t1 - $t0" | bc
   docker-compose -f "$f" -p "$p" down -t 1 >/dev/null 2>&1
@@ -118,7 +130,7 @@ direct_round() {
       -d "{\"Image\":\"'"$IMAGE"'\",\"Cmd\":[\"sh\",\"-c\",\"trap \\\"exit 0\\\" TERM; while true; do sleep 1; done\"],\"Labels\":{\"bench.direct\":\"'"$$"'\"},\"HostConfig\":'"$hostconfig"'}" \
       "http://docker/containers/create?name=bench-'"$$"'-'"$tag"'-{}" | cut -d\" -f4)
     curl -sS --unix-socket '"$SOCK"' -X POST "http://docker/containers/$id/start"'
-  while [ "$(count_running "bench.direct=$$")" -lt "$N" ]; do sleep 0.02; done
+  wait_running "bench.direct=$$"
   t1=$(now)
   echo "$t1 - $t0" | bc
   remove_by_label "bench.direct=$$"
@@ -155,3 +167,8 @@ RESULT="$OUT/apply-$N.md"
   echo "namespace's or the project's), so the baseline does too; the default-bridge"
   echo "row shows what that network costs. Machine: $(nproc) cores, engine $(api http://docker/version | grep -o '"Version":"[^"]*"' | head -1 | cut -d'"' -f4)."
 } | tee "$RESULT"
+
+summary_row "apply -> all running, $N services" "seconds, median of $ROUNDS" "$(printf %.2f "$T")" \
+  "Engine API direct (4 parallel)" "$(printf %.2f "$D")" "$(ratio2 "$T" "$D")" "-"
+summary_row "apply -> all running, $N services" "seconds, median of $ROUNDS" "$(printf %.2f "$T")" \
+  "docker-compose up -d" "$(printf %.2f "$C")" "$(ratio2 "$T" "$C")" "-"

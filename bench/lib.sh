@@ -16,3 +16,30 @@ p95() { sort -g | awk '{a[NR]=$1} END {i=int(NR*0.95+0.999); if (i<1) i=1; if (i
 
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
+
+# run-all.sh sets SUMMARY to a file; each benchmark appends its headline
+# rows there, one Markdown table row each:
+#   summary_row BENCHMARK FIGURE TENDER BASELINE-NAME BASELINE RATIO TARGET
+summary_row() {
+  [ -n "${SUMMARY:-}" ] || return 0
+  echo "| $1 | $2 | $3 | $4 | $5 | $6 | $7 |" >>"$SUMMARY"
+}
+
+# a / b with two decimals ("n/a" when b is zero or either is not a number).
+ratio2() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 != a || b + 0 != b || b == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+# CPU time (user + system) a process has used, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# A process's resident memory now and its peak, in KiB (VmRSS, VmHWM).
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+
+# The pid of the Docker engine answering on the default socket.
+dockerd_pid() {
+  local p
+  p=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$p" ] && [ -d "/proc/$p" ]; then echo "$p"; else pgrep -xo dockerd; fi
+}

@@ -115,3 +115,8 @@ dmed=$(median <"$WORK/docker.ms"); dp95=$(p95 <"$WORK/docker.ms")
   echo "Docker, each first restart (ms): $(tr '\n' ' ' <"$WORK/docker.ms")"
 } >"$RESULT"
 cat "$RESULT"
+
+summary_row "crash -> restart (die to start), $tn crashes" "median, ms" "$tmed" "Docker --restart on-failure" \
+  "$dmed" "$(ratio2 "$tmed" "$dmed")" "-"
+summary_row "crash -> restart (die to start), $tn crashes" "p95, ms" "$tp95" "Docker --restart on-failure" \
+  "$dp95" "$(ratio2 "$tp95" "$dp95")" "-"

@@ -276,7 +276,11 @@ class JsonBuilder : public YAML::EventHandler {
     Frame& frame = stack_.back();
     // Keys written in the mapping win over merged ones, and earlier merged
     // mappings over later ones; emplace never overwrites.
-    for (const auto& [merged, mark] : frame.merges) {
+    for (const auto& merge : frame.merges) {
+      // Not a structured binding: C++17 lambdas may not capture one (clang
+      // refuses; the fuzz build uses clang).
+      const json& merged = merge.first;
+      const auto& mark = merge.second;
       auto mergeOne = [&](const json& map) {
         if (!map.is_object()) fail(mark, "the value of << must be a mapping or a list of mappings");
         for (const auto& [k, v] : map.items()) frame.value.emplace(k, v);
