@@ -1,6 +1,6 @@
 // A Docker engine of the test's own, for tests that kill or freeze the
 // engine: a second dockerd with its own socket, data and exec roots, pid
-// file, address pool, no default bridge and no iptables rules, so killing
+// file, address pool, default bridge of its own and no iptables rules, so killing
 // or stopping it never disturbs the engine every other test shares. The
 // test image is copied into it from the shared engine (docker save | load).
 //
@@ -31,6 +31,12 @@ class PrivateEngine {
     std::filesystem::create_directories(root_);
     // An address pool apart from the shared engine's, so networks never clash.
     std::ofstream(root_ + "/daemon.json") << "{\"default-address-pools\":[{\"base\":\"10.213.0.0/16\",\"size\":24}]}\n";
+    // A default bridge of its own. Not --bridge=none: a dockerd without a
+    // default bridge deletes the host's docker0, which the shared engine's
+    // default network needs.
+    bridge_ = "tpe" + std::to_string(::getpid() % 1000000);
+    shell("ip link del " + bridge_ + " 2>/dev/null; ip link add " + bridge_ + " type bridge && ip addr add 10.214." +
+          std::to_string(::getpid() % 250) + ".1/24 dev " + bridge_ + " && ip link set " + bridge_ + " up");
   }
   ~PrivateEngine() {
     if (pid() > 0) {
@@ -46,6 +52,7 @@ class PrivateEngine {
     if (containerd > 0 && ::kill(containerd, SIGTERM) == 0 && !waitGone(containerd, 100)) ::kill(containerd, SIGKILL);
     shell("grep -o ' " + root_ + "[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null; rm -rf " +
           root_);
+    shell("ip link del " + bridge_ + " 2>/dev/null");
   }
   PrivateEngine(const PrivateEngine&) = delete;
   PrivateEngine& operator=(const PrivateEngine&) = delete;
@@ -58,7 +65,7 @@ class PrivateEngine {
   bool start(std::chrono::seconds wait = std::chrono::seconds(60)) {
     shell("cd " + root_ + " && nohup dockerd --config-file " + root_ + "/daemon.json --data-root " + root_ +
           "/data --exec-root " + root_ + "/exec --pidfile " + root_ + "/docker.pid -H " + host() +
-          " --bridge=none --iptables=false --ip6tables=false >>" + root_ + "/dockerd.log 2>&1 &");
+          " --bridge=" + bridge_ + " --iptables=false --ip6tables=false >>" + root_ + "/dockerd.log 2>&1 &");
     auto deadline = std::chrono::steady_clock::now() + wait;
     while (!answers()) {
       if (std::chrono::steady_clock::now() > deadline) {
@@ -121,6 +128,7 @@ class PrivateEngine {
   }
 
   std::string root_;
+  std::string bridge_;
   bool imageLoaded_ = false;
 };
 
