@@ -33,7 +33,10 @@ class PrivateEngine {
     std::ofstream(root_ + "/daemon.json") << "{\"default-address-pools\":[{\"base\":\"10.213.0.0/16\",\"size\":24}]}\n";
     // A default bridge of its own. Not --bridge=none: a dockerd without a
     // default bridge deletes the host's docker0, which the shared engine's
-    // default network needs.
+    // default network needs. Even with a bridge of its own, a dockerd
+    // started again after a SIGKILL deletes docker0 while it restores its
+    // networks (seen on 20.10), so start() puts docker0 back as it was.
+    hostBridge_ = capture("ip -4 -o addr show docker0 2>/dev/null | awk '{print $4}' | head -1");
     bridge_ = "tpe" + std::to_string(::getpid() % 1000000);
     shell("ip link del " + bridge_ + " 2>/dev/null; ip link add " + bridge_ + " type bridge && ip addr add 10.214." +
           std::to_string(::getpid() % 250) + ".1/24 dev " + bridge_ + " && ip link set " + bridge_ + " up");
@@ -53,6 +56,7 @@ class PrivateEngine {
     shell("grep -o ' " + root_ + "[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null; rm -rf " +
           root_);
     shell("ip link del " + bridge_ + " 2>/dev/null");
+    restoreHostBridge();
   }
   PrivateEngine(const PrivateEngine&) = delete;
   PrivateEngine& operator=(const PrivateEngine&) = delete;
@@ -74,6 +78,7 @@ class PrivateEngine {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
+    restoreHostBridge();
     if (!imageLoaded_) {
       imageLoaded_ = shell("docker save tender-busybox:latest | DOCKER_HOST=" + host() + " docker load >/dev/null") == 0;
     }
@@ -108,6 +113,21 @@ class PrivateEngine {
   }
 
  private:
+  // docker0, with the address it had, when this engine took it away.
+  void restoreHostBridge() const {
+    if (hostBridge_.empty() || shell("ip link show docker0 >/dev/null 2>&1") == 0) return;
+    shell("ip link add docker0 type bridge && ip addr add " + hostBridge_ + " dev docker0 && ip link set docker0 up");
+  }
+  static std::string capture(const std::string& command) {
+    std::string out;
+    if (FILE* p = ::popen(command.c_str(), "r")) {
+      char buf[256];
+      while (std::fgets(buf, sizeof buf, p)) out += buf;
+      ::pclose(p);
+    }
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    return out;
+  }
   static int shell(const std::string& command) {
     int rc = std::system(command.c_str());
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
@@ -129,6 +149,7 @@ class PrivateEngine {
 
   std::string root_;
   std::string bridge_;
+  std::string hostBridge_;  // docker0's address ("172.17.0.1/16"), "" when there is none
   bool imageLoaded_ = false;
 };
 
