@@ -14,11 +14,14 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "controller/docker_engine_beast.h"
+#include "controller/time_format.h"
 #include "reconcilers/naming.h"
 #include "support/private_engine.h"
 #include "support/raw_http.h"
@@ -201,6 +204,54 @@ TEST_F(EngineOutageE2E, FrozenEngineLeavesReadsFastReadyzExplainsAndNoWorkerStuc
   for (int i = 0; i < 8; ++i) more += service(ns_, "n" + std::to_string(i));
   apply(more);
   EXPECT_TRUE(waitFor([&] { return running() == 10; }, 60s)) << running() << " of 10 running; see " << server_->logPath();
+}
+
+TEST_F(EngineOutageE2E, AfterTheEngineRestartsAThreeTierStackComesBackInOrder) {
+  auto tier = [&](const std::string& name, const std::string& script, const std::string& extra) {
+    return "apiVersion: tender/v1\nkind: Service\nmetadata: {name: " + name + ", namespace: " + ns_ +
+           "}\nspec:\n  image: tender-busybox:latest\n  command: [\"sh\", \"-c\", " + nlohmann::json(script).dump() +
+           "]\n  stopGracePeriod: 1s\n  backoff: {initial: 0s}\n" + extra + "---\n";
+  };
+  const std::string loop = "trap 'exit 0' TERM; while true; do sleep 1; done";
+  apply(tier("db", "rm -f /tmp/ready; trap 'exit 0' TERM; sleep 2; touch /tmp/ready; while true; do sleep 1; done",
+             "  healthcheck: {exec: [\"test\", \"-f\", \"/tmp/ready\"], interval: 1s, timeout: 1s, retries: 30}\n") +
+        tier("api", loop, "  dependsOn: {db: {condition: healthy}}\n") + tier("web", loop, "  dependsOn: [api]\n"));
+  auto startedAt = [&](const std::string& name) -> std::optional<WallTime> {
+    auto info = client_->inspectContainer(containerName(ns_, name, 0));
+    if (!info.ok() || !info->state.running) return std::nullopt;
+    return parseRfc3339(info->state.startedAt);
+  };
+  std::map<std::string, WallTime> before;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        for (const char* n : {"db", "api", "web"}) {
+          auto t = startedAt(n);
+          if (!t) return false;
+          before[n] = *t;
+        }
+        return true;
+      },
+      60s))
+      << "see " << server_->logPath();
+
+  // The engine restarts (it stops every container on the way down).
+  engine_->stop();
+  ASSERT_TRUE(engine_->start());
+  std::map<std::string, WallTime> after;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        for (const char* n : {"db", "api", "web"}) {
+          auto t = startedAt(n);
+          if (!t || *t <= before[n]) return false;
+          after[n] = *t;
+        }
+        return true;
+      },
+      90s))
+      << "the stack did not come back; see " << server_->logPath();
+  auto ms = [](WallTime a, WallTime b) { return std::chrono::duration_cast<std::chrono::milliseconds>(a - b).count(); };
+  EXPECT_GE(ms(after["api"], after["db"]), 1900) << "api started before db was healthy again";
+  EXPECT_GE(ms(after["web"], after["api"]), 0) << "web started before api";
 }
 
 }  // namespace
