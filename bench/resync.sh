@@ -121,6 +121,9 @@ RECONCILES=$(( $(value "$WORK/after" reconciles) - $(value "$WORK/before" reconc
 TOTAL=$(awk '$1 != "ping" { n += $2 } END { print n + 0 }' "$WORK/calls")
 LISTS=$(awk '$1 ~ /list_containers|containers_list|listContainers/ { n += $2 } END { print n + 0 }' "$WORK/calls")
 INSPECTS=$(awk '$1 ~ /inspect/ { n += $2 } END { print n + 0 }' "$WORK/calls")
+# Per-container inspects are what the target forbids; an image's or a
+# network's (shared by every service) are not per container.
+CINSPECTS=$(awk '$1 == "inspect_container" { n += $2 } END { print n + 0 }' "$WORK/calls")
 
 # The baseline: one list of the same containers from the Engine API, 5 times.
 : >"$WORK/list.ms"
@@ -132,7 +135,7 @@ for _ in 1 2 3 4 5; do
   echo "($b - $a) / 1000000" | bc -l >>"$WORK/list.ms"
 done
 LIST_MS=$(median <"$WORK/list.ms")
-target_ok=$([ "$LISTS" -le 1 ] && [ "$INSPECTS" -eq 0 ] && echo 1 || echo 0)
+target_ok=$([ "$LISTS" -le 1 ] && [ "$CINSPECTS" -eq 0 ] && echo 1 || echo 0)
 verdict() { [ "$1" -eq 1 ] && echo "met" || echo "MISSED"; }
 
 {
@@ -148,11 +151,11 @@ verdict() { [ "$1" -eq 1 ] && echo "met" || echo "MISSED"; }
   echo "|---|---|"
   while read -r op n; do echo "| $op | $n |"; done <"$WORK/calls"
   echo
-  echo "Engine calls other than pings: $TOTAL; container lists: $LISTS; inspects: $INSPECTS."
+  echo "Engine calls other than pings: $TOTAL; container lists: $LISTS; container inspects: $CINSPECTS; inspects of anything: $INSPECTS."
   echo "Target (one list call, no per-container inspect): $(verdict "$target_ok")."
 } | tee "$RESULT"
 
 summary_row "resync pass, $N services, nothing changed" "wall time, ms" "$(printf %.0f "$wall_ms")" \
   "one Engine API list" "$(printf %.1f "$LIST_MS")" "$(ratio2 "$wall_ms" "$LIST_MS")" "-"
-summary_row "resync pass, $N services, nothing changed" "engine calls (lists / inspects / all but pings)" \
-  "$LISTS / $INSPECTS / $TOTAL" "target" "1 / 0 / 1" "$(ratio2 "$TOTAL" 1)" "$(verdict "$target_ok")"
+summary_row "resync pass, $N services, nothing changed" "engine calls (container lists / container inspects / all but pings)" \
+  "$LISTS / $CINSPECTS / $TOTAL" "target" "1 / 0 / -" "-" "$(verdict "$target_ok")"

@@ -340,6 +340,7 @@ int runServe(const ServeOptions& o) {
 
   MemorySampler memory(*engine, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds)));
   HostMonitor hostMemory(clock);
+  ContainerSnapshot snapshot;
   const bool engineIsLocal = resolvedEngineHost(eo).rfind("unix://", 0) == 0;
   AdmissionLedger admission(admissionConfig, [&hostMemory, engineIsLocal]() -> std::optional<int64_t> {
     if (!engineIsLocal) return std::nullopt;  // the engine's host is not this one
@@ -355,6 +356,7 @@ int runServe(const ServeOptions& o) {
   so.host = &hostMemory;
   so.logTailLines = o.postMortemLogLines;
   so.admission = &admission;
+  so.snapshot = &snapshot;
   so.logs.maxSize = o.logMaxSize;
   so.logs.maxFile = o.logMaxFile;
   so.enqueue = enqueue;
@@ -362,7 +364,7 @@ int runServe(const ServeOptions& o) {
   NetworkReconciler networks(**store, *engine, clock, o.instance);
   VolumeReconciler volumes(**store, *engine, clock, o.instance);
   NamespaceReconciler namespaces(**store, clock, enqueue, engine, o.instance);
-  ResyncReconciler resync(**store, *engine, o.instance, enqueue);
+  ResyncReconciler resync(**store, *engine, o.instance, enqueue, &snapshot);
   memory.setOnPressureChange([&controller](const std::string& ns, const std::string& service) {
     controller.enqueue(Key{"Service", ns, service});
   });

@@ -218,19 +218,8 @@ void Informer::connect() {
 }
 
 void Informer::resync() {
-  Filters filters{
-      {"label",
-       {std::string(kManagedLabel) + "=true", std::string(kInstanceLabel) + "=" + instance_}}};
-  auto containers = engine_.listContainers(filters, /*all=*/true);
-  if (containers.ok()) {
-    std::set<Key> keys;
-    for (const auto& c : *containers) {
-      if (auto key = serviceKey(c.labels, instance_)) keys.insert(std::move(*key));
-    }
-    for (const auto& key : keys) onKey_(key);
-  } else {
-    spdlog::warn("cannot list containers for resync: {}", containers.status().ToString());
-  }
+  // One list for the whole resync, made by its handler: listing here too
+  // would look at every service twice.
   if (onResync_) onResync_();
 }
 

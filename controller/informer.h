@@ -6,10 +6,10 @@
 // names a service (labels tender.namespace and tender.service) calls
 // onKey(Key{"Service", ns, service}) and then the optional onEvent hook.
 // Events are hints, the container list is the truth: after every connection
-// it relists this instance's containers (onKey for each service found, so
-// leftovers of deleted services get reconciled too) and calls onResync(), as
-// it does every `resyncPeriod`. The engine replays only its last 256 events
-// and drops events to slow readers, hence the relist.
+// it calls onResync(), as it does every `resyncPeriod`, and the resync lists
+// this instance's containers once and looks at every service found (so
+// leftovers of deleted services get reconciled too). The engine replays only
+// its last 256 events and drops events to slow readers, hence the relist.
 //
 // When the stream ends or breaks, or a periodic ping fails (a frozen engine
 // keeps its stream open but silent), it reconnects with exponential backoff,

@@ -262,8 +262,10 @@ ReconcileResult ResyncReconciler::reconcile(const Key&) {
     if (!items.ok()) return ReconcileResult::Error(items.status());
     for (const auto& r : *items) keys.insert(Key{kind, r.namespace_, r.name});
   }
+  const auto listedAt = std::chrono::steady_clock::now();
   auto containers = engine_.listContainers(ownedFilters(instance_), true);
   if (!containers.ok()) return ReconcileResult::Error(containers.status());
+  if (snapshot_) snapshot_->fill(*containers, listedAt);
   for (const auto& c : *containers) {
     auto ns = c.labels.find(kLabelNamespace);
     auto svc = c.labels.find(kLabelService);

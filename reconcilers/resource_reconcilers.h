@@ -10,6 +10,7 @@
 #include "controller/clock.h"
 #include "controller/docker_engine.h"
 #include "controller/reconciler.h"
+#include "reconcilers/container_snapshot.h"
 #include "store/store.h"
 
 namespace tender {
@@ -79,8 +80,15 @@ class NamespaceReconciler : public Reconciler {
 // unknown services are found and removed). One list call per object type.
 class ResyncReconciler : public Reconciler {
  public:
-  ResyncReconciler(Store& store, DockerEngine& engine, std::string instance, EnqueueFn enqueue)
-      : store_(store), engine_(engine), instance_(std::move(instance)), enqueue_(std::move(enqueue)) {}
+  // `snapshot` (optional) is filled with the container list, so the passes
+  // the resync starts need not list again.
+  ResyncReconciler(Store& store, DockerEngine& engine, std::string instance, EnqueueFn enqueue,
+                   ContainerSnapshot* snapshot = nullptr)
+      : store_(store),
+        engine_(engine),
+        instance_(std::move(instance)),
+        enqueue_(std::move(enqueue)),
+        snapshot_(snapshot) {}
   ReconcileResult reconcile(const Key& key) override;
   static Key key() { return Key{"Resync", "", ""}; }
 
@@ -89,6 +97,7 @@ class ResyncReconciler : public Reconciler {
   DockerEngine& engine_;
   std::string instance_;
   EnqueueFn enqueue_;
+  ContainerSnapshot* snapshot_;
 };
 
 }  // namespace tender

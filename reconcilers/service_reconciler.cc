@@ -256,6 +256,12 @@ ServiceReconciler::~ServiceReconciler() {
 
 void ServiceReconciler::noteEngineEvent(const EngineEvent& event) {
   if (event.id.empty()) return;
+  // Whatever happened, a resync's list of this service's containers is stale.
+  if (options_.snapshot) {
+    auto ns = event.attributes.find(kLabelNamespace);
+    auto svc = event.attributes.find(kLabelService);
+    if (ns != event.attributes.end() && svc != event.attributes.end()) options_.snapshot->invalidate(ns->second, svc->second);
+  }
   if (event.action == "die") {
     std::lock_guard<std::mutex> l(mu_);
     diedRecently_[event.id] = clock_.now();
@@ -1111,7 +1117,13 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   const bool exists = record.ok();
   const bool deleted = exists && record->deletedAt.has_value();
 
-  auto listed = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
+  Result<std::vector<ContainerSummary>> listed = std::vector<ContainerSummary>{};
+  if (auto fromResync = options_.snapshot ? options_.snapshot->take(key.ns, key.name, std::chrono::steady_clock::now())
+                                          : std::nullopt) {
+    listed = std::move(*fromResync);
+  } else {
+    listed = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
+  }
   if (!listed.ok()) return ReconcileResult::Error(listed.status().WithContext("list containers"));
   std::vector<ObservedContainer> observed;
   for (const auto& c : *listed) observed.push_back(observedFromSummary(c));

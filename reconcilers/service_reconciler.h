@@ -27,6 +27,7 @@
 #include "controller/docker_engine.h"
 #include "controller/reconciler.h"
 #include "reconcilers/admission.h"
+#include "reconcilers/container_snapshot.h"
 #include "reconcilers/container_spec.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
@@ -56,6 +57,9 @@ struct ServiceReconcilerOptions {
   // Memory admission (admission.h): every replica passes it before it
   // starts. Null: no admission.
   AdmissionLedger* admission = nullptr;
+  // A resync's container list (container_snapshot.h): a pass takes its
+  // service's containers from it instead of listing. Null: always list.
+  ContainerSnapshot* snapshot = nullptr;
   // How often a converging service is looked at again while replicas start.
   Millis pollWhileStarting{2000};
   // How long a resolved image ID is trusted before it is looked up again.
