@@ -163,7 +163,23 @@ HttpResponse list(Store& store, ListCache& cache, const char* kind, const std::o
   return HttpResponse::Shared(200, std::move(body));
 }
 
-HttpResponse getOne(Store& store, const char* kind, const std::string& ns, const std::string& name) {
+// One object's answer, rendered once per store write like the lists (a
+// status read by a script polling for readiness is the common request).
+std::string oneCacheKey(const char* kind, const std::string& ns, const std::string& name) {
+  return std::string(kind) + '\n' + ns + '\n' + name + "\n#one";
+}
+
+std::optional<HttpResponse> cachedOne(Store& store, ListCache& cache, const char* kind, const std::string& ns,
+                                      const std::string& name) {
+  auto body = cache.get(oneCacheKey(kind, ns, name), store.resourceWrites());
+  if (!body) return std::nullopt;
+  return HttpResponse::Shared(200, std::move(body));
+}
+
+HttpResponse getOne(Store& store, ListCache& cache, const char* kind, const std::string& ns, const std::string& name) {
+  const int64_t version = store.resourceWrites();  // before the read, as for lists
+  const std::string key = oneCacheKey(kind, ns, name);
+  if (auto body = cache.get(key, version)) return HttpResponse::Shared(200, std::move(body));
   auto r = store.get(kind, ns, name);
   if (!r.ok()) {
     if (r.status().IsNotFound()) {
@@ -173,7 +189,10 @@ HttpResponse getOne(Store& store, const char* kind, const std::string& ns, const
     }
     return HttpResponse::Error(r.status());
   }
-  return HttpResponse::Json(200, objectFromRecord(*r));
+  auto body = std::make_shared<const std::string>(
+      objectFromRecord(*r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  cache.put(key, version, body);
+  return HttpResponse::Shared(200, std::move(body));
 }
 
 // What an API write did, as an event watchers see ("Applied", "Deleting").
@@ -497,9 +516,14 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
         [&store, cache, kind](const HttpRequest& req) {
           return cachedList(store, *cache, kind, req.params.at("ns"), req);
         });
-    router.add("GET", "/api/v1/namespaces/{ns}/" + plural + "/{name}", [&store, kind](const HttpRequest& req) {
-      return getOne(store, kind, req.params.at("ns"), req.params.at("name"));
-    });
+    router.add(
+        "GET", "/api/v1/namespaces/{ns}/" + plural + "/{name}",
+        [&store, cache, kind](const HttpRequest& req) {
+          return getOne(store, *cache, kind, req.params.at("ns"), req.params.at("name"));
+        },
+        [&store, cache, kind](const HttpRequest& req) {
+          return cachedOne(store, *cache, kind, req.params.at("ns"), req.params.at("name"));
+        });
     router.add("DELETE", "/api/v1/namespaces/{ns}/" + plural + "/{name}",
                [&store, &clock, kind, enqueue](const HttpRequest& req) {
                  const std::string& ns = req.params.at("ns");
@@ -741,8 +765,10 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
              [&store, cache](const HttpRequest& req) {
                return cachedList(store, *cache, "Namespace", std::nullopt, req);
              });
-  router.add("GET", "/api/v1/namespaces/{ns}",
-             [&store](const HttpRequest& req) { return getOne(store, "Namespace", "", req.params.at("ns")); });
+  router.add(
+      "GET", "/api/v1/namespaces/{ns}",
+      [&store, cache](const HttpRequest& req) { return getOne(store, *cache, "Namespace", "", req.params.at("ns")); },
+      [&store, cache](const HttpRequest& req) { return cachedOne(store, *cache, "Namespace", "", req.params.at("ns")); });
   // PUT creates or relabels a namespace; the body is a Namespace manifest,
   // or empty.
   router.add("PUT", "/api/v1/namespaces/{ns}", [&store, &clock, enqueue](const HttpRequest& req) {
