@@ -1122,6 +1122,9 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
                                           : std::nullopt) {
     listed = std::move(*fromResync);
   } else {
+    // A pass that lists for itself also retires the resync's entry: what it
+    // does next would make that entry stale before its create events arrive.
+    if (options_.snapshot) options_.snapshot->invalidate(key.ns, key.name);
     listed = engine_.listContainers(ownedFilters(options_.instance, key.ns, key.name), true);
   }
   if (!listed.ok()) return ReconcileResult::Error(listed.status().WithContext("list containers"));

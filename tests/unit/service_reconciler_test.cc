@@ -1,5 +1,6 @@
 // ServiceReconciler against the in-memory engine and a real SQLite file.
 #include "reconcilers/service_reconciler.h"
+#include "reconcilers/resource_reconcilers.h"
 
 #include <gtest/gtest.h>
 
@@ -747,6 +748,54 @@ TEST_F(MemoryPressureTest, AReplicaNearItsLimitGetsAConditionAndAWarningBeforeTh
   warnings = 0;
   for (const auto& e : *events) warnings += e.reason == "MemoryPressure";
   EXPECT_EQ(1, warnings) << "warned once per episode";
+}
+
+}  // namespace
+}  // namespace tender
+
+namespace tender {
+namespace {
+
+class SnapshotTest : public testing::ReconcilerFixture {
+ protected:
+  void SetUp() override {
+    ReconcilerFixture::SetUp();
+    ServiceReconcilerOptions o;
+    o.instance = "test";
+    o.snapshot = &snapshot_;
+    services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  }
+  ContainerSnapshot snapshot_;
+};
+
+TEST_F(SnapshotTest, AResyncListsOnceAndItsPassesDoNotListAgain) {
+  std::vector<Key> keys;
+  for (const char* name : {"a", "b", "c"}) {
+    apply(std::string("apiVersion: tender/v1\nkind: Service\nmetadata: {name: ") + name +
+          ", namespace: shop}\nspec: {image: \"tender-busybox:latest\"}\n");
+    keys.push_back(Key{"Service", "shop", name});
+    ASSERT_TRUE(services_->reconcile(keys.back()).status.ok());
+  }
+  ResyncReconciler resync(*store_, engine_, "test", [](const Key&) {}, &snapshot_);
+  engine_.resetCallCounts();
+  ASSERT_TRUE(resync.reconcile(ResyncReconciler::key()).status.ok());
+  for (const Key& k : keys) ASSERT_TRUE(services_->reconcile(k).status.ok());
+  EXPECT_EQ(1, engine_.callCount("listContainers")) << "one list for the resync and its three passes";
+  EXPECT_EQ(0, engine_.callCount("inspectContainer"));
+
+  // An event about a service retires its entry: its next pass asks the engine.
+  ASSERT_TRUE(resync.reconcile(ResyncReconciler::key()).status.ok());
+  EngineEvent e;
+  e.type = "container";
+  e.action = "die";
+  e.id = "x";
+  e.attributes = {{kLabelNamespace, "shop"}, {kLabelService, "a"}};
+  services_->noteEngineEvent(e);
+  engine_.resetCallCounts();
+  ASSERT_TRUE(services_->reconcile(keys[0]).status.ok());
+  EXPECT_EQ(1, engine_.callCount("listContainers"));
+  ASSERT_TRUE(services_->reconcile(keys[1]).status.ok());
+  EXPECT_EQ(1, engine_.callCount("listContainers")) << "b still used the resync's list";
 }
 
 }  // namespace
