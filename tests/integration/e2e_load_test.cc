@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/docker_engine_beast.h"
+#include "reconcilers/naming.h"
 #include "support/raw_http.h"
 #include "support/tender_process.h"
 
@@ -167,7 +169,22 @@ TEST(ApiLoad, ConcurrentClientsGetNo5xxAndLoseNoWrite) {
                            << firstBehind;
     std::this_thread::sleep_for(1s);
   }
+  // Leave nothing on the shared engine: the namespace goes, then whatever
+  // of this server's instance is still there.
   server.client().call("DELETE", "/api/v1/namespaces/" + ns);
+  for (int i = 0; i < 150; ++i) {
+    auto gone = server.client().call("GET", "/api/v1/namespaces/" + ns);
+    if (!gone.ok() && gone.status().IsNotFound()) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  server.stop();
+  auto engine = makeStandaloneBeastDockerEngine();
+  if (auto cs = engine->listContainers(ownedFilters(server.instance()), true); cs.ok()) {
+    for (const auto& c : *cs) engine->removeContainer(c.id, true, true);
+  }
+  if (auto nets = engine->listNetworks(ownedFilters(server.instance())); nets.ok()) {
+    for (const auto& n : *nets) engine->removeNetwork(n.id);
+  }
 }
 
 }  // namespace
