@@ -259,14 +259,12 @@ int runServe(const ServeOptions& o) {
       return 1;
     }
     admissionConfig.defaultReservationBytes = *reservation;
-    const std::string& pct = o.systemReserve;
-    char* end = nullptr;
-    double v = pct.empty() || pct.back() != '%' ? -1 : std::strtod(pct.c_str(), &end);
-    if (v < 0 || v >= 100 || end != pct.c_str() + pct.size() - 1) {
-      spdlog::error("--system-reserve: \"{}\" is not a percentage below 100 (10%)", pct);
+    auto reserve = parsePercentage(o.systemReserve);
+    if (!reserve.ok()) {
+      spdlog::error("--system-reserve: {}", reserve.status().message());
       return 1;
     }
-    admissionConfig.systemReserveFraction = v / 100;
+    admissionConfig.systemReserveFraction = *reserve;
     admissionConfig.headroom = o.memoryHeadroom;
   }
   EvictionConfig evictionConfig;

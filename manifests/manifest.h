@@ -55,6 +55,8 @@ Result<int64_t> parseMemoryQuantity(const std::string& text);
 Result<int64_t> parseDockerMemory(const std::string& text);
 // CPUs: "0.5", "2", "500m" -> nano-CPUs.
 Result<int64_t> parseCpuQuantity(const std::string& text);
+// A percentage below 100: "10%" -> 0.10.
+Result<double> parsePercentage(const std::string& text);
 // Durations: "500ms", "10s", "5m", "2h", "1h30m", "1.5s"; a bare number is seconds.
 Result<int64_t> parseDurationMs(const std::string& text);
 std::string formatDurationMs(int64_t ms);  // "10s", "1m30s", "500ms"

@@ -6,11 +6,14 @@
 // finer than the unit (a fraction of a byte, of a nano-CPU, of a millisecond)
 // rounds up, as Kubernetes does, so a small non-zero value never becomes 0.
 #include <cctype>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <string>
 
 #include "manifests/manifest.h"
+
+#include <cstdlib>
 #include "manifests/manifest_syntax.h"
 
 namespace tender {
@@ -187,6 +190,16 @@ Result<int64_t> parseDockerMemory(const std::string& text) {
     return Status::Invalid(q(text) + " is too large");
   }
   return bytes;
+}
+
+Result<double> parsePercentage(const std::string& text) {
+  const std::string number = text.empty() || text.back() != '%' ? std::string() : text.substr(0, text.size() - 1);
+  char* end = nullptr;
+  const double pct = number.empty() ? -1 : std::strtod(number.c_str(), &end);
+  if (number.empty() || end != number.c_str() + number.size() || !(pct >= 0 && pct < 100)) {
+    return Status::Invalid("\"" + text + "\" is not a percentage below 100 (10%)");
+  }
+  return pct / 100.0;
 }
 
 Result<int64_t> parseCpuQuantity(const std::string& text) {

@@ -109,11 +109,9 @@ Result<DiskSpace> diskSpaceOf(const std::string& path) {
 Result<LowDiskThreshold> parseLowDiskThreshold(const std::string& text, const std::string& flag) {
   LowDiskThreshold t;
   if (!text.empty() && text.back() == '%') {
-    char* end = nullptr;
-    const std::string number = text.substr(0, text.size() - 1);
-    double pct = std::strtod(number.c_str(), &end);
-    if (!number.empty() && end == number.c_str() + number.size() && pct >= 0 && pct < 100) {
-      t.minFreeFraction = pct / 100.0;
+    auto fraction = parsePercentage(text);
+    if (fraction.ok()) {
+      t.minFreeFraction = *fraction;
       return t;
     }
   } else {

@@ -352,3 +352,20 @@ TEST(Rfc3339, AcceptsDateTimesWithZoneAndRefusesTheRest) {
 
 }  // namespace
 }  // namespace tender
+
+namespace tender {
+namespace {
+
+TEST(Percentage, ReadsAPercentageBelow100) {
+  EXPECT_DOUBLE_EQ(0.10, *parsePercentage("10%"));
+  EXPECT_DOUBLE_EQ(0.0, *parsePercentage("0%"));
+  EXPECT_DOUBLE_EQ(0.125, *parsePercentage("12.5%"));
+  for (const char* bad : {"", "10", "%", "100%", "-1%", "ten%", "10%%"}) {
+    auto r = parsePercentage(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ("\"" + std::string(bad) + "\" is not a percentage below 100 (10%)", r.status().message());
+  }
+}
+
+}  // namespace
+}  // namespace tender
