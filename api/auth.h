@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "api/router.h"
-#include "controller/status.h"
+#include "base/status.h"
 
 namespace tender {
 

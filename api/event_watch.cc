@@ -2,7 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "controller/time_format.h"
+#include "base/time_format.h"
 
 namespace tender {
 
@@ -31,7 +31,8 @@ std::string line(const nlohmann::json& j) {
 
 }  // namespace
 
-EventWatchHub::EventWatchHub(Store& store, WatchOptions options) : store_(store), options_(options) {
+EventWatchHub::EventWatchHub(Store& store, Clock& clock, WatchOptions options)
+    : store_(store), clock_(clock), options_(options) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -60,7 +61,7 @@ Status EventWatchHub::add(std::shared_ptr<StreamSink> sink, EventQuery filter, b
   w->sink = std::move(sink);
   w->filter = std::move(filter);
   w->principal = std::move(principal);
-  w->lastSent = std::chrono::steady_clock::now();
+  w->lastSent = clock_.monotonic();
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Status::Unavailable("the server is stopping");
@@ -116,7 +117,7 @@ bool EventWatchHub::deliver(Watcher& w, const std::vector<EventRecord>& events) 
   }
   w.filter.sinceId = last;
   if (out.empty()) return !w.sink->closed();
-  w.lastSent = std::chrono::steady_clock::now();
+  w.lastSent = clock_.monotonic();
   return w.sink->write(std::move(out));
 }
 
@@ -158,7 +159,7 @@ void EventWatchHub::run() {
   }
   std::unique_lock<std::mutex> l(mu_);
   while (!stopped_) {
-    cv_.wait_for(l, options_.poll, [&] { return stopped_ || pending_; });
+    clock_.waitFor(l, cv_, options_.poll, [&] { return stopped_ || pending_; });
     if (stopped_) break;
     pending_ = false;
     for (auto& w : incoming_) watchers.push_back(std::move(w));
@@ -184,7 +185,7 @@ void EventWatchHub::run() {
       }
     }
     const int64_t before = fresh.empty() ? hubLast : fresh.front().id - 1;
-    const auto now = std::chrono::steady_clock::now();
+    const MonoTime now = clock_.monotonic();
     size_t gone = 0;
     for (auto it = watchers.begin(); it != watchers.end();) {
       Watcher& w = **it;
@@ -192,9 +193,7 @@ void EventWatchHub::run() {
       if (alive && w.filter.sinceId < hubLast) w.filter.sinceId = hubLast;
       if (alive && now - w.lastSent >= options_.heartbeat) {
         nlohmann::json hb = {{"kind", "Heartbeat"},
-                             {"time", formatRfc3339Millis(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                              std::chrono::system_clock::now().time_since_epoch())
-                                                              .count())},
+                             {"time", formatRfc3339Millis(clock_.nowMillis())},
                              {"lastEventId", w.filter.sinceId}};
         alive = w.sink->write(line(hb));
         w.lastSent = now;

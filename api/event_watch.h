@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/router.h"
+#include "base/clock.h"
 #include "store/store.h"
 
 namespace tender {
@@ -51,7 +52,7 @@ std::string eventNamespace(const EventRecord& e);
 
 class EventWatchHub {
  public:
-  EventWatchHub(Store& store, WatchOptions options = {});
+  EventWatchHub(Store& store, Clock& clock, WatchOptions options = {});
   ~EventWatchHub();
   EventWatchHub(const EventWatchHub&) = delete;
   EventWatchHub& operator=(const EventWatchHub&) = delete;
@@ -78,7 +79,7 @@ class EventWatchHub {
     std::shared_ptr<StreamSink> sink;
     EventQuery filter;
     std::optional<Principal> principal;
-    std::chrono::steady_clock::time_point lastSent;
+    MonoTime lastSent;
   };
 
   void run();
@@ -91,6 +92,7 @@ class EventWatchHub {
   bool catchUp(Watcher& w, int64_t upTo);
 
   Store& store_;
+  Clock& clock_;
   const WatchOptions options_;
 
   mutable std::mutex mu_;

@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "api/router.h"
-#include "controller/status.h"
+#include "base/status.h"
 
 namespace boost {
 namespace asio {

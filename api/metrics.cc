@@ -106,4 +106,14 @@ std::string renderMetrics(const MetricsSnapshot& s) {
   return o.str();
 }
 
+void registerMetricsRoute(Router& router, std::function<MetricsSnapshot()> snapshot) {
+  router.add("GET", "/metrics", [snapshot = std::move(snapshot)](const HttpRequest& req) {
+    if (req.principal && !req.principal->allNamespaces) {
+      return HttpResponse::Error(Status::Forbidden("token \"" + req.principal->name +
+                                                   "\" may not read /metrics: it needs all namespaces (\"*\")"));
+    }
+    return HttpResponse::Text(200, renderMetrics(snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
 }  // namespace tender

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <functional>
 #include <utility>
 
+#include "api/router.h"
 #include "controller/controller.h"
-#include "controller/instrumented_engine.h"
+#include "engine/instrumented_engine.h"
 #include "reconcilers/memory_sampler.h"
 
 namespace tender {
@@ -29,5 +31,9 @@ struct MetricsSnapshot {
 
 // Text format 0.0.4: HELP and TYPE lines, then samples; label values escaped.
 std::string renderMetrics(const MetricsSnapshot& snapshot);
+
+// GET /metrics, answered with renderMetrics(snapshot()). Metrics name every
+// namespace: only a token for all of them may read them.
+void registerMetricsRoute(Router& router, std::function<MetricsSnapshot()> snapshot);
 
 }  // namespace tender

@@ -5,7 +5,8 @@
 #include <set>
 #include <unordered_map>
 
-#include "controller/time_format.h"
+#include "api/http_status.h"
+#include "base/time_format.h"
 #include "manifests/compose.h"
 #include "manifests/dependencies.h"
 #include "manifests/manifest.h"
@@ -633,7 +634,7 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
                                     if (!s.ok()) {
                                       // The header is out: the refusal is the stream's one line.
                                       nlohmann::json err = {{"kind", "Error"},
-                                                            {"error", {{"code", s.httpStatus()},
+                                                            {"error", {{"code", httpStatusOf(s)},
                                                                        {"reason", s.reason()},
                                                                        {"message", s.message()}}}};
                                       sink->write(err.dump() + "\n");

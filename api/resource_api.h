@@ -14,7 +14,7 @@
 
 #include "api/event_watch.h"
 #include "api/router.h"
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "controller/reconciler.h"
 #include "manifests/resource.h"
 #include "reconcilers/janitor.h"

@@ -6,6 +6,8 @@
 #include <exception>
 #include <set>
 
+#include "api/http_status.h"
+
 namespace tender {
 namespace {
 
@@ -69,11 +71,11 @@ HttpResponse HttpResponse::Error(const Status& status) {
   for (const auto& d : status.details()) {
     details.push_back({{"field", d.field}, {"message", d.message}});
   }
-  nlohmann::json error = {{"code", status.httpStatus()},
+  nlohmann::json error = {{"code", httpStatusOf(status)},
                           {"reason", status.reason()},
                           {"message", status.message()},
                           {"details", std::move(details)}};
-  return Json(status.httpStatus(), nlohmann::json{{"error", std::move(error)}});
+  return Json(httpStatusOf(status), nlohmann::json{{"error", std::move(error)}});
 }
 
 HttpResponse HttpResponse::Shared(int status, std::shared_ptr<const std::string> body, std::string contentType) {

@@ -21,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/status.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -14,7 +14,7 @@
 #include <memory>
 #include <string>
 
-#include "controller/status.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -12,8 +12,8 @@
 
 #include "cli/api_client.h"
 #include "cli/wait.h"
-#include "controller/clock.h"
-#include "controller/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "controller/status.h"
+#include "base/status.h"
 #include "manifests/compose.h"
 
 namespace tender {

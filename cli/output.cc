@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <initializer_list>
 
-#include "controller/time_format.h"
+#include "base/time_format.h"
 
 namespace tender {
 namespace {

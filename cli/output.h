@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/clock.h"
-#include "controller/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/output.h"
-#include "reconcilers/post_mortem.h"
+#include "base/byte_format.h"
 
 namespace tender {
 

@@ -3,7 +3,7 @@
 // still not ready are not when the time is up.
 //
 // The service fetch, the clock and the sleep are parameters, so a test drives
-// the loop with canned answers and a FakeClock, and sleeps for nothing.
+// the loop with canned answers and a simulated clock, and sleeps for nothing.
 #pragma once
 
 #include <chrono>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/clock.h"
-#include "controller/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 
 namespace tender {
 
@@ -31,7 +31,7 @@ struct WaitOptions {
 
 // GET of one service: its JSON, or why not.
 using FetchService = std::function<Result<nlohmann::json>(const ServiceRef&)>;
-// Sleeps for the given time; a test advances its FakeClock instead.
+// Sleeps for the given time; a test advances its simulated clock instead.
 using SleepFor = std::function<void(std::chrono::milliseconds)>;
 
 // Polls every service until each is ready (serviceReady in output.h). Returns

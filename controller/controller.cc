@@ -8,12 +8,6 @@
 
 namespace tender {
 
-const std::vector<double>& DurationHistogram::bounds() {
-  static const std::vector<double> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                              0.5,   1,    2.5,   5,    10};
-  return kBounds;
-}
-
 Controller::Controller(Clock& clock, ControllerOptions options)
     : clock_(clock),
       options_(options),
@@ -83,8 +77,7 @@ Reconciler* Controller::reconcilerFor(const std::string& kind) const {
 }
 
 void Controller::observeDuration(double seconds) {
-  const auto& bounds = DurationHistogram::bounds();
-  const size_t i = std::lower_bound(bounds.begin(), bounds.end(), seconds) - bounds.begin();
+  const size_t i = DurationHistogram::bucketOf(seconds);
   std::lock_guard<std::mutex> l(mu_);
   ++buckets_[i];
   durationSum_ += seconds;

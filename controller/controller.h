@@ -23,10 +23,11 @@
 #include <thread>
 #include <vector>
 
-#include "controller/clock.h"
+#include "base/clock.h"
+#include "base/histogram.h"
+#include "base/status.h"
 #include "controller/rate_limiter.h"
 #include "controller/reconciler.h"
-#include "controller/status.h"
 #include "controller/work_queue.h"
 
 namespace tender {
@@ -35,17 +36,6 @@ struct ControllerOptions {
   int workers = 4;
   Millis retryBase = RateLimiter::kDefaultBase;
   Millis retryMax = RateLimiter::kDefaultMax;
-};
-
-// Reconcile durations in seconds, shaped for a Prometheus histogram.
-struct DurationHistogram {
-  // Upper bounds of the finite buckets: 0.005 ... 10. The +Inf bucket follows.
-  static const std::vector<double>& bounds();
-  // cumulative[i]: observations <= bounds()[i]; the last element (+Inf) is all
-  // of them. Size bounds().size() + 1.
-  std::vector<uint64_t> cumulative;
-  double sum = 0;  // seconds
-  uint64_t count = 0;
 };
 
 struct ControllerMetrics {

@@ -9,14 +9,11 @@
 #include <set>
 #include <utility>
 
+#include "engine/labels.h"
+
 namespace tender {
 
 namespace {
-
-constexpr const char* kManagedLabel = "tender.managed";
-constexpr const char* kInstanceLabel = "tender.instance";
-constexpr const char* kNamespaceLabel = "tender.namespace";
-constexpr const char* kServiceLabel = "tender.service";
 
 std::string labelOf(const Labels& labels, const char* name) {
   auto it = labels.find(name);
@@ -25,11 +22,9 @@ std::string labelOf(const Labels& labels, const char* name) {
 
 // The service a container (or its event) belongs to, if it is one of ours.
 std::optional<Key> serviceKey(const Labels& labels, const std::string& instance) {
-  if (labelOf(labels, kManagedLabel) != "true" || labelOf(labels, kInstanceLabel) != instance) {
-    return std::nullopt;
-  }
-  std::string ns = labelOf(labels, kNamespaceLabel);
-  std::string service = labelOf(labels, kServiceLabel);
+  if (!ownedBy(labels, instance)) return std::nullopt;
+  std::string ns = labelOf(labels, kLabelNamespace);
+  std::string service = labelOf(labels, kLabelService);
   if (ns.empty() || service.empty()) return std::nullopt;
   return Key{"Service", std::move(ns), std::move(service)};
 }
@@ -79,12 +74,10 @@ Informer::Informer(DockerEngine& engine, Scheduler& scheduler, Clock& clock, std
 Informer::~Informer() { stop(); }
 
 Filters Informer::eventFilters(const std::string& instance) {
-  return Filters{
-      {"type", {"container"}},
-      {"event", {"create", "start", "die", "oom", "kill", "stop", "destroy", "health_status"}},
-      {"label",
-       {std::string(kManagedLabel) + "=true", std::string(kInstanceLabel) + "=" + instance}},
-  };
+  Filters f = ownedFilters(instance);
+  f["type"] = {"container"};
+  f["event"] = {"create", "start", "die", "oom", "kill", "stop", "destroy", "health_status"};
+  return f;
 }
 
 std::string Informer::formatSince(int64_t timeNano) {

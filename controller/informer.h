@@ -36,9 +36,9 @@
 #include <string>
 #include <vector>
 
-#include "controller/backoff.h"
-#include "controller/clock.h"
-#include "controller/docker_engine.h"
+#include "base/backoff.h"
+#include "base/clock.h"
+#include "engine/docker_engine.h"
 #include "controller/reconciler.h"
 #include "controller/scheduler.h"
 

@@ -1,6 +1,6 @@
 #include "controller/rate_limiter.h"
 
-#include "controller/backoff.h"
+#include "base/backoff.h"
 
 namespace tender {
 

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <unordered_map>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "controller/reconciler.h"
 
 namespace tender {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "controller/status.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <condition_variable>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -16,7 +15,6 @@ struct Scheduler::Core {
 
   Clock& clock;
   mutable std::mutex mu;
-  std::condition_variable cv;
   // Ordered by due time, then by id (ids grow, so ties fire in schedule order).
   std::map<std::pair<MonoTime, TimerId>, std::function<void()>> timers;
   std::unordered_map<TimerId, MonoTime> dueOf;
@@ -41,57 +39,32 @@ struct Scheduler::Core {
     }
   }
 
-  // FakeClock mode: fire everything due, including timers that the callbacks
-  // themselves schedule for a time already passed.
-  void fireDue() {
+  // Fires everything due, including timers that the callbacks themselves
+  // schedule for a time already passed; returns when the next one is due.
+  std::optional<MonoTime> fireDue() {
     for (;;) {
       std::function<void()> fn;
       {
         std::lock_guard<std::mutex> l(mu);
         fn = popDueLocked();
+        if (!fn) {
+          if (stopped || timers.empty()) return std::nullopt;
+          return timers.begin()->first.first;
+        }
       }
-      if (!fn) return;
       run(fn);
-    }
-  }
-
-  // Real mode: the scheduler thread.
-  void loop() {
-    std::unique_lock<std::mutex> l(mu);
-    while (!stopped) {
-      if (auto fn = popDueLocked()) {
-        l.unlock();
-        run(fn);
-        fn = nullptr;  // destroy captured state outside the lock too
-        l.lock();
-        continue;
-      }
-      if (timers.empty()) {
-        cv.wait(l);
-      } else {
-        auto wait = timers.begin()->first.first - clock.monotonic();
-        if (wait.count() > 0) cv.wait_for(l, wait);
-      }
+      fn = nullptr;  // destroy captured state outside the lock too
     }
   }
 };
 
 Scheduler::Scheduler(Clock& clock) : core_(std::make_shared<Core>(clock)) {
-  if (auto* fake = dynamic_cast<FakeClock*>(&clock)) {
-    // The clock keeps its listeners for ever: hold the core weakly so a
-    // scheduler destroyed before its clock is simply skipped.
-    std::weak_ptr<Core> weak = core_;
-    fake->addListener([weak] {
-      if (auto core = weak.lock()) core->fireDue();
-    });
-  } else {
-    thread_ = std::thread([core = core_] { core->loop(); });
-  }
+  driver_ = clock.driveTimers([core = core_] { return core->fireDue(); });
 }
 
 Scheduler::~Scheduler() {
   shutDown();
-  if (thread_.joinable()) thread_.join();
+  driver_.reset();
 }
 
 TimerId Scheduler::schedule(Millis delay, std::function<void()> fn) {
@@ -103,7 +76,8 @@ TimerId Scheduler::schedule(Millis delay, std::function<void()> fn) {
   const bool earliest = c.timers.empty() || due < c.timers.begin()->first.first;
   c.timers.emplace(std::make_pair(due, id), std::move(fn));
   c.dueOf.emplace(id, due);
-  if (earliest) c.cv.notify_all();
+  // Under the lock, so a destructor running shutDown() never races it.
+  if (earliest && driver_) driver_->rearm();
   return id;
 }
 
@@ -126,7 +100,6 @@ void Scheduler::shutDown() {
     core_->stopped = true;
     dropped.swap(core_->timers);
     core_->dueOf.clear();
-    core_->cv.notify_all();
   }
 }
 

@@ -1,14 +1,14 @@
 // Scheduler: one-shot timers for the rest of tender (backoff expiry, TTL,
 // periodic resync, reconnects), on the injected Clock's monotonic time.
 //
-// Where callbacks run:
-// - With a FakeClock there is no thread: timers fire on the thread that calls
-//   FakeClock::advance(), before advance() returns, in due-time order (ties in
-//   the order they were scheduled). A timer due now (delay <= 0) fires at the
-//   next advance(), so a test can fire it with advance(0).
-// - With any other clock, one scheduler thread sleeps until the earliest timer
-//   and runs the callbacks one after another. Keep them short (enqueue a key,
-//   start a call with a deadline): a slow callback delays every later timer.
+// Where callbacks run is the clock's choice (Clock::driveTimers), always in
+// due-time order, ties in the order they were scheduled:
+// - RealClock: one thread sleeps until the earliest timer and runs the
+//   callbacks one after another. Keep them short (enqueue a key, start a call
+//   with a deadline): a slow callback delays every later timer.
+// - A simulated clock (tests): on the thread that advances it, before
+//   advance() returns. A timer due now (delay <= 0) fires at the next
+//   advance(), so a test can fire it with advance(0).
 // Callbacks never run while the scheduler's lock is held, so they may
 // schedule and cancel timers. An exception from a callback is logged and
 // dropped.
@@ -21,9 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <thread>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 
 namespace tender {
 
@@ -52,8 +51,8 @@ class Scheduler {
 
  private:
   struct Core;
-  std::shared_ptr<Core> core_;  // shared with the FakeClock listener
-  std::thread thread_;          // only with a clock other than FakeClock
+  std::shared_ptr<Core> core_;  // shared with the clock's timer driver
+  std::unique_ptr<Clock::TimerDriver> driver_;
 };
 
 }  // namespace tender

@@ -11,10 +11,9 @@
 namespace tender {
 
 struct WorkQueue::Core {
-  explicit Core(Clock& c) : clock(c), fakeClock(dynamic_cast<FakeClock*>(&c) != nullptr) {}
+  explicit Core(Clock& c) : clock(c) {}
 
   Clock& clock;
-  const bool fakeClock;
 
   mutable std::mutex mu;
   std::condition_variable cv;
@@ -47,24 +46,9 @@ struct WorkQueue::Core {
     }
   }
 
-  void onClockAdvanced() {
-    std::lock_guard<std::mutex> l(mu);
-    promoteDueLocked();
-    // Getters waiting for a later delayed key must re-check too.
-    cv.notify_all();
-  }
 };
 
-WorkQueue::WorkQueue(Clock& clock) : core_(std::make_shared<Core>(clock)) {
-  if (auto* fake = dynamic_cast<FakeClock*>(&clock)) {
-    // The clock keeps its listeners for ever: hold the queue weakly so a
-    // queue destroyed before its clock is simply skipped.
-    std::weak_ptr<Core> weak = core_;
-    fake->addListener([weak] {
-      if (auto core = weak.lock()) core->onClockAdvanced();
-    });
-  }
-}
+WorkQueue::WorkQueue(Clock& clock) : core_(std::make_unique<Core>(clock)) {}
 
 WorkQueue::~WorkQueue() { shutDown(); }
 
@@ -102,13 +86,9 @@ std::optional<Key> WorkQueue::get() {
     if (c.shutdown) return std::nullopt;
     c.promoteDueLocked();
     if (!c.ready.empty()) break;
-    if (c.waiting.empty() || c.fakeClock) {
-      // A FakeClock only moves through advance(), whose listener wakes us.
-      c.cv.wait(l);
-    } else {
-      auto wait = c.waiting.begin()->first - c.clock.monotonic();
-      if (wait.count() > 0) c.cv.wait_for(l, wait);
-    }
+    std::optional<MonoTime> due;
+    if (!c.waiting.empty()) due = c.waiting.begin()->first;
+    c.clock.waitOnce(l, c.cv, due);
   }
   Key key = std::move(c.ready.front());
   c.ready.pop_front();

@@ -7,10 +7,9 @@
 // - addAfter() holds a key until the Clock's monotonic time reaches its due
 //   time, then adds it. Of two delayed adds of one key, the earlier wins.
 //
-// Waiting for delayed keys: with a FakeClock, get() wakes when a test calls
-// FakeClock::advance() past the due time (the queue listens to the clock);
-// with any other clock it waits with a timeout until the earliest due time.
-// Nothing polls.
+// Waiting for delayed keys: get() waits through the Clock until the earliest
+// due time (Clock::waitOnce), so with a simulated clock it wakes when a test
+// advances time past it. Nothing polls.
 //
 // Thread-safety: all methods are safe to call from any thread.
 #pragma once
@@ -19,7 +18,7 @@
 #include <memory>
 #include <optional>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "controller/reconciler.h"
 
 namespace tender {
@@ -55,7 +54,7 @@ class WorkQueue {
 
  private:
   struct Core;
-  std::shared_ptr<Core> core_;  // shared with the FakeClock listener
+  std::unique_ptr<Core> core_;
 };
 
 }  // namespace tender

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/status.h"
+#include "base/status.h"
 #include "manifests/resource.h"
 
 namespace tender {

@@ -19,7 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/status.h"
+#include "base/status.h"
 #include "manifests/resource.h"
 
 namespace tender {

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "controller/status.h"
+#include "base/status.h"
 #include "manifests/resource.h"
 
 namespace tender {

@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/status.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 #include "reconcilers/spec_hash.h"
 
 namespace tender {

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "controller/docker_engine.h"
+#include "engine/docker_engine.h"
 #include "manifests/resource.h"
 
 namespace tender {

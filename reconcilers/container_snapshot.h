@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/docker_engine.h"
-#include "reconcilers/naming.h"
+#include "engine/docker_engine.h"
+#include "engine/labels.h"
 
 namespace tender {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "manifests/manifest_syntax.h"
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 
 namespace tender {
 

@@ -4,7 +4,7 @@
 
 #include <mutex>
 
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 
 namespace tender {
 

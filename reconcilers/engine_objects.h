@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/docker_engine.h"
+#include "engine/docker_engine.h"
 
 namespace tender {
 

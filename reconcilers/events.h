@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "controller/reconciler.h"
 #include "store/store.h"
 

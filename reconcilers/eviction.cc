@@ -25,10 +25,11 @@ std::vector<EvictionCandidate> evictionOrder(std::vector<EvictionCandidate> cand
   return candidates;
 }
 
-Evictor::Evictor(Store& store, ServiceReconciler& services, std::function<std::optional<HostMemory>()> host,
+Evictor::Evictor(Store& store, Clock& clock, ServiceReconciler& services, std::function<std::optional<HostMemory>()> host,
                  std::function<std::vector<ContainerMemory>()> usage, std::function<void(const Key&)> enqueue,
                  EvictionConfig config)
     : store_(store),
+      clock_(clock),
       services_(services),
       host_(std::move(host)),
       usage_(std::move(usage)),
@@ -44,7 +45,7 @@ void Evictor::start() {
       l.unlock();
       check();
       l.lock();
-      cv_.wait_for(l, config_.checkEvery, [&] { return stop_; });
+      clock_.waitFor(l, cv_, config_.checkEvery, [&] { return stop_; });
     }
   });
 }
@@ -82,7 +83,7 @@ nlohmann::json Evictor::describe() const {
 void Evictor::check() {
   auto memory = host_ ? host_() : std::nullopt;
   if (!memory || memory->memTotalBytes <= 0) return;  // the engine's host is not this one
-  const auto now = std::chrono::steady_clock::now();
+  const MonoTime now = clock_.monotonic();
   EvictionConfig config;
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
 #include "reconcilers/service_reconciler.h"
@@ -55,7 +55,7 @@ std::vector<EvictionCandidate> evictionOrder(std::vector<EvictionCandidate> cand
 
 class Evictor {
  public:
-  Evictor(Store& store, ServiceReconciler& services, std::function<std::optional<HostMemory>()> host,
+  Evictor(Store& store, Clock& clock, ServiceReconciler& services, std::function<std::optional<HostMemory>()> host,
           std::function<std::vector<ContainerMemory>()> usage, std::function<void(const Key&)> enqueue,
           EvictionConfig config);
   ~Evictor();
@@ -73,6 +73,7 @@ class Evictor {
 
  private:
   Store& store_;
+  Clock& clock_;
   ServiceReconciler& services_;
   std::function<std::optional<HostMemory>()> host_;
   std::function<std::vector<ContainerMemory>()> usage_;
@@ -83,7 +84,7 @@ class Evictor {
   bool stop_ = false;
   bool pressure_ = false;
   int64_t lastAvailable_ = 0;
-  std::optional<std::chrono::steady_clock::time_point> lastEviction_, pressureEnded_;
+  std::optional<MonoTime> lastEviction_, pressureEnded_;
   bool anyEvicted_ = false;
   std::thread thread_;
 };

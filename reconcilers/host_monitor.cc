@@ -114,7 +114,7 @@ void HostMonitor::run() {
     l.unlock();
     sample();
     l.lock();
-    cv_.wait_for(l, period_, [&] { return stop_; });
+    clock_.waitFor(l, cv_, period_, [&] { return stop_; });
   }
 }
 

@@ -23,7 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 
 namespace tender {
 

@@ -10,10 +10,11 @@
 #include <set>
 #include <thread>
 
+#include "base/byte_format.h"
 #include "manifests/manifest.h"
 #include "reconcilers/build_context.h"
 #include "reconcilers/events.h"
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 #include "reconcilers/post_mortem.h"
 
 namespace tender {

@@ -34,8 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/clock.h"
-#include "controller/docker_engine.h"
+#include "base/clock.h"
+#include "engine/docker_engine.h"
 #include "store/store.h"
 
 namespace tender {

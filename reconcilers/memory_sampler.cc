@@ -4,12 +4,12 @@
 
 #include <algorithm>
 
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 
 namespace tender {
 
-MemorySampler::MemorySampler(DockerEngine& engine, std::string instance, std::chrono::milliseconds period)
-    : engine_(engine), instance_(std::move(instance)), period_(period) {}
+MemorySampler::MemorySampler(DockerEngine& engine, Clock& clock, std::string instance, std::chrono::milliseconds period)
+    : engine_(engine), clock_(clock), instance_(std::move(instance)), period_(period) {}
 
 MemorySampler::~MemorySampler() { stop(); }
 
@@ -63,7 +63,7 @@ void MemorySampler::sampleOnce() {
   std::function<void(const std::string&, const std::string&)> onChange;
   {
     std::lock_guard<std::mutex> l(mu_);
-    const auto now = std::chrono::steady_clock::now();
+    const MonoTime now = clock_.monotonic();
     for (const auto& m : sample) byId_[m.containerId] = Seen{m, now};
     for (auto it = byId_.begin(); it != byId_.end();) {
       it = now - it->second.at > std::chrono::minutes(10) ? byId_.erase(it) : std::next(it);
@@ -106,7 +106,7 @@ void MemorySampler::run() {
     l.unlock();
     sampleOnce();
     l.lock();
-    cv_.wait_for(l, period_, [&] { return stop_; });
+    clock_.waitFor(l, cv_, period_, [&] { return stop_; });
   }
 }
 

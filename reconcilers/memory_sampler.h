@@ -20,7 +20,8 @@
 #include <thread>
 #include <vector>
 
-#include "controller/docker_engine.h"
+#include "base/clock.h"
+#include "engine/docker_engine.h"
 
 namespace tender {
 
@@ -37,7 +38,7 @@ bool nearMemoryLimit(const ContainerMemory& m);
 class MemorySampler {
  public:
   // `engine` must outlive this (or its stop()).
-  MemorySampler(DockerEngine& engine, std::string instance,
+  MemorySampler(DockerEngine& engine, Clock& clock, std::string instance,
                 std::chrono::milliseconds period = std::chrono::seconds(15));
   ~MemorySampler();
 
@@ -64,6 +65,7 @@ class MemorySampler {
   void run();
 
   DockerEngine& engine_;
+  Clock& clock_;
   const std::string instance_;
   const std::chrono::milliseconds period_;
   mutable std::mutex mu_;
@@ -72,7 +74,7 @@ class MemorySampler {
   std::vector<ContainerMemory> last_;
   struct Seen {
     ContainerMemory sample;
-    std::chrono::steady_clock::time_point at;
+    MonoTime at;
   };
   std::map<std::string, Seen> byId_;
   std::set<std::string> pressured_;  // container ids above 90% of their limit at the last sample

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/docker_engine.h"
+#include "engine/docker_engine.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/memory_sampler.h"
 #include "store/store.h"
@@ -46,8 +46,5 @@ std::string deathSummary(const TerminationRecord& t);
 // The API's view: exitCode, signal, reason, message, startedAt, finishedAt,
 // ranSeconds, oomKilled, logs, memory, host (what is known).
 nlohmann::json terminationJson(const TerminationRecord& t);
-
-// "8.0MiB", "512KiB", "17B".
-std::string formatBytes(int64_t bytes);
 
 }  // namespace tender

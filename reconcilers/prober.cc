@@ -196,11 +196,8 @@ void Prober::schedule() {
       }
     }
     if (queued) workCv_.notify_all();
-    // The wait is on real time; a FakeClock's monotonic() only matters to
-    // which entries are due when the thread looks.
-    auto wait = next ? std::chrono::duration_cast<std::chrono::milliseconds>(*next - now)
-                     : std::chrono::milliseconds(1000);
-    cv_.wait_for(l, std::min(std::max(wait, std::chrono::milliseconds(1)), std::chrono::milliseconds(1000)));
+    // Until the next probe is due; adding or removing an entry notifies cv_.
+    if (!queued) clock_.waitOnce(l, cv_, next);
   }
 }
 

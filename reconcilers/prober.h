@@ -26,9 +26,9 @@
 #include <thread>
 #include <vector>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "controller/reconciler.h"
-#include "controller/status.h"
+#include "base/status.h"
 #include "manifests/resource.h"
 
 namespace tender {

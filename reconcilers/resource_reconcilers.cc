@@ -4,11 +4,11 @@
 
 #include <set>
 
-#include "controller/time_format.h"
+#include "base/time_format.h"
 #include "manifests/manifest.h"
 #include "reconcilers/engine_objects.h"
 #include "reconcilers/events.h"
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 
 namespace tender {
 

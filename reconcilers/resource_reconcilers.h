@@ -7,8 +7,8 @@
 #include <functional>
 #include <string>
 
-#include "controller/clock.h"
-#include "controller/docker_engine.h"
+#include "base/clock.h"
+#include "engine/docker_engine.h"
 #include "controller/reconciler.h"
 #include "reconcilers/container_snapshot.h"
 #include "store/store.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/clock.h"
+#include "base/clock.h"
 #include "manifests/resource.h"
 
 namespace tender {

@@ -6,13 +6,15 @@
 #include <cmath>
 #include <filesystem>
 
-#include "controller/time_format.h"
+#include "base/backoff.h"
+#include "base/byte_format.h"
+#include "base/time_format.h"
 #include "manifests/manifest_syntax.h"
 #include "manifests/manifest.h"
 #include "reconcilers/build_context.h"
 #include "reconcilers/engine_objects.h"
 #include "reconcilers/events.h"
-#include "reconcilers/naming.h"
+#include "engine/labels.h"
 #include "reconcilers/spec_hash.h"
 
 namespace tender {
@@ -63,12 +65,13 @@ int phaseRank(const std::string& phase) {
   return 3;
 }
 
+// The restart delay after `restarts` deaths: the shared backoff arithmetic
+// over the spec's (or the default) initial delay, factor and cap.
 int64_t backoffDelayMs(const BackoffSpec& b, int restarts) {
-  double initial = static_cast<double>(b.initialMs.value_or(kDefaultBackoffInitialMs));
-  double factor = b.factor.value_or(kDefaultBackoffFactor);
-  double cap = static_cast<double>(b.maxMs.value_or(kDefaultBackoffMaxMs));
-  double d = initial * std::pow(factor, std::min(restarts, 64));
-  return static_cast<int64_t>(std::min(d, cap));
+  return exponentialDelay(Millis(b.initialMs.value_or(kDefaultBackoffInitialMs)),
+                          b.factor.value_or(kDefaultBackoffFactor), Millis(b.maxMs.value_or(kDefaultBackoffMaxMs)),
+                          restarts)
+      .count();
 }
 
 // The status of a service from the containers the engine holds after a

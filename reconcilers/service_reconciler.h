@@ -23,8 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/clock.h"
-#include "controller/docker_engine.h"
+#include "base/clock.h"
+#include "engine/docker_engine.h"
 #include "controller/reconciler.h"
 #include "reconcilers/admission.h"
 #include "reconcilers/container_snapshot.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "controller/status.h"
+#include "base/status.h"
 
 struct sqlite3;
 struct sqlite3_stmt;

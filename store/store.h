@@ -23,8 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/clock.h"
-#include "controller/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 
 namespace tender {
 

@@ -8,9 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/docker_engine_beast.h"
-#include "reconcilers/naming.h"
-#include "support/tender_process.h"
+#include "engine/docker_engine_beast.h"
+#include "engine/labels.h"
+#include "tests/support/tender_process.h"
 
 namespace tender {
 namespace {

@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/docker_engine_beast.h"
-#include "controller/time_format.h"
-#include "reconcilers/naming.h"
-#include "support/tender_process.h"
+#include "engine/docker_engine_beast.h"
+#include "base/time_format.h"
+#include "engine/labels.h"
+#include "tests/support/tender_process.h"
 
 namespace tender {
 namespace {

@@ -20,12 +20,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/docker_engine_beast.h"
-#include "controller/time_format.h"
-#include "reconcilers/naming.h"
-#include "support/private_engine.h"
-#include "support/raw_http.h"
-#include "support/tender_process.h"
+#include "engine/docker_engine_beast.h"
+#include "base/time_format.h"
+#include "engine/labels.h"
+#include "tests/support/private_engine.h"
+#include "tests/support/raw_http.h"
+#include "tests/support/tender_process.h"
 
 namespace tender {
 namespace {

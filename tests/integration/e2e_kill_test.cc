@@ -16,11 +16,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "controller/clock.h"
-#include "controller/docker_engine_beast.h"
-#include "reconcilers/naming.h"
+#include "base/clock.h"
+#include "engine/docker_engine_beast.h"
+#include "engine/labels.h"
 #include "store/store.h"
-#include "support/tender_process.h"
+#include "tests/support/tender_process.h"
 
 namespace tender {
 namespace {

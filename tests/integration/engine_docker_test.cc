@@ -16,9 +16,9 @@
 #include <mutex>
 #include <thread>
 
-#include "controller/docker_engine_beast.h"
-#include "controller/docker_engine_codec.h"
-#include "support/engine_env.h"
+#include "engine/docker_engine_beast.h"
+#include "engine/docker_engine_codec.h"
+#include "tests/support/engine_env.h"
 
 namespace tender {
 namespace {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/docker_engine_beast.h"
+#include "engine/docker_engine_beast.h"
 
 namespace tender {
 namespace testenv {

@@ -1,5 +1,5 @@
 // A fixture for reconciler unit tests: the in-memory engine (with the test
-// image), a real SQLite file in a fresh temporary directory, a FakeClock,
+// image), a real SQLite file in a fresh temporary directory, a SimulatedClock,
 // and a ServiceReconciler of instance "test".
 #pragma once
 
@@ -10,10 +10,11 @@
 #include <memory>
 #include <string>
 
-#include "controller/fake_docker_engine.h"
+#include "tests/support/fake_docker_engine.h"
 #include "manifests/manifest.h"
 #include "reconcilers/service_reconciler.h"
 #include "store/store.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender::testing {
 
@@ -48,7 +49,7 @@ class ReconcilerFixture : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
-  FakeClock clock_;
+  SimulatedClock clock_;
   FakeDockerEngine engine_{&clock_};
   StartGate gate_{2};
   std::unique_ptr<Store> store_;

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "api/event_watch.h"
-#include "controller/clock.h"
+#include "base/clock.h"
 
 namespace tender {
 namespace {
@@ -78,7 +78,7 @@ class EventWatchTest : public ::testing::Test {
   }
 
   std::unique_ptr<EventWatchHub> hub(WatchOptions o = {}) {
-    auto h = std::make_unique<EventWatchHub>(*store_, o);
+    auto h = std::make_unique<EventWatchHub>(*store_, clock_, o);
     EventWatchHub* raw = h.get();
     store_->setEventObserver([raw](int64_t) { raw->notify(); });
     return h;

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "controller/fake_docker_engine.h"
+#include "tests/support/fake_docker_engine.h"
 
 namespace tender {
 namespace {

@@ -12,7 +12,8 @@
 
 #include "cli/api_client.h"
 #include "cli/commands.h"
-#include "support/scripted_http_server.h"
+#include "tests/support/scripted_http_server.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 namespace {
@@ -171,7 +172,7 @@ TEST(EventsWatch, ListsThenFollowsTheStreamAndReconnectsFromTheLastId) {
     ScriptedHttpServer::lastChunk(fd);
   });
   ApiClient client(server.url(), "");
-  FakeClock clock(WallTime(std::chrono::seconds(1'700'000'000)));  // 22:13:20Z
+  SimulatedClock clock(WallTime(std::chrono::seconds(1'700'000'000)));  // 22:13:20Z
   std::vector<std::chrono::milliseconds> sleeps;
   EventsOptions o;
   o.ns = "shop";
@@ -205,7 +206,7 @@ TEST(EventsWatch, FailsWhenTheServerAnswersAListInsteadOfAStream) {
     ScriptedHttpServer::whole(fd, 200, "application/json", R"({"kind":"EventList","items":[]})");
   });
   ApiClient client(server.url(), "");
-  FakeClock clock;
+  SimulatedClock clock;
   EventsOptions o;
   o.watch = true;
   o.allNamespaces = true;
@@ -229,7 +230,7 @@ TEST(EventsWatch, AnErrorLineEndsTheWatchOrIsRetried) {
     ScriptedHttpServer::lastChunk(fd);
   });
   ApiClient client(server.url(), "a");
-  FakeClock clock;
+  SimulatedClock clock;
   EventsOptions o;
   o.ns = "b";
   o.watch = true;
@@ -252,7 +253,7 @@ TEST(EventsList, PrintsATableOrSaysThereAreNone) {
     ScriptedHttpServer::whole(fd, 200, "application/json", R"({"kind":"EventList","items":[)" + items + "]}");
   });
   ApiClient client(server.url(), "");
-  FakeClock clock;
+  SimulatedClock clock;
   EventsOptions o;
   o.ns = "shop";
   std::ostringstream out, err;

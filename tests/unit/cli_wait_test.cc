@@ -1,4 +1,4 @@
-// apply --wait's loop against canned GET answers and a FakeClock: nothing
+// apply --wait's loop against canned GET answers and a SimulatedClock: nothing
 // sleeps for real.
 #include <gtest/gtest.h>
 
@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/wait.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 namespace {
@@ -57,7 +58,7 @@ class WaitTest : public ::testing::Test {
     };
     return waitForServices(refs, canned_.fetch(), clock_, sleep, o, out_, err_);
   }
-  FakeClock clock_;
+  SimulatedClock clock_;
   Canned canned_;
   milliseconds slept_{0};
   std::ostringstream out_, err_;

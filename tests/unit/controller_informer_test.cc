@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "controller/informer.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 
@@ -28,7 +29,7 @@ class TestStream : public EngineStream {
 };
 
 // Only ping, listContainers and streamEvents do anything. Every call comes on
-// the test's own thread (the FakeClock scheduler fires inside advance()).
+// the test's own thread (the SimulatedClock scheduler fires inside advance()).
 class TestEngine : public DockerEngine {
  public:
   struct Subscription {
@@ -126,7 +127,7 @@ EngineEvent containerEvent(const std::string& action, Labels labels, int64_t tim
 }
 
 struct InformerTest : ::testing::Test {
-  FakeClock clock;
+  SimulatedClock clock;
   Scheduler scheduler{clock};
   TestEngine engine;
   std::vector<Key> keys;

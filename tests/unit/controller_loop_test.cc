@@ -12,6 +12,7 @@
 
 #include "controller/controller.h"
 #include "controller/scheduler.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 namespace {
@@ -31,8 +32,8 @@ bool eventually(const std::function<bool()>& pred, milliseconds limit = millisec
 
 // ---- Scheduler ----
 
-TEST(Scheduler, FakeClockFiresTimersInDueOrderOnAdvance) {
-  FakeClock clock;
+TEST(Scheduler, SimulatedClockFiresTimersInDueOrderOnAdvance) {
+  SimulatedClock clock;
   Scheduler s(clock);
   std::vector<int> fired;
   s.schedule(milliseconds(300), [&] { fired.push_back(300); });
@@ -46,7 +47,7 @@ TEST(Scheduler, FakeClockFiresTimersInDueOrderOnAdvance) {
 }
 
 TEST(Scheduler, CancelledTimerNeverFires) {
-  FakeClock clock;
+  SimulatedClock clock;
   Scheduler s(clock);
   bool fired = false;
   TimerId id = s.schedule(milliseconds(100), [&] { fired = true; });
@@ -57,7 +58,7 @@ TEST(Scheduler, CancelledTimerNeverFires) {
 }
 
 TEST(Scheduler, CallbackCanScheduleTheNextTimer) {
-  FakeClock clock;
+  SimulatedClock clock;
   Scheduler s(clock);
   int ticks = 0;
   std::function<void()> tick = [&] {
@@ -70,7 +71,7 @@ TEST(Scheduler, CallbackCanScheduleTheNextTimer) {
 }
 
 TEST(Scheduler, ThrowingCallbackDoesNotStopLaterTimers) {
-  FakeClock clock;
+  SimulatedClock clock;
   Scheduler s(clock);
   bool later = false;
   s.schedule(milliseconds(1), [] { throw std::runtime_error("boom"); });
@@ -80,7 +81,7 @@ TEST(Scheduler, ThrowingCallbackDoesNotStopLaterTimers) {
 }
 
 TEST(Scheduler, ShutDownDropsPendingTimersAndRefusesNewOnes) {
-  FakeClock clock;
+  SimulatedClock clock;
   Scheduler s(clock);
   bool fired = false;
   s.schedule(milliseconds(10), [&] { fired = true; });
@@ -126,7 +127,7 @@ class ScriptedReconciler : public Reconciler {
 
 // Members are destroyed controller first, so no worker outlives the reconciler.
 struct ControllerTest : ::testing::Test {
-  FakeClock clock;
+  SimulatedClock clock;
   ScriptedReconciler r;
   std::unique_ptr<Controller> controller;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "controller/backoff.h"
+#include "base/backoff.h"
 #include "controller/rate_limiter.h"
 
 namespace tender {

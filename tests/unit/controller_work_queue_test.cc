@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controller/work_queue.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 
@@ -36,7 +37,7 @@ bool returnsWithin(std::future<std::optional<Key>>& f, milliseconds d) {
 }
 
 TEST(WorkQueue, AddOfQueuedKeyIsDeduplicated) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.add(svc("a"));
   q.add(svc("a"));
@@ -48,7 +49,7 @@ TEST(WorkQueue, AddOfQueuedKeyIsDeduplicated) {
 }
 
 TEST(WorkQueue, KeyBeingProcessedIsNotHandedOutAgainUntilDone) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.add(svc("a"));
   ASSERT_EQ(q.get(), svc("a"));
@@ -59,7 +60,7 @@ TEST(WorkQueue, KeyBeingProcessedIsNotHandedOutAgainUntilDone) {
 }
 
 TEST(WorkQueue, AddsDuringProcessingGiveExactlyOneMorePass) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.add(svc("a"));
   ASSERT_EQ(q.get(), svc("a"));
@@ -74,7 +75,7 @@ TEST(WorkQueue, AddsDuringProcessingGiveExactlyOneMorePass) {
 }
 
 TEST(WorkQueue, DoneWithoutNewAddDropsTheKey) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.add(svc("a"));
   ASSERT_EQ(q.get(), svc("a"));
@@ -83,7 +84,7 @@ TEST(WorkQueue, DoneWithoutNewAddDropsTheKey) {
 }
 
 TEST(WorkQueue, OneKeyIsNeverHandedToTwoWorkersAtOnce) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   constexpr int kKeys = 4;
   std::vector<std::atomic<int>> inFlight(kKeys);
@@ -121,7 +122,7 @@ TEST(WorkQueue, OneKeyIsNeverHandedToTwoWorkersAtOnce) {
 }
 
 TEST(WorkQueue, DelayedAddIsReadyOnlyAfterTheClockPassesIt) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.addAfter(svc("a"), milliseconds(500));
   EXPECT_EQ(q.len(), 0u);
@@ -134,7 +135,7 @@ TEST(WorkQueue, DelayedAddIsReadyOnlyAfterTheClockPassesIt) {
 }
 
 TEST(WorkQueue, EarlierDelayedAddWins) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.addAfter(svc("a"), milliseconds(1000));
   q.addAfter(svc("a"), milliseconds(100));
@@ -148,8 +149,8 @@ TEST(WorkQueue, EarlierDelayedAddWins) {
   EXPECT_EQ(q.len(), 0u);  // the later adds were merged into the first
 }
 
-TEST(WorkQueue, BlockedGetWakesWhenFakeClockPassesDelayedItem) {
-  FakeClock clock;
+TEST(WorkQueue, BlockedGetWakesWhenSimulatedClockPassesDelayedItem) {
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.addAfter(svc("a"), milliseconds(300));
   auto got = asyncGet(q);
@@ -173,7 +174,7 @@ TEST(WorkQueue, BlockedGetWakesForDelayedItemWithRealClock) {
 }
 
 TEST(WorkQueue, ShutDownWakesEveryBlockedGetter) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   auto g1 = asyncGet(q);
   auto g2 = asyncGet(q);
@@ -187,7 +188,7 @@ TEST(WorkQueue, ShutDownWakesEveryBlockedGetter) {
 }
 
 TEST(WorkQueue, AddsAfterShutDownAreIgnored) {
-  FakeClock clock;
+  SimulatedClock clock;
   WorkQueue q(clock);
   q.shutDown();
   q.add(svc("a"));

@@ -21,8 +21,8 @@
 #include <optional>
 #include <thread>
 
-#include "controller/docker_engine_beast.h"
-#include "support/engine_env.h"
+#include "engine/docker_engine_beast.h"
+#include "tests/support/engine_env.h"
 
 namespace tender {
 namespace {

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "controller/docker_engine_codec.h"
+#include "engine/docker_engine_codec.h"
 
 namespace tender {
 namespace engine_codec {

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/fake_docker_engine.h"
+#include "tests/support/fake_docker_engine.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 namespace {
@@ -56,7 +57,7 @@ class FakeEngineTest : public ::testing::Test {
     return engine_.streamEvents(filters, since, cb);
   }
 
-  FakeClock clock_;
+  SimulatedClock clock_;
   FakeDockerEngine engine_;
 };
 

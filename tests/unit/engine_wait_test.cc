@@ -1,6 +1,6 @@
 // Waiting for the engine at start: what the log and /readyz say when it is
 // missing, and that the wait ends as soon as the engine answers.
-#include "controller/engine_wait.h"
+#include "engine/engine_wait.h"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "controller/fake_docker_engine.h"
+#include "tests/support/fake_docker_engine.h"
 
 namespace tender {
 namespace {

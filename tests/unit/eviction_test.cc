@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "reconcilers/naming.h"
-#include "support/reconciler_fixture.h"
+#include "engine/labels.h"
+#include "tests/support/reconciler_fixture.h"
 
 namespace tender {
 namespace {
@@ -81,7 +81,7 @@ TEST_F(EvictorTest, UnderPressureTheLowestPriorityGoesFirstAndAllComeBackWhenItI
   config.thresholdBytes = 300 * kMi;
   config.between = Millis(0);
   config.recoverAfter = Millis(0);
-  Evictor evictor(*store_, *services_, [this] { return std::optional<HostMemory>(host_); }, [this] { return usage(); },
+  Evictor evictor(*store_, clock_, *services_, [this] { return std::optional<HostMemory>(host_); }, [this] { return usage(); },
                   [this](const Key& k) { enqueued_.push_back(k); }, config);
 
   evictor.check();

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
-#include "reconcilers/naming.h"
-#include "support/reconciler_fixture.h"
+#include "engine/labels.h"
+#include "tests/support/reconciler_fixture.h"
 
 namespace tender {
 namespace {

@@ -7,6 +7,7 @@
 
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/post_mortem.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 namespace {
@@ -111,7 +112,7 @@ class HostMonitorTest : public ::testing::Test {
   void setOomKills(int n) { std::ofstream(dir_ / "vmstat") << "nr_free_pages 1\noom_kill " << n << "\npgfault 9\n"; }
 
   std::filesystem::path dir_;
-  FakeClock clock_;
+  SimulatedClock clock_;
 };
 
 TEST_F(HostMonitorTest, ReadsMemoryPressureAndTheOomCount) {

@@ -4,13 +4,13 @@
 
 #include <gtest/gtest.h>
 
-#include "controller/time_format.h"
+#include "base/time_format.h"
 
 #include <set>
 #include <thread>
 
-#include "reconcilers/naming.h"
-#include "support/reconciler_fixture.h"
+#include "engine/labels.h"
+#include "tests/support/reconciler_fixture.h"
 
 namespace tender {
 namespace {

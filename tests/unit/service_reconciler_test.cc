@@ -6,8 +6,8 @@
 
 #include <thread>
 
-#include "reconcilers/naming.h"
-#include "support/reconciler_fixture.h"
+#include "engine/labels.h"
+#include "tests/support/reconciler_fixture.h"
 
 namespace tender {
 namespace {
@@ -699,7 +699,7 @@ class MemoryPressureTest : public testing::ReconcilerFixture {
  protected:
   void SetUp() override {
     ReconcilerFixture::SetUp();
-    sampler_ = std::make_unique<MemorySampler>(engine_, "test");
+    sampler_ = std::make_unique<MemorySampler>(engine_, clock_, "test");
     sampler_->setOnPressureChange([this](const std::string&, const std::string& s) { told_.push_back(s); });
     ServiceReconcilerOptions o;
     o.instance = "test";

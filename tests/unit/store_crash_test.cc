@@ -20,7 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/clock.h"
+#include "base/clock.h"
+#include "tests/support/simulated_clock.h"
 #include "store/store.h"
 
 namespace tender {
@@ -181,7 +182,7 @@ TEST(StoreCrashTest, EveryCommittedWriteSurvivesSigkill) {
   std::map<std::string, int64_t> specSeq, statusSeq;  // the latest reported per name
   std::map<int64_t, int64_t> eventSeq;                // event id -> seq
   size_t reported = 0;
-  FakeClock clock;
+  SimulatedClock clock;
 
   for (int round = 0; round < 10; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));

@@ -18,7 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "controller/clock.h"
+#include "base/clock.h"
+#include "tests/support/simulated_clock.h"
 
 namespace tender {
 namespace {
@@ -105,7 +106,7 @@ class StoreTest : public ::testing::TestWithParam<bool> {
 
   TempDir dir_;
   std::string path_;
-  FakeClock clock_;
+  SimulatedClock clock_;
   std::unique_ptr<Store> store_;
 };
 
@@ -573,7 +574,7 @@ class StoreFileTest : public ::testing::Test {
   Result<std::unique_ptr<Store>> open() { return Store::open(path_, clock_); }
   TempDir dir_;
   std::string path_ = dir_.file("tender.db");
-  FakeClock clock_;
+  SimulatedClock clock_;
 };
 
 TEST_F(StoreFileTest, ReopeningKeepsDataAndKeepsCounting) {

@@ -1,0 +1,93 @@
+// Clock: time for tender, and the seam through which tests drive it.
+//
+// Wall time is what gets stored (nextRestartAt, TTL expiry, event times);
+// monotonic time measures intervals and drives timers. Everything that waits
+// for time to pass does it through a Clock: a wait on a condition variable
+// with a deadline (waitUntil / waitFor) and timers (driveTimers, which the
+// Scheduler uses). RealClock is the system's clock; tests use SimulatedClock
+// (tests/support/simulated_clock.h), which moves only when a test advances it
+// and then wakes every wait whose deadline passed and fires every due timer,
+// so no test sleeps in real time waiting for a period to elapse.
+//
+// What still reads the system clock directly: the engine client's socket
+// deadlines (engine/docker_engine_beast.cc, real I/O) and log timestamps.
+//
+// Thread-safety: all methods are safe to call from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+namespace tender {
+
+using WallTime = std::chrono::system_clock::time_point;
+using MonoTime = std::chrono::steady_clock::time_point;
+using Millis = std::chrono::milliseconds;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual WallTime now() const = 0;
+  virtual MonoTime monotonic() const = 0;
+
+  // Milliseconds since the Unix epoch of now(): the unit stored in SQLite.
+  int64_t nowMillis() const {
+    return std::chrono::duration_cast<Millis>(now().time_since_epoch()).count();
+  }
+
+  // Blocks on `cv` until it is notified or this clock's monotonic time reaches
+  // `deadline` (nullopt: no deadline). `lock` holds cv's mutex on entry and on
+  // return; it may be released meanwhile, as std::condition_variable::wait
+  // does. May return early (a spurious wake): callers re-check what they wait
+  // for, which the predicate forms below do.
+  virtual void waitOnce(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                        std::optional<MonoTime> deadline) = 0;
+
+  // Waits until `done()` is true (returns true) or the deadline passes with it
+  // still false (returns false). REQUIRES: `lock` holds cv's mutex.
+  template <typename Pred>
+  bool waitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                 std::optional<MonoTime> deadline, Pred done) {
+    while (!done()) {
+      if (deadline && monotonic() >= *deadline) return false;
+      waitOnce(lock, cv, deadline);
+    }
+    return true;
+  }
+  template <typename Rep, typename Period, typename Pred>
+  bool waitFor(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+               std::chrono::duration<Rep, Period> d, Pred done) {
+    return waitUntil(lock, cv, monotonic() + std::chrono::duration_cast<MonoTime::duration>(d), done);
+  }
+
+  // Timers. `fireDue` runs every timer that is due and returns when the next
+  // one is (nullopt: none pending). The driver calls it whenever timers may
+  // have come due: RealClock's from a thread of its own, sleeping until the
+  // returned time; SimulatedClock's on the thread that advances the clock,
+  // before advance() returns. rearm() says the earliest due time may now be
+  // sooner (a timer was added). Destroying the driver stops the calls; it
+  // waits for a call in progress, so it must not be destroyed from inside one.
+  class TimerDriver {
+   public:
+    virtual ~TimerDriver() = default;
+    virtual void rearm() = 0;
+  };
+  using FireDue = std::function<std::optional<MonoTime>()>;
+  virtual std::unique_ptr<TimerDriver> driveTimers(FireDue fireDue) = 0;
+};
+
+class RealClock : public Clock {
+ public:
+  WallTime now() const override { return std::chrono::system_clock::now(); }
+  MonoTime monotonic() const override { return std::chrono::steady_clock::now(); }
+  void waitOnce(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
+                std::optional<MonoTime> deadline) override;
+  std::unique_ptr<TimerDriver> driveTimers(FireDue fireDue) override;
+};
+
+}  // namespace tender

@@ -1,0 +1,332 @@
+// The tender command: parses the command line and hands over to `serve` or
+// to a client-side subcommand. Exit codes: 0 ok, 1 error, 2 usage error.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "cli/compose_command.h"
+#include "base/clock.h"
+#include "cli/prune_command.h"
+#include "manifests/manifest.h"
+#include "server/serve.h"
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+int usageError(const std::string& message) {
+  std::cerr << "error: " << message << "\nRun with --help for more information.\n";
+  return kUsageError;
+}
+
+// Every subcommand's options, bound to the parser, and the subcommands.
+struct Commands {
+  tender::ServeOptions serve;
+  std::string logFormat = "text";
+  tender::ApplyOptions apply;
+  std::string waitTimeout;
+  CLI::Option* timeoutFlag = nullptr;
+  tender::GetOptions get;
+  tender::DescribeOptions describe;
+  tender::LogsOptions logs;
+  tender::RestartOptions restart;
+  tender::EventsOptions events;
+  tender::DeleteOptions del;
+  std::vector<std::string> deleteArgs;
+  tender::PruneOptions prune;
+  tender::ConvertOptions convert;
+  CLI::App* serveCmd = nullptr;
+  CLI::App* applyCmd = nullptr;
+  CLI::App* getCmd = nullptr;
+  CLI::App* describeCmd = nullptr;
+  CLI::App* logsCmd = nullptr;
+  CLI::App* restartCmd = nullptr;
+  CLI::App* eventsCmd = nullptr;
+  CLI::App* deleteCmd = nullptr;
+  CLI::App* pruneCmd = nullptr;
+  CLI::App* convertCmd = nullptr;
+  CLI::App* versionCmd = nullptr;
+};
+
+// `tender serve` and its flags.
+void addServe(CLI::App& app, Commands& c) {
+  c.serveCmd = app.add_subcommand("serve", "Run the controller and its REST API");
+  c.serveCmd
+      ->add_option("--listen", c.serve.listen,
+                   "Address of the API: HOST:PORT or unix:/path; repeatable")
+      ->capture_default_str();
+  c.serveCmd->add_option("--token-file", c.serve.tokenFile,
+                    "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
+      ->check(CLI::ExistingFile);
+  c.serveCmd->add_option("--state-dir", c.serve.stateDir, "Directory of the database and lock")
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--instance", c.serve.instance,
+                   "Instance name: the tender.instance label of what this server owns")
+      ->capture_default_str();
+  c.serveCmd->add_option("--engine", c.serve.engineHost,
+                    "Docker engine (unix:///path or tcp://host:port); default DOCKER_HOST "
+                    "or the local socket");
+  c.serveCmd->add_option("--workers", c.serve.workers, "Reconcile workers")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--start-concurrency", c.serve.startConcurrency,
+                   "Containers started at once (0: default)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  c.serveCmd->add_option("--resync", c.serve.resyncSeconds, "Seconds between full resyncs")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--post-mortem-lines", c.serve.postMortemLogLines,
+                   "Last log lines kept with the post-mortem of each container death")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  c.serveCmd->add_option("--keep-events", c.serve.keepEvents, "Events kept per object")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd->add_option("--keep-post-mortems", c.serve.keepPostMortems, "Post-mortems kept per replica")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd->add_option("--host-memory", c.serve.hostMemory,
+                    "Memory replicas are admitted against (2Gi); default: the engine's MemTotal");
+  c.serveCmd->add_option("--system-reserve", c.serve.systemReserve,
+                    "Share of the host's memory never admitted (10%)")
+      ->capture_default_str();
+  c.serveCmd->add_option("--memory-headroom", c.serve.memoryHeadroom,
+                    "A replica starts only while MemAvailable exceeds its request times this")
+      ->check(CLI::Range(1.0, 10.0))
+      ->capture_default_str();
+  c.serveCmd->add_option("--default-reservation", c.serve.defaultReservation,
+                    "What a replica with neither memory reservation nor limit counts (64Mi)")
+      ->capture_default_str();
+  c.serveCmd->add_option("--eviction-threshold", c.serve.evictionThreshold,
+                    "Evict replicas while MemAvailable is below this (default: 5% of memory, at least 256Mi)");
+  c.serveCmd->add_option("--eviction-priority-floor", c.serve.evictionPriorityFloor,
+                    "Services with this priority or more are never evicted")
+      ->capture_default_str();
+  c.serveCmd->add_option("--eviction-recovery", c.serve.evictionRecovery,
+                    "How long the pressure must be gone before evicted replicas start again")
+      ->capture_default_str();
+  c.serveCmd->add_option("--log-max-size", c.serve.logMaxSize,
+                    "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
+      ->capture_default_str();
+  c.serveCmd->add_option("--log-max-file", c.serve.logMaxFile, "Rotated log files kept per container")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd->add_option("--keep-deleted", c.serve.keepDeleted,
+                    "How long a deleted object's events and post-mortems are kept (1h, 30m)")
+      ->capture_default_str();
+  c.serveCmd->add_option("--engine-wait", c.serve.engineWait,
+                    "How long to wait for the Docker engine at start before an error says what to do")
+      ->capture_default_str();
+  c.serveCmd->add_option("--cleanup-interval", c.serve.cleanupInterval,
+                    "How often this instance's leftovers are removed (0: only at start)")
+      ->capture_default_str();
+  c.serveCmd->add_option("--min-free-disk", c.serve.minFreeDisk,
+                    "Clean up early when the engine's disk has less free space (10%, 5Gi; 0: never)")
+      ->capture_default_str();
+  c.serveCmd->add_option("--keep-history-days", c.serve.keepHistoryDays, "Days events and post-mortems are kept")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--memory-sample", c.serve.memorySampleSeconds,
+                   "Seconds between samples of each container's memory (for /metrics)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--max-body-bytes", c.serve.maxBodyBytes,
+                   "Largest request body the API accepts")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  c.serveCmd->add_option("--log-level", c.serve.logLevel, "Log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
+      ->capture_default_str();
+  c.serveCmd->add_option("--log-format", c.logFormat, "Log lines as text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+// `tender apply`.
+void addApply(CLI::App& app, Commands& c) {
+  c.applyCmd = app.add_subcommand("apply", "Create or update resources from manifests");
+  c.applyCmd->add_option("-f,--filename", c.apply.files, "FILE, DIR or - (stdin); repeatable")
+      ->required();
+  c.applyCmd->add_option("-n,--namespace", c.apply.ns, "Namespace for objects that name none");
+  c.applyCmd->add_flag("--dry-run", c.apply.dryRun,
+                  "Show what would change (and each service's container plan); change nothing");
+  c.applyCmd->add_flag("--prune", c.apply.prune,
+                  "Delete objects of the manifests' namespaces that the manifests no longer name");
+  c.applyCmd->add_option("--ttl", c.apply.ttl,
+                    "Namespaces this apply creates are deleted, with everything in them, after this long "
+                    "(e.g. 1h; for CI runs)");
+  c.applyCmd->add_flag("--wait", c.apply.wait, "Wait until the applied services are ready");
+  c.applyCmd->add_option("-p,--project-name", c.apply.project,
+                    "Compose files: the project name, which is the namespace");
+  c.applyCmd->add_option("--profile", c.apply.profiles,
+                    "Compose files: enable services of this profile; repeatable");
+  c.applyCmd->add_flag("--strict", c.apply.strict,
+                  "Compose files: a key tender does not support is an error, not a warning");
+  auto* c.timeoutFlag =
+      c.applyCmd->add_option("--timeout", c.waitTimeout, "How long --wait waits (30s, 2m, 1m30s)")
+          ->default_str("5m");
+}
+
+// The commands that read: get, describe, logs, restart, events.
+void addReadCommands(CLI::App& app, Commands& c) {
+  c.getCmd = app.add_subcommand("get", "List or show resources");
+  c.getCmd->add_option("resource", c.get.resource, "services, networks, volumes or namespaces")
+      ->required();
+  c.getCmd->add_option("name", c.get.name, "One resource's name");
+  c.getCmd->add_option("-n,--namespace", c.get.ns, "Namespace")->capture_default_str();
+  c.getCmd->add_flag("-A,--all-namespaces", c.get.allNamespaces, "Across all namespaces");
+  c.getCmd->add_option("-o,--output", c.get.output, "table, wide, json or yaml")
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml"}))
+      ->capture_default_str();
+
+  c.describeCmd = app.add_subcommand("describe", "Show one resource in detail, with its events");
+  c.describeCmd->add_option("resource", c.describe.resource, "service, network, volume or namespace")
+      ->required();
+  c.describeCmd->add_option("name", c.describe.name, "The resource's name")->required();
+  c.describeCmd->add_option("-n,--namespace", c.describe.ns, "Namespace")->capture_default_str();
+
+  c.logsCmd = app.add_subcommand("logs", "Print a service's logs, each line after its replica");
+  c.logsCmd->add_option("name", c.logs.name, "The service")->required();
+  c.logsCmd->add_option("-n,--namespace", c.logs.ns, "Namespace")->capture_default_str();
+  c.logsCmd->add_option("--tail", c.logs.tail, "Only the last N lines of each replica")
+      ->check(CLI::NonNegativeNumber);
+
+  c.restartCmd = app.add_subcommand("restart", "Restart a service's containers");
+  c.restartCmd->add_option("name", c.restart.name, "The service")->required();
+  c.restartCmd->add_option("-n,--namespace", c.restart.ns, "Namespace")->capture_default_str();
+
+  c.eventsCmd = app.add_subcommand("events", "List what tender did; --watch follows it");
+  c.eventsCmd->add_option("-n,--namespace", c.events.ns, "Namespace")->capture_default_str();
+  c.eventsCmd->add_flag("-A,--all-namespaces", c.events.allNamespaces, "Across all namespaces");
+  c.eventsCmd->add_flag("-w,--watch", c.events.watch, "After the list, print events as they come");
+}
+
+// delete, prune, convert, version.
+void addOtherCommands(CLI::App& app, Commands& c) {
+  c.deleteCmd = app.add_subcommand("delete", "Delete resources by manifest or by name");
+  c.deleteCmd->add_option("-f,--filename", c.del.files, "FILE, DIR or - (stdin); repeatable");
+  c.deleteCmd->add_option("args", c.deleteArgs, "TYPE NAME...");
+  c.deleteCmd->add_option("-n,--namespace", c.del.ns, "Namespace");
+  c.deleteCmd->add_flag("--purge", c.del.purge, "Deleting a namespace removes its volumes and their data too");
+
+  c.pruneCmd = app.add_subcommand("prune", "Remove what this tender instance left behind on the engine");
+  c.pruneCmd->add_flag("--dry-run", c.prune.dryRun, "Only say what would be removed");
+  c.pruneCmd->add_flag("--images", c.prune.images, "Also images tender built that no service uses");
+  c.pruneCmd->add_flag("--volumes", c.prune.volumes,
+                  "Also volumes (and their data) of namespaces that hold nothing any more");
+  c.pruneCmd->add_flag("--all-host", c.prune.allHost,
+                  "Prune the whole engine, whoever made the objects: stopped containers, unused networks, "
+                  "dangling images (unused ones with --images), unused volumes (with --volumes)");
+
+  c.convertCmd = app.add_subcommand("convert", "Print the tender manifests of Compose files");
+  c.convertCmd->add_option("-f,--filename", c.convert.files, "Compose FILE or - (stdin); repeatable, merged in order")
+      ->required();
+  c.convertCmd->add_option("-p,--project-name", c.convert.compose.projectName,
+                      "The project name, which is the namespace");
+  c.convertCmd->add_option("--profile", c.convert.compose.profiles,
+                      "Enable services of this profile; repeatable");
+  c.convertCmd->add_flag("--strict", c.convert.compose.strict,
+                    "A key tender does not support is an error, not a warning");
+  c.convertCmd->add_option("-o,--output", c.convert.output, "yaml or json")
+      ->check(CLI::IsMember({"yaml", "json"}))
+      ->capture_default_str();
+
+  c.versionCmd = app.add_subcommand("version", "Print the client's and the server's version");
+}
+
+// Checks apply's flags that depend on each other; a usage error or -1.
+int checkApplyFlags(Commands& c) {
+  if (c.timeoutFlag->count() > 0 && !c.apply.wait) {
+    return usageError("--timeout is how long --wait waits: give --wait too");
+  }
+  if (c.apply.wait && c.apply.dryRun) return usageError("--wait cannot wait for a --dry-run: nothing is applied");
+  if (!c.waitTimeout.empty()) {
+    auto ms = tender::parseDurationMs(c.waitTimeout);
+    if (!ms.ok()) return usageError("--timeout: " + ms.status().message());
+    c.apply.waitOptions.timeout = std::chrono::milliseconds(*ms);
+  }
+  return -1;
+}
+
+// Runs the client-side subcommand that was parsed.
+int runClient(Commands& c, const std::string& server, const std::string& token) {
+  tender::ApiClient client(server, token);
+  tender::RealClock clock;
+  if (c.applyCmd->parsed()) {
+    if (int bad = checkApplyFlags(c); bad >= 0) return bad;
+    return tender::runApply(c.apply, client, std::cin, std::cout, std::cerr);
+  }
+  if (c.getCmd->parsed()) return tender::runGet(c.get, client, clock.now(), std::cout, std::cerr);
+  if (c.describeCmd->parsed()) {
+    return tender::runDescribe(c.describe, client, clock.now(), std::cout, std::cerr);
+  }
+  if (c.logsCmd->parsed()) return tender::runLogs(c.logs, client, std::cout, std::cerr);
+  if (c.restartCmd->parsed()) return tender::runRestart(c.restart, client, std::cout, std::cerr);
+  if (c.eventsCmd->parsed()) {
+    auto sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    return tender::runEvents(c.events, client, clock, sleep, std::cout, std::cerr);
+  }
+  if (c.deleteCmd->parsed()) {
+    if (!c.del.files.empty() && !c.deleteArgs.empty()) {
+      return usageError("delete takes either -f FILE or TYPE NAME..., not both");
+    }
+    if (c.del.files.empty()) {
+      if (c.deleteArgs.size() < 2) return usageError("delete needs -f FILE or TYPE NAME...");
+      c.del.resource = c.deleteArgs.front();
+      c.del.names.assign(c.deleteArgs.begin() + 1, c.deleteArgs.end());
+    }
+    return tender::runDelete(c.del, client, std::cin, std::cout, std::cerr);
+  }
+  if (c.pruneCmd->parsed()) return tender::runPrune(c.prune, client, std::cout, std::cerr);
+  if (c.versionCmd->parsed()) return tender::runVersion(client, std::cout, std::cerr);
+  return usageError("no command given");
+}
+
+}  // namespace
+
+
+int main(int argc, char** argv) {
+  CLI::App app{"tender: keeps the containers of a Docker host equal to the desired state",
+               "tender"};
+  app.set_version_flag("--version", TENDER_VERSION);
+  app.require_subcommand(1);
+  // Global options may follow the subcommand too: `tender get svc --server URL`.
+  app.fallthrough();
+
+  std::string server = tender::kDefaultServerUrl;
+  std::string token;
+  app.add_option("--server", server, "URL of the tender server")
+      ->envname("TENDER_SERVER")
+      ->capture_default_str();
+  app.add_option("--token", token, "Bearer token sent to the server")->envname("TENDER_TOKEN");
+
+  Commands c;
+  addServe(app, c);
+  addApply(app, c);
+  addReadCommands(app, c);
+  addOtherCommands(app, c);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kUsageError;
+  }
+
+  if (c.serveCmd->parsed()) {
+    c.serve.jsonLogs = c.logFormat == "json";
+    return tender::runServe(c.serve);
+  }
+  if (c.convertCmd->parsed()) return tender::runConvert(c.convert, std::cin, std::cout, std::cerr);
+  return runClient(c, server, token);
+}

@@ -1,0 +1,78 @@
+#include "server/housekeeping.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "base/byte_format.h"
+#include "reconcilers/events.h"
+
+namespace tender {
+
+Housekeeping::Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance)
+    : janitor_(janitor), store_(store), clock_(clock), instance_(std::move(instance)) {}
+
+Housekeeping::~Housekeeping() { stop(); }
+
+void Housekeeping::start(Millis interval, std::string dataRoot, LowDiskThreshold threshold) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (stop_ || thread_.joinable()) return;
+  interval_ = interval;
+  dataRoot_ = std::move(dataRoot);
+  threshold_ = threshold;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Housekeeping::stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Housekeeping::run() {
+  const auto diskEvery = std::chrono::seconds(30);
+  std::unique_lock<std::mutex> l(mu_);
+  auto nextCleanup = clock_.monotonic() + interval_;
+  auto nextDisk = clock_.monotonic();
+  auto quietUntil = clock_.monotonic();  // no second low-disk cleanup before this
+  while (!stop_) {
+    std::optional<MonoTime> wake;
+    if (interval_.count() > 0) wake = nextCleanup;
+    if (!dataRoot_.empty()) wake = wake ? std::min(*wake, nextDisk) : nextDisk;
+    clock_.waitUntil(l, cv_, wake, [&] { return stop_; });
+    if (stop_) break;
+    l.unlock();
+    const auto now = clock_.monotonic();
+    if (!dataRoot_.empty() && now >= nextDisk) {
+      nextDisk = now + diskEvery;
+      auto space = diskSpaceOf(dataRoot_);
+      if (space.ok() && diskIsLow(*space, threshold_) && now >= quietUntil) {
+        quietUntil = now + std::chrono::minutes(5);
+        const std::string message = "the engine's disk at " + dataRoot_ + " is low: " + formatBytes(space->freeBytes) +
+                                    " free of " + formatBytes(space->totalBytes) + "; cleaning up now";
+        spdlog::warn("{}", message);
+        recordEvent(store_, clock_, Key{"Host", "", instance_}, "Warning", "LowDisk", message);
+        cleanUp("low-disk");
+        auto after = diskSpaceOf(dataRoot_);
+        if (after.ok()) spdlog::info("the engine's disk at {} now has {} free", dataRoot_, formatBytes(after->freeBytes));
+      }
+    }
+    if (interval_.count() > 0 && now >= nextCleanup) {
+      nextCleanup = now + interval_;
+      cleanUp("periodic");
+    }
+    l.lock();
+  }
+}
+
+void Housekeeping::cleanUp(const std::string& trigger) {
+  CleanupOptions o;
+  o.trigger = trigger;
+  auto r = janitor_.run(o);
+  if (!r.ok()) spdlog::warn("{}", r.status().message());
+}
+
+}  // namespace tender

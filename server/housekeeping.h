@@ -1,0 +1,47 @@
+// Housekeeping: removes this instance's leftovers every `interval`, and early
+// when the engine's disk runs low (checked every 30 s when the engine's data
+// root is on this machine), recording a LowDisk event. Runs on a thread of
+// its own: a cleanup waits on the engine.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "base/clock.h"
+#include "reconcilers/janitor.h"
+#include "store/store.h"
+
+namespace tender {
+
+class Housekeeping {
+ public:
+  Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance);
+  ~Housekeeping();
+  Housekeeping(const Housekeeping&) = delete;
+  Housekeeping& operator=(const Housekeeping&) = delete;
+
+  // `interval` 0: no periodic cleanup. `dataRoot` "": the engine's disk is
+  // not this machine's to look at.
+  void start(Millis interval, std::string dataRoot, LowDiskThreshold threshold);
+  void stop();  // idempotent; waits out a cleanup in progress
+
+ private:
+  void run();
+  void cleanUp(const std::string& trigger);
+
+  Janitor& janitor_;
+  Store& store_;
+  Clock& clock_;
+  const std::string instance_;
+  Millis interval_{0};
+  std::string dataRoot_;
+  LowDiskThreshold threshold_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+}  // namespace tender

@@ -1,0 +1,481 @@
+// `tender serve`: the composition root. Checks the flags, opens the store,
+// builds every part (engine client, loop, reconcilers, background parts, API)
+// in dependency order, starts them, and on SIGINT/SIGTERM stops them in the
+// reverse order (server/components.h).
+#include "server/serve.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <condition_variable>
+#include <csignal>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "api/auth.h"
+#include "api/event_watch.h"
+#include "api/eviction_api.h"
+#include "api/http_server.h"
+#include "api/metrics.h"
+#include "api/resource_api.h"
+#include "base/byte_format.h"
+#include "controller/controller.h"
+#include "controller/informer.h"
+#include "controller/scheduler.h"
+#include "engine/docker_engine_beast.h"
+#include "engine/engine_wait.h"
+#include "engine/instrumented_engine.h"
+#include "reconcilers/admission.h"
+#include "reconcilers/eviction.h"
+#include "reconcilers/host_monitor.h"
+#include "reconcilers/janitor.h"
+#include "reconcilers/memory_sampler.h"
+#include "reconcilers/post_mortem.h"
+#include "reconcilers/prober.h"
+#include "reconcilers/resource_reconcilers.h"
+#include "reconcilers/service_reconciler.h"
+#include "reconcilers/start_gate.h"
+#include "server/components.h"
+#include "server/engine_health.h"
+#include "server/housekeeping.h"
+#include "server/serve_config.h"
+#include "store/store.h"
+
+namespace tender {
+namespace {
+
+void setUpLogging(const ServeOptions& o) {
+  spdlog::set_level(spdlog::level::from_str(o.logLevel));
+  if (o.jsonLogs) {
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+  } else {
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%L%$ %v");
+  }
+}
+
+void pruneHistory(Store& store, const Retention& retention) {
+  auto pruned = store.pruneHistory(retention);
+  if (!pruned.ok()) {
+    spdlog::warn("cannot prune the store's history: {}", pruned.status().ToString());
+  } else if (pruned->events + pruned->terminations > 0) {
+    spdlog::info("pruned {} events and {} post-mortems from the store ({} pages freed)", pruned->events,
+                 pruned->terminations, pruned->freedPages);
+  }
+}
+
+// The options of the service reconciler, pointing at the parts it uses.
+ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober, MemorySampler& memory,
+                                        HostMonitor& host, AdmissionLedger& admission, ContainerSnapshot& snapshot,
+                                        std::function<void(const Key&)> enqueue) {
+  ServiceReconcilerOptions so;
+  so.prober = &prober;
+  so.instance = o.instance;
+  so.memory = &memory;
+  so.host = &host;
+  so.logTailLines = o.postMortemLogLines;
+  so.admission = &admission;
+  so.snapshot = &snapshot;
+  so.logs.maxSize = o.logMaxSize;
+  so.logs.maxFile = o.logMaxFile;
+  so.enqueue = std::move(enqueue);
+  return so;
+}
+
+// One running `tender serve`. Members are declared (and so built) in the
+// order they depend on each other and destroyed in the reverse.
+class Server {
+ public:
+  Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::optional<TokenTable> tokens);
+  ~Server() { stop(); }
+
+  // Starts the event loop, the engine's health check and the API; then, on
+  // a thread of its own, the pre-flight and the reconciling parts.
+  Status start();
+  // Blocks until SIGINT or SIGTERM; returns the signal.
+  int waitForSignal();
+  void stop();
+
+ private:
+  void preflight();
+  void schedulePrune();
+  bool stopping() const;
+  void registerRoutes();
+  MetricsSnapshot metrics() const;
+  std::string dataRootToWatch();
+
+  const ServeOptions o_;
+  const ServeConfig c_;
+  Store& store_;
+  std::optional<TokenTable> tokens_;
+  RealClock clock_;
+  Components components_;
+
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread ioThread_;
+  EngineOptions engineOptions_;
+  const std::string host_;
+  const bool engineIsLocal_;
+  std::unique_ptr<DockerEngine> beastEngine_;
+  InstrumentedEngine engine_;  // every call the controller makes is timed for /metrics
+  std::unique_ptr<DockerEngine> healthEngine_;
+
+  StartGate gate_;
+  Scheduler scheduler_;
+  Controller controller_;
+  std::function<void(const Key&)> enqueue_;
+  MemorySampler memory_;
+  HostMonitor hostMemory_;
+  ContainerSnapshot snapshot_;
+  AdmissionLedger admission_;
+  Prober prober_;
+  ServiceReconciler services_;
+  NetworkReconciler networks_;
+  VolumeReconciler volumes_;
+  NamespaceReconciler namespaces_;
+  ResyncReconciler resync_;
+  Janitor janitor_;
+  Housekeeping housekeeping_;
+  Evictor evictor_;
+  EngineHealth health_;
+  EventWatchHub watch_;
+  Informer informer_;
+  Router router_;
+  HttpServer http_;
+
+  std::atomic<bool> preflightDone_{false};
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread startup_;
+};
+
+EngineOptions engineOptionsFor(const ServeOptions& o, std::chrono::milliseconds callTimeout = {}) {
+  EngineOptions eo;
+  eo.host = o.engineHost;
+  if (callTimeout.count() > 0) eo.callTimeout = callTimeout;
+  return eo;
+}
+
+InformerOptions informerOptions(const ServeOptions& o) {
+  InformerOptions io;
+  io.resyncPeriod = std::chrono::seconds(std::max(1, o.resyncSeconds));
+  return io;
+}
+
+ControllerOptions controllerOptions(const ServeConfig& c) {
+  ControllerOptions co;
+  co.workers = c.workers;
+  return co;
+}
+
+HttpServerOptions httpOptions(const ServeOptions& o) {
+  HttpServerOptions ho;
+  ho.listen = o.listen;
+  ho.maxBodyBytes = o.maxBodyBytes;
+  return ho;
+}
+
+Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::optional<TokenTable> tokens)
+    : o_(o),
+      c_(c),
+      store_(store),
+      tokens_(std::move(tokens)),
+      work_(boost::asio::make_work_guard(ioc_)),
+      engineOptions_(engineOptionsFor(o)),
+      host_(resolvedEngineHost(engineOptions_)),
+      engineIsLocal_(host_.rfind("unix://", 0) == 0),
+      beastEngine_(makeBeastDockerEngine(ioc_, engineOptions_)),
+      engine_(*beastEngine_, clock_),
+      healthEngine_(makeBeastDockerEngine(ioc_, engineOptionsFor(o, std::chrono::seconds(3)))),
+      gate_(c.startLimit),
+      scheduler_(clock_),
+      controller_(clock_, controllerOptions(c)),
+      enqueue_([this](const Key& k) { controller_.enqueue(k); }),
+      memory_(engine_, clock_, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds))),
+      hostMemory_(clock_),
+      admission_(c.admission,
+                 [this]() -> std::optional<int64_t> {
+                   if (!engineIsLocal_) return std::nullopt;  // the engine's host is not this one
+                   HostMemory m = hostMemory_.read();
+                   if (m.memTotalBytes <= 0) return std::nullopt;
+                   return m.memAvailableBytes;
+                 }),
+      prober_(clock_, enqueue_),
+      services_(store, engine_, clock_, gate_,
+                serviceOptions(o, prober_, memory_, hostMemory_, admission_, snapshot_, enqueue_)),
+      networks_(store, engine_, clock_, o.instance),
+      volumes_(store, engine_, clock_, o.instance),
+      namespaces_(store, clock_, enqueue_, &engine_, o.instance),
+      resync_(store, engine_, o.instance, enqueue_, &snapshot_),
+      janitor_(store, engine_, clock_, o.instance),
+      housekeeping_(janitor_, store, clock_, o.instance),
+      evictor_(
+          store, clock_, services_,
+          [this]() -> std::optional<HostMemory> {
+            if (!engineIsLocal_) return std::nullopt;
+            return hostMemory_.read();
+          },
+          [this] { return memory_.snapshot(); }, enqueue_, c.eviction),
+      health_(*healthEngine_, clock_, host_),
+      watch_(store, clock_),
+      informer_(engine_, scheduler_, clock_, o.instance, enqueue_,
+                [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
+      http_(ioc_, router_, httpOptions(o)) {
+  auto enqueueService = [this](const std::string& ns, const std::string& service) {
+    controller_.enqueue(Key{"Service", ns, service});
+  };
+  memory_.setOnPressureChange(enqueueService);
+  admission_.setOnFreed(enqueueService);
+  controller_.registerReconciler("Service", &services_);
+  controller_.registerReconciler("Network", &networks_);
+  controller_.registerReconciler("Volume", &volumes_);
+  controller_.registerReconciler("Namespace", &namespaces_);
+  controller_.registerReconciler("Resync", &resync_);
+  store_.setEventObserver([this](int64_t) { watch_.notify(); });
+  informer_.setOnEvent([this](const EngineEvent& e) { services_.noteEngineEvent(e); });
+  informer_.setOnOutage([this](WallTime lost, WallTime back) { services_.noteEngineOutage(lost, back); });
+  registerRoutes();
+}
+
+void Server::registerRoutes() {
+  ResourceApiOptions ao;
+  ao.readiness = [this] {
+    Status engineUp = health_.readiness();
+    if (!engineUp.ok()) return engineUp;
+    if (!preflightDone_) return Status::Unavailable("pre-flight cleanup has not finished");
+    return Status::Ok();
+  };
+  ao.prune = [this](const CleanupOptions& co) -> Result<nlohmann::json> {
+    auto r = janitor_.run(co);
+    if (!r.ok()) return r.status();
+    return r->toJson();
+  };
+  ao.versionInfo = [this] { return health_.versionInfo(); };
+  ao.enqueue = enqueue_;
+  ao.planService = [this](const Resource& r) { return services_.dryRun(r); };
+  ao.restartService = [this](const Key& k) { services_.requestRestart(k); };
+  ao.serviceLogs = [this](const Key& k, int tail) { return serviceLogs(engine_, o_.instance, k, tail); };
+  ao.watch = &watch_;
+  registerResourceApi(router_, store_, clock_, ao);
+  if (tokens_) {
+    router_.setAuthenticator([this](const HttpRequest& req) { return tokens_->authenticate(req); });
+  }
+  registerEvictionApi(router_, evictor_);
+  registerMetricsRoute(router_, [this] { return metrics(); });
+}
+
+MetricsSnapshot Server::metrics() const {
+  MetricsSnapshot m;
+  auto services = store_.list("Service", std::nullopt);
+  if (services.ok()) {
+    for (const auto& r : *services) {
+      m.servicesByPhase[r.status.value("phase", std::string("Pending"))]++;
+      m.restarts[{r.namespace_, r.name}] = r.status.value("restartCount", int64_t{0});
+    }
+  }
+  m.controller = controller_.metrics();
+  m.eventStreamReconnects = informer_.reconnects();
+  m.engineUp = health_.readiness().ok();
+  m.engineCalls = engine_.snapshot();
+  m.memory = memory_.snapshot();
+  m.watchers = watch_.watchers();
+  nlohmann::json ledger = admission_.snapshot();
+  m.allocatableBytes = ledger.value("allocatable", int64_t{0});
+  for (auto& [ns, bytes] : ledger["namespaces"].items()) m.reservedBytes[ns] = bytes.get<int64_t>();
+  return m;
+}
+
+Status Server::start() {
+  ioThread_ = std::thread([this] { ioc_.run(); });
+  components_.started("the event loop", [this] {
+    work_.reset();
+    ioc_.stop();
+    if (ioThread_.joinable()) ioThread_.join();
+  });
+  // Started and stopped with the server, whatever else has started.
+  components_.started("the timers", [this] { scheduler_.shutDown(); });
+  components_.started("the health probes", [this] { prober_.stop(); });
+  health_.start();
+  components_.started("the engine health check", [this] { health_.stop(); });
+  components_.started("the event watchers", [this] {
+    store_.setEventObserver({});
+    watch_.stop();
+  });
+  Status listening = http_.start();
+  if (!listening.ok()) return listening;
+  components_.started("the API", [this] { http_.stop(); });
+  if (!tokens_ && !http_.localOnly()) {
+    return Status::Invalid(
+        "refusing to serve the API without tokens on an address other hosts can reach; "
+        "listen on 127.0.0.1, ::1 or unix:/path, or give --token-file");
+  }
+  if (tokens_) {
+    spdlog::info("API requires bearer tokens: {} loaded from {}", tokens_->size(), o_.tokenFile);
+  } else {
+    spdlog::warn("API is unauthenticated (no --token-file): it listens on local addresses only");
+  }
+  std::string listenList;
+  for (const auto& l : o_.listen) listenList += (listenList.empty() ? "" : ", ") + l;
+  spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "
+               "{} concurrent starts",
+               listenList, o_.stateDir, o_.instance, host_, c_.workers, c_.startLimit);
+  schedulePrune();
+  startup_ = std::thread([this] { preflight(); });
+  return Status::Ok();
+}
+
+// The history stays bounded for as long as tender runs: pruned every ten
+// minutes.
+void Server::schedulePrune() {
+  scheduler_.schedule(std::chrono::minutes(10), [this] {
+    pruneHistory(store_, c_.retention);
+    schedulePrune();
+  });
+}
+
+bool Server::stopping() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return done_;
+}
+
+std::string Server::dataRootToWatch() {
+  // Only when the engine's disk is this machine's (a unix socket) and its
+  // data root can be seen from here.
+  if (!engineIsLocal_) return "";
+  auto info = engine_.info();
+  if (info.ok() && !info->dockerRootDir.empty() && diskSpaceOf(info->dockerRootDir).ok()) return info->dockerRootDir;
+  return "";
+}
+
+// Off the main thread so a signal still stops tender while it waits: the
+// engine, then this instance's leftovers, then the first reconcile. The API
+// answers meanwhile (/readyz says what is awaited).
+void Server::preflight() {
+  EngineWaitOptions wo;
+  wo.host = host_;
+  wo.deadline = c_.engineWait;
+  auto sleep = [this](std::chrono::milliseconds d) {
+    std::unique_lock<std::mutex> l(mu_);
+    clock_.waitFor(l, cv_, d, [this] { return done_; });
+  };
+  if (!waitForEngine(engine_, wo, [this] { return stopping(); }, sleep).ok()) return;
+  CleanupOptions pre;
+  pre.trigger = "pre-flight";
+  auto cleaned = janitor_.run(pre);
+  if (!cleaned.ok()) {
+    spdlog::warn("{} (the periodic cleanup will try again)", cleaned.status().message());
+  } else if (cleaned->removed.empty() && cleaned->failed.empty()) {
+    spdlog::info("pre-flight cleanup: nothing of instance \"{}\" was left behind", o_.instance);
+  }
+  if (stopping()) return;
+  // Admission starts from what the host holds: its memory, and the replicas
+  // that already run.
+  if (c_.admission.hostMemoryBytes <= 0) {
+    auto info = engine_.info();
+    if (info.ok() && info->memTotal > 0) admission_.setHostMemory(info->memTotal);
+  }
+  Status primed = services_.primeAdmission();
+  if (!primed.ok()) spdlog::warn("admission: cannot list the running replicas: {}", primed.ToString());
+  spdlog::info("admission: {} allocatable ({} reserved by running replicas)",
+               formatBytes(admission_.allocatableBytes()), formatBytes(admission_.reservedBytes()));
+  Status started = controller_.start();
+  if (!started.ok()) {
+    spdlog::error("{}", started.message());
+    return;
+  }
+  components_.started("the controller", [this] { controller_.stop(); });
+  controller_.enqueue(ResyncReconciler::key());
+  informer_.start();
+  components_.started("the informer", [this] { informer_.stop(); });
+  memory_.start();
+  components_.started("the memory sampler", [this] { memory_.stop(); });
+  hostMemory_.start();
+  components_.started("the host monitor", [this] { hostMemory_.stop(); });
+  housekeeping_.start(c_.cleanupInterval, dataRootToWatch(), c_.lowDisk);
+  components_.started("housekeeping", [this] { housekeeping_.stop(); });
+  evictor_.start();
+  components_.started("the evictor", [this] { evictor_.stop(); });
+  preflightDone_ = true;
+  spdlog::info("tender serve: reconciling");
+}
+
+int Server::waitForSignal() {
+  int signalled = 0;
+  boost::asio::signal_set signals(ioc_, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    std::lock_guard<std::mutex> l(mu_);
+    done_ = true;
+    signalled = sig;
+    cv_.notify_all();
+  });
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [&] { return done_; });
+  }
+  signals.cancel();
+  return signalled;
+}
+
+void Server::stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    done_ = true;
+  }
+  cv_.notify_all();
+  if (startup_.joinable()) startup_.join();
+  components_.stopAll();
+}
+
+}  // namespace
+
+int runServe(const ServeOptions& o) {
+  setUpLogging(o);
+  auto config = serveConfigFrom(o, std::thread::hardware_concurrency());
+  if (!config.ok()) {
+    for (const auto& e : config.status().details()) spdlog::error("{}: {}", e.field, e.message);
+    return 1;
+  }
+  std::optional<TokenTable> tokens;
+  if (!o.tokenFile.empty()) {
+    auto loaded = TokenTable::load(o.tokenFile);
+    if (!loaded.ok()) {
+      spdlog::error("--token-file: {}", loaded.status().ToString());
+      return 1;
+    }
+    tokens = std::move(*loaded);
+  }
+  auto lock = StateDirLock::acquire(o.stateDir);
+  if (!lock.ok()) {
+    spdlog::error("{}", lock.status().message());
+    return 1;
+  }
+  RealClock clock;
+  const std::string dbPath = o.stateDir + "/tender.db";
+  auto store = Store::open(dbPath, clock);
+  if (!store.ok()) {
+    spdlog::error("cannot open the store {}: {}", dbPath, store.status().message());
+    return 1;
+  }
+  pruneHistory(**store, config->retention);
+
+  Server server(o, *config, **store, std::move(tokens));
+  Status started = server.start();
+  if (!started.ok()) {
+    spdlog::error("{}", started.message());
+    return 1;
+  }
+  const int signalled = server.waitForSignal();
+  spdlog::info("tender serve: signal {} received, shutting down", signalled);
+  server.stop();
+  spdlog::info("tender serve: stopped");
+  return 0;
+}
+
+}  // namespace tender

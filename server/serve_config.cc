@@ -1,0 +1,101 @@
+#include "server/serve_config.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "manifests/manifest.h"
+
+namespace tender {
+namespace {
+
+// Collects one error per bad flag.
+class FlagErrors {
+ public:
+  void add(const std::string& flag, const std::string& message) {
+    // Some parsers already name the flag: do not name it twice.
+    const std::string prefix = flag + ": ";
+    errors_.push_back({flag, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message});
+  }
+  bool empty() const { return errors_.empty(); }
+  std::vector<FieldError> take() { return std::move(errors_); }
+
+ private:
+  std::vector<FieldError> errors_;
+};
+
+// A memory size that must be > 0 (or >= 0 when `zeroOk`).
+void memoryFlag(FlagErrors& errors, const std::string& flag, const std::string& text, const std::string& example,
+                bool zeroOk, int64_t& out) {
+  auto bytes = parseMemoryQuantity(text);
+  if (!bytes.ok() || *bytes < 0 || (!zeroOk && *bytes == 0)) {
+    errors.add(flag, "\"" + text + "\" is not a memory size (" + example + ")");
+    return;
+  }
+  out = *bytes;
+}
+
+void durationFlag(FlagErrors& errors, const std::string& flag, const std::string& text, int64_t& outMs) {
+  auto ms = parseDurationMs(text);
+  if (!ms.ok() || *ms < 0) {
+    errors.add(flag, "\"" + text + "\" is not a duration (30s, 10m, 1h)");
+    return;
+  }
+  outMs = *ms;
+}
+
+}  // namespace
+
+Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThreads) {
+  ServeConfig c;
+  FlagErrors errors;
+
+  if (!parseDockerMemory(o.logMaxSize).ok()) errors.add("--log-max-size", "\"" + o.logMaxSize + "\" is not a size (10m, 1g)");
+
+  if (!o.hostMemory.empty()) memoryFlag(errors, "--host-memory", o.hostMemory, "2Gi, 512Mi", false, c.admission.hostMemoryBytes);
+  memoryFlag(errors, "--default-reservation", o.defaultReservation, "64Mi", true, c.admission.defaultReservationBytes);
+  auto reserve = parsePercentage(o.systemReserve);
+  if (reserve.ok()) {
+    c.admission.systemReserveFraction = *reserve;
+  } else {
+    errors.add("--system-reserve", reserve.status().message());
+  }
+  c.admission.headroom = o.memoryHeadroom;
+
+  c.eviction.priorityFloor = o.evictionPriorityFloor;
+  if (!o.evictionThreshold.empty()) {
+    memoryFlag(errors, "--eviction-threshold", o.evictionThreshold, "512Mi, 2Gi", false, c.eviction.thresholdBytes);
+  }
+  int64_t recoveryMs = 0, keepDeletedMs = 0, engineWaitMs = 0, cleanupMs = 0;
+  durationFlag(errors, "--eviction-recovery", o.evictionRecovery, recoveryMs);
+  durationFlag(errors, "--keep-deleted", o.keepDeleted, keepDeletedMs);
+  durationFlag(errors, "--engine-wait", o.engineWait, engineWaitMs);
+  durationFlag(errors, "--cleanup-interval", o.cleanupInterval, cleanupMs);
+  c.eviction.recoverAfter = Millis(recoveryMs);
+  c.engineWait = Millis(engineWaitMs);
+  c.cleanupInterval = Millis(cleanupMs);
+
+  if (o.minFreeDisk == "0") {
+    c.lowDisk = LowDiskThreshold{0, 0};
+  } else {
+    auto lowDisk = parseLowDiskThreshold(o.minFreeDisk, "--min-free-disk");
+    if (lowDisk.ok()) {
+      c.lowDisk = *lowDisk;
+    } else {
+      errors.add("--min-free-disk", lowDisk.status().message());
+    }
+  }
+
+  c.retention.deletedGraceMs = keepDeletedMs;
+  c.retention.eventsPerObject = o.keepEvents;
+  c.retention.terminationsPerReplica = o.keepPostMortems;
+  c.retention.maxEventAgeMs = c.retention.maxTerminationAgeMs = int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
+
+  c.workers = std::max(1, o.workers);
+  c.startLimit = o.startConcurrency > 0 ? o.startConcurrency : 4 * static_cast<int>(std::max(1u, hardwareThreads));
+
+  if (!errors.empty()) return Status::Invalid("the serve flags are invalid", errors.take());
+  return c;
+}
+
+}  // namespace tender

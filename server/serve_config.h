@@ -1,0 +1,33 @@
+// ServeConfig: what `tender serve`'s flags mean, checked before anything
+// starts. serveConfigFrom() is pure (no files, no engine): every flag that
+// does not parse comes back as a FieldError naming the flag.
+#pragma once
+
+#include <cstdint>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "reconcilers/admission.h"
+#include "reconcilers/eviction.h"
+#include "reconcilers/janitor.h"
+#include "server/serve.h"
+#include "store/store.h"
+
+namespace tender {
+
+struct ServeConfig {
+  AdmissionConfig admission;
+  EvictionConfig eviction;
+  Retention retention;
+  Millis engineWait{0};
+  Millis cleanupInterval{0};
+  LowDiskThreshold lowDisk;
+  int workers = 1;
+  int startLimit = 1;  // concurrent container starts, host-wide
+};
+
+// `hardwareThreads` sets the default start limit (four per CPU).
+// Errors: Invalid with one FieldError per bad flag ({"--host-memory", "..."}).
+Result<ServeConfig> serveConfigFrom(const ServeOptions& options, unsigned hardwareThreads);
+
+}  // namespace tender
