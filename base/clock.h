@@ -62,7 +62,8 @@ class Clock {
   template <typename Rep, typename Period, typename Pred>
   bool waitFor(std::unique_lock<std::mutex>& lock, std::condition_variable& cv,
                std::chrono::duration<Rep, Period> d, Pred done) {
-    return waitUntil(lock, cv, monotonic() + std::chrono::duration_cast<MonoTime::duration>(d), done);
+    return waitUntil(lock, cv, monotonic() + std::chrono::duration_cast<MonoTime::duration>(d),
+                     done);
   }
 
   // Timers. `fireDue` runs every timer that is due and returns when the next

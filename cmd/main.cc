@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/compose_command.h"
-#include "base/clock.h"
 #include "cli/prune_command.h"
 #include "manifests/manifest.h"
 #include "server/serve.h"
@@ -60,8 +60,9 @@ void addServe(CLI::App& app, Commands& c) {
       ->add_option("--listen", c.serve.listen,
                    "Address of the API: HOST:PORT or unix:/path; repeatable")
       ->capture_default_str();
-  c.serveCmd->add_option("--token-file", c.serve.tokenFile,
-                    "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
+  c.serveCmd
+      ->add_option("--token-file", c.serve.tokenFile,
+                   "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
       ->check(CLI::ExistingFile);
   c.serveCmd->add_option("--state-dir", c.serve.stateDir, "Directory of the database and lock")
       ->capture_default_str();
@@ -70,8 +71,8 @@ void addServe(CLI::App& app, Commands& c) {
                    "Instance name: the tender.instance label of what this server owns")
       ->capture_default_str();
   c.serveCmd->add_option("--engine", c.serve.engineHost,
-                    "Docker engine (unix:///path or tcp://host:port); default DOCKER_HOST "
-                    "or the local socket");
+                         "Docker engine (unix:///path or tcp://host:port); default DOCKER_HOST "
+                         "or the local socket");
   c.serveCmd->add_option("--workers", c.serve.workers, "Reconcile workers")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -91,48 +92,65 @@ void addServe(CLI::App& app, Commands& c) {
   c.serveCmd->add_option("--keep-events", c.serve.keepEvents, "Events kept per object")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd->add_option("--keep-post-mortems", c.serve.keepPostMortems, "Post-mortems kept per replica")
+  c.serveCmd
+      ->add_option("--keep-post-mortems", c.serve.keepPostMortems, "Post-mortems kept per replica")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd->add_option("--host-memory", c.serve.hostMemory,
-                    "Memory replicas are admitted against (2Gi); default: the engine's MemTotal");
-  c.serveCmd->add_option("--system-reserve", c.serve.systemReserve,
-                    "Share of the host's memory never admitted (10%)")
+  c.serveCmd->add_option(
+      "--host-memory", c.serve.hostMemory,
+      "Memory replicas are admitted against (2Gi); default: the engine's MemTotal");
+  c.serveCmd
+      ->add_option("--system-reserve", c.serve.systemReserve,
+                   "Share of the host's memory never admitted (10%)")
       ->capture_default_str();
-  c.serveCmd->add_option("--memory-headroom", c.serve.memoryHeadroom,
-                    "A replica starts only while MemAvailable exceeds its request times this")
+  c.serveCmd
+      ->add_option("--memory-headroom", c.serve.memoryHeadroom,
+                   "A replica starts only while MemAvailable exceeds its request times this")
       ->check(CLI::Range(1.0, 10.0))
       ->capture_default_str();
-  c.serveCmd->add_option("--default-reservation", c.serve.defaultReservation,
-                    "What a replica with neither memory reservation nor limit counts (64Mi)")
+  c.serveCmd
+      ->add_option("--default-reservation", c.serve.defaultReservation,
+                   "What a replica with neither memory reservation nor limit counts (64Mi)")
       ->capture_default_str();
-  c.serveCmd->add_option("--eviction-threshold", c.serve.evictionThreshold,
-                    "Evict replicas while MemAvailable is below this (default: 5% of memory, at least 256Mi)");
-  c.serveCmd->add_option("--eviction-priority-floor", c.serve.evictionPriorityFloor,
-                    "Services with this priority or more are never evicted")
+  c.serveCmd->add_option(
+      "--eviction-threshold", c.serve.evictionThreshold,
+      "Evict replicas while MemAvailable is below this (default: 5% of memory, at least 256Mi)");
+  c.serveCmd
+      ->add_option("--eviction-priority-floor", c.serve.evictionPriorityFloor,
+                   "Services with this priority or more are never evicted")
       ->capture_default_str();
-  c.serveCmd->add_option("--eviction-recovery", c.serve.evictionRecovery,
-                    "How long the pressure must be gone before evicted replicas start again")
+  c.serveCmd
+      ->add_option("--eviction-recovery", c.serve.evictionRecovery,
+                   "How long the pressure must be gone before evicted replicas start again")
       ->capture_default_str();
-  c.serveCmd->add_option("--log-max-size", c.serve.logMaxSize,
-                    "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
+  c.serveCmd
+      ->add_option("--log-max-size", c.serve.logMaxSize,
+                   "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
       ->capture_default_str();
-  c.serveCmd->add_option("--log-max-file", c.serve.logMaxFile, "Rotated log files kept per container")
+  c.serveCmd
+      ->add_option("--log-max-file", c.serve.logMaxFile, "Rotated log files kept per container")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd->add_option("--keep-deleted", c.serve.keepDeleted,
-                    "How long a deleted object's events and post-mortems are kept (1h, 30m)")
+  c.serveCmd
+      ->add_option("--keep-deleted", c.serve.keepDeleted,
+                   "How long a deleted object's events and post-mortems are kept (1h, 30m)")
       ->capture_default_str();
-  c.serveCmd->add_option("--engine-wait", c.serve.engineWait,
-                    "How long to wait for the Docker engine at start before an error says what to do")
+  c.serveCmd
+      ->add_option(
+          "--engine-wait", c.serve.engineWait,
+          "How long to wait for the Docker engine at start before an error says what to do")
       ->capture_default_str();
-  c.serveCmd->add_option("--cleanup-interval", c.serve.cleanupInterval,
-                    "How often this instance's leftovers are removed (0: only at start)")
+  c.serveCmd
+      ->add_option("--cleanup-interval", c.serve.cleanupInterval,
+                   "How often this instance's leftovers are removed (0: only at start)")
       ->capture_default_str();
-  c.serveCmd->add_option("--min-free-disk", c.serve.minFreeDisk,
-                    "Clean up early when the engine's disk has less free space (10%, 5Gi; 0: never)")
+  c.serveCmd
+      ->add_option("--min-free-disk", c.serve.minFreeDisk,
+                   "Clean up early when the engine's disk has less free space (10%, 5Gi; 0: never)")
       ->capture_default_str();
-  c.serveCmd->add_option("--keep-history-days", c.serve.keepHistoryDays, "Days events and post-mortems are kept")
+  c.serveCmd
+      ->add_option("--keep-history-days", c.serve.keepHistoryDays,
+                   "Days events and post-mortems are kept")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   c.serveCmd
@@ -141,8 +159,7 @@ void addServe(CLI::App& app, Commands& c) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   c.serveCmd
-      ->add_option("--max-body-bytes", c.serve.maxBodyBytes,
-                   "Largest request body the API accepts")
+      ->add_option("--max-body-bytes", c.serve.maxBodyBytes, "Largest request body the API accepts")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   c.serveCmd->add_option("--log-level", c.serve.logLevel, "Log level")
@@ -159,21 +176,24 @@ void addApply(CLI::App& app, Commands& c) {
   c.applyCmd->add_option("-f,--filename", c.apply.files, "FILE, DIR or - (stdin); repeatable")
       ->required();
   c.applyCmd->add_option("-n,--namespace", c.apply.ns, "Namespace for objects that name none");
-  c.applyCmd->add_flag("--dry-run", c.apply.dryRun,
-                  "Show what would change (and each service's container plan); change nothing");
-  c.applyCmd->add_flag("--prune", c.apply.prune,
-                  "Delete objects of the manifests' namespaces that the manifests no longer name");
-  c.applyCmd->add_option("--ttl", c.apply.ttl,
-                    "Namespaces this apply creates are deleted, with everything in them, after this long "
-                    "(e.g. 1h; for CI runs)");
+  c.applyCmd->add_flag(
+      "--dry-run", c.apply.dryRun,
+      "Show what would change (and each service's container plan); change nothing");
+  c.applyCmd->add_flag(
+      "--prune", c.apply.prune,
+      "Delete objects of the manifests' namespaces that the manifests no longer name");
+  c.applyCmd->add_option(
+      "--ttl", c.apply.ttl,
+      "Namespaces this apply creates are deleted, with everything in them, after this long "
+      "(e.g. 1h; for CI runs)");
   c.applyCmd->add_flag("--wait", c.apply.wait, "Wait until the applied services are ready");
   c.applyCmd->add_option("-p,--project-name", c.apply.project,
-                    "Compose files: the project name, which is the namespace");
+                         "Compose files: the project name, which is the namespace");
   c.applyCmd->add_option("--profile", c.apply.profiles,
-                    "Compose files: enable services of this profile; repeatable");
+                         "Compose files: enable services of this profile; repeatable");
   c.applyCmd->add_flag("--strict", c.apply.strict,
-                  "Compose files: a key tender does not support is an error, not a warning");
-  auto* c.timeoutFlag =
+                       "Compose files: a key tender does not support is an error, not a warning");
+  c.timeoutFlag =
       c.applyCmd->add_option("--timeout", c.waitTimeout, "How long --wait waits (30s, 2m, 1m30s)")
           ->default_str("5m");
 }
@@ -191,7 +211,8 @@ void addReadCommands(CLI::App& app, Commands& c) {
       ->capture_default_str();
 
   c.describeCmd = app.add_subcommand("describe", "Show one resource in detail, with its events");
-  c.describeCmd->add_option("resource", c.describe.resource, "service, network, volume or namespace")
+  c.describeCmd
+      ->add_option("resource", c.describe.resource, "service, network, volume or namespace")
       ->required();
   c.describeCmd->add_option("name", c.describe.name, "The resource's name")->required();
   c.describeCmd->add_option("-n,--namespace", c.describe.ns, "Namespace")->capture_default_str();
@@ -218,26 +239,31 @@ void addOtherCommands(CLI::App& app, Commands& c) {
   c.deleteCmd->add_option("-f,--filename", c.del.files, "FILE, DIR or - (stdin); repeatable");
   c.deleteCmd->add_option("args", c.deleteArgs, "TYPE NAME...");
   c.deleteCmd->add_option("-n,--namespace", c.del.ns, "Namespace");
-  c.deleteCmd->add_flag("--purge", c.del.purge, "Deleting a namespace removes its volumes and their data too");
+  c.deleteCmd->add_flag("--purge", c.del.purge,
+                        "Deleting a namespace removes its volumes and their data too");
 
-  c.pruneCmd = app.add_subcommand("prune", "Remove what this tender instance left behind on the engine");
+  c.pruneCmd =
+      app.add_subcommand("prune", "Remove what this tender instance left behind on the engine");
   c.pruneCmd->add_flag("--dry-run", c.prune.dryRun, "Only say what would be removed");
   c.pruneCmd->add_flag("--images", c.prune.images, "Also images tender built that no service uses");
   c.pruneCmd->add_flag("--volumes", c.prune.volumes,
-                  "Also volumes (and their data) of namespaces that hold nothing any more");
-  c.pruneCmd->add_flag("--all-host", c.prune.allHost,
-                  "Prune the whole engine, whoever made the objects: stopped containers, unused networks, "
-                  "dangling images (unused ones with --images), unused volumes (with --volumes)");
+                       "Also volumes (and their data) of namespaces that hold nothing any more");
+  c.pruneCmd->add_flag(
+      "--all-host", c.prune.allHost,
+      "Prune the whole engine, whoever made the objects: stopped containers, unused networks, "
+      "dangling images (unused ones with --images), unused volumes (with --volumes)");
 
   c.convertCmd = app.add_subcommand("convert", "Print the tender manifests of Compose files");
-  c.convertCmd->add_option("-f,--filename", c.convert.files, "Compose FILE or - (stdin); repeatable, merged in order")
+  c.convertCmd
+      ->add_option("-f,--filename", c.convert.files,
+                   "Compose FILE or - (stdin); repeatable, merged in order")
       ->required();
   c.convertCmd->add_option("-p,--project-name", c.convert.compose.projectName,
-                      "The project name, which is the namespace");
+                           "The project name, which is the namespace");
   c.convertCmd->add_option("--profile", c.convert.compose.profiles,
-                      "Enable services of this profile; repeatable");
+                           "Enable services of this profile; repeatable");
   c.convertCmd->add_flag("--strict", c.convert.compose.strict,
-                    "A key tender does not support is an error, not a warning");
+                         "A key tender does not support is an error, not a warning");
   c.convertCmd->add_option("-o,--output", c.convert.output, "yaml or json")
       ->check(CLI::IsMember({"yaml", "json"}))
       ->capture_default_str();
@@ -250,7 +276,8 @@ int checkApplyFlags(Commands& c) {
   if (c.timeoutFlag->count() > 0 && !c.apply.wait) {
     return usageError("--timeout is how long --wait waits: give --wait too");
   }
-  if (c.apply.wait && c.apply.dryRun) return usageError("--wait cannot wait for a --dry-run: nothing is applied");
+  if (c.apply.wait && c.apply.dryRun)
+    return usageError("--wait cannot wait for a --dry-run: nothing is applied");
   if (!c.waitTimeout.empty()) {
     auto ms = tender::parseDurationMs(c.waitTimeout);
     if (!ms.ok()) return usageError("--timeout: " + ms.status().message());
@@ -294,7 +321,6 @@ int runClient(Commands& c, const std::string& server, const std::string& token) 
 }
 
 }  // namespace
-
 
 int main(int argc, char** argv) {
   CLI::App app{"tender: keeps the containers of a Docker host equal to the desired state",

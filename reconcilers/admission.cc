@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <vector>
 
-#include "reconcilers/post_mortem.h"
+#include "base/byte_format.h"
 
 namespace tender {
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
+#include "base/byte_format.h"
 #include "manifests/manifest.h"
-#include "reconcilers/post_mortem.h"
 
 namespace tender {
 

@@ -7,13 +7,13 @@
 // stopAll() runs the stops on the caller's thread, outside the lock.
 #pragma once
 
+#include <spdlog/spdlog.h>
+
 #include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <spdlog/spdlog.h>
 
 namespace tender {
 

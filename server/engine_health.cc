@@ -46,12 +46,14 @@ void EngineHealth::run() {
     nlohmann::json v = nlohmann::json::object();
     if (s.ok() && first) {
       auto ver = engine_.version();
-      if (ver.ok()) v = {{"engine", {{"version", ver->version}, {"apiVersion", engine_.apiVersion()}}}};
+      if (ver.ok())
+        v = {{"engine", {{"version", ver->version}, {"apiVersion", engine_.apiVersion()}}}};
     }
     l.lock();
     // The first answer (or its absence) is the start-up wait's to report.
     if (s.ok()) {
-      if (!wasOk && !first) spdlog::info("the Docker engine at {} answers again (API {})", host_, engine_.apiVersion());
+      if (!wasOk && !first)
+        spdlog::info("the Docker engine at {} answers again (API {})", host_, engine_.apiVersion());
       status_ = Status::Ok();
       if (!v.empty()) {
         version_ = v;

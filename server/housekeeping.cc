@@ -51,13 +51,16 @@ void Housekeeping::run() {
       auto space = diskSpaceOf(dataRoot_);
       if (space.ok() && diskIsLow(*space, threshold_) && now >= quietUntil) {
         quietUntil = now + std::chrono::minutes(5);
-        const std::string message = "the engine's disk at " + dataRoot_ + " is low: " + formatBytes(space->freeBytes) +
-                                    " free of " + formatBytes(space->totalBytes) + "; cleaning up now";
+        const std::string message = "the engine's disk at " + dataRoot_ +
+                                    " is low: " + formatBytes(space->freeBytes) + " free of " +
+                                    formatBytes(space->totalBytes) + "; cleaning up now";
         spdlog::warn("{}", message);
         recordEvent(store_, clock_, Key{"Host", "", instance_}, "Warning", "LowDisk", message);
         cleanUp("low-disk");
         auto after = diskSpaceOf(dataRoot_);
-        if (after.ok()) spdlog::info("the engine's disk at {} now has {} free", dataRoot_, formatBytes(after->freeBytes));
+        if (after.ok())
+          spdlog::info("the engine's disk at {} now has {} free", dataRoot_,
+                       formatBytes(after->freeBytes));
       }
     }
     if (interval_.count() > 0 && now >= nextCleanup) {

@@ -52,7 +52,8 @@ namespace {
 void setUpLogging(const ServeOptions& o) {
   spdlog::set_level(spdlog::level::from_str(o.logLevel));
   if (o.jsonLogs) {
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})", spdlog::pattern_time_type::utc);
+    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
   } else {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%L%$ %v");
   }
@@ -63,14 +64,15 @@ void pruneHistory(Store& store, const Retention& retention) {
   if (!pruned.ok()) {
     spdlog::warn("cannot prune the store's history: {}", pruned.status().ToString());
   } else if (pruned->events + pruned->terminations > 0) {
-    spdlog::info("pruned {} events and {} post-mortems from the store ({} pages freed)", pruned->events,
-                 pruned->terminations, pruned->freedPages);
+    spdlog::info("pruned {} events and {} post-mortems from the store ({} pages freed)",
+                 pruned->events, pruned->terminations, pruned->freedPages);
   }
 }
 
 // The options of the service reconciler, pointing at the parts it uses.
-ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober, MemorySampler& memory,
-                                        HostMonitor& host, AdmissionLedger& admission, ContainerSnapshot& snapshot,
+ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
+                                        MemorySampler& memory, HostMonitor& host,
+                                        AdmissionLedger& admission, ContainerSnapshot& snapshot,
                                         std::function<void(const Key&)> enqueue) {
   ServiceReconcilerOptions so;
   so.prober = &prober;
@@ -90,7 +92,8 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober, M
 // order they depend on each other and destroyed in the reverse.
 class Server {
  public:
-  Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::optional<TokenTable> tokens);
+  Server(const ServeOptions& o, const ServeConfig& c, Store& store,
+         std::optional<TokenTable> tokens);
   ~Server() { stop(); }
 
   // Starts the event loop, the engine's health check and the API; then, on
@@ -181,7 +184,8 @@ HttpServerOptions httpOptions(const ServeOptions& o) {
   return ho;
 }
 
-Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::optional<TokenTable> tokens)
+Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
+               std::optional<TokenTable> tokens)
     : o_(o),
       c_(c),
       store_(store),
@@ -197,7 +201,8 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::o
       scheduler_(clock_),
       controller_(clock_, controllerOptions(c)),
       enqueue_([this](const Key& k) { controller_.enqueue(k); }),
-      memory_(engine_, clock_, o.instance, std::chrono::seconds(std::max(1, o.memorySampleSeconds))),
+      memory_(engine_, clock_, o.instance,
+              std::chrono::seconds(std::max(1, o.memorySampleSeconds))),
       hostMemory_(clock_),
       admission_(c.admission,
                  [this]() -> std::optional<int64_t> {
@@ -224,8 +229,9 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::o
           [this] { return memory_.snapshot(); }, enqueue_, c.eviction),
       health_(*healthEngine_, clock_, host_),
       watch_(store, clock_),
-      informer_(engine_, scheduler_, clock_, o.instance, enqueue_,
-                [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
+      informer_(
+          engine_, scheduler_, clock_, o.instance, enqueue_,
+          [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
       http_(ioc_, router_, httpOptions(o)) {
   auto enqueueService = [this](const std::string& ns, const std::string& service) {
     controller_.enqueue(Key{"Service", ns, service});
@@ -239,7 +245,8 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, std::o
   controller_.registerReconciler("Resync", &resync_);
   store_.setEventObserver([this](int64_t) { watch_.notify(); });
   informer_.setOnEvent([this](const EngineEvent& e) { services_.noteEngineEvent(e); });
-  informer_.setOnOutage([this](WallTime lost, WallTime back) { services_.noteEngineOutage(lost, back); });
+  informer_.setOnOutage(
+      [this](WallTime lost, WallTime back) { services_.noteEngineOutage(lost, back); });
   registerRoutes();
 }
 
@@ -260,7 +267,9 @@ void Server::registerRoutes() {
   ao.enqueue = enqueue_;
   ao.planService = [this](const Resource& r) { return services_.dryRun(r); };
   ao.restartService = [this](const Key& k) { services_.requestRestart(k); };
-  ao.serviceLogs = [this](const Key& k, int tail) { return serviceLogs(engine_, o_.instance, k, tail); };
+  ao.serviceLogs = [this](const Key& k, int tail) {
+    return serviceLogs(engine_, o_.instance, k, tail);
+  };
   ao.watch = &watch_;
   registerResourceApi(router_, store_, clock_, ao);
   if (tokens_) {
@@ -322,9 +331,10 @@ Status Server::start() {
   }
   std::string listenList;
   for (const auto& l : o_.listen) listenList += (listenList.empty() ? "" : ", ") + l;
-  spdlog::info("tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "
-               "{} concurrent starts",
-               listenList, o_.stateDir, o_.instance, host_, c_.workers, c_.startLimit);
+  spdlog::info(
+      "tender serve: listening on {}, state in {}, instance \"{}\", engine {}, {} workers, "
+      "{} concurrent starts",
+      listenList, o_.stateDir, o_.instance, host_, c_.workers, c_.startLimit);
   schedulePrune();
   startup_ = std::thread([this] { preflight(); });
   return Status::Ok();
@@ -349,7 +359,8 @@ std::string Server::dataRootToWatch() {
   // data root can be seen from here.
   if (!engineIsLocal_) return "";
   auto info = engine_.info();
-  if (info.ok() && !info->dockerRootDir.empty() && diskSpaceOf(info->dockerRootDir).ok()) return info->dockerRootDir;
+  if (info.ok() && !info->dockerRootDir.empty() && diskSpaceOf(info->dockerRootDir).ok())
+    return info->dockerRootDir;
   return "";
 }
 
@@ -364,7 +375,10 @@ void Server::preflight() {
     std::unique_lock<std::mutex> l(mu_);
     clock_.waitFor(l, cv_, d, [this] { return done_; });
   };
-  if (!waitForEngine(engine_, wo, [this] { return stopping(); }, sleep).ok()) return;
+  if (!waitForEngine(
+           engine_, wo, [this] { return stopping(); }, sleep)
+           .ok())
+    return;
   CleanupOptions pre;
   pre.trigger = "pre-flight";
   auto cleaned = janitor_.run(pre);
@@ -381,7 +395,8 @@ void Server::preflight() {
     if (info.ok() && info->memTotal > 0) admission_.setHostMemory(info->memTotal);
   }
   Status primed = services_.primeAdmission();
-  if (!primed.ok()) spdlog::warn("admission: cannot list the running replicas: {}", primed.ToString());
+  if (!primed.ok())
+    spdlog::warn("admission: cannot list the running replicas: {}", primed.ToString());
   spdlog::info("admission: {} allocatable ({} reserved by running replicas)",
                formatBytes(admission_.allocatableBytes()), formatBytes(admission_.reservedBytes()));
   Status started = controller_.start();

@@ -13,18 +13,18 @@ struct ServeOptions {
   std::vector<std::string> listen{"127.0.0.1:7420"};
   // Bearer tokens and their namespaces (see api/auth.h); "" = no tokens.
   std::string tokenFile;
-  std::string stateDir = ".tender";       // holds tender.db and the lock
-  std::string instance = "default";       // the tender.instance label value
-  std::string engineHost;                 // "" = DOCKER_HOST or the default socket
+  std::string stateDir = ".tender";  // holds tender.db and the lock
+  std::string instance = "default";  // the tender.instance label value
+  std::string engineHost;            // "" = DOCKER_HOST or the default socket
   // Reconcile workers, and the host-wide limit on concurrent container
   // starts (0: four per CPU). Both defaults are the fastest measured for a
   // 30-service apply on a 2-core host with the Debian engine (bench/apply.sh:
   // 8 and 8 gave 1.01x the direct Engine API; 4 and 2 gave 1.18-1.29x).
   int workers = 8;
   int startConcurrency = 0;
-  int resyncSeconds = 30;                 // full resync period
-  int memorySampleSeconds = 15;           // memory per container, for /metrics
-  int postMortemLogLines = 50;            // log lines kept with each death
+  int resyncSeconds = 30;        // full resync period
+  int memorySampleSeconds = 15;  // memory per container, for /metrics
+  int postMortemLogLines = 50;   // log lines kept with each death
   // History kept in the store: events per object, post-mortems per replica,
   // and the age beyond which both go. Pruned at start and every ten minutes.
   int keepEvents = 1000;

@@ -15,7 +15,8 @@ class FlagErrors {
   void add(const std::string& flag, const std::string& message) {
     // Some parsers already name the flag: do not name it twice.
     const std::string prefix = flag + ": ";
-    errors_.push_back({flag, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message});
+    errors_.push_back(
+        {flag, message.rfind(prefix, 0) == 0 ? message.substr(prefix.size()) : message});
   }
   bool empty() const { return errors_.empty(); }
   std::vector<FieldError> take() { return std::move(errors_); }
@@ -25,8 +26,8 @@ class FlagErrors {
 };
 
 // A memory size that must be > 0 (or >= 0 when `zeroOk`).
-void memoryFlag(FlagErrors& errors, const std::string& flag, const std::string& text, const std::string& example,
-                bool zeroOk, int64_t& out) {
+void memoryFlag(FlagErrors& errors, const std::string& flag, const std::string& text,
+                const std::string& example, bool zeroOk, int64_t& out) {
   auto bytes = parseMemoryQuantity(text);
   if (!bytes.ok() || *bytes < 0 || (!zeroOk && *bytes == 0)) {
     errors.add(flag, "\"" + text + "\" is not a memory size (" + example + ")");
@@ -35,7 +36,8 @@ void memoryFlag(FlagErrors& errors, const std::string& flag, const std::string& 
   out = *bytes;
 }
 
-void durationFlag(FlagErrors& errors, const std::string& flag, const std::string& text, int64_t& outMs) {
+void durationFlag(FlagErrors& errors, const std::string& flag, const std::string& text,
+                  int64_t& outMs) {
   auto ms = parseDurationMs(text);
   if (!ms.ok() || *ms < 0) {
     errors.add(flag, "\"" + text + "\" is not a duration (30s, 10m, 1h)");
@@ -50,10 +52,14 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
   ServeConfig c;
   FlagErrors errors;
 
-  if (!parseDockerMemory(o.logMaxSize).ok()) errors.add("--log-max-size", "\"" + o.logMaxSize + "\" is not a size (10m, 1g)");
+  if (!parseDockerMemory(o.logMaxSize).ok())
+    errors.add("--log-max-size", "\"" + o.logMaxSize + "\" is not a size (10m, 1g)");
 
-  if (!o.hostMemory.empty()) memoryFlag(errors, "--host-memory", o.hostMemory, "2Gi, 512Mi", false, c.admission.hostMemoryBytes);
-  memoryFlag(errors, "--default-reservation", o.defaultReservation, "64Mi", true, c.admission.defaultReservationBytes);
+  if (!o.hostMemory.empty())
+    memoryFlag(errors, "--host-memory", o.hostMemory, "2Gi, 512Mi", false,
+               c.admission.hostMemoryBytes);
+  memoryFlag(errors, "--default-reservation", o.defaultReservation, "64Mi", true,
+             c.admission.defaultReservationBytes);
   auto reserve = parsePercentage(o.systemReserve);
   if (reserve.ok()) {
     c.admission.systemReserveFraction = *reserve;
@@ -64,7 +70,8 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
 
   c.eviction.priorityFloor = o.evictionPriorityFloor;
   if (!o.evictionThreshold.empty()) {
-    memoryFlag(errors, "--eviction-threshold", o.evictionThreshold, "512Mi, 2Gi", false, c.eviction.thresholdBytes);
+    memoryFlag(errors, "--eviction-threshold", o.evictionThreshold, "512Mi, 2Gi", false,
+               c.eviction.thresholdBytes);
   }
   int64_t recoveryMs = 0, keepDeletedMs = 0, engineWaitMs = 0, cleanupMs = 0;
   durationFlag(errors, "--eviction-recovery", o.evictionRecovery, recoveryMs);
@@ -89,10 +96,12 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
   c.retention.deletedGraceMs = keepDeletedMs;
   c.retention.eventsPerObject = o.keepEvents;
   c.retention.terminationsPerReplica = o.keepPostMortems;
-  c.retention.maxEventAgeMs = c.retention.maxTerminationAgeMs = int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
+  c.retention.maxEventAgeMs = c.retention.maxTerminationAgeMs =
+      int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
 
   c.workers = std::max(1, o.workers);
-  c.startLimit = o.startConcurrency > 0 ? o.startConcurrency : 4 * static_cast<int>(std::max(1u, hardwareThreads));
+  c.startLimit = o.startConcurrency > 0 ? o.startConcurrency
+                                        : 4 * static_cast<int>(std::max(1u, hardwareThreads));
 
   if (!errors.empty()) return Status::Invalid("the serve flags are invalid", errors.take());
   return c;

@@ -25,7 +25,8 @@ struct SimulatedClock::Driver {
 
 class SimulatedClock::DriverHandle : public Clock::TimerDriver {
  public:
-  DriverHandle(SimulatedClock& clock, std::shared_ptr<Driver> d) : clock_(clock), d_(std::move(d)) {}
+  DriverHandle(SimulatedClock& clock, std::shared_ptr<Driver> d)
+      : clock_(clock), d_(std::move(d)) {}
   ~DriverHandle() override {
     {
       std::lock_guard<std::mutex> l(d_->mu);
@@ -43,7 +44,8 @@ class SimulatedClock::DriverHandle : public Clock::TimerDriver {
   std::shared_ptr<Driver> d_;
 };
 
-SimulatedClock::SimulatedClock(WallTime start) : wall_(start), mono_(MonoTime(std::chrono::hours(1))) {}
+SimulatedClock::SimulatedClock(WallTime start)
+    : wall_(start), mono_(MonoTime(std::chrono::hours(1))) {}
 
 SimulatedClock::~SimulatedClock() = default;
 

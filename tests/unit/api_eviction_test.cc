@@ -11,7 +11,8 @@ TEST(EvictionSettings, FieldsChangeOnlyWhatTheyName) {
   current.thresholdBytes = 1 << 30;
   current.priorityFloor = 500;
   current.recoverAfter = Millis(30'000);
-  auto c = evictionSettingsFrom(current, nlohmann::json{{"priorityFloor", 100}, {"recoverAfter", "1m"}});
+  auto c =
+      evictionSettingsFrom(current, nlohmann::json{{"priorityFloor", 100}, {"recoverAfter", "1m"}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->thresholdBytes, 1 << 30);
   EXPECT_EQ(c->priorityFloor, 100);
@@ -35,7 +36,8 @@ TEST(EvictionSettings, EveryBadOrUnknownFieldIsNamed) {
   std::vector<std::string> fields;
   for (const auto& d : c.status().details()) fields.push_back(d.field);
   // nlohmann::json objects iterate in key order.
-  EXPECT_EQ(fields, (std::vector<std::string>{"colour", "priorityFloor", "recoverAfter", "threshold"}));
+  EXPECT_EQ(fields,
+            (std::vector<std::string>{"colour", "priorityFloor", "recoverAfter", "threshold"}));
 }
 
 TEST(EvictionSettings, ABodyThatIsNotAnObjectIsRefused) {

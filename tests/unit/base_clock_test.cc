@@ -17,12 +17,14 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// A thread waiting through `clock` for `period` or for `stop`.
+// A thread waiting through `clock` until `period` from now (the time of
+// construction, whenever the thread gets to run) or for `stop`.
 struct PeriodicWaiter {
   explicit PeriodicWaiter(Clock& c, milliseconds period) : clock(c) {
-    result = std::async(std::launch::async, [this, period] {
+    const MonoTime deadline = clock.monotonic() + period;
+    result = std::async(std::launch::async, [this, deadline] {
       std::unique_lock<std::mutex> l(mu);
-      return clock.waitFor(l, cv, period, [this] { return stop; });
+      return clock.waitUntil(l, cv, deadline, [this] { return stop; });
     });
   }
   ~PeriodicWaiter() {
@@ -40,7 +42,8 @@ struct PeriodicWaiter {
 };
 
 void waitForWaiters(const SimulatedClock& clock, size_t n) {
-  for (int i = 0; i < 5000 && clock.waiters() < n; ++i) std::this_thread::sleep_for(milliseconds(1));
+  for (int i = 0; i < 5000 && clock.waiters() < n; ++i)
+    std::this_thread::sleep_for(milliseconds(1));
   ASSERT_GE(clock.waiters(), n) << "the waiting thread never parked";
 }
 
@@ -49,7 +52,8 @@ TEST(SimulatedClock, AWaitReturnsOnlyOnceTimeIsAdvancedPastItsDeadline) {
   PeriodicWaiter w(clock, seconds(30));
   waitForWaiters(clock, 1);
   clock.advance(seconds(29));
-  EXPECT_EQ(w.result.wait_for(milliseconds(50)), std::future_status::timeout) << "29 s of 30 have passed";
+  EXPECT_EQ(w.result.wait_for(milliseconds(50)), std::future_status::timeout)
+      << "29 s of 30 have passed";
   clock.advance(seconds(1));
   ASSERT_EQ(w.result.wait_for(seconds(10)), std::future_status::ready);
   EXPECT_FALSE(w.result.get()) << "the deadline passed; the predicate never became true";
@@ -82,7 +86,8 @@ TEST(SimulatedClock, AWaitWhoseDeadlineHasPassedReturnsAtOnce) {
 TEST(SimulatedClock, ManyAdvancesRacingManyWaitersLoseNoWakeUp) {
   SimulatedClock clock;
   std::vector<std::unique_ptr<PeriodicWaiter>> ws;
-  for (int i = 0; i < 8; ++i) ws.push_back(std::make_unique<PeriodicWaiter>(clock, milliseconds(100 * (i + 1))));
+  for (int i = 0; i < 8; ++i)
+    ws.push_back(std::make_unique<PeriodicWaiter>(clock, milliseconds(100 * (i + 1))));
   std::thread advancer([&] {
     for (int i = 0; i < 100; ++i) clock.advance(milliseconds(10));
   });

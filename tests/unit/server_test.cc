@@ -38,10 +38,12 @@ TEST(ServeConfig, EveryBadFlagIsNamedAtOnce) {
   auto c = serveConfigFrom(o, 2);
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(c.status().IsInvalid());
-  EXPECT_EQ(fieldsOf(c.status()), (std::vector<std::string>{"--log-max-size", "--host-memory", "--system-reserve",
-                                                            "--eviction-recovery", "--min-free-disk"}));
+  EXPECT_EQ(fieldsOf(c.status()),
+            (std::vector<std::string>{"--log-max-size", "--host-memory", "--system-reserve",
+                                      "--eviction-recovery", "--min-free-disk"}));
   for (const auto& d : c.status().details()) {
-    EXPECT_EQ(d.message.find(d.field), std::string::npos) << "the flag is not named twice: " << d.message;
+    EXPECT_EQ(d.message.find(d.field), std::string::npos)
+        << "the flag is not named twice: " << d.message;
   }
   EXPECT_EQ(c.status().details()[1].message, "\"lots\" is not a memory size (2Gi, 512Mi)");
   EXPECT_EQ(c.status().details()[3].message, "\"soon\" is not a duration (30s, 10m, 1h)");
