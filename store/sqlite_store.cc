@@ -310,82 +310,22 @@ class SqliteStore final : public Store {
                               const std::string& name, const nlohmann::json& labels,
                               const nlohmann::json& spec,
                               std::optional<int64_t> expectedResourceVersion) override {
-    const std::string what = "upsert " + keyOf(kind, ns, name);
-    return write<UpsertResult>(what, [&](Connection& c) -> Result<UpsertResult> {
-      Result<std::string> labelsText = canonical(labels, "metadata.labels");
-      if (!labelsText.ok()) return labelsText.status();
-      Result<std::string> specText = canonical(spec, "spec");
-      if (!specText.ok()) return specText.status();
+    return write<UpsertResult>("upsert " + keyOf(kind, ns, name), [&](Connection& c) {
+      return upsertIn(c, kind, ns, name, labels, spec, expectedResourceVersion);
+    });
+  }
 
-      Result<std::optional<ResourceRecord>> loaded = loadRecord(c, kind, ns, name);
-      if (!loaded.ok()) return loaded.status();
-      std::optional<ResourceRecord>& current = *loaded;
-      if (expectedResourceVersion) {
-        const std::string given = std::to_string(*expectedResourceVersion);
-        if (!current) {
-          return Status::Conflict(describe(kind, ns, name) +
-                                  " does not exist, but resourceVersion " + given + " was given");
-        }
-        if (current->resourceVersion != *expectedResourceVersion) {
-          return Status::Conflict(describe(kind, ns, name) + " has resourceVersion " +
-                                  std::to_string(current->resourceVersion) + ", but " + given +
-                                  " was given: it was changed since it was read");
-        }
+  Result<std::vector<WriteResult>> commit(const std::vector<ResourceWrite>& writes) override {
+    using Results = std::vector<WriteResult>;
+    const std::string what = "a write of " + std::to_string(writes.size()) + " objects";
+    return write<Results>(what, [&](Connection& c) -> Result<Results> {
+      Results out;
+      for (const ResourceWrite& w : writes) {
+        Result<WriteResult> r = writeIn(c, w);
+        if (!r.ok()) return r.status().WithContext(w.kind + " \"" + w.name + "\"");
+        out.push_back(std::move(*r));
       }
-      const int64_t now = clock_.nowMillis();
-
-      if (current && !current->deletedAt) {
-        if (current->labels.dump() == *labelsText && current->spec.dump() == *specText) {
-          return UpsertResult{UpsertOutcome::kUnchanged, std::move(*current)};
-        }
-        Result<int64_t> version = nextResourceVersion(c);
-        if (!version.ok()) return version.status();
-        ResourceRecord r = std::move(*current);
-        r.generation += 1;
-        r.resourceVersion = *version;
-        r.labels = nlohmann::json::parse(*labelsText);
-        r.spec = nlohmann::json::parse(*specText);
-        r.updatedAt = now;
-        Result<Statement> st = c.prepare(
-            "UPDATE resources SET generation = ?1, resource_version = ?2, labels = ?3, spec = ?4,"
-            " updated_at = ?5 WHERE kind = ?6 AND namespace = ?7 AND name = ?8");
-        if (!st.ok()) return st.status();
-        st->bind(1, r.generation).bind(2, r.resourceVersion).bind(3, *labelsText);
-        st->bind(4, *specText).bind(5, now).bind(6, kind).bind(7, ns).bind(8, name);
-        Status s = st->run();
-        if (!s.ok()) return s;
-        return UpsertResult{UpsertOutcome::kConfigured, std::move(r)};
-      }
-
-      // New, or revived after markDeleted: either way a new object.
-      Result<int64_t> version = nextResourceVersion(c);
-      if (!version.ok()) return version.status();
-      ResourceRecord r;
-      r.kind = kind;
-      r.namespace_ = ns;
-      r.name = name;
-      r.uid = newUid();
-      r.generation = 1;
-      r.resourceVersion = *version;
-      r.labels = nlohmann::json::parse(*labelsText);
-      r.spec = nlohmann::json::parse(*specText);
-      r.createdAt = now;
-      r.updatedAt = now;
-      Result<Statement> st = c.prepare(
-          "INSERT INTO resources (kind, namespace, name, uid, generation, resource_version,"
-          " labels, spec, status, created_at, updated_at, deleted_at)"
-          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '{}', ?9, ?9, NULL)"
-          " ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid,"
-          " generation = excluded.generation, resource_version = excluded.resource_version,"
-          " labels = excluded.labels, spec = excluded.spec, status = excluded.status,"
-          " created_at = excluded.created_at, updated_at = excluded.updated_at,"
-          " deleted_at = NULL, purge_data = 0");
-      if (!st.ok()) return st.status();
-      st->bind(1, kind).bind(2, ns).bind(3, name).bind(4, r.uid).bind(5, r.generation);
-      st->bind(6, r.resourceVersion).bind(7, *labelsText).bind(8, *specText).bind(9, now);
-      Status s = st->run();
-      if (!s.ok()) return s;
-      return UpsertResult{UpsertOutcome::kCreated, std::move(r)};
+      return out;
     });
   }
 
@@ -427,34 +367,9 @@ class SqliteStore final : public Store {
 
   Status markDeleted(const std::string& kind, const std::string& ns, const std::string& name,
                      bool purgeData) override {
-    Result<bool> done =
-        write<bool>("delete " + keyOf(kind, ns, name), [&](Connection& c) -> Result<bool> {
-          Result<Statement> find = c.prepare(
-              "SELECT deleted_at, purge_data FROM resources WHERE kind = ?1 AND namespace = ?2"
-              " AND name = ?3");
-          if (!find.ok()) return find.status();
-          find->bind(1, kind).bind(2, ns).bind(3, name);
-          Result<bool> row = find->step();
-          if (!row.ok()) return row.status();
-          if (!*row) return notFound(kind, ns, name);
-          // Already marked: the first deletedAt stands; only a purge may be added.
-          const bool marked = !find->isNull(0);
-          if (marked && (find->int64(1) != 0 || !purgeData)) return false;
-
-          Result<int64_t> version = nextResourceVersion(c);
-          if (!version.ok()) return version.status();
-          const int64_t now = clock_.nowMillis();
-          Result<Statement> st = c.prepare(
-              "UPDATE resources SET deleted_at = COALESCE(deleted_at, ?1), updated_at = ?1,"
-              " resource_version = ?2, purge_data = MAX(purge_data, ?6)"
-              " WHERE kind = ?3 AND namespace = ?4 AND name = ?5");
-          if (!st.ok()) return st.status();
-          st->bind(1, now).bind(2, *version).bind(3, kind).bind(4, ns).bind(5, name);
-          st->bind(6, int64_t{purgeData ? 1 : 0});
-          Status s = st->run();
-          if (!s.ok()) return s;
-          return true;
-        });
+    Result<bool> done = write<bool>("delete " + keyOf(kind, ns, name), [&](Connection& c) {
+      return markDeletedIn(c, kind, ns, name, purgeData);
+    });
     return done.status();
   }
 
@@ -833,6 +748,145 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // upsert() inside the caller's write transaction.
+  Result<UpsertResult> upsertIn(Connection& c, const std::string& kind, const std::string& ns,
+                                const std::string& name, const nlohmann::json& labels, const nlohmann::json& spec,
+                                std::optional<int64_t> expectedResourceVersion) {
+    Result<std::string> labelsText = canonical(labels, "metadata.labels");
+    if (!labelsText.ok()) return labelsText.status();
+    Result<std::string> specText = canonical(spec, "spec");
+    if (!specText.ok()) return specText.status();
+
+    Result<std::optional<ResourceRecord>> loaded = loadRecord(c, kind, ns, name);
+    if (!loaded.ok()) return loaded.status();
+    std::optional<ResourceRecord>& current = *loaded;
+    if (expectedResourceVersion) {
+      const std::string given = std::to_string(*expectedResourceVersion);
+      if (!current) {
+        return Status::Conflict(describe(kind, ns, name) +
+                                " does not exist, but resourceVersion " + given + " was given");
+      }
+      if (current->resourceVersion != *expectedResourceVersion) {
+        return Status::Conflict(describe(kind, ns, name) + " has resourceVersion " +
+                                std::to_string(current->resourceVersion) + ", but " + given +
+                                " was given: it was changed since it was read");
+      }
+    }
+    const int64_t now = clock_.nowMillis();
+
+    if (current && !current->deletedAt) {
+      if (current->labels.dump() == *labelsText && current->spec.dump() == *specText) {
+        return UpsertResult{UpsertOutcome::kUnchanged, std::move(*current)};
+      }
+      Result<int64_t> version = nextResourceVersion(c);
+      if (!version.ok()) return version.status();
+      ResourceRecord r = std::move(*current);
+      r.generation += 1;
+      r.resourceVersion = *version;
+      r.labels = nlohmann::json::parse(*labelsText);
+      r.spec = nlohmann::json::parse(*specText);
+      r.updatedAt = now;
+      Result<Statement> st = c.prepare(
+          "UPDATE resources SET generation = ?1, resource_version = ?2, labels = ?3, spec = ?4,"
+          " updated_at = ?5 WHERE kind = ?6 AND namespace = ?7 AND name = ?8");
+      if (!st.ok()) return st.status();
+      st->bind(1, r.generation).bind(2, r.resourceVersion).bind(3, *labelsText);
+      st->bind(4, *specText).bind(5, now).bind(6, kind).bind(7, ns).bind(8, name);
+      Status s = st->run();
+      if (!s.ok()) return s;
+      return UpsertResult{UpsertOutcome::kConfigured, std::move(r)};
+    }
+
+    // New, or revived after markDeleted: either way a new object.
+    Result<int64_t> version = nextResourceVersion(c);
+    if (!version.ok()) return version.status();
+    ResourceRecord r;
+    r.kind = kind;
+    r.namespace_ = ns;
+    r.name = name;
+    r.uid = newUid();
+    r.generation = 1;
+    r.resourceVersion = *version;
+    r.labels = nlohmann::json::parse(*labelsText);
+    r.spec = nlohmann::json::parse(*specText);
+    r.createdAt = now;
+    r.updatedAt = now;
+    Result<Statement> st = c.prepare(
+        "INSERT INTO resources (kind, namespace, name, uid, generation, resource_version,"
+        " labels, spec, status, created_at, updated_at, deleted_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '{}', ?9, ?9, NULL)"
+        " ON CONFLICT (kind, namespace, name) DO UPDATE SET uid = excluded.uid,"
+        " generation = excluded.generation, resource_version = excluded.resource_version,"
+        " labels = excluded.labels, spec = excluded.spec, status = excluded.status,"
+        " created_at = excluded.created_at, updated_at = excluded.updated_at,"
+        " deleted_at = NULL, purge_data = 0");
+    if (!st.ok()) return st.status();
+    st->bind(1, kind).bind(2, ns).bind(3, name).bind(4, r.uid).bind(5, r.generation);
+    st->bind(6, r.resourceVersion).bind(7, *labelsText).bind(8, *specText).bind(9, now);
+    Status s = st->run();
+    if (!s.ok()) return s;
+    return UpsertResult{UpsertOutcome::kCreated, std::move(r)};
+  }
+
+  // markDeleted() inside the caller's write transaction: true when it marked
+  // (or added the purge), false when the record was already marked.
+  Result<bool> markDeletedIn(Connection& c, const std::string& kind, const std::string& ns,
+                             const std::string& name, bool purgeData) {
+    Result<Statement> find = c.prepare(
+        "SELECT deleted_at, purge_data FROM resources WHERE kind = ?1 AND namespace = ?2"
+        " AND name = ?3");
+    if (!find.ok()) return find.status();
+    find->bind(1, kind).bind(2, ns).bind(3, name);
+    Result<bool> row = find->step();
+    if (!row.ok()) return row.status();
+    if (!*row) return notFound(kind, ns, name);
+    // Already marked: the first deletedAt stands; only a purge may be added.
+    const bool marked = !find->isNull(0);
+    if (marked && (find->int64(1) != 0 || !purgeData)) return false;
+
+    Result<int64_t> version = nextResourceVersion(c);
+    if (!version.ok()) return version.status();
+    const int64_t now = clock_.nowMillis();
+    Result<Statement> st = c.prepare(
+        "UPDATE resources SET deleted_at = COALESCE(deleted_at, ?1), updated_at = ?1,"
+        " resource_version = ?2, purge_data = MAX(purge_data, ?6)"
+        " WHERE kind = ?3 AND namespace = ?4 AND name = ?5");
+    if (!st.ok()) return st.status();
+    st->bind(1, now).bind(2, *version).bind(3, kind).bind(4, ns).bind(5, name);
+    st->bind(6, int64_t{purgeData ? 1 : 0});
+    Status s = st->run();
+    if (!s.ok()) return s;
+    return true;
+  }
+
+  // One write of a batch, inside the caller's transaction.
+  Result<WriteResult> writeIn(Connection& c, const ResourceWrite& w) {
+    WriteResult r;
+    switch (w.op) {
+      case ResourceWrite::Op::kCreateIfAbsent: {
+        Result<std::optional<ResourceRecord>> current = loadRecord(c, w.kind, w.ns, w.name);
+        if (!current.ok()) return current.status();
+        if (*current && !(*current)->deletedAt) return r;
+        [[fallthrough]];
+      }
+      case ResourceWrite::Op::kUpsert: {
+        Result<UpsertResult> up = upsertIn(c, w.kind, w.ns, w.name, w.labels, w.spec, w.expectedResourceVersion);
+        if (!up.ok()) return up.status();
+        r.applied = true;
+        r.upsert = std::move(*up);
+        return r;
+      }
+      case ResourceWrite::Op::kMarkDeleted: {
+        Result<bool> marked = markDeletedIn(c, w.kind, w.ns, w.name, false);
+        if (!marked.ok() && marked.status().IsNotFound()) return r;
+        if (!marked.ok()) return marked.status();
+        r.applied = *marked;
+        return r;
+      }
+    }
+    return Status::Internal("unknown write");
+  }
+
   // One BEGIN IMMEDIATE transaction on the writer; `body` gets the writer
   // connection. Rolled back on any error, exceptions included.
   // A committed write of resources advances resourceWrites_ (events do not).

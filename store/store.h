@@ -53,6 +53,29 @@ struct UpsertResult {
   ResourceRecord record;  // as stored after the write
 };
 
+// One write of a batch (Store::commit).
+struct ResourceWrite {
+  enum class Op {
+    kUpsert,          // as upsert()
+    kCreateIfAbsent,  // upsert() only when no live record exists (an implicit namespace)
+    kMarkDeleted,     // as markDeleted(); one already gone is skipped
+  };
+  Op op = Op::kUpsert;
+  std::string kind;
+  std::string ns;
+  std::string name;
+  nlohmann::json labels = nlohmann::json::object();
+  nlohmann::json spec = nlohmann::json::object();
+  std::optional<int64_t> expectedResourceVersion;
+};
+
+// What one write of a batch did. `applied` false: a kCreateIfAbsent found a
+// live record, or a kMarkDeleted found none (or one already marked).
+struct WriteResult {
+  bool applied = false;
+  UpsertResult upsert;  // kUpsert and an applied kCreateIfAbsent
+};
+
 struct EventRecord {
   int64_t id = 0;          // assigned by appendEvent, increasing
   int64_t time = 0;        // wall ms
@@ -123,6 +146,10 @@ class Store {
                                       const std::string& name, const nlohmann::json& labels,
                                       const nlohmann::json& spec,
                                       std::optional<int64_t> expectedResourceVersion = {}) = 0;
+
+  // Every write in order, in one transaction: all of them, or none when one
+  // fails (the error names it: "Service \"web\": ..."). One result per write.
+  virtual Result<std::vector<WriteResult>> commit(const std::vector<ResourceWrite>& writes) = 0;
 
   // NotFound when absent. Records marked deleted are returned (deletedAt set)
   // until purged.

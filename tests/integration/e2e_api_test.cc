@@ -420,5 +420,29 @@ TEST_F(ApiE2E, ANamespaceCreatedWithATtlGoesWithItsContainersWhenItExpires) {
   EXPECT_TRUE(gone) << "the namespace and its containers outlived their ttl";
 }
 
+// An apply is all or none: a stale resourceVersion in its last object leaves
+// the objects before it unwritten, in the store and on the engine.
+TEST_F(ApiE2E, AnApplyThatFailsInItsLastObjectStartsNothing) {
+  startServer();
+  auto first = apply(service("keep"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_TRUE(waitRunning("keep"));
+  const std::string rv = getService("keep")["metadata"]["resourceVersion"];
+  const std::string stale =
+      "apiVersion: tender/v1\nkind: Service\nmetadata: {name: keep, namespace: " + ns_ + ", resourceVersion: \"" +
+      std::to_string(std::stoll(rv) + 9) + "\"}\nspec:\n  image: tender-busybox:latest\n";
+  auto r = apply(service("a") + "---\n" + service("b") + "---\n" + stale);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsConflict()) << r.status().ToString();
+  std::this_thread::sleep_for(2s);  // what a partial write would have started by now
+  auto a = server_->client().call("GET", "/api/v1/namespaces/" + ns_ + "/services/a", "", "");
+  ASSERT_FALSE(a.ok());
+  EXPECT_TRUE(a.status().IsNotFound()) << a.status().ToString();
+  for (const auto& c : containers()) {
+    EXPECT_EQ(c.labels.at(kLabelService), "keep") << "only the first apply's service runs";
+  }
+  EXPECT_EQ(getService("keep")["metadata"]["resourceVersion"], rv) << "the stored one is untouched";
+}
+
 }  // namespace
 }  // namespace tender

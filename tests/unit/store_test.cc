@@ -286,6 +286,75 @@ TEST_P(StoreTest, CreateStoresANewObjectStampedByTheClock) {
   EXPECT_FALSE(got->deletedAt);
 }
 
+ResourceWrite upsertWrite(const std::string& name, const json& spec, std::optional<int64_t> expected = {}) {
+  ResourceWrite w;
+  w.kind = "Service";
+  w.ns = "default";
+  w.name = name;
+  w.spec = spec;
+  w.expectedResourceVersion = expected;
+  return w;
+}
+
+TEST_P(StoreTest, ACommitWritesEveryObjectInOrder) {
+  ASSERT_TRUE(put("old", {{"image", "a"}}).ok());
+  ResourceWrite gone;
+  gone.op = ResourceWrite::Op::kMarkDeleted;
+  gone.kind = "Service";
+  gone.ns = "default";
+  gone.name = "old";
+  auto r = store_->commit({upsertWrite("web", {{"image", "nginx"}}), upsertWrite("db", {{"image", "pg"}}), gone});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->size(), 3u);
+  EXPECT_TRUE((*r)[0].applied);
+  EXPECT_EQ((*r)[0].upsert.outcome, UpsertOutcome::kCreated);
+  EXPECT_LT((*r)[0].upsert.record.resourceVersion, (*r)[1].upsert.record.resourceVersion);
+  EXPECT_TRUE((*r)[2].applied);
+  EXPECT_TRUE(store_->get("Service", "default", "web").ok());
+  EXPECT_TRUE(store_->get("Service", "default", "db").ok());
+  EXPECT_TRUE(store_->get("Service", "default", "old")->deletedAt);
+}
+
+TEST_P(StoreTest, ACommitWhoseLastWriteConflictsWritesNothing) {
+  auto existing = put("api", {{"image", "v1"}});
+  ASSERT_TRUE(existing.ok());
+  const int64_t writesBefore = store_->resourceWrites();
+  auto r = store_->commit({upsertWrite("web", {{"image", "nginx"}}), upsertWrite("db", {{"image", "pg"}}),
+                           upsertWrite("api", {{"image", "v2"}}, existing->record.resourceVersion + 7)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsConflict()) << r.status().ToString();
+  EXPECT_THAT(r.status().message(), HasSubstr("Service \"api\""));
+  EXPECT_TRUE(store_->get("Service", "default", "web").status().IsNotFound()) << "the first write was rolled back";
+  EXPECT_TRUE(store_->get("Service", "default", "db").status().IsNotFound());
+  EXPECT_EQ(store_->get("Service", "default", "api")->spec, json({{"image", "v1"}}));
+  EXPECT_EQ(store_->resourceWrites(), writesBefore) << "nothing was committed";
+  // The store still takes writes afterwards.
+  EXPECT_TRUE(put("web", {{"image", "nginx"}}).ok());
+}
+
+TEST_P(StoreTest, CreateIfAbsentLeavesALiveObjectAloneAndSkipsAMissingDeletion) {
+  ASSERT_TRUE(store_->upsert("Namespace", "", "shop", json::object(), {{"ttl", "1h"}}).ok());
+  ResourceWrite ns;
+  ns.op = ResourceWrite::Op::kCreateIfAbsent;
+  ns.kind = "Namespace";
+  ns.name = "shop";
+  ResourceWrite missing;
+  missing.op = ResourceWrite::Op::kMarkDeleted;
+  missing.kind = "Service";
+  missing.ns = "default";
+  missing.name = "never-was";
+  auto r = store_->commit({ns, missing});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE((*r)[0].applied);
+  EXPECT_FALSE((*r)[1].applied);
+  EXPECT_EQ(store_->get("Namespace", "", "shop")->spec, json({{"ttl", "1h"}})) << "its spec is kept";
+  ns.name = "new";
+  auto created = store_->commit({ns});
+  ASSERT_TRUE(created.ok());
+  EXPECT_TRUE((*created)[0].applied);
+  EXPECT_EQ((*created)[0].upsert.outcome, UpsertOutcome::kCreated);
+}
+
 TEST_P(StoreTest, GetOfAbsentObjectIsNotFound) {
   auto got = store_->get("Service", "default", "nope");
   EXPECT_TRUE(got.status().IsNotFound());

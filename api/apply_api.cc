@@ -1,0 +1,373 @@
+#include "api/apply_api.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "api/route_helpers.h"
+#include "manifests/compose.h"
+#include "manifests/dependencies.h"
+#include "manifests/manifest.h"
+
+namespace tender {
+namespace {
+
+// "[3]." before a field of the fourth object, when there are several.
+std::string prefixOf(size_t i, size_t count) {
+  return count > 1 ? "[" + std::to_string(i) + "]." : "";
+}
+
+// A Compose file sent as it is: converted here, where neither the client's
+// environment nor its files are at hand (defaults apply; env_file is
+// refused). The project is ?project= or the file's name:.
+Result<std::vector<Resource>> composeResources(const HttpRequest& req,
+                                               std::vector<std::string>* warnings) {
+  ComposeOptions co;
+  co.projectName = req.queryParam("project");
+  co.nameParameter = "project";
+  if (std::filesystem::path(req.queryParam("baseDir")).is_absolute())
+    co.projectDir = req.queryParam("baseDir");
+  std::string profiles = req.queryParam("profile");
+  for (size_t start = 0; !profiles.empty() && start <= profiles.size();) {
+    size_t comma = profiles.find(',', start);
+    std::string p =
+        profiles.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!p.empty()) co.profiles.push_back(p);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  co.strict = truthy(req.queryParam("strict"));
+  auto project = loadCompose({ComposeFile{"the Compose file", req.body}}, co);
+  if (!project.ok()) return project.status();
+  *warnings = project->warnings;
+  return std::move(project->resources);
+}
+
+// The body's objects, parsed: manifests or a Compose file.
+Result<std::vector<Resource>> parseBody(const HttpRequest& req,
+                                        std::vector<std::string>* warnings) {
+  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return Status::Invalid("the request body is empty: send one or more manifests");
+  }
+  ParseOptions po;
+  std::string nsParam = req.queryParam("namespace");
+  if (!nsParam.empty()) {
+    if (!isDnsLabel(nsParam)) {
+      return Status::Invalid("namespace: \"" + nsParam + "\" is not a DNS label",
+                             {{"namespace", "\"" + nsParam +
+                                                "\" is not a DNS label (lowercase letters, digits "
+                                                "and '-', at most 63 characters)"}});
+    }
+    po.defaultNamespace = nsParam;
+  }
+  return isComposeDocument(req.body) ? composeResources(req, warnings)
+                                     : parseManifests(req.body, po);
+}
+
+// ?ttl=D: the namespaces this apply creates expire (CI runs).
+Result<std::optional<int64_t>> ttlParam(const HttpRequest& req) {
+  std::string ttl = req.queryParam("ttl");
+  if (ttl.empty()) return std::optional<int64_t>();
+  auto ms = parseDurationMs(ttl);
+  if (!ms.ok() || *ms <= 0) {
+    return Status::Invalid("ttl: \"" + ttl + "\" is not a positive duration",
+                           {{"ttl", "\"" + ttl + "\" is not a positive duration (1h, 30m)"}});
+  }
+  return std::optional<int64_t>(*ms);
+}
+
+std::string namespaceOf(const Resource& r) {
+  return r.kind == "Namespace" ? r.metadata.name : r.metadata.namespace_;
+}
+
+// Networks a service names must be declared (in this body or already
+// stored), "default" aside.
+void checkNetworks(const std::vector<Resource>& resources, Store& view,
+                   std::vector<FieldError>& errors) {
+  std::set<std::string> declared;
+  for (const Resource& r : resources) {
+    if (r.kind == "Network") declared.insert(r.metadata.namespace_ + "/" + r.metadata.name);
+  }
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Resource& r = resources[i];
+    if (r.kind != "Service") continue;
+    const auto& nets = r.service().networks;
+    for (size_t j = 0; j < nets.size(); ++j) {
+      const std::string& n = nets[j];
+      if (n == "default" || declared.count(r.metadata.namespace_ + "/" + n)) continue;
+      auto stored = view.get("Network", r.metadata.namespace_, n);
+      if (stored.ok() && !stored->deletedAt) continue;
+      errors.push_back(
+          {prefixOf(i, resources.size()) + "spec.networks[" + std::to_string(j) + "]",
+           "network \"" + n + "\" is not declared in namespace \"" + r.metadata.namespace_ + "\""});
+    }
+  }
+}
+
+// A relative build context is the manifest's folder's business: the CLI
+// sends that folder as baseDir. Makes every context absolute.
+void resolveBuildContexts(std::vector<Resource>& resources, const std::string& baseDir,
+                          std::vector<FieldError>& errors) {
+  for (size_t i = 0; i < resources.size(); ++i) {
+    Resource& r = resources[i];
+    if (r.kind != "Service") continue;
+    auto& spec = std::get<ServiceSpec>(r.spec);
+    if (!spec.build || std::filesystem::path(spec.build->context).is_absolute()) continue;
+    if (baseDir.empty() || !std::filesystem::path(baseDir).is_absolute()) {
+      errors.push_back({prefixOf(i, resources.size()) + "spec.build.context",
+                        "\"" + spec.build->context +
+                            "\" is relative: give an absolute path, or the manifest's folder as "
+                            "the baseDir parameter (the tender command does)"});
+      continue;
+    }
+    spec.build->context =
+        (std::filesystem::path(baseDir) / spec.build->context).lexically_normal().string();
+    if (spec.build->context.size() > 1 && spec.build->context.back() == '/')
+      spec.build->context.pop_back();
+  }
+}
+
+// dependsOn: each namespace's graph, the body over what is stored (with
+// prune, what the body leaves out is going and does not count).
+Status checkDependencyGraphs(const std::vector<Resource>& resources, bool prune, Store& view,
+                             std::vector<FieldError>& errors) {
+  std::map<std::string, std::map<std::string, ServiceDependencies>> graphs;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Resource& r = resources[i];
+    if (r.kind != "Service") continue;
+    graphs[r.metadata.namespace_][r.metadata.name] = {r.metadata.name, r.service().dependsOn,
+                                                      prefixOf(i, resources.size()), true};
+  }
+  for (auto& [ns, graph] : graphs) {
+    if (!prune) {
+      auto stored = view.list("Service", ns);
+      if (!stored.ok()) return stored.status();
+      for (const ResourceRecord& rec : *stored) {
+        if (rec.deletedAt || graph.count(rec.name)) continue;
+        auto decoded = decodeStored("Service", ns, rec.name, rec.labels, rec.spec);
+        if (decoded.ok()) graph[rec.name] = {rec.name, decoded->service().dependsOn, "", false};
+      }
+    }
+    std::vector<ServiceDependencies> list;
+    for (auto& [name, d] : graph) list.push_back(d);
+    for (FieldError& e : checkDependencies(ns, list)) errors.push_back(std::move(e));
+  }
+  return Status::Ok();
+}
+
+// Namespaces first, then networks and volumes, then services.
+std::vector<Resource> inWriteOrder(std::vector<Resource> resources) {
+  auto rank = [](const Resource& r) {
+    return r.kind == "Namespace" ? 0 : r.kind == "Network" ? 1 : r.kind == "Volume" ? 2 : 3;
+  };
+  std::stable_sort(resources.begin(), resources.end(),
+                   [&](const Resource& a, const Resource& b) { return rank(a) < rank(b); });
+  return resources;
+}
+
+// Namespaces named by objects but not declared exist implicitly: created
+// with the apply when no live one exists.
+Status addImplicitNamespaces(const std::vector<Resource>& resources, std::optional<int64_t> ttlMs,
+                             Store& view, std::vector<ResourceWrite>& writes) {
+  std::set<std::string> declared, implicit;
+  for (const Resource& r : resources) {
+    if (r.kind == "Namespace") declared.insert(r.metadata.name);
+  }
+  for (const Resource& r : resources) {
+    if (r.kind != "Namespace" && !declared.count(r.metadata.namespace_))
+      implicit.insert(r.metadata.namespace_);
+  }
+  for (const std::string& ns : implicit) {
+    auto exists = namespaceExists(view, ns);
+    if (!exists.ok()) return exists.status();
+    if (*exists) continue;
+    ResourceWrite w;
+    w.op = ResourceWrite::Op::kCreateIfAbsent;
+    w.kind = "Namespace";
+    w.name = ns;
+    w.spec = implicitNamespaceSpec(ns, ttlMs);
+    writes.push_back(std::move(w));
+  }
+  return Status::Ok();
+}
+
+// Prune: what the body's namespaces hold and the body no longer names.
+Status addPrunes(const std::vector<Resource>& resources, Store& view,
+                 std::vector<ResourceWrite>& writes) {
+  std::set<std::tuple<std::string, std::string, std::string>> inBody;
+  std::set<std::string> namespaces;
+  for (const Resource& r : resources) {
+    inBody.emplace(r.kind, r.metadata.namespace_, r.metadata.name);
+    namespaces.insert(namespaceOf(r));
+  }
+  for (const std::string& ns : namespaces) {
+    for (const char* kind : {"Service", "Volume", "Network"}) {
+      auto stored = view.list(kind, ns);
+      if (!stored.ok()) return stored.status();
+      for (const ResourceRecord& rec : *stored) {
+        if (rec.deletedAt || inBody.count({kind, ns, rec.name})) continue;
+        ResourceWrite w;
+        w.op = ResourceWrite::Op::kMarkDeleted;
+        w.kind = kind;
+        w.ns = ns;
+        w.name = rec.name;
+        writes.push_back(std::move(w));
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+ResourceWrite upsertOf(const Resource& r) {
+  ResourceWrite w;
+  w.kind = r.kind;
+  w.ns = r.kind == "Namespace" ? "" : r.metadata.namespace_;
+  w.name = r.metadata.name;
+  w.labels = labelsJson(r.metadata.labels);
+  w.spec = encodeSpec(r);
+  w.expectedResourceVersion = r.metadata.resourceVersion;
+  return w;
+}
+
+nlohmann::json itemOf(const ResourceWrite& w, const std::string& outcome) {
+  nlohmann::json item = {{"kind", w.kind}, {"name", w.name}};
+  if (!w.ns.empty()) item["namespace"] = w.ns;
+  item["outcome"] = outcome;
+  return item;
+}
+
+// What a dry run says of each write, as of the store now.
+Result<nlohmann::json> dryRunItems(const ApplyPlan& plan, Store& store,
+                                   const ApplyRouteOptions& opts) {
+  nlohmann::json items = nlohmann::json::array();
+  for (size_t i = 0; i < plan.writes.size(); ++i) {
+    const ResourceWrite& w = plan.writes[i];
+    if (w.op == ResourceWrite::Op::kCreateIfAbsent) {
+      items.push_back(itemOf(w, "created"));
+      continue;
+    }
+    if (w.op == ResourceWrite::Op::kMarkDeleted) {
+      items.push_back(itemOf(w, "deleted"));
+      continue;
+    }
+    auto existing = store.get(w.kind, w.ns, w.name);
+    if (!existing.ok() && !existing.status().IsNotFound()) return existing.status();
+    std::string outcome = "created";
+    if (existing.ok() && !existing->deletedAt) {
+      outcome =
+          (existing->spec == w.spec && existing->labels == w.labels) ? "unchanged" : "configured";
+    }
+    nlohmann::json item = itemOf(w, outcome);
+    // What the containers would go through. The plan is advice: an engine
+    // that cannot be asked leaves a warning, not a failed dry run.
+    const Resource& r = plan.resources[i - plan.firstResourceWrite];
+    if (r.kind == "Service" && opts.planService) {
+      auto containers = opts.planService(r);
+      if (containers.ok()) {
+        item["plan"] = (*containers)["plan"];
+        if (!(*containers)["warnings"].empty()) item["warnings"] = (*containers)["warnings"];
+      } else {
+        item["warnings"] = {"cannot plan the containers: " + containers.status().message()};
+      }
+    }
+    items.push_back(std::move(item));
+  }
+  return items;
+}
+
+// After the commit: the answer's items, an event for each change, and the
+// keys to reconcile.
+nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResult>& results,
+                              Store& store, Clock& clock,
+                              const std::function<void(const Key&)>& enqueue) {
+  nlohmann::json items = nlohmann::json::array();
+  for (size_t i = 0; i < plan.writes.size(); ++i) {
+    const ResourceWrite& w = plan.writes[i];
+    const WriteResult& r = results[i];
+    if (!r.applied) continue;
+    if (w.op == ResourceWrite::Op::kMarkDeleted) {
+      recordChange(store, clock, w.kind, w.ns, w.name, "Deleting",
+                   "pruned: no longer in the applied manifests");
+      items.push_back(itemOf(w, "deleted"));
+    } else if (w.op == ResourceWrite::Op::kCreateIfAbsent) {
+      items.push_back(itemOf(w, "created"));
+    } else {
+      nlohmann::json item = itemOf(w, outcomeName(r.upsert.outcome));
+      item["generation"] = r.upsert.record.generation;
+      item["resourceVersion"] = std::to_string(r.upsert.record.resourceVersion);
+      items.push_back(std::move(item));
+      if (r.upsert.outcome != UpsertOutcome::kUnchanged) {
+        recordChange(store, clock, w.kind, w.ns, w.name, "Applied",
+                     std::string(outcomeName(r.upsert.outcome)) + " (generation " +
+                         std::to_string(r.upsert.record.generation) + ")");
+      }
+    }
+    enqueue(Key{w.kind, w.ns, w.name});
+  }
+  return items;
+}
+
+}  // namespace
+
+Result<ApplyPlan> planApply(const HttpRequest& req, Store& view) {
+  ApplyPlan plan;
+  auto parsed = parseBody(req, &plan.warnings);
+  if (!parsed.ok()) return parsed.status();
+  std::vector<Resource>& resources = *parsed;
+  plan.dryRun = truthy(req.queryParam("dryRun"));
+  plan.prune = truthy(req.queryParam("prune"));
+  auto ttlMs = ttlParam(req);
+  if (!ttlMs.ok()) return ttlMs.status();
+
+  // Every namespace the body names must be the sender's to use.
+  std::set<std::string> namespaces;
+  for (const Resource& r : resources) namespaces.insert(namespaceOf(r));
+  for (const std::string& ns : namespaces) {
+    if (!req.mayUse(ns)) return forbidden(req, ns, "metadata.namespace");
+  }
+
+  // (parseManifests already refuses an object given twice.)
+  std::vector<FieldError> errors;
+  checkNetworks(resources, view, errors);
+  resolveBuildContexts(resources, req.queryParam("baseDir"), errors);
+  Status graphs = checkDependencyGraphs(resources, plan.prune, view, errors);
+  if (!graphs.ok()) return graphs;
+  if (!errors.empty()) return Status::Invalid("the manifests are invalid", errors);
+
+  Status implicit = addImplicitNamespaces(resources, *ttlMs, view, plan.writes);
+  if (!implicit.ok()) return implicit;
+  plan.resources = inWriteOrder(std::move(resources));
+  plan.firstResourceWrite = plan.writes.size();
+  for (const Resource& r : plan.resources) plan.writes.push_back(upsertOf(r));
+  if (plan.prune) {
+    Status pruned = addPrunes(plan.resources, view, plan.writes);
+    if (!pruned.ok()) return pruned;
+  }
+  return plan;
+}
+
+void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOptions opts) {
+  if (!opts.enqueue) opts.enqueue = [](const Key&) {};
+  router.add("POST", "/api/v1/apply", [&store, &clock, opts](const HttpRequest& req) {
+    auto plan = planApply(req, store);
+    if (!plan.ok()) return HttpResponse::Error(plan.status());
+    Result<nlohmann::json> items = Status::Internal("unset");
+    if (plan->dryRun) {
+      items = dryRunItems(*plan, store, opts);
+    } else {
+      auto results = store.commit(plan->writes);
+      if (!results.ok()) return HttpResponse::Error(results.status());
+      items = committedItems(*plan, *results, store, clock, opts.enqueue);
+    }
+    if (!items.ok()) return HttpResponse::Error(items.status());
+    nlohmann::json answer = {
+        {"kind", "ApplyResult"}, {"dryRun", plan->dryRun}, {"items", std::move(*items)}};
+    if (!plan->warnings.empty()) answer["warnings"] = plan->warnings;
+    return HttpResponse::Json(200, answer);
+  });
+}
+
+}  // namespace tender

@@ -1,0 +1,104 @@
+#include "api/route_helpers.h"
+
+#include <stdexcept>
+
+#include "manifests/manifest.h"
+#include "reconcilers/events.h"
+
+namespace tender {
+
+const char* outcomeName(UpsertOutcome o) {
+  switch (o) {
+    case UpsertOutcome::kCreated:
+      return "created";
+    case UpsertOutcome::kConfigured:
+      return "configured";
+    case UpsertOutcome::kUnchanged:
+      return "unchanged";
+  }
+  return "unchanged";
+}
+
+bool truthy(const std::string& v) { return v == "true" || v == "1" || v == "yes"; }
+
+nlohmann::json labelsJson(const std::map<std::string, std::string>& labels) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : labels) out[k] = v;
+  return out;
+}
+
+// Namespaces that objects name exist implicitly: true when `ns` has a live
+// record, false when it has none or only a deleted one.
+Result<bool> namespaceExists(Store& store, const std::string& ns) {
+  auto existing = store.get("Namespace", "", ns);
+  if (existing.ok()) return !existing->deletedAt.has_value();
+  if (existing.status().IsNotFound()) return false;
+  return existing.status();
+}
+
+nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs) {
+  if (!ttlMs) return nlohmann::json::object();
+  Resource r;
+  r.kind = "Namespace";
+  r.metadata.name = ns;
+  NamespaceSpec n;
+  n.ttlMs = ttlMs;
+  r.spec = n;
+  return encodeSpec(r);
+}
+
+Status createNamespace(Store& store, const std::string& ns,
+                       const std::function<void(const Key&)>& enqueue,
+                       std::optional<int64_t> ttlMs) {
+  auto up =
+      store.upsert("Namespace", "", ns, nlohmann::json::object(), implicitNamespaceSpec(ns, ttlMs));
+  if (!up.ok()) return up.status();
+  enqueue(Key{"Namespace", "", ns});
+  return Status::Ok();
+}
+
+// What an API write did, as an event watchers see ("Applied", "Deleting").
+void recordChange(Store& store, Clock& clock, const std::string& kind, const std::string& ns,
+                  const std::string& name, const std::string& reason, const std::string& message) {
+  recordEvent(store, clock, Key{kind, ns, name}, "Normal", reason, message);
+}
+
+Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field) {
+  return Status::Forbidden("token \"" + req.principal->name + "\" may not use namespace \"" + ns +
+                           "\"")
+      .WithDetails(
+          {{field, "namespace \"" + ns + "\" is not granted to \"" + req.principal->name + "\""}});
+}
+
+Result<int64_t> parseId(const std::string& param, const std::string& v) {
+  try {
+    size_t used = 0;
+    int64_t id = std::stoll(v, &used);
+    if (used != v.size() || id < 0) throw std::invalid_argument(v);
+    return id;
+  } catch (...) {
+    return Status::Invalid(param + ": \"" + v + "\" is not an event id",
+                           {{param, "\"" + v + "\" is not an event id"}});
+  }
+}
+
+Result<int> parsePositive(const std::string& param, const std::string& v) {
+  try {
+    size_t used = 0;
+    int n = std::stoi(v, &used);
+    if (used != v.size() || n < 1) throw std::invalid_argument(v);
+    return n;
+  } catch (...) {
+    return Status::Invalid(param + ": \"" + v + "\" is not a positive number",
+                           {{param, "\"" + v + "\" is not a positive number"}});
+  }
+}
+
+std::string notFoundMessage(const std::string& kind, const std::string& ns,
+                            const std::string& name) {
+  std::string what = kind + " \"" + name + "\"";
+  if (!ns.empty()) what += " in namespace \"" + ns + "\"";
+  return what + " not found";
+}
+
+}  // namespace tender

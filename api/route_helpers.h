@@ -1,0 +1,47 @@
+// Helpers the API's route files share: query flags, labels as JSON, the
+// outcome words of a write, implicit namespaces, the event an API write
+// records, and the errors routes answer with. Internal to api/.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "api/router.h"
+#include "base/clock.h"
+#include "base/status.h"
+#include "controller/reconciler.h"
+#include "store/store.h"
+
+namespace tender {
+
+// "created", "configured" or "unchanged".
+const char* outcomeName(UpsertOutcome o);
+// A query flag: "true", "1" or "yes".
+bool truthy(const std::string& v);
+nlohmann::json labelsJson(const std::map<std::string, std::string>& labels);
+
+// Namespaces that objects name exist implicitly: true when `ns` has a live
+// record, false when it has none or only a deleted one.
+Result<bool> namespaceExists(Store& store, const std::string& ns);
+// The stored spec of a namespace that objects name (with ?ttl, its expiry).
+nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs);
+Status createNamespace(Store& store, const std::string& ns,
+                       const std::function<void(const Key&)>& enqueue,
+                       std::optional<int64_t> ttlMs = std::nullopt);
+
+// What an API write did, as an event watchers see ("Applied", "Deleting").
+void recordChange(Store& store, Clock& clock, const std::string& kind, const std::string& ns,
+                  const std::string& name, const std::string& reason, const std::string& message);
+
+// 403 naming the namespace and the field that named it. REQUIRES: req.principal.
+Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field);
+Result<int64_t> parseId(const std::string& param, const std::string& v);
+Result<int> parsePositive(const std::string& param, const std::string& v);
+std::string notFoundMessage(const std::string& kind, const std::string& ns,
+                            const std::string& name);
+
+}  // namespace tender
