@@ -22,6 +22,7 @@ struct ObservedContainer {
   std::string specHash;      // from tender.spec-hash
   std::string state;         // created | running | paused | restarting | removing | exited | dead
   std::optional<int> exitCode;     // known for exited containers
+  std::string health;              // running ones with a check: starting | healthy | unhealthy
   std::optional<WallTime> finishedAt;
 };
 

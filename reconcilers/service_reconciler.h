@@ -34,6 +34,7 @@
 #include "reconcilers/post_mortem.h"
 #include "reconcilers/prober.h"
 #include "reconcilers/service_plan.h"
+#include "reconcilers/service_status.h"
 #include "reconcilers/start_gate.h"
 #include "store/store.h"
 
@@ -148,8 +149,39 @@ class ServiceReconciler : public Reconciler {
   void admitReplicas(const Key& key, const ServiceSpec& spec, const DesiredService& desired,
                      const std::vector<ObservedContainer>& observed, RuntimeState& runtime);
 
-  struct Resolved;
+  // The service's spec with what the engine resolved for it.
+  struct Resolved {
+    Resource resource;
+    ResolvedService service;
+    int64_t graceMs = kDefaultStopGraceMs;
+    // When resolve() fails for a reason the user must fix: the status
+    // condition's reason (ImageNotFound, BuildFailed, NetworkNotFound, InvalidSpec).
+    const char* failureReason = "InvalidSpec";
+  };
+
+  // One pass (service_pass.cc): observe, decide, act, write the status.
+  struct Pass;
   ReconcileResult reconcileOnce(const Key& key);
+  Result<std::vector<ObservedContainer>> observeContainers(const Key& key);
+  ReconcileResult removeService(const Key& key, const Result<ResourceRecord>& record,
+                                const std::vector<ObservedContainer>& observed, WallTime now);
+  void writeStatus(const Pass& p, nlohmann::json status);
+  void writeFailedStatus(const Pass& p, const std::string& reason, const std::string& message);
+  void inspectAnnouncedDeaths(Pass& p);
+  void observeHealth(Pass& p);
+  bool stopReplica(Pass& p, ObservedContainer& c, const char* why);
+  void stopUnhealthy(Pass& p);
+  void stopEvicted(Pass& p);
+  void countDeaths(Pass& p);
+  void holdReplicas(Pass& p);
+  Status carryOutRestartRequest(Pass& p);
+  Status act(Pass& p, const ServicePlan& plan);
+  Status runAction(Pass& p, const Action& a, std::string* newId);
+  Status startReplica(Pass& p, const Action& a);
+  void noteDone(Pass& p, const Action& a, const std::string& newId);
+  ServiceStatus statusAfterPass(Pass& p, const Status& first);
+  void addMemoryPressure(const Pass& p, ServiceStatus& st);
+  void warnOnNewHold(const Pass& p, const ServiceStatus& st);
   Status resolve(const ResourceRecord& record, const Resource& resource, Resolved& out);
   // The image's ID (cached for imageCacheTtl) into out.imageRef / out.imageId.
   Status resolveImage(const std::string& ref, ResolvedService& out);
@@ -227,9 +259,6 @@ class ServiceReconciler : public Reconciler {
   std::map<std::string, CachedImage> images_;
   std::map<std::string, bool> knownNetworks_;
 };
-
-// A managed container as the engine listed it.
-ObservedContainer observedFromSummary(const ContainerSummary& c);
 
 // The log lines of every container of a service (`tail` per container, -1
 // for all), merged in time order, each prefixed with "<service>.<replica> | "

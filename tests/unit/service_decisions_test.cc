@@ -1,0 +1,147 @@
+// The service reconciler's pure decisions, table by table.
+#include "reconcilers/service_decisions.h"
+
+#include <gtest/gtest.h>
+
+#include "reconcilers/service_status.h"
+
+namespace tender {
+namespace {
+
+using std::chrono::milliseconds;
+
+ObservedContainer replica(const std::string& id, int r, const std::string& state,
+                          const std::string& health = "", const std::string& hash = "h1") {
+  ObservedContainer c;
+  c.id = id;
+  c.replica = r;
+  c.state = state;
+  c.health = health;
+  c.specHash = hash;
+  return c;
+}
+
+TEST(Liveness, OnlyRunningUnhealthyReplicasOfTheCurrentSpecAreStopped) {
+  struct Row {
+    ObservedContainer c;
+    bool stopped;
+  } rows[] = {
+      {replica("a", 0, "running", "unhealthy"), true},
+      {replica("b", 1, "running", "healthy"), false},
+      {replica("c", 2, "running", "starting"), false},
+      {replica("d", 3, "exited", "unhealthy"), false},
+      {replica("e", 4, "running", "unhealthy", "old-spec"), false},  // recreated anyway
+      {replica("f", -1, "running", "unhealthy"), false},             // not one of ours to count
+  };
+  for (const Row& row : rows) {
+    auto stops = unhealthyReplicas({row.c}, "h1");
+    EXPECT_EQ(!stops.empty(), row.stopped) << row.c.id;
+  }
+}
+
+TEST(Eviction, RunningContainersOfEvictedReplicasStopAndEveryEvictedReplicaIsHeld) {
+  std::vector<ObservedContainer> observed = {replica("a", 0, "running"), replica("b", 1, "running"),
+                                             replica("c", 2, "exited")};
+  std::map<int, std::string> evictions = {{1, "host under pressure"}, {2, "host under pressure"}};
+  auto stops = evictedToStop(observed, evictions);
+  EXPECT_EQ(stops, (std::map<std::string, std::string>{{"b", "host under pressure"}}));
+  RuntimeState runtime;
+  holdEvicted(runtime, evictions);
+  EXPECT_EQ(runtime.heldReason, (std::map<int, std::string>{{1, "Evicted"}, {2, "Evicted"}}));
+  EXPECT_EQ(runtime.held.at(1), "evicted: host under pressure");
+}
+
+TEST(Dependencies, AnUnmetDependencyHoldsEveryReplicaNotAlreadyHeld) {
+  RuntimeState runtime;
+  runtime.held[1] = "evicted: x";
+  runtime.heldReason[1] = "Evicted";
+  holdForDependencies(runtime, 3, "db to be healthy");
+  EXPECT_EQ(runtime.heldReason,
+            (std::map<int, std::string>{
+                {0, "WaitingForDependencies"}, {1, "Evicted"}, {2, "WaitingForDependencies"}}));
+  EXPECT_EQ(runtime.held.at(0), "waiting for db to be healthy");
+  RuntimeState none;
+  holdForDependencies(none, 3, "");
+  EXPECT_TRUE(none.held.empty()) << "all dependencies met";
+}
+
+TEST(Backoff, DoublesFromTheInitialDelayUpToTheCap) {
+  BackoffSpec defaults;
+  struct Row {
+    int restarts;
+    int64_t ms;
+  } rows[] = {{0, 10'000},  {1, 20'000},    {2, 40'000},      {4, 160'000},
+              {5, 300'000}, {100, 300'000}, {100000, 300'000}};
+  for (const Row& row : rows)
+    EXPECT_EQ(backoffDelayMs(defaults, row.restarts), row.ms) << row.restarts;
+  BackoffSpec custom;
+  custom.initialMs = 500;
+  custom.factor = 3;
+  custom.maxMs = 4000;
+  EXPECT_EQ(backoffDelayMs(custom, 1), 1500);
+  EXPECT_EQ(backoffDelayMs(custom, 2), 4000);
+}
+
+TEST(NextLook, ErrorThenBackoffWakeThenStartingThenBlocked) {
+  const WallTime now = WallTime(std::chrono::seconds(1000));
+  const Millis poll(2000);
+  EXPECT_FALSE(
+      nextLook(Status::Unavailable("engine"), now + std::chrono::seconds(5), "Running", now, poll)
+          .status.ok());
+  EXPECT_EQ(nextLook(Status::Ok(), now + std::chrono::seconds(5), "CrashLoopBackOff", now, poll)
+                .requeueAfter,
+            milliseconds(5000));
+  EXPECT_EQ(nextLook(Status::Ok(), now - std::chrono::seconds(5), "CrashLoopBackOff", now, poll)
+                .requeueAfter,
+            milliseconds(1))
+      << "a wake time already passed: at once";
+  EXPECT_EQ(nextLook(Status::Ok(), std::nullopt, "Starting", now, poll).requeueAfter, poll);
+  EXPECT_EQ(nextLook(Status::Ok(), std::nullopt, "Pending", now, poll).requeueAfter, poll);
+  EXPECT_EQ(nextLook(Status::Ok(), std::nullopt, "Blocked", now, poll).requeueAfter,
+            milliseconds(10'000));
+  EXPECT_FALSE(nextLook(Status::Ok(), std::nullopt, "Running", now, poll).requeueAfter);
+}
+
+TEST(SetCondition, KeepsTheTransitionTimeWhileTheStatusStaysAndReplacesByType) {
+  nlohmann::json previous = {
+      {{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "t0"}},
+      {{"type", "MemoryPressure"}, {"status", "False"}, {"lastTransitionTime", "t0"}}};
+  nlohmann::json conditions = nlohmann::json::array();
+  setCondition(conditions, {{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "t1"}},
+               previous);
+  setCondition(conditions,
+               {{"type", "MemoryPressure"}, {"status", "True"}, {"lastTransitionTime", "t1"}},
+               previous);
+  setCondition(
+      conditions,
+      {{"type", "Ready"}, {"status", "True"}, {"reason", "again"}, {"lastTransitionTime", "t2"}},
+      previous);
+  ASSERT_EQ(conditions.size(), 2u) << "one condition per type";
+  EXPECT_EQ(conditions[0]["lastTransitionTime"], "t0") << "Ready stayed True";
+  EXPECT_EQ(conditions[0]["reason"], "again");
+  EXPECT_EQ(conditions[1]["lastTransitionTime"], "t1") << "MemoryPressure turned True";
+}
+
+TEST(ObservedFromSummary, ReadsReplicaStateExitCodeAndHealthFromTheList) {
+  ContainerSummary exited;
+  exited.id = "x";
+  exited.state = "exited";
+  exited.status = "Exited (137) 3 seconds ago";
+  exited.labels = {{"tender.replica", "2"}, {"tender.spec-hash", "h"}};
+  ObservedContainer o = observedFromSummary(exited);
+  EXPECT_EQ(o.replica, 2);
+  EXPECT_EQ(o.specHash, "h");
+  EXPECT_EQ(o.exitCode, 137);
+  EXPECT_EQ(o.health, "");
+  ContainerSummary running;
+  running.state = "running";
+  running.status = "Up 5 seconds (unhealthy)";
+  running.labels = {{"tender.replica", "nope"}};
+  o = observedFromSummary(running);
+  EXPECT_EQ(o.replica, -1);
+  EXPECT_EQ(o.health, "unhealthy");
+  EXPECT_FALSE(o.exitCode);
+}
+
+}  // namespace
+}  // namespace tender
