@@ -1,6 +1,7 @@
 #include "reconcilers/service_decisions.h"
 
 #include <algorithm>
+#include <set>
 
 #include "base/backoff.h"
 
@@ -31,6 +32,30 @@ std::map<std::string, std::string> evictedToStop(const std::vector<ObservedConta
   for (const auto& c : observed) {
     auto it = evictions.find(c.replica);
     if (c.state == "running" && it != evictions.end()) out[c.id] = it->second;
+  }
+  return out;
+}
+
+std::vector<Action> stopActions(const std::vector<ObservedContainer>& observed,
+                                const std::string& specHash, bool restartWhenUnhealthy,
+                                const std::map<int, std::string>& evictions) {
+  std::vector<Action> out;
+  auto replicaOf = [&](const std::string& id) {
+    for (const auto& c : observed) {
+      if (c.id == id) return c.replica;
+    }
+    return -1;
+  };
+  std::set<std::string> stopped;
+  if (restartWhenUnhealthy) {
+    for (const std::string& id : unhealthyReplicas(observed, specHash)) {
+      out.push_back(Action{Action::Type::kStop, replicaOf(id), id, "unhealthy"});
+      stopped.insert(id);
+    }
+  }
+  for (const auto& [id, why] : evictedToStop(observed, evictions)) {
+    if (!stopped.count(id))
+      out.push_back(Action{Action::Type::kStop, replicaOf(id), id, "evicted: " + why});
   }
   return out;
 }

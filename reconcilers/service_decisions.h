@@ -40,6 +40,13 @@ std::vector<std::string> unhealthyReplicas(const std::vector<ObservedContainer>&
 std::map<std::string, std::string> evictedToStop(const std::vector<ObservedContainer>& observed,
                                                  const std::map<int, std::string>& evictions);
 
+// The stops a pass makes before it plans, in order: the unhealthy replicas
+// (when the check says restartWhenUnhealthy), then the evicted ones; each a
+// kStop action with its reason ("unhealthy", "evicted: <why>").
+std::vector<Action> stopActions(const std::vector<ObservedContainer>& observed,
+                                const std::string& specHash, bool restartWhenUnhealthy,
+                                const std::map<int, std::string>& evictions);
+
 // Holds the evicted replicas (reason Evicted) until readmitted.
 void holdEvicted(RuntimeState& runtime, const std::map<int, std::string>& evictions);
 

@@ -69,8 +69,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   loadRuntime(key);
   inspectAnnouncedDeaths(p);
   observeHealth(p);
-  stopUnhealthy(p);
-  stopEvicted(p);
+  stopBeforePlanning(p);
   countDeaths(p);
   holdReplicas(p);
   Status restarted = carryOutRestartRequest(p);
@@ -240,44 +239,33 @@ bool ServiceReconciler::stopReplica(Pass& p, ObservedContainer& c, const char* w
   return true;
 }
 
-// Liveness: an unhealthy replica is stopped, and its death (reason
-// Unhealthy) restarts it with the crash backoff.
-void ServiceReconciler::stopUnhealthy(Pass& p) {
-  if (!p.spec->healthcheck || !p.spec->healthcheck->restartWhenUnhealthy) return;
-  for (const std::string& id : unhealthyReplicas(p.observed, p.desired.specHash)) {
-    for (auto& c : p.observed) {
-      if (c.id != id) continue;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        unhealthyStops_.insert(c.id);
-      }
-      spdlog::info("{}: replica {} is unhealthy: restarting it", p.key.str(), c.replica);
-      if (!stopReplica(p, c, "unhealthy")) {
-        std::lock_guard<std::mutex> l(mu_);
-        unhealthyStops_.erase(c.id);
-      }
-    }
-  }
-}
-
-// Evicted replicas: a running one is stopped now; its death is recorded
-// (reason Evicted) and it stays down until readmitted.
-void ServiceReconciler::stopEvicted(Pass& p) {
+// Stops before the plan (stopActions): an unhealthy replica (its death,
+// reason Unhealthy, restarts it with the crash backoff) and a running
+// evicted one (its death, reason Evicted, keeps it down until readmitted).
+void ServiceReconciler::stopBeforePlanning(Pass& p) {
   std::map<int, std::string> evictions;
   {
     std::lock_guard<std::mutex> l(mu_);
     auto it = evicted_.find(p.key.str());
     if (it != evicted_.end()) evictions = it->second;
   }
-  const auto toStop = evictedToStop(p.observed, evictions);
-  for (auto& c : p.observed) {
-    auto it = toStop.find(c.id);
-    if (it == toStop.end()) continue;
+  const bool liveness = p.spec->healthcheck && p.spec->healthcheck->restartWhenUnhealthy;
+  for (const Action& a : stopActions(p.observed, p.desired.specHash, liveness, evictions)) {
+    const bool unhealthy = a.reason == "unhealthy";
     {
       std::lock_guard<std::mutex> l(mu_);
-      evictedStops_[c.id] = it->second;
+      if (unhealthy) {
+        unhealthyStops_.insert(a.containerId);
+      } else {
+        evictedStops_[a.containerId] = evictions[a.replica];
+      }
     }
-    stopReplica(p, c, "evicted");
+    if (unhealthy) spdlog::info("{}: replica {} is unhealthy: restarting it", p.key.str(), a.replica);
+    for (auto& c : p.observed) {
+      if (c.id != a.containerId || stopReplica(p, c, unhealthy ? "unhealthy" : "evicted")) continue;
+      std::lock_guard<std::mutex> l(mu_);
+      if (unhealthy) unhealthyStops_.erase(c.id);
+    }
   }
   holdEvicted(p.runtime, evictions);
 }
@@ -413,6 +401,10 @@ Status ServiceReconciler::runAction(Pass& p, const Action& a, std::string* newId
     }
     case Action::Type::kStart:
       return startReplica(p, a);
+    case Action::Type::kStop: {
+      Status s = engine_.stopContainer(a.containerId, static_cast<int>((p.resolved.graceMs + 999) / 1000));
+      return s.IsNotModified() ? Status::Ok() : s;
+    }
     case Action::Type::kRecreate: {
       nlohmann::json oldMounts;
       auto info = engine_.inspectContainer(a.containerId);

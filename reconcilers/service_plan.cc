@@ -10,6 +10,7 @@ const char* actionName(Action::Type t) {
     case Action::Type::kStart: return "start";
     case Action::Type::kRecreate: return "recreate";
     case Action::Type::kRemove: return "remove";
+    case Action::Type::kStop: return "stop";
   }
   return "?";
 }

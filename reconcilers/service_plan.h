@@ -46,10 +46,12 @@ struct RuntimeState {
 };
 
 struct Action {
-  enum class Type { kCreate, kStart, kRecreate, kRemove };
+  // kStop: a running replica stopped before the plan (unhealthy, evicted,
+  // restarted on request); the decisions in service_decisions.h make them.
+  enum class Type { kCreate, kStart, kRecreate, kRemove, kStop };
   Type type;
   int replica = -1;
-  std::string containerId;  // kStart, kRecreate, kRemove
+  std::string containerId;  // kStart, kRecreate, kRemove, kStop
   std::string reason;       // why, for events and dry-run plans
 
   bool operator==(const Action& o) const {

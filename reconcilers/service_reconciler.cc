@@ -606,6 +606,49 @@ Status ServiceReconciler::restartReplicas(const Key& key, const ServiceSpec& spe
   return Status::Ok();
 }
 
+// What a pass would do, in its order: the stops it makes before planning
+// (unhealthy and evicted replicas), a requested restart of the running
+// replicas (a stop, then a start), then the plan, with the evicted held.
+std::vector<Action> ServiceReconciler::dryRunSteps(const Key& key, const ServiceSpec& spec,
+                                                   const DesiredService& desired,
+                                                   std::vector<ObservedContainer>& observed) {
+  const HealthCheck* check = spec.healthcheck ? &*spec.healthcheck : nullptr;
+  if (check && check->kind != HealthCheck::Kind::kExec && options_.prober) {
+    for (auto& c : observed) {
+      auto ps = c.state == "running" ? options_.prober->state(c.id) : std::nullopt;
+      if (ps) c.health = ps->health;
+    }
+  }
+  std::map<int, std::string> evictions;
+  bool restartRequested = false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = evicted_.find(key.str());
+    if (it != evicted_.end()) evictions = it->second;
+    restartRequested = restartRequests_.count(key.str()) > 0;
+  }
+  std::vector<Action> steps = stopActions(observed, desired.specHash, check && check->restartWhenUnhealthy, evictions);
+  std::set<std::string> stopped;
+  for (const Action& a : steps) stopped.insert(a.containerId);
+  for (auto& c : observed) {
+    if (!stopped.count(c.id)) continue;
+    c.state = "exited";  // as the pass sees it after its stops
+    c.exitCode = 137;
+  }
+  if (restartRequested) {
+    for (const auto& c : observed) {
+      if (c.state != "running" || c.replica < 0) continue;
+      steps.push_back(Action{Action::Type::kStop, c.replica, c.id, "restart requested"});
+      steps.push_back(Action{Action::Type::kStart, c.replica, c.id, "restart requested"});
+    }
+  }
+  RuntimeState runtime;
+  holdEvicted(runtime, evictions);
+  ServicePlan plan = planService(desired, observed, runtime, clock_.now());
+  steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
+  return steps;
+}
+
 Result<nlohmann::json> ServiceReconciler::dryRun(const Resource& resource) {
   const ServiceSpec& spec = resource.service();
   const std::string& ns = resource.metadata.namespace_;
@@ -639,9 +682,10 @@ Result<nlohmann::json> ServiceReconciler::dryRun(const Resource& resource) {
   if (!listed.ok()) return listed.status().WithContext("list containers");
   std::vector<ObservedContainer> observed;
   for (const auto& c : *listed) observed.push_back(observedFromSummary(c));
-  ServicePlan plan = planService(desired, observed, RuntimeState{}, clock_.now());
+  const Key key{"Service", ns, name};
+  const std::vector<Action> steps = dryRunSteps(key, spec, desired, observed);
   nlohmann::json actions = nlohmann::json::array();
-  for (const Action& a : plan.actions) {
+  for (const Action& a : steps) {
     nlohmann::json j = {{"action", actionName(a.type)}, {"replica", a.replica}, {"reason", a.reason}};
     std::string container = a.replica >= 0 ? containerName(ns, name, a.replica) : "";
     for (const auto& c : observed) {

@@ -84,7 +84,9 @@ class ServiceReconciler : public Reconciler {
 
   // What a pass would do to the containers of `resource` (as a dry-run apply
   // would store it), without doing it: {"plan":[{"action","replica",
-  // "container","reason"}], "warnings":[...]}. Builds nothing, creates
+  // "container","reason"}], "warnings":[...]}, every stop (unhealthy,
+  // evicted, a requested restart's stop and start) before the plan's
+  // creates, starts, recreates and removes. Builds nothing, creates
   // nothing; an image still to be built is assumed to change.
   Result<nlohmann::json> dryRun(const Resource& resource);
 
@@ -162,6 +164,8 @@ class ServiceReconciler : public Reconciler {
   // One pass (service_pass.cc): observe, decide, act, write the status.
   struct Pass;
   ReconcileResult reconcileOnce(const Key& key);
+  std::vector<Action> dryRunSteps(const Key& key, const ServiceSpec& spec, const DesiredService& desired,
+                                  std::vector<ObservedContainer>& observed);
   Result<std::vector<ObservedContainer>> observeContainers(const Key& key);
   ReconcileResult removeService(const Key& key, const Result<ResourceRecord>& record,
                                 const std::vector<ObservedContainer>& observed, WallTime now);
@@ -170,8 +174,7 @@ class ServiceReconciler : public Reconciler {
   void inspectAnnouncedDeaths(Pass& p);
   void observeHealth(Pass& p);
   bool stopReplica(Pass& p, ObservedContainer& c, const char* why);
-  void stopUnhealthy(Pass& p);
-  void stopEvicted(Pass& p);
+  void stopBeforePlanning(Pass& p);
   void countDeaths(Pass& p);
   void holdReplicas(Pass& p);
   Status carryOutRestartRequest(Pass& p);

@@ -51,6 +51,21 @@ TEST(Eviction, RunningContainersOfEvictedReplicasStopAndEveryEvictedReplicaIsHel
   EXPECT_EQ(runtime.held.at(1), "evicted: host under pressure");
 }
 
+TEST(StopActions, UnhealthyFirstThenEvictedEachOnce) {
+  std::vector<ObservedContainer> observed = {replica("a", 0, "running", "unhealthy"), replica("b", 1, "running"),
+                                             replica("c", 2, "running", "unhealthy")};
+  std::map<int, std::string> evictions = {{1, "pressure"}, {2, "pressure"}};
+  auto stops = stopActions(observed, "h1", true, evictions);
+  ASSERT_EQ(stops.size(), 3u);
+  EXPECT_EQ(stops[0], (Action{Action::Type::kStop, 0, "a", ""}));
+  EXPECT_EQ(stops[0].reason, "unhealthy");
+  EXPECT_EQ(stops[1], (Action{Action::Type::kStop, 2, "c", ""}));
+  EXPECT_EQ(stops[2], (Action{Action::Type::kStop, 1, "b", ""}));
+  EXPECT_EQ(stops[2].reason, "evicted: pressure");
+  auto noLiveness = stopActions(observed, "h1", false, {});
+  EXPECT_TRUE(noLiveness.empty()) << "without restartWhenUnhealthy an unhealthy replica keeps running";
+}
+
 TEST(Dependencies, AnUnmetDependencyHoldsEveryReplicaNotAlreadyHeld) {
   RuntimeState runtime;
   runtime.held[1] = "evicted: x";

@@ -262,6 +262,36 @@ TEST_F(ServiceReconcilerTest, DryRunTellsWhatWouldChangeAndDoesNothing) {
   EXPECT_NE(std::string::npos, (*warned)["warnings"][0].get<std::string>().find("no-such-image:1"));
 }
 
+TEST_F(ServiceReconcilerTest, DryRunShowsTheStopsAndRestartsAPassWouldMake) {
+  apply(svc("  replicas: 2\n"));
+  ASSERT_TRUE(reconcile().status.ok());
+  auto same = parseManifests(svc("  replicas: 2\n"));
+  ASSERT_TRUE(same.ok());
+  auto actionsOf = [&] {
+    auto plan = services_->dryRun(same->front());
+    EXPECT_TRUE(plan.ok()) << plan.status().ToString();
+    std::vector<std::string> out;
+    for (const auto& a : (*plan)["plan"]) {
+      out.push_back(a["action"].get<std::string>() + " " + std::to_string(a["replica"].get<int>()) + " " +
+                    a["reason"].get<std::string>());
+    }
+    return out;
+  };
+  ASSERT_TRUE(actionsOf().empty());
+
+  services_->evict(Key{"Service", "shop", "web"}, 1, "the host is short of memory");
+  EXPECT_EQ(actionsOf(), std::vector<std::string>{"stop 1 evicted: the host is short of memory"})
+      << "evicted: stopped, and not started again";
+
+  services_->readmitEvicted();
+  services_->requestRestart(Key{"Service", "shop", "web"});
+  EXPECT_EQ(actionsOf(), (std::vector<std::string>{"stop 0 restart requested", "start 0 restart requested",
+                                                   "stop 1 restart requested", "start 1 restart requested"}));
+  engine_.resetCallCounts();
+  actionsOf();
+  EXPECT_EQ(0, engine_.callCount("stopContainer") + engine_.callCount("startContainer")) << "a dry run does nothing";
+}
+
 TEST_F(ServiceReconcilerTest, LogsOfEveryReplicaArePrefixedWithIt) {
   apply(svc("  replicas: 2\n"));
   ASSERT_TRUE(reconcile().status.ok());
