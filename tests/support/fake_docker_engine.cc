@@ -161,29 +161,34 @@ int signalNumber(std::string signal) {
   return it == kSignals.end() ? -1 : it->second;
 }
 
-// The named volumes a container's HostConfig uses (Binds "name:/path", Mounts of type volume).
-std::vector<std::string> namedVolumes(const json& hostConfig) {
-  std::vector<std::string> out;
-  if (!hostConfig.is_object()) return out;
-  auto binds = hostConfig.find("Binds");
-  if (binds != hostConfig.end() && binds->is_array()) {
-    for (const auto& b : *binds) {
-      if (!b.is_string()) continue;
-      std::string source = b.get<std::string>().substr(0, b.get<std::string>().find(':'));
-      if (!source.empty() && source[0] != '/' && source[0] != '.' && source[0] != '~') {
-        out.push_back(source);
-      }
-    }
+// A Binds entry "source:destination[:options]" whose source is a volume
+// name rather than a host path.
+bool namesAVolume(const std::string& source) {
+  return !source.empty() && source[0] != '/' && source[0] != '.' && source[0] != '~';
+}
+
+std::string volumeMountpoint(const std::string& name) {
+  return "/var/lib/docker/volumes/" + name + "/_data";
+}
+
+// Whether the options of a Binds entry ("ro", "rw,z") make it read-only.
+bool readOnlyOption(const std::string& options) {
+  size_t pos = 0;
+  while (pos <= options.size()) {
+    size_t comma = options.find(',', pos);
+    std::string o =
+        options.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    if (o == "ro") return true;
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
   }
-  auto mounts = hostConfig.find("Mounts");
-  if (mounts != hostConfig.end() && mounts->is_array()) {
-    for (const auto& m : *mounts) {
-      if (getString(m, "Type") == "volume" && !getString(m, "Source").empty()) {
-        out.push_back(getString(m, "Source"));
-      }
-    }
-  }
-  return out;
+  return false;
+}
+
+// `since` of /events: Unix seconds, optionally with ".nanoseconds".
+bool validSince(const std::string& since) {
+  static const std::regex kSince("^[0-9]+(\\.[0-9]{1,9})?$");
+  return std::regex_match(since, kSince);
 }
 
 // Walks an uncompressed tar and says whether it holds a file at `path`.
@@ -228,6 +233,10 @@ struct FakeDockerEngine::Container {
   std::map<std::string, Endpoint> networks;  // by network name
   std::vector<LogLine> logs;
   int64_t memoryUsage = 0;
+  json mounts = json::array();       // inspect's Mounts
+  std::vector<std::string> volumes;  // every volume it mounts, named or anonymous
+  std::set<std::string> anonymous;   // the volumes made for it (removeVolumes takes them)
+  std::map<int, std::optional<int>> signalExits;  // setSignalExit: signal -> exit code, or ignored
 };
 
 struct FakeDockerEngine::Network {
@@ -367,9 +376,10 @@ const FakeDockerEngine::Container* FakeDockerEngine::findContainer(
   if (idOrName.empty()) return nullptr;
   auto exact = containers_.find(idOrName);
   if (exact != containers_.end()) return exact->second.get();
-  std::string name = idOrName[0] == '/' ? idOrName.substr(1) : idOrName;
+  // Not "/name": the real client puts the argument in the URL path, where
+  // the engine answers "//name" with a redirect, not the container.
   for (const auto& [id, c] : containers_) {
-    if (c->name == name) return c.get();
+    if (c->name == idOrName) return c.get();
   }
   const Container* found = nullptr;
   for (const auto& [id, c] : containers_) {
@@ -448,6 +458,7 @@ ContainerInfo FakeDockerEngine::inspectLocked(const Container& c) const {
               {"RestartCount", 0},
               {"Config", c.config},
               {"HostConfig", c.hostConfig},
+              {"Mounts", c.mounts},
               {"State", state},
               {"NetworkSettings", {{"Networks", networks}}}};
   ContainerInfo info = engine_codec::parseContainerInfo(std::move(raw));
@@ -508,9 +519,7 @@ void FakeDockerEngine::startLocked(Container& c) {
   }
 }
 
-void FakeDockerEngine::stopLocked(PendingEvents& out, Container& c, int exitCode,
-                                  const std::string& signal, const std::string& finalAction) {
-  if (!signal.empty()) emit(out, c, "kill", {{"signal", signal}});
+void FakeDockerEngine::exitLocked(PendingEvents& out, Container& c, int exitCode) {
   c.state.status = "exited";
   c.state.running = false;
   c.state.pid = 0;
@@ -518,28 +527,118 @@ void FakeDockerEngine::stopLocked(PendingEvents& out, Container& c, int exitCode
   c.state.finishedAt = nowRfc3339();
   for (auto& [name, endpoint] : c.networks) endpoint.ip.clear();
   emit(out, c, "die", {{"exitCode", std::to_string(exitCode)}});
-  if (!finalAction.empty()) emit(out, c, finalAction);
+}
+
+bool FakeDockerEngine::signalLocked(PendingEvents& out, Container& c, int signal) {
+  emit(out, c, "kill", {{"signal", std::to_string(signal)}});
+  std::optional<int> exitCode = 128 + signal;  // dies of it
+  auto response = c.signalExits.find(signal);
+  if (signal != 9 && response != c.signalExits.end()) exitCode = response->second;
+  if (!exitCode) return false;
+  exitLocked(out, c, *exitCode);
+  return true;
+}
+
+int FakeDockerEngine::stopSignalOf(const Container& c) const {
+  std::string configured = getString(c.config, "StopSignal");
+  int number = configured.empty() ? -1 : signalNumber(configured);
+  return number > 0 ? number : 15;
+}
+
+void FakeDockerEngine::ensureVolumeLocked(const std::string& name) {
+  if (volumes_.count(name)) return;
+  auto v = std::make_unique<Volume>();
+  v->info.name = name;
+  v->info.driver = "local";
+  v->info.mountpoint = volumeMountpoint(name);
+  v->info.createdAt = nowRfc3339();
+  volumes_[name] = std::move(v);
 }
 
 bool FakeDockerEngine::volumeInUse(const std::string& name) const {
   for (const auto& [id, c] : containers_) {
-    auto used = namedVolumes(c->hostConfig);
-    if (std::find(used.begin(), used.end(), name) != used.end()) return true;
+    if (std::find(c->volumes.begin(), c->volumes.end(), name) != c->volumes.end()) return true;
   }
   return false;
 }
 
-Status FakeDockerEngine::useVolumesLocked(const json& hostConfig) {
-  for (const auto& name : namedVolumes(hostConfig)) {
-    if (volumes_.count(name)) continue;
-    auto v = std::make_unique<Volume>();
-    v->info.name = name;
-    v->info.driver = "local";
-    v->info.mountpoint = "/var/lib/docker/volumes/" + name + "/_data";
-    v->info.createdAt = nowRfc3339();
-    volumes_[name] = std::move(v);
+void FakeDockerEngine::mountVolumesLocked(Container& c, const json& body, const json& hostConfig) {
+  std::set<std::string> destinations;
+  auto volume = [&](const std::string& name, const std::string& destination,
+                    const std::string& mode, bool rw) {
+    ensureVolumeLocked(name);
+    c.volumes.push_back(name);
+    destinations.insert(destination);
+    c.mounts.push_back({{"Type", "volume"},
+                        {"Name", name},
+                        {"Source", volumeMountpoint(name)},
+                        {"Destination", destination},
+                        {"Driver", "local"},
+                        {"Mode", mode},
+                        {"RW", rw},
+                        {"Propagation", ""}});
+  };
+  auto other = [&](const std::string& type, const std::string& source,
+                   const std::string& destination, const std::string& mode, bool rw) {
+    destinations.insert(destination);
+    c.mounts.push_back({{"Type", type},
+                        {"Source", source},
+                        {"Destination", destination},
+                        {"Mode", mode},
+                        {"RW", rw},
+                        {"Propagation", type == "bind" ? "rprivate" : ""}});
+  };
+  auto anonymous = [&](const std::string& destination, const std::string& mode, bool rw) {
+    std::string name = newId();
+    c.anonymous.insert(name);
+    volume(name, destination, mode, rw);
+  };
+  auto binds = hostConfig.find("Binds");
+  if (binds != hostConfig.end() && binds->is_array()) {
+    for (const auto& b : *binds) {
+      if (!b.is_string()) continue;
+      const std::string bind = b.get<std::string>();
+      size_t first = bind.find(':');
+      if (first == std::string::npos) continue;
+      size_t second = bind.find(':', first + 1);
+      std::string source = bind.substr(0, first);
+      std::string destination = bind.substr(
+          first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+      std::string options = second == std::string::npos ? "" : bind.substr(second + 1);
+      bool rw = !readOnlyOption(options);
+      if (namesAVolume(source)) {
+        volume(source, destination, options.empty() ? "z" : options, rw);
+      } else {
+        other("bind", source, destination, options, rw);
+      }
+    }
   }
-  return Status::Ok();
+  auto mounts = hostConfig.find("Mounts");
+  if (mounts != hostConfig.end() && mounts->is_array()) {
+    for (const auto& m : *mounts) {
+      const std::string type = getString(m, "Type");
+      const std::string source = getString(m, "Source");
+      const std::string target = getString(m, "Target");
+      const bool rw = !getBool(m, "ReadOnly");
+      if (type == "volume") {
+        if (source.empty()) {
+          anonymous(target, "z", rw);
+        } else {
+          volume(source, target, "z", rw);
+        }
+      } else if (type == "bind" || type == "tmpfs") {
+        other(type, type == "bind" ? source : "", target, "", rw);
+      }
+    }
+  }
+  // Config.Volumes (an image's VOLUME too): an anonymous volume for each
+  // path nothing else is mounted on.
+  auto declared = body.find("Volumes");
+  if (declared != body.end() && declared->is_object()) {
+    for (auto it = declared->begin(); it != declared->end(); ++it) {
+      if (!destinations.count(it.key())) anonymous(it.key(), "", true);
+    }
+  }
 }
 
 // --- DockerEngine ---
@@ -764,7 +863,7 @@ Result<std::string> FakeDockerEngine::createContainer(const std::string& request
       }
       c->networks[primary] = e;
     }
-    useVolumesLocked(hostConfig);
+    mountVolumesLocked(*c, body, hostConfig);
     std::string id = c->id;
     emit(events, *c, "create");
     containers_[id] = std::move(c);
@@ -807,8 +906,10 @@ Status FakeDockerEngine::stopContainer(const std::string& idOrName, int timeoutS
     if (!c->state.running) {
       return Status::NotModified("container " + idOrName + " is already stopped");
     }
-    // The process takes SIGTERM and exits within the grace period.
-    stopLocked(events, *c, 128 + 15, "15", "stop");
+    // The stop signal; a program that ignores it gets SIGKILL once the
+    // grace period is over (the fake does not wait for it).
+    if (!signalLocked(events, *c, stopSignalOf(*c))) signalLocked(events, *c, 9);
+    emit(events, *c, "stop");
     return Status::Ok();
   }();
   deliver(events);
@@ -822,14 +923,17 @@ Status FakeDockerEngine::killContainer(const std::string& idOrName, const std::s
     Status f = begin("killContainer");
     if (!f.ok()) return f;
     Container* c = findContainer(idOrName);
-    if (!c) return Status::NotFound("No such container: " + idOrName);
+    if (!c) {
+      return Status::NotFound("Cannot kill container: " + idOrName +
+                              ": No such container: " + idOrName);
+    }
     int number = signalNumber(signal);
     if (number <= 0) return Status::Invalid("Invalid signal: " + signal);
     if (!c->state.running) {
       return Status::Conflict("Cannot kill container: " + idOrName + ": Container " + c->id +
                               " is not running");
     }
-    stopLocked(events, *c, 128 + number, std::to_string(number), "");
+    signalLocked(events, *c, number);  // a program that ignores it keeps running
     return Status::Ok();
   }();
   deliver(events);
@@ -850,10 +954,17 @@ Status FakeDockerEngine::removeContainer(const std::string& idOrName, bool force
         return Status::Conflict("You cannot remove a running container " + c->id +
                                 ". Stop the container before attempting removal or force remove");
       }
-      stopLocked(events, *c, 137, "9", "");
+      signalLocked(events, *c, 9);
     }
     emit(events, *c, "destroy");
+    std::set<std::string> anonymous = c->anonymous;
     containers_.erase(c->id);
+    // Only the volumes made for it, and only when no other container uses them.
+    if (removeVolumes) {
+      for (const auto& v : anonymous) {
+        if (!volumeInUse(v)) volumes_.erase(v);
+      }
+    }
     return Status::Ok();
   }();
   deliver(events);
@@ -919,7 +1030,11 @@ std::unique_ptr<EngineStream> FakeDockerEngine::streamEvents(const Filters& filt
   {
     std::lock_guard<std::mutex> l(mu_);
     failure = begin("streamEvents");
-    if (failure.ok()) failure = checkFilterNames(filters, {"type", "event", "label", "container"});
+    // As the engine: /events checks no filter names (unknown ones are
+    // ignored), but refuses a `since` it cannot parse (HTTP 500).
+    if (failure.ok() && !since.empty() && !validSince(since)) {
+      failure = Status::Internal("strconv.ParseInt: parsing \"" + since + "\": invalid syntax");
+    }
     if (failure.ok()) {
       subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
                                         [](const auto& s) { return s->cancelled || s->ended; }),
@@ -1128,8 +1243,7 @@ Status FakeDockerEngine::removeVolume(const std::string& name, bool force) {
   if (volumeInUse(name)) {
     std::string users;
     for (const auto& [id, c] : containers_) {
-      auto used = namedVolumes(c->hostConfig);
-      if (std::find(used.begin(), used.end(), name) != used.end()) {
+      if (std::find(c->volumes.begin(), c->volumes.end(), name) != c->volumes.end()) {
         users += (users.empty() ? "" : " ") + id;
       }
     }
@@ -1325,12 +1439,24 @@ Status FakeDockerEngine::crash(const std::string& idOrName, int exitCode, bool o
     if (!c) return Status::NotFound("No such container: " + idOrName);
     if (!c->state.running) return Status::Invalid("container " + idOrName + " is not running");
     if (oomKilled) emit(events, *c, "oom");
-    stopLocked(events, *c, exitCode, "", "");
+    exitLocked(events, *c, exitCode);
     c->state.oomKilled = oomKilled;
     return Status::Ok();
   }();
   deliver(events);
   return result;
+}
+
+Status FakeDockerEngine::setSignalExit(const std::string& idOrName, const std::string& signal,
+                                       std::optional<int> exitCode) {
+  std::lock_guard<std::mutex> l(mu_);
+  Container* c = findContainer(idOrName);
+  if (!c) return Status::NotFound("No such container: " + idOrName);
+  int number = signalNumber(signal);
+  if (number <= 0) return Status::Invalid("Invalid signal: " + signal);
+  if (number == 9) return Status::Invalid("SIGKILL cannot be caught or ignored");
+  c->signalExits[number] = exitCode;
+  return Status::Ok();
 }
 
 Status FakeDockerEngine::setHealth(const std::string& idOrName, const std::string& health) {

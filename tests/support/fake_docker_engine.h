@@ -3,18 +3,23 @@
 // It keeps what the real engine keeps and answers as it answers, so code
 // tested against it behaves the same against a real engine (a suite against
 // the real engine pins the shared behaviour). What it models:
-//   - containers: ids (64 hex digits; a unique prefix or the name also finds
-//     one), unique valid names (a duplicate is Conflict with the engine's
+//   - containers: ids (64 hex digits; a unique prefix or the name, without a
+//     leading '/', also finds one), unique valid names (a duplicate is Conflict with the engine's
 //     message), labels, states created -> running -> exited, exit codes,
 //     OOMKilled, health status when the config has a Healthcheck, the IPs of
 //     the networks it is on while running. inspectContainer's `raw` has the
 //     engine's shape: Config (the create body without HostConfig and
-//     NetworkingConfig), HostConfig, State, NetworkSettings.Networks.
+//     NetworkingConfig), HostConfig, Mounts, State, NetworkSettings.Networks.
+//   - signals: a stop sends Config.StopSignal (SIGTERM by default), then
+//     SIGKILL when the program ignores it; what the program does with a
+//     signal is set with setSignalExit() (default: it dies of it, 128 + n).
 //   - images added with addImage() or built with buildImage() (a new id per
 //     build); creating from an unknown image is NotFound "No such image: ...".
 //   - networks (bridge, host and none exist from the start) and volumes; a
 //     named volume in HostConfig.Binds or Mounts is created on use, as the
-//     engine does, and a volume in use cannot be removed.
+//     engine does, and a volume in use cannot be removed. A volume Mount
+//     without Source, or a path in Config.Volumes, gets an anonymous volume
+//     (64 hex digits) that removeContainer(removeVolumes) takes along.
 //   - list filters: label ("key" or "key=value", all must hold), name and id
 //     (regular expressions searched in the name or id, as the engine does),
 //     status (containers); several values of name/id/status are ORed. Other
@@ -22,8 +27,9 @@
 //   - events for create, start, kill, die, oom, stop, destroy and
 //     health_status, with the container's labels, name, image, exitCode (die)
 //     and signal (kill) as attributes. Stream filters: type, event, label,
-//     container. The last 256 events are replayed to a stream opened with
-//     `since`.
+//     container; other names are ignored, as the engine ignores them on
+//     /events, and a `since` that is no time ends the stream (Internal). The
+//     last 256 events are replayed to a stream opened with `since`.
 // Times come from the Clock given to the constructor.
 //
 // Thread-safety: every method may be called from any thread. Event callbacks
@@ -108,6 +114,15 @@ class FakeDockerEngine : public DockerEngine {
   // A running container dies on its own: exit code, OOMKilled, and the oom
   // (when oomKilled) and die events. NotFound, or Invalid when not running.
   Status crash(const std::string& idOrName, int exitCode, bool oomKilled = false);
+  // What the container's program does when a stop or a kill sends it
+  // `signal` ("SIGTERM", "TERM" or "15"): exit with `exitCode` (a shell that
+  // traps it and exits 0), or, with nullopt, ignore it (PID 1 without a
+  // handler, such as sleep: a stop then sends SIGKILL, exit 137, events kill
+  // <signal>, kill 9, die, stop; a kill leaves it running). By default a
+  // signal ends the program with 128 + its number. SIGKILL cannot be caught:
+  // Invalid. NotFound without such a container.
+  Status setSignalExit(const std::string& idOrName, const std::string& signal,
+                       std::optional<int> exitCode);
   // Sets the health status of a running container with a health check
   // ("healthy", "unhealthy", "starting"); a change emits "health_status: <s>".
   Status setHealth(const std::string& idOrName, const std::string& health);
@@ -153,11 +168,18 @@ class FakeDockerEngine : public DockerEngine {
   std::string nowRfc3339() const;
   void emit(PendingEvents& out, const Container& c, const std::string& action, Labels extra = {});
   void deliver(PendingEvents& events);
-  void stopLocked(PendingEvents& out, Container& c, int exitCode, const std::string& signal,
-                  const std::string& finalAction);
+  // The container's program ends with `exitCode`: state and the die event.
+  void exitLocked(PendingEvents& out, Container& c, int exitCode);
+  // Sends `signal` (the kill event); true when the program ended of it.
+  bool signalLocked(PendingEvents& out, Container& c, int signal);
+  int stopSignalOf(const Container& c) const;  // Config.StopSignal, SIGTERM by default
   void startLocked(Container& c);
   bool volumeInUse(const std::string& name) const;
-  Status useVolumesLocked(const nlohmann::json& hostConfig);
+  void ensureVolumeLocked(const std::string& name);
+  // The volumes, binds and tmpfs of a new container: its Mounts, and the
+  // named and anonymous volumes it uses (made when missing).
+  void mountVolumesLocked(Container& c, const nlohmann::json& body,
+                          const nlohmann::json& hostConfig);
 
   std::unique_ptr<SimulatedClock> ownClock_;
   const Clock* clock_;

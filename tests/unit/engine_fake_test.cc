@@ -1,6 +1,7 @@
-// Pins the behaviour of FakeDockerEngine that other modules' tests rely on.
-// Where the fake imitates the engine (messages, filters, events), the same
-// behaviour is checked against a real engine in engine_docker_test.cc.
+// Pins the behaviour of FakeDockerEngine that other modules' tests rely on,
+// and its test controls. Where the fake imitates the engine (messages,
+// filters, events, signals, volumes), the engine contract
+// (support/engine_contract.h) checks the same against a real engine.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -147,6 +148,23 @@ TEST_F(FakeEngineTest, KillEndsWithTheSignalsExitCode) {
   run("web");
   ASSERT_TRUE(engine_.killContainer("web", "SIGKILL").ok());
   EXPECT_EQ(engine_.peekContainer("web")->state.exitCode, 137);
+}
+
+TEST_F(FakeEngineTest, ByDefaultAProgramDiesOfTheStopSignal) {
+  run("web");
+  ASSERT_TRUE(engine_.stopContainer("web", 10).ok());
+  EXPECT_EQ(engine_.peekContainer("web")->state.exitCode, 143);
+}
+
+TEST_F(FakeEngineTest, SetSignalExitNeedsACatchableSignalAndAContainer) {
+  create("web");
+  EXPECT_TRUE(engine_.setSignalExit("web", "SIGKILL", 0).IsInvalid());
+  EXPECT_TRUE(engine_.setSignalExit("web", "SIGBOGUS", 0).IsInvalid());
+  EXPECT_TRUE(engine_.setSignalExit("nosuch", "SIGTERM", 0).IsNotFound());
+  ASSERT_TRUE(engine_.setSignalExit("web", "USR1", 7).ok());
+  ASSERT_TRUE(engine_.startContainer("web").ok());
+  ASSERT_TRUE(engine_.killContainer("web", "SIGUSR1").ok());
+  EXPECT_EQ(engine_.peekContainer("web")->state.exitCode, 7);
 }
 
 TEST_F(FakeEngineTest, KillingAStoppedContainerIsConflict) {
