@@ -1,3 +1,4 @@
+// formatBytes: byte counts in binary units with one decimal (base/byte_format.h).
 #include "base/byte_format.h"
 
 #include <cstdio>

@@ -1,3 +1,5 @@
+// RealClock's waits (on a condition variable, until a steady-clock deadline)
+// and its timer driver, one thread per driver (base/clock.h).
 #include "base/clock.h"
 
 #include <thread>

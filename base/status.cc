@@ -1,3 +1,4 @@
+// Status's names for its codes, its text and WithContext (base/status.h).
 #include "base/status.h"
 
 namespace tender {

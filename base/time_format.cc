@@ -1,3 +1,4 @@
+// Parsing and formatting RFC 3339 times (base/time_format.h).
 #include "base/time_format.h"
 
 #include <cstdio>

@@ -1,3 +1,5 @@
+// The client-side subcommands of `tender` (cli/commands.h): apply, get,
+// describe, logs, restart, delete, events and version over the API client.
 #include "cli/commands.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// The `tender` command's side of Compose files: reading them, their .env and
+// env_files, loadCompose on the client, and `tender convert`
+// (cli/compose_command.h).
 #include "cli/compose_command.h"
 
 #include <filesystem>

@@ -1,3 +1,4 @@
+// `tender prune`: the request and the report of what went (cli/prune_command.h).
 #include "cli/prune_command.h"
 
 #include <nlohmann/json.hpp>

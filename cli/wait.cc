@@ -1,3 +1,4 @@
+// `tender apply --wait`: the polling loop over the touched services (cli/wait.h).
 #include "cli/wait.h"
 
 #include <map>

@@ -1,3 +1,5 @@
+// Controller: the worker threads that take keys from the WorkQueue and run
+// their kind's reconciler (controller/controller.h).
 #include "controller/controller.h"
 
 #include <spdlog/spdlog.h>

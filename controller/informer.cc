@@ -1,3 +1,5 @@
+// Informer: the engine's events stream as work-queue keys, with reconnects,
+// pings and periodic resyncs on the Scheduler (controller/informer.h).
 #include "controller/informer.h"
 
 #include <spdlog/spdlog.h>

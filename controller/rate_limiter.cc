@@ -1,3 +1,4 @@
+// RateLimiter: per-key exponential retry delays (controller/rate_limiter.h).
 #include "controller/rate_limiter.h"
 
 #include "base/backoff.h"

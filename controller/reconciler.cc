@@ -1,3 +1,4 @@
+// Key::parse: "kind/namespace/name" back into a Key (controller/reconciler.h).
 #include "controller/reconciler.h"
 
 namespace tender {

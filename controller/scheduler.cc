@@ -1,3 +1,5 @@
+// Scheduler: one-shot timers kept in due order and fired through the Clock's
+// timer driver (controller/scheduler.h).
 #include "controller/scheduler.h"
 
 #include <spdlog/spdlog.h>

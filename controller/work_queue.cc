@@ -1,3 +1,5 @@
+// WorkQueue: the dirty and processing sets and the delayed keys, waited for
+// through the Clock (controller/work_queue.h).
 #include "controller/work_queue.h"
 
 #include <condition_variable>

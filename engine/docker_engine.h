@@ -1,8 +1,8 @@
 // DockerEngine: the narrow interface through which tender talks to a Docker
 // engine. The real implementation (docker_engine_beast.h) speaks HTTP/1.1 to
 // the Engine API over a unix socket or TCP with Boost.Beast; FakeDockerEngine
-// (fake_docker_engine.h) keeps containers, networks and volumes in memory for
-// unit tests.
+// (tests/support/fake_docker_engine.h) keeps containers, networks and volumes
+// in memory for unit tests.
 //
 // Every call has a deadline and returns a Status instead of throwing. An
 // engine that answers with an error passes its own message on
@@ -13,9 +13,9 @@
 //
 // Thread-safety: all methods may be called from any thread at once, EXCEPT the
 // event-loop thread that the real client runs its I/O on (the synchronous
-// calls block the caller until the I/O completes there). Event and log
-// streams deliver their callbacks on that event-loop thread: callbacks must
-// not block and must not call the synchronous methods.
+// calls block the caller until the I/O completes there). Event streams
+// deliver their callbacks on that event-loop thread: callbacks must not block
+// and must not call the synchronous methods.
 #pragma once
 
 #include <chrono>

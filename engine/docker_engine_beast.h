@@ -1,5 +1,6 @@
 // The real DockerEngine: HTTP/1.1 to the Engine API over a unix socket or TCP,
-// with Boost.Beast on Boost.Asio. Beast and Asio stay inside the .cc file so
+// with Boost.Beast on Boost.Asio. Beast and Asio stay inside
+// docker_engine_beast.cc (the calls are built in docker_engine_calls.cc) so
 // that including this header costs nothing.
 //
 // Every ordinary call opens a fresh connection and has a deadline

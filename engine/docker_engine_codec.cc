@@ -1,3 +1,6 @@
+// The pure half of the Engine API client (engine/docker_engine_codec.h):
+// addresses, versions, queries, HTTP errors as Status, the decoding of
+// answers, log frames, JSON-line streams and build messages.
 #include "engine/docker_engine_codec.h"
 
 #include <algorithm>

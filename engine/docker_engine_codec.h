@@ -1,7 +1,8 @@
 // The pure half of the Engine API client: addresses, API versions, query
 // strings, the decoding of answers, log frames and JSON-line streams. No I/O
 // and no Beast, so all of it is tested without an engine. Used by the real
-// client (docker_engine_beast.cc); nothing else needs to include it.
+// client (docker_engine_calls.cc, docker_engine_beast.cc); nothing else needs
+// to include it.
 //
 // Thread-safety: free functions are pure; LineSplitter and
 // BuildMessageScanner are values owned by one caller.

@@ -1,3 +1,5 @@
+// Waiting for the Docker engine at start-up and explaining why it does not
+// answer (engine/engine_wait.h).
 #include "engine/engine_wait.h"
 
 #include <spdlog/spdlog.h>

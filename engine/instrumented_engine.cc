@@ -1,3 +1,5 @@
+// InstrumentedEngine: every DockerEngine call timed and counted by operation
+// (engine/instrumented_engine.h).
 #include "engine/instrumented_engine.h"
 
 #include <algorithm>

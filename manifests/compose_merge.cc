@@ -1,3 +1,5 @@
+// Merging a Compose override file onto its base, key by key (the rules are in
+// compose_merge.h).
 #include "manifests/compose_merge.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// Checking a namespace's dependsOn graph: missing required services and
+// cycles (dependencies.h).
 #include "manifests/dependencies.h"
 
 #include <algorithm>

@@ -9,7 +9,7 @@
 //
 // encodeSpec: a Resource's spec as canonical JSON — only what the user set,
 // quantities as integers, keys sorted (nlohmann::json's std::map order). This
-// is what the store keeps and what decodeSpec reads back.
+// is what the store keeps and what decodeStored reads back.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -38,7 +38,7 @@ Result<std::vector<Resource>> parseManifests(const std::string& text,
 Result<Resource> decodeResource(const nlohmann::json& object, const ParseOptions& options,
                                 const std::string& pathPrefix = "");
 
-// Canonical JSON of a spec; decodeSpec(kind, encodeSpec(r)) gives r's spec back.
+// Canonical JSON of a spec; decodeStored(kind, ..., encodeSpec(r)) gives r's spec back.
 nlohmann::json encodeSpec(const Resource& resource);
 Result<Resource> decodeStored(const std::string& kind, const std::string& ns,
                               const std::string& name, const nlohmann::json& labels,

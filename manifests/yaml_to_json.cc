@@ -1,3 +1,6 @@
+// YAML and JSON text into JSON values: yaml-cpp's events built into JSON with
+// core-schema typing, merge keys, duplicate keys refused and a size limit
+// (yaml_to_json.h).
 #include "manifests/yaml_to_json.h"
 
 #include <yaml-cpp/eventhandler.h>

@@ -1,0 +1,47 @@
+// Internal to cli/ (nothing outside this folder includes it): the readers
+// of the API's JSON answers that output.cc, output_describe.cc and
+// output_yaml.cc share. None of them throws, whatever shape an answer has.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace tender {
+namespace output_internal {
+
+using nlohmann::json;
+
+// The value at `path` inside nested objects, or nullptr. Never throws,
+// whatever shape the server's answer has.
+const json* find(const json& j, std::initializer_list<const char*> path);
+
+std::string stringAt(const json& j, std::initializer_list<const char*> path,
+                     const std::string& def = "");
+int64_t intAt(const json& j, std::initializer_list<const char*> path, int64_t def);
+bool boolAt(const json& j, std::initializer_list<const char*> path, bool def);
+
+// The array at `path`, or an empty one.
+const json& arrayAt(const json& j, std::initializer_list<const char*> path);
+
+// A scalar as text: strings as they are, numbers and booleans as JSON writes
+// them, "" for null and for structures.
+std::string scalarText(const json& v);
+
+// status.replicaStatuses[i].replica, or "?".
+std::string replicaText(const json& replicaStatus);
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
+
+std::string dumpJson(const json& v, int indent);
+
+// status.phase, or "<none>".
+std::string phaseOf(const json& obj);
+// status.replicas, else spec.replicas, else 1.
+int64_t desiredReplicas(const json& obj);
+
+}  // namespace output_internal
+}  // namespace tender
