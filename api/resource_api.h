@@ -33,7 +33,7 @@ struct ResourceApiOptions {
   // ({"plan":[...],"warnings":[...]}, see ServiceReconciler::dryRun).
   std::function<Result<nlohmann::json>(const Resource&)> planService;
   // Asks the reconciler to restart a service's replicas (then enqueued).
-  std::function<void(const Key&)> restartService;
+  std::function<Status(const Key&)> restartService;
   // A service's containers' log lines (see serviceLogs).
   std::function<Result<std::string>(const Key&, int tail)> serviceLogs;
   // POST /api/v1/prune: removes this instance's leftovers (or, with

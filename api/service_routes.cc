@@ -25,7 +25,8 @@ void registerServiceRoutes(Router& router, Store& store, Clock& clock, Enqueue e
         if (!opts.restartService)
           return HttpResponse::Error(Status::Unavailable("this server cannot restart services"));
         Key key{"Service", ns, name};
-        opts.restartService(key);
+        Status requested = opts.restartService(key);
+        if (!requested.ok()) return HttpResponse::Error(requested.WithContext("request the restart"));
         recordChange(store, clock, "Service", ns, name, "RestartRequested",
                      "restart of every replica requested");
         enqueue(key);

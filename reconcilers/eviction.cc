@@ -100,6 +100,9 @@ void Evictor::check() {
                    formatBytes(memory->memAvailableBytes), formatBytes(threshold));
     }
     if (!pressure_ && pressure) pressureEnded_.reset();
+    // No pressure since tender started: the time counts from now (a
+    // restart of tender does not readmit what it evicted before).
+    if (!pressure && !pressureEnded_) pressureEnded_ = now;
     pressure_ = pressure;
   }
 
@@ -107,15 +110,15 @@ void Evictor::check() {
     bool readmit = false;
     {
       std::lock_guard<std::mutex> l(mu_);
-      readmit = anyEvicted_ && (!pressureEnded_ || now - *pressureEnded_ >= config.recoverAfter);
-      if (readmit) anyEvicted_ = false;
+      readmit = now - *pressureEnded_ >= config.recoverAfter;
     }
-    if (readmit) {
-      auto keys = services_.readmitEvicted();
-      spdlog::info("memory pressure has been gone for {} ms: {} evicted services may start again",
-                   config.recoverAfter.count(), keys.size());
-      for (const Key& k : keys) enqueue_(k);
-    }
+    if (!readmit) return;
+    // The evictions are in the store: one read, usually of nothing.
+    auto keys = services_.readmitEvicted();
+    if (keys.empty()) return;
+    spdlog::info("memory pressure has been gone for {} ms: {} evicted services may start again",
+                 config.recoverAfter.count(), keys.size());
+    for (const Key& k : keys) enqueue_(k);
     return;
   }
   {
@@ -176,7 +179,6 @@ void Evictor::check() {
   {
     std::lock_guard<std::mutex> l(mu_);
     lastEviction_ = now;
-    anyEvicted_ = true;
   }
   enqueue_(victim.key);
 }

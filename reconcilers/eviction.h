@@ -84,8 +84,9 @@ class Evictor {
   bool stop_ = false;
   bool pressure_ = false;
   int64_t lastAvailable_ = 0;
-  std::optional<MonoTime> lastEviction_, pressureEnded_;
-  bool anyEvicted_ = false;
+  std::optional<MonoTime> lastEviction_;
+  // When the last pressure ended (or, with none seen, the first look).
+  std::optional<MonoTime> pressureEnded_;
   std::thread thread_;
 };
 

@@ -41,6 +41,30 @@ std::string signalName(int signal) {
   return "signal " + std::to_string(signal);
 }
 
+nlohmann::json oomFact(WallTime at) { return {{"oomAt", toMillis(at)}}; }
+
+nlohmann::json stopFact(const std::string& by, const std::string& why) {
+  return {{"stop", {{"by", by}, {"why", why}}}};
+}
+
+nlohmann::json noStopFact() { return {{"stop", nullptr}}; }
+
+void addRecordedFacts(const nlohmann::json& recorded, std::optional<WallTime> startedAt, DeathFacts& f) {
+  if (!recorded.is_object()) return;
+  auto oom = recorded.find("oomAt");
+  if (oom != recorded.end() && oom->is_number_integer()) {
+    const WallTime at{std::chrono::milliseconds(oom->get<int64_t>())};
+    if (!startedAt || at >= *startedAt - std::chrono::seconds(1)) f.oomEvent = true;
+  }
+  auto stop = recorded.find("stop");
+  if (stop == recorded.end() || !stop->is_object()) return;
+  const std::string by = stop->value("by", "");
+  const std::string why = stop->value("why", "");
+  if (by == kStopKilled) f.killedByTender = why.empty() ? "stopped" : why;
+  if (by == kStopEvicted) f.evicted = why.empty() ? "memory pressure" : why;
+  if (by == kStopUnhealthy) f.unhealthy = true;
+}
+
 TerminationRecord postMortem(const DeathFacts& f) {
   TerminationRecord t;
   t.namespace_ = f.ns;

@@ -31,6 +31,22 @@ struct DeathFacts {
   std::optional<HostMemory> host;
 };
 
+// Facts tender writes down about a container's run as they happen
+// (Store::mergeContainerFacts), so that the reason of its death survives a
+// restart of tender: {"oomAt": ms of an `oom` event, "stop": {"by", "why"}}.
+// A stop is written before tender asks the engine for it.
+inline constexpr const char kStopKilled[] = "Killed";        // replaced, removed, restarted
+inline constexpr const char kStopUnhealthy[] = "Unhealthy";  // failed its health check
+inline constexpr const char kStopEvicted[] = "Evicted";      // memory pressure
+nlohmann::json oomFact(WallTime at);
+nlohmann::json stopFact(const std::string& by, const std::string& why);
+// The patch that takes a stop back (the engine refused it).
+nlohmann::json noStopFact();
+// Reads the recorded facts of the run that started at `startedAt` into `f`:
+// an `oom` heard during this run (or within a second before its start, as
+// the clocks disagree), and the stop tender made.
+void addRecordedFacts(const nlohmann::json& recorded, std::optional<WallTime> startedAt, DeathFacts& f);
+
 // The reason, in this order: EngineRestart, Evicted, Killed (by tender), Unhealthy,
 // OOMKilled (the inspect flag, an oom event, or — for a 137 — the host's OOM
 // killer), Completed (exit 0), Error.

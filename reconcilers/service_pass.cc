@@ -243,31 +243,25 @@ bool ServiceReconciler::stopReplica(Pass& p, ObservedContainer& c, const char* w
 // reason Unhealthy, restarts it with the crash backoff) and a running
 // evicted one (its death, reason Evicted, keeps it down until readmitted).
 void ServiceReconciler::stopBeforePlanning(Pass& p) {
-  std::map<int, std::string> evictions;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = evicted_.find(p.key.str());
-    if (it != evicted_.end()) evictions = it->second;
-  }
+  const std::map<int, std::string> evicted = evictions(p.key);
   const bool liveness = p.spec->healthcheck && p.spec->healthcheck->restartWhenUnhealthy;
-  for (const Action& a : stopActions(p.observed, p.desired.specHash, liveness, evictions)) {
+  for (const Action& a : stopActions(p.observed, p.desired.specHash, liveness, evicted)) {
     const bool unhealthy = a.reason == "unhealthy";
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (unhealthy) {
-        unhealthyStops_.insert(a.containerId);
-      } else {
-        evictedStops_[a.containerId] = evictions[a.replica];
-      }
+    // Written down before the stop, so that the death's reason survives a
+    // restart of tender during the stop.
+    if (unhealthy) {
+      noteStop(p.key, a.containerId, kStopUnhealthy, "unhealthy");
+      spdlog::info("{}: replica {} is unhealthy: restarting it", p.key.str(), a.replica);
+    } else {
+      auto why = evicted.find(a.replica);
+      noteStop(p.key, a.containerId, kStopEvicted, why != evicted.end() ? why->second : a.reason);
     }
-    if (unhealthy) spdlog::info("{}: replica {} is unhealthy: restarting it", p.key.str(), a.replica);
     for (auto& c : p.observed) {
       if (c.id != a.containerId || stopReplica(p, c, unhealthy ? "unhealthy" : "evicted")) continue;
-      std::lock_guard<std::mutex> l(mu_);
-      if (unhealthy) unhealthyStops_.erase(c.id);
+      takeBackStop(p.key, c.id);
     }
   }
-  holdEvicted(p.runtime, evictions);
+  holdEvicted(p.runtime, evicted);
 }
 
 // Deaths: each exited replica container whose death is not on record is
@@ -342,27 +336,23 @@ void ServiceReconciler::holdReplicas(Pass& p) {
   for (const auto& d : p.deps.restartedDeps) which += (which.empty() ? "" : ", ") + d;
   recordEvent(p.key, "Normal", "DependencyRestarted",
               "restarting: its dependency " + which + " was restarted");
-  std::lock_guard<std::mutex> l(mu_);
-  restartRequests_[p.key.str()] = p.now;
+  Status s = store_.putRequest({kRestartRequest, p.key.ns, p.key.name, -1, clock_.nowMillis(), which}, /*replace=*/true)
+                 .status();
+  if (!s.ok()) spdlog::warn("{}: cannot record its restart: {}", p.key.str(), s.ToString());
 }
 
 // A requested restart: containers started before the request are restarted
 // one at a time (stopped ones just lose their backoff).
+// Kept in the store until done: a restart of tender midway carries on where
+// it stopped (replicas started since the request are not restarted again).
 Status ServiceReconciler::carryOutRestartRequest(Pass& p) {
-  std::optional<WallTime> restartAt;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = restartRequests_.find(p.key.str());
-    if (it != restartRequests_.end()) restartAt = it->second;
-  }
-  if (!restartAt) return Status::Ok();
-  Status rs =
-      restartReplicas(p.key, *p.spec, p.observed, *restartAt, p.resolved.graceMs, p.runtime);
+  std::optional<ServiceRequest> request = restartRequest(p.key);
+  if (!request) return Status::Ok();
+  const WallTime restartAt{Millis(request->requestedAt)};
+  Status rs = restartReplicas(p.key, *p.spec, p.observed, restartAt, p.resolved.graceMs, p.runtime);
   if (!rs.ok()) return rs;
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = restartRequests_.find(p.key.str());
-  if (it != restartRequests_.end() && it->second == *restartAt) restartRequests_.erase(it);
-  return Status::Ok();
+  // Only this request: one made meanwhile stays, for the next pass.
+  return store_.removeRequests({*request});
 }
 
 // Carries out the plan; returns its first failure (the others are logged
@@ -410,9 +400,9 @@ Status ServiceReconciler::runAction(Pass& p, const Action& a, std::string* newId
       auto info = engine_.inspectContainer(a.containerId);
       if (info.ok() && info->raw.contains("Mounts")) oldMounts = info->raw["Mounts"];
       // Keep the anonymous volumes for the replacement.
-      Status s =
-          removeContainer(a.containerId, p.resolved.graceMs, /*removeVolumes=*/false,
-                          killedRecorder(p.key, a.replica, *p.spec, "replaced: " + a.reason));
+      noteStop(p.key, a.containerId, kStopKilled, "replaced: " + a.reason);
+      Status s = removeContainer(a.containerId, p.resolved.graceMs, /*removeVolumes=*/false,
+                                 deathRecorder(p.key, a.replica, *p.spec));
       if (s.ok()) s = createAndStart(p.resolved.service, a.replica, &oldMounts, newId);
       if (s.ok())
         recordEvent(p.key, "Normal", "Recreated",
@@ -420,8 +410,9 @@ Status ServiceReconciler::runAction(Pass& p, const Action& a, std::string* newId
       return s;
     }
     case Action::Type::kRemove: {
+      noteStop(p.key, a.containerId, kStopKilled, "removed: " + a.reason);
       Status s = removeContainer(a.containerId, p.resolved.graceMs, /*removeVolumes=*/true,
-                                 killedRecorder(p.key, a.replica, *p.spec, "removed: " + a.reason));
+                                 deathRecorder(p.key, a.replica, *p.spec));
       if (s.ok()) {
         recordEvent(p.key, "Normal", "Removed",
                     "removed container " + a.containerId.substr(0, 12) + " (" + a.reason + ")");

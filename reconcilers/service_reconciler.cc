@@ -65,53 +65,76 @@ void ServiceReconciler::noteEngineEvent(const EngineEvent& event) {
     return;
   }
   if (event.action != "oom") return;
-  std::lock_guard<std::mutex> l(mu_);
-  oomEvents_[event.id] = clock_.now();
-  // Old ones are of no use: a death is looked at within seconds.
-  for (auto it = oomEvents_.begin(); it != oomEvents_.end();) {
-    it = clock_.now() - it->second > std::chrono::minutes(10) ? oomEvents_.erase(it) : std::next(it);
-  }
+  // Kept in the store: the death that follows may be counted by the next
+  // run of tender.
+  auto ns = event.attributes.find(kLabelNamespace);
+  auto svc = event.attributes.find(kLabelService);
+  Status s = store_.mergeContainerFacts(event.id, ns != event.attributes.end() ? ns->second : "",
+                                        svc != event.attributes.end() ? svc->second : "", oomFact(clock_.now()));
+  if (!s.ok()) spdlog::warn("cannot record the oom of {}: {}", event.id.substr(0, 12), s.ToString());
 }
 
-std::function<void(const ContainerInfo&)> ServiceReconciler::killedRecorder(const Key& key, int replica,
-                                                                           const ServiceSpec& spec,
-                                                                           const std::string& why) {
-  return [this, key, replica, spec, why](const ContainerInfo& info) {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      killedByTender_[info.id] = why;
-    }
+void ServiceReconciler::noteStop(const Key& key, const std::string& containerId, const std::string& by,
+                                 const std::string& why) {
+  Status s = store_.mergeContainerFacts(containerId, key.ns, key.name, stopFact(by, why));
+  if (!s.ok()) spdlog::warn("{}: cannot record why {} is stopped: {}", key.str(), containerId.substr(0, 12), s.ToString());
+}
+
+void ServiceReconciler::takeBackStop(const Key& key, const std::string& containerId) {
+  Status s = store_.mergeContainerFacts(containerId, key.ns, key.name, noStopFact());
+  if (!s.ok()) spdlog::warn("{}: cannot record that {} runs on: {}", key.str(), containerId.substr(0, 12), s.ToString());
+}
+
+std::function<void(const ContainerInfo&)> ServiceReconciler::deathRecorder(const Key& key, int replica,
+                                                                          const ServiceSpec& spec) {
+  return [this, key, replica, spec](const ContainerInfo& info) {
     auto t = recordDeath(key, replica, info, spec);
     if (t && t->id > 0) recordEvent(key, "Normal", "Died", deathSummary(*t));
   };
 }
 
 void ServiceReconciler::evict(const Key& key, int replica, const std::string& why) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (!evicted_[key.str()].emplace(replica, why).second) return;
+  ServiceRequest q{kEvictRequest, key.ns, key.name, replica, clock_.nowMillis(), why};
+  auto stored = store_.putRequest(q, /*replace=*/false);
+  if (!stored.ok()) {
+    spdlog::warn("{}: cannot record the eviction of replica {}: {}", key.str(), replica, stored.status().ToString());
+    return;
   }
+  if (!*stored) return;  // evicted already
   recordEvent(key, "Warning", "Evicted", "evicting replica " + std::to_string(replica) + ": " + why);
 }
 
 std::vector<Key> ServiceReconciler::readmitEvicted() {
-  std::vector<Key> out;
-  std::lock_guard<std::mutex> l(mu_);
-  for (const auto& [k, replicas] : evicted_) {
-    if (replicas.empty()) continue;
-    // "Service/ns/name"
-    auto a = k.find('/'), b = k.find('/', a + 1);
-    out.push_back(Key{"Service", k.substr(a + 1, b - a - 1), k.substr(b + 1)});
+  auto evictions = store_.requests(kEvictRequest);
+  if (!evictions.ok()) {
+    spdlog::warn("cannot read the evicted replicas: {}", evictions.status().ToString());
+    return {};
   }
-  evicted_.clear();
+  Status s = store_.removeRequests(*evictions);
+  if (!s.ok()) {
+    spdlog::warn("cannot readmit the evicted replicas: {}", s.ToString());
+    return {};
+  }
+  std::vector<Key> out;
+  for (const ServiceRequest& q : *evictions) {
+    Key k{"Service", q.namespace_, q.service};
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  }
   return out;
 }
 
-bool ServiceReconciler::evicted(const Key& key, int replica) const {
-  std::lock_guard<std::mutex> l(mu_);
-  auto it = evicted_.find(key.str());
-  return it != evicted_.end() && it->second.count(replica) > 0;
+std::map<int, std::string> ServiceReconciler::evictions(const Key& key) const {
+  std::map<int, std::string> out;
+  auto stored = store_.requests(kEvictRequest, key.ns, key.name);
+  if (!stored.ok()) {
+    spdlog::warn("{}: cannot read its evicted replicas: {}", key.str(), stored.status().ToString());
+    return out;
+  }
+  for (const ServiceRequest& q : *stored) out[q.replica] = q.reason;
+  return out;
 }
+
+bool ServiceReconciler::evicted(const Key& key, int replica) const { return evictions(key).count(replica) > 0; }
 
 void ServiceReconciler::noteEngineOutage(WallTime lost, WallTime back) {
   std::lock_guard<std::mutex> l(mu_);
@@ -166,21 +189,14 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
   f.info = info;
   auto started = parseRfc3339(info.state.startedAt);
   auto finished = parseRfc3339(info.state.finishedAt);
+  auto recorded = store_.containerFacts(info.id);
+  if (recorded.ok()) {
+    addRecordedFacts(*recorded, started, f);
+  } else {
+    spdlog::warn("{}: cannot read what is known of {}'s run: {}", key.str(), info.name, recorded.status().ToString());
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
-    auto oom = oomEvents_.find(info.id);
-    if (oom != oomEvents_.end() && (!started || oom->second >= *started - std::chrono::seconds(1))) f.oomEvent = true;
-    auto killed = killedByTender_.find(info.id);
-    if (killed != killedByTender_.end()) {
-      f.killedByTender = killed->second;
-      killedByTender_.erase(killed);
-    }
-    f.unhealthy = unhealthyStops_.erase(info.id) > 0;
-    auto evicted = evictedStops_.find(info.id);
-    if (evicted != evictedStops_.end()) {
-      f.evicted = evicted->second;
-      evictedStops_.erase(evicted);
-    }
     // An engine going down stops its containers (within its shutdown
     // timeout) around the time it drops its API: a death from a little
     // before the stream was lost until it came back is the engine's.
@@ -213,6 +229,9 @@ std::optional<TerminationRecord> ServiceReconciler::recordDeath(const Key& key, 
     spdlog::warn("{}: cannot record the death of {}: {}", key.str(), info.name, id.status().ToString());
     return std::nullopt;
   }
+  // The next run of the container starts with no facts.
+  Status forgot = store_.forgetContainerFacts(info.id);
+  if (!forgot.ok()) spdlog::warn("{}: cannot forget the facts of {}'s run: {}", key.str(), info.name, forgot.ToString());
   if (!created) {
     t.id = 0;  // on record already (an earlier run of tender saw it)
     return t;
@@ -552,6 +571,9 @@ Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs
     s = Status::Ok();
   }
   if (!s.ok()) return s;
+  // A run that ended in a forced removal has no death to record.
+  Status forgot = store_.forgetContainerFacts(id);
+  if (!forgot.ok()) spdlog::warn("forget the facts of {}: {}", id.substr(0, 12), forgot.ToString());
   for (const std::string& v : anonymous) {
     Status r = engine_.removeVolume(v, false);
     if (!r.ok() && !r.IsNotFound()) spdlog::warn("remove anonymous volume {}: {}", v.substr(0, 12), r.ToString());
@@ -559,9 +581,20 @@ Status ServiceReconciler::removeContainer(const std::string& id, int64_t graceMs
   return Status::Ok();
 }
 
-void ServiceReconciler::requestRestart(const Key& key) {
-  std::lock_guard<std::mutex> l(mu_);
-  restartRequests_[key.str()] = clock_.now();
+Status ServiceReconciler::requestRestart(const Key& key) {
+  ServiceRequest q{kRestartRequest, key.ns, key.name, -1, clock_.nowMillis(), ""};
+  auto stored = store_.putRequest(q, /*replace=*/true);
+  return stored.ok() ? Status::Ok() : stored.status();
+}
+
+std::optional<ServiceRequest> ServiceReconciler::restartRequest(const Key& key) const {
+  auto stored = store_.requests(kRestartRequest, key.ns, key.name);
+  if (!stored.ok()) {
+    spdlog::warn("{}: cannot read its restart request: {}", key.str(), stored.status().ToString());
+    return std::nullopt;
+  }
+  if (stored->empty()) return std::nullopt;
+  return stored->back();
 }
 
 Status ServiceReconciler::restartReplicas(const Key& key, const ServiceSpec& spec,
@@ -575,17 +608,15 @@ Status ServiceReconciler::restartReplicas(const Key& key, const ServiceSpec& spe
     auto started = parseRfc3339(info->state.startedAt);
     if (started && *started >= requestedAt) continue;  // already (re)started since
     if (c.state == "running") {
+      noteStop(key, c.id, kStopKilled, "restart requested");
       Status s = engine_.stopContainer(c.id, static_cast<int>((graceMs + 999) / 1000));
-      if (!s.ok() && !s.IsNotModified()) return s;
+      if (!s.ok() && !s.IsNotModified()) {
+        takeBackStop(key, c.id);
+        return s;
+      }
       // The run tender ended gets its post-mortem too.
       auto stopped = engine_.inspectContainer(c.id);
-      if (stopped.ok()) {
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          killedByTender_[c.id] = "restart requested";
-        }
-        recordDeath(key, c.replica, *stopped, spec);
-      }
+      if (stopped.ok()) recordDeath(key, c.replica, *stopped, spec);
       s = engine_.startContainer(c.id);
       if (!s.ok() && !s.IsNotModified()) return s;
       recordEvent(key, "Normal", "Restarted", "restarted replica " + std::to_string(c.replica) + " (requested)");
@@ -619,15 +650,9 @@ std::vector<Action> ServiceReconciler::dryRunSteps(const Key& key, const Service
       if (ps) c.health = ps->health;
     }
   }
-  std::map<int, std::string> evictions;
-  bool restartRequested = false;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = evicted_.find(key.str());
-    if (it != evicted_.end()) evictions = it->second;
-    restartRequested = restartRequests_.count(key.str()) > 0;
-  }
-  std::vector<Action> steps = stopActions(observed, desired.specHash, check && check->restartWhenUnhealthy, evictions);
+  const std::map<int, std::string> evicted = evictions(key);
+  const bool restartRequested = restartRequest(key).has_value();
+  std::vector<Action> steps = stopActions(observed, desired.specHash, check && check->restartWhenUnhealthy, evicted);
   std::set<std::string> stopped;
   for (const Action& a : steps) stopped.insert(a.containerId);
   for (auto& c : observed) {
@@ -643,7 +668,7 @@ std::vector<Action> ServiceReconciler::dryRunSteps(const Key& key, const Service
     }
   }
   RuntimeState runtime;
-  holdEvicted(runtime, evictions);
+  holdEvicted(runtime, evicted);
   ServicePlan plan = planService(desired, observed, runtime, clock_.now());
   steps.insert(steps.end(), plan.actions.begin(), plan.actions.end());
   return steps;

@@ -75,7 +75,8 @@ class ServiceReconciler : public Reconciler {
   ReconcileResult reconcile(const Key& key) override;
 
   // Hears the engine's events (the informer's onEvent): an `oom` is
-  // remembered, for the post-mortem of the death that follows.
+  // written down (Store::mergeContainerFacts), for the post-mortem of the
+  // death that follows.
   void noteEngineEvent(const EngineEvent& event);
   // Hears that the engine was unreachable from `lost` to `back` (the
   // informer's onOutage): deaths around then are the engine's restart, and
@@ -94,18 +95,22 @@ class ServiceReconciler : public Reconciler {
   // containers are stopped (with their grace period) and started again one
   // at a time, stopped ones are started without waiting out their crash
   // backoff. Done by the next pass (enqueue the key); a requested restart is
-  // not counted as a crash. Remembered in memory until done.
-  void requestRestart(const Key& key);
+  // not counted as a crash. Kept in the store until done, so that a restart
+  // of tender midway still restarts each replica once.
+  Status requestRestart(const Key& key);
 
   // Evicts a replica under memory pressure: the next pass stops its
   // container (with its grace period) and records the death with reason
-  // Evicted; it is not started again until readmitEvicted(). Records a
+  // Evicted; it is not started again until readmitEvicted(), across
+  // restarts of tender too (the eviction is kept in the store). Records a
   // warning event saying why.
   void evict(const Key& key, int replica, const std::string& why);
   // Lets every evicted replica start again (admission still applies);
   // returns their services, to enqueue.
   std::vector<Key> readmitEvicted();
   bool evicted(const Key& key, int replica) const;
+  // The service's evicted replicas, with why.
+  std::map<int, std::string> evictions(const Key& key) const;
 
   // Before the first pass: the reservations of the replicas that already
   // run (one list call), so admission starts from what the host holds.
@@ -200,9 +205,15 @@ class ServiceReconciler : public Reconciler {
   // `onStopped` hears the container's state when the stop ended a run.
   Status removeContainer(const std::string& id, int64_t graceMs, bool removeVolumes,
                          const std::function<void(const ContainerInfo&)>& onStopped = nullptr);
-  // Records the death of a container tender stops on purpose (reason Killed).
-  std::function<void(const ContainerInfo&)> killedRecorder(const Key& key, int replica, const ServiceSpec& spec,
-                                                           const std::string& why);
+  // Writes down, before the engine is asked, that tender stops the
+  // container and why (post_mortem.h: kStopKilled, kStopUnhealthy,
+  // kStopEvicted); takeBackStop when the engine refused.
+  void noteStop(const Key& key, const std::string& containerId, const std::string& by, const std::string& why);
+  void takeBackStop(const Key& key, const std::string& containerId);
+  // Records the death of a container tender stopped (removeContainer's onStopped).
+  std::function<void(const ContainerInfo&)> deathRecorder(const Key& key, int replica, const ServiceSpec& spec);
+  // The service's pending restart request, if any.
+  std::optional<ServiceRequest> restartRequest(const Key& key) const;
   void recordEvent(const Key& key, const std::string& type, const std::string& reason,
                    const std::string& message);
   // Reads the service's restart state from the store, once per process.
@@ -230,17 +241,18 @@ class ServiceReconciler : public Reconciler {
   StartGate& gate_;
   ServiceReconcilerOptions options_;
 
+  // What is desired (restart requests, evictions) and the facts behind a
+  // death's reason live in the store. What is kept here only makes a pass
+  // cheaper or quicker, and is rebuilt after a restart: the runtime as read
+  // from the store, which deaths were recorded (the store's unique index
+  // refuses a second record anyway), `die` events heard (a pass would see
+  // the death on its next list) and the engine's recent outages (a restart
+  // of tender learns of the next one).
   mutable std::mutex mu_;
   std::map<std::string, ServiceRuntime> runtime_;  // by key
-  std::map<std::string, WallTime> restartRequests_;  // by key: containers started before are restarted
   std::set<std::string> loaded_;                       // keys whose runtime was read from the store
   std::map<std::string, std::string> recordedDeaths_;  // container id -> finishedAt of its recorded death
-  std::map<std::string, WallTime> oomEvents_;          // container id -> its last `oom` event
   std::map<std::string, WallTime> diedRecently_;       // container id -> its `die`, not yet seen by a pass
-  std::map<std::string, std::string> killedByTender_;  // container id -> why tender stopped it
-  std::set<std::string> unhealthyStops_;               // containers tender stopped for failing their checks
-  std::map<std::string, std::map<int, std::string>> evicted_;  // service key -> replica -> why
-  std::map<std::string, std::string> evictedStops_;    // container id -> why it was evicted
   std::vector<std::pair<WallTime, WallTime>> outages_;  // the engine's last few, oldest first
 
   // Log lines of post-mortems, read after the restart.

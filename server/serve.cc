@@ -266,7 +266,7 @@ void Server::registerRoutes() {
   ao.versionInfo = [this] { return health_.versionInfo(); };
   ao.enqueue = enqueue_;
   ao.planService = [this](const Resource& r) { return services_.dryRun(r); };
-  ao.restartService = [this](const Key& k) { services_.requestRestart(k); };
+  ao.restartService = [this](const Key& k) { return services_.requestRestart(k); };
   ao.serviceLogs = [this](const Key& k, int tail) {
     return serviceLogs(engine_, o_.instance, k, tail);
   };

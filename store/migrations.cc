@@ -98,6 +98,30 @@ const std::vector<Migration>& migrations() {
                    purged_at INTEGER NOT NULL,
                    PRIMARY KEY (kind, namespace, name)))sql",
        }},
+      {4,
+       "requests still to carry out, and facts of containers' runs",
+       {},
+       {
+           // A requested restart or an eviction: replica -1 stands for the
+           // whole service.
+           R"sql(CREATE TABLE service_requests (
+                   namespace TEXT NOT NULL,
+                   service TEXT NOT NULL,
+                   kind TEXT NOT NULL,
+                   replica INTEGER NOT NULL,
+                   requested_at INTEGER NOT NULL,
+                   reason TEXT NOT NULL DEFAULT '',
+                   PRIMARY KEY (namespace, service, kind, replica)))sql",
+           // What tender heard or did to a container (an oom event, a stop
+           // it made and why), read when the container's death is recorded.
+           R"sql(CREATE TABLE container_facts (
+                   container_id TEXT PRIMARY KEY,
+                   namespace TEXT NOT NULL,
+                   service TEXT NOT NULL,
+                   data TEXT NOT NULL DEFAULT '{}',
+                   updated_at INTEGER NOT NULL))sql",
+           "CREATE INDEX container_facts_by_service ON container_facts (namespace, service)",
+       }},
   };
   return kMigrations;
 }

@@ -100,6 +100,19 @@ struct TerminationRecord {
   nlohmann::json data = nlohmann::json::object();
 };
 
+// Something asked of a service that tender has still to carry out, kept
+// in the store so that a restart of tender (even kill -9) carries it out
+// all the same: a requested restart, an eviction under memory pressure.
+struct ServiceRequest {
+  std::string kind;  // kRestartRequest | kEvictRequest
+  std::string namespace_, service;
+  int replica = -1;         // -1: the whole service
+  int64_t requestedAt = 0;  // wall ms
+  std::string reason;       // why (an eviction's pressure)
+};
+inline constexpr const char kRestartRequest[] = "restart";
+inline constexpr const char kEvictRequest[] = "evict";
+
 // How much history the store keeps (Store::pruneHistory).
 struct Retention {
   int eventsPerObject = 1000;        // newest events of each object
@@ -114,6 +127,7 @@ struct Retention {
 struct PruneResult {
   int64_t events = 0;        // rows deleted
   int64_t terminations = 0;
+  int64_t containerFacts = 0;  // facts of runs that never ended while they were kept
   int64_t deletedObjects = 0;  // deleted objects whose history went after the grace period
   int64_t freedPages = 0;    // pages given back to the file system
 };
@@ -196,8 +210,9 @@ class Store {
   // A service's post-mortems, newest first; replica -1 for all replicas.
   virtual Result<std::vector<TerminationRecord>> terminations(const std::string& ns, const std::string& service,
                                                               int replica = -1, int limit = 20) = 0;
-  // Removes a service's restart state (it was deleted). Its post-mortems stay
-  // for the deleted grace period (pruneHistory), for a look at how it died.
+  // Removes a service's restart state, requests and container facts (it was
+  // deleted). Its post-mortems stay for the deleted grace period
+  // (pruneHistory), for a look at how it died.
   virtual Status forgetService(const std::string& ns, const std::string& service) = 0;
 
   // What a reconciler keeps about each replica across restarts of tender
@@ -206,10 +221,33 @@ class Store {
   virtual Status putReplicaState(const std::string& ns, const std::string& service, int replica,
                                  const nlohmann::json& data) = 0;
 
+  // Requests (ServiceRequest). putRequest stores one; when one of the same
+  // kind, service and replica is stored already, `replace` decides whether
+  // the new one takes its place. Returns whether it was stored.
+  virtual Result<bool> putRequest(const ServiceRequest& request, bool replace) = 0;
+  // The stored requests of a kind ("" for every kind), of one service or
+  // (empty ns and service) of all, oldest first.
+  virtual Result<std::vector<ServiceRequest>> requests(const std::string& kind, const std::string& ns = "",
+                                                       const std::string& service = "") = 0;
+  // Removes the given requests in one transaction, each only while it is
+  // still the one requested at its requestedAt: a newer request stays.
+  virtual Status removeRequests(const std::vector<ServiceRequest>& done) = 0;
+
+  // What tender knows of one container's run that the engine does not keep
+  // (an `oom` event heard, a stop tender made and why), read when the run's
+  // death is recorded. mergeContainerFacts applies `patch` to the stored
+  // object as an RFC 7396 merge patch (a null member removes that member).
+  virtual Status mergeContainerFacts(const std::string& containerId, const std::string& ns,
+                                     const std::string& service, const nlohmann::json& patch) = 0;
+  // The container's facts; {} when none are stored.
+  virtual Result<nlohmann::json> containerFacts(const std::string& containerId) = 0;
+  virtual Status forgetContainerFacts(const std::string& containerId) = 0;
+
   // Deletes history beyond `retention` (by count per object, by age, and of
   // objects purged longer than the grace period ago, as of the store's
-  // clock), then gives freed pages back (incremental vacuum), so the file
-  // stays bounded however long tender runs.
+  // clock; container facts older than maxTerminationAgeMs), then gives
+  // freed pages back (incremental vacuum), so the file stays bounded
+  // however long tender runs.
   virtual Result<PruneResult> pruneHistory(const Retention& retention) = 0;
 
   // PRAGMA integrity_check: ok() when "ok".

@@ -1,7 +1,9 @@
 // `kill -9` of tender at random moments while it applies 20 services, and a
 // restart after each: the host ends with exactly the desired containers (no
 // duplicate, no orphan, none from an earlier spec) and the database passes
-// SQLite's integrity check after every kill.
+// SQLite's integrity check after every kill. And `kill -9` in the middle of
+// a requested restart: the next tender finishes it, each replica restarted
+// exactly once, its death told as tender's own stop.
 //
 //   TENDER_FAULT_SEED   the random moments' seed (default 8); printed on failure
 //   TENDER_KILL_ROUNDS  kills (default 5; the soak: 20)
@@ -10,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <future>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -155,6 +158,54 @@ TEST_F(KillE2E, KilledAtRandomMomentsDuringAnApplyItConvergesToExactlyTheDesired
   server_->kill9();
   Status checked = integrity();
   EXPECT_TRUE(checked.ok()) << checked.ToString();
+}
+
+TEST_F(KillE2E, KilledDuringARequestedRestartTheNextRunRestartsEachReplicaOnce) {
+  // Replicas that ignore SIGTERM: each stop takes the whole grace period,
+  // so the kill lands while tender waits on the first one.
+  const std::string y = "apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: " + ns_ +
+                        "}\nspec:\n  image: tender-busybox:latest\n  replicas: 2\n"
+                        "  command: [\"sh\", \"-c\", \"trap '' TERM; while true; do sleep 1; done\"]\n"
+                        "  stopGracePeriod: 3s\n";
+  ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
+  auto applied = server_->client().call("POST", "/api/v1/apply", y, "application/yaml");
+  ASSERT_TRUE(applied.ok() && applied->status == 200) << (applied.ok() ? applied->body : applied.status().ToString());
+  const auto startedAt = [&](int replica) -> std::string {
+    auto info = engine_->inspectContainer(containerName(ns_, "web", replica));
+    return info.ok() && info->state.running ? info->state.startedAt : "";
+  };
+  ASSERT_TRUE(waitFor([&] { return !startedAt(0).empty() && !startedAt(1).empty(); }, 60s))
+      << "see " << server_->logPath();
+  const std::string before0 = startedAt(0), before1 = startedAt(1);
+
+  auto requested = server_->client().call("POST", "/api/v1/namespaces/" + ns_ + "/services/web/restart");
+  ASSERT_TRUE(requested.ok() && requested->status == 202)
+      << (requested.ok() ? requested->body : requested.status().ToString());
+  std::this_thread::sleep_for(1500ms);  // inside the first stop's grace period
+  server_->kill9();
+  ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
+
+  const auto restarted = [&] {
+    const std::string a = startedAt(0), b = startedAt(1);
+    return !a.empty() && !b.empty() && a != before0 && b != before1;
+  };
+  ASSERT_TRUE(waitFor(restarted, 60s)) << "replica 0 started " << startedAt(0) << ", replica 1 " << startedAt(1)
+                                       << "; see " << server_->logPath();
+  const std::string after0 = startedAt(0), after1 = startedAt(1);
+  std::this_thread::sleep_for(12s);  // past two resyncs and a stop's grace: no second restart
+  EXPECT_EQ(after0, startedAt(0)) << "replica 0 was restarted twice";
+  EXPECT_EQ(after1, startedAt(1)) << "replica 1 was restarted twice";
+
+  auto deaths = server_->client().call("GET", "/api/v1/namespaces/" + ns_ + "/services/web/terminations");
+  ASSERT_TRUE(deaths.ok() && deaths->status == 200);
+  std::map<int, int> stopsByTender;
+  const nlohmann::json list = nlohmann::json::parse(deaths->body);
+  for (const auto& d : list["items"]) {
+    EXPECT_EQ("Killed", d.value("reason", "")) << d.dump();
+    EXPECT_NE(std::string::npos, d.value("message", "").find("restart requested")) << d.dump();
+    ++stopsByTender[d.value("replica", -1)];
+  }
+  EXPECT_EQ((std::map<int, int>{{0, 1}, {1, 1}}), stopsByTender) << deaths->body;
 }
 
 }  // namespace

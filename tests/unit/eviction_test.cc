@@ -117,5 +117,55 @@ TEST_F(EvictorTest, UnderPressureTheLowestPriorityGoesFirstAndAllComeBackWhenItI
   EXPECT_EQ("Running", store_->get("Service", "shop", "batch")->status["phase"]);
 }
 
+TEST_F(EvictorTest, AnEvictedReplicaStaysEvictedAcrossARestartOfTenderUntilThePressureHasBeenGoneLongEnough) {
+  apply(service("batch", 0));
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "batch"}).status.ok());
+  EvictionConfig config;
+  config.thresholdBytes = 300 * kMi;
+  config.recoverAfter = std::chrono::seconds(30);
+  const auto host = [this] { return std::optional<HostMemory>(host_); };
+  const auto usageOf = [this] { return usage(); };
+  const auto enqueue = [this](const Key& k) { enqueued_.push_back(k); };
+  {
+    Evictor evictor(*store_, clock_, *services_, host, usageOf, enqueue, config);
+    host_.memAvailableBytes = 200 * kMi;
+    evictor.check();
+    reconcileAll();
+    ASSERT_EQ("exited", state("batch"));
+  }
+
+  // tender restarts (a new reconciler and evictor on the same file), and
+  // the pressure is gone by then.
+  services_.reset();
+  store_.reset();
+  auto reopened = Store::open((dir_ / "tender.db").string(), clock_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(*reopened);
+  ServiceReconcilerOptions o;
+  o.instance = "test";
+  services_ = std::make_unique<ServiceReconciler>(*store_, engine_, clock_, gate_, o);
+  host_.memAvailableBytes = 800 * kMi;
+  Evictor evictor(*store_, clock_, *services_, host, usageOf, enqueue, config);
+
+  EXPECT_TRUE(services_->evicted(Key{"Service", "shop", "batch"}, 0));
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "batch"}).status.ok());
+  EXPECT_EQ("exited", state("batch")) << "the new run keeps it evicted";
+  EXPECT_EQ("Evicted", store_->get("Service", "shop", "batch")->status["phase"]);
+
+  evictor.check();
+  clock_.advance(std::chrono::seconds(20));
+  evictor.check();
+  reconcileAll();
+  EXPECT_EQ("exited", state("batch")) << "the pressure has been gone 20s of the 30s";
+
+  clock_.advance(std::chrono::seconds(11));
+  evictor.check();
+  ASSERT_EQ(1u, enqueued_.size());
+  EXPECT_EQ("Service/shop/batch", enqueued_.front().str());
+  reconcileAll();
+  EXPECT_EQ("running", state("batch"));
+  EXPECT_FALSE(services_->evicted(Key{"Service", "shop", "batch"}, 0));
+}
+
 }  // namespace
 }  // namespace tender

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/time_format.h"
 #include "reconcilers/host_monitor.h"
 #include "reconcilers/post_mortem.h"
 #include "tests/support/simulated_clock.h"
@@ -54,6 +55,38 @@ TEST(PostMortem, TellsTheReasonFromTheFacts) {
   engine.engineRestart = true;
   engine.killedByTender = "x";
   EXPECT_EQ("EngineRestart", postMortem(engine).reason);
+}
+
+TEST(PostMortem, RecordedFactsOfTheRunTellTheReasonAfterARestartOfTender) {
+  const WallTime started = *parseRfc3339("2026-11-22T10:00:00Z");
+  struct Case {
+    const char* what;
+    nlohmann::json recorded;
+    const char* reason;
+  };
+  nlohmann::json stoppedAndOom = stopFact(kStopKilled, "restart requested");
+  stoppedAndOom.merge_patch(oomFact(started + 1s));
+  nlohmann::json stopTakenBack = stopFact(kStopUnhealthy, "unhealthy");
+  stopTakenBack.merge_patch(noStopFact());
+  const Case cases[] = {
+      {"nothing recorded", nlohmann::json::object(), "Error"},
+      {"a stop tender made", stopFact(kStopKilled, "restart requested"), "Killed"},
+      {"an eviction", stopFact(kStopEvicted, "memory is short"), "Evicted"},
+      {"a failed health check", stopFact(kStopUnhealthy, "unhealthy"), "Unhealthy"},
+      {"a stop the engine refused", stopTakenBack, "Error"},
+      {"an oom during the run", oomFact(started + 1s), "OOMKilled"},
+      {"an oom of an earlier run", oomFact(started - 5s), "Error"},
+      {"tender's stop wins over an oom", stoppedAndOom, "Killed"},
+      {"not an object", nlohmann::json::array(), "Error"},
+  };
+  for (const Case& c : cases) {
+    DeathFacts f = facts(137);
+    addRecordedFacts(c.recorded, started, f);
+    EXPECT_EQ(c.reason, postMortem(f).reason) << c.what << ": " << c.recorded.dump();
+  }
+  DeathFacts f = facts(137);
+  addRecordedFacts(stopFact(kStopKilled, "restart requested"), started, f);
+  EXPECT_EQ("stopped by tender: restart requested", postMortem(f).data.value("message", ""));
 }
 
 TEST(PostMortem, RecordsSignalTimesMemoryAndTheHost) {

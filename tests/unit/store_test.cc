@@ -207,6 +207,77 @@ TEST_P(StoreTest, ADeathIsRecordedOnceAndListedNewestFirst) {
   EXPECT_EQ(1u, store_->terminations("shop", "db")->size()) << "other services keep theirs";
 }
 
+ServiceRequest request(const std::string& kind, const std::string& service, int replica, int64_t at,
+                       const std::string& reason = "") {
+  ServiceRequest q;
+  q.kind = kind;
+  q.namespace_ = "shop";
+  q.service = service;
+  q.replica = replica;
+  q.requestedAt = at;
+  q.reason = reason;
+  return q;
+}
+
+TEST_P(StoreTest, ARequestIsKeptUntilTheOneCarriedOutIsRemovedAndANewerOneStays) {
+  ASSERT_TRUE(*store_->putRequest(request(kRestartRequest, "web", -1, 100), /*replace=*/true));
+  ASSERT_TRUE(*store_->putRequest(request(kEvictRequest, "web", 1, 150, "memory 95%"), /*replace=*/false));
+  ASSERT_TRUE(*store_->putRequest(request(kRestartRequest, "db", 0, 120), /*replace=*/true));
+
+  auto restarts = store_->requests(kRestartRequest);
+  ASSERT_TRUE(restarts.ok()) << restarts.status().ToString();
+  ASSERT_EQ(2u, restarts->size());
+  EXPECT_EQ("web", (*restarts)[0].service) << "oldest first";
+  EXPECT_EQ(-1, (*restarts)[0].replica);
+  EXPECT_EQ("db", (*restarts)[1].service);
+  auto evictions = store_->requests(kEvictRequest, "shop", "web");
+  ASSERT_EQ(1u, evictions->size());
+  EXPECT_EQ("memory 95%", evictions->front().reason);
+  EXPECT_EQ(1, evictions->front().replica);
+  EXPECT_EQ(3u, store_->requests("")->size());
+
+  // Asked again while the first is carried out: the newer one stays.
+  const ServiceRequest seen = (*restarts)[0];
+  ASSERT_TRUE(*store_->putRequest(request(kRestartRequest, "web", -1, 200), /*replace=*/true));
+  ASSERT_TRUE(store_->removeRequests({seen, (*restarts)[1]}).ok());
+  auto left = store_->requests(kRestartRequest);
+  ASSERT_EQ(1u, left->size());
+  EXPECT_EQ(200, left->front().requestedAt);
+
+  // An eviction is not renewed: the first one's time and reason stay.
+  EXPECT_FALSE(*store_->putRequest(request(kEvictRequest, "web", 1, 300, "again"), /*replace=*/false));
+  EXPECT_EQ(150, store_->requests(kEvictRequest)->front().requestedAt);
+}
+
+TEST_P(StoreTest, ContainerFactsMergeAndGoWithTheirServiceOrTheirAge) {
+  EXPECT_EQ(json::object(), *store_->containerFacts("c1")) << "none stored";
+  ASSERT_TRUE(store_->mergeContainerFacts("c1", "shop", "web", {{"oomAt", 5}}).ok());
+  ASSERT_TRUE(store_->mergeContainerFacts("c1", "shop", "web", {{"stop", {{"by", "Killed"}, {"why", "x"}}}}).ok());
+  EXPECT_EQ(json({{"oomAt", 5}, {"stop", {{"by", "Killed"}, {"why", "x"}}}}), *store_->containerFacts("c1"));
+  ASSERT_TRUE(store_->mergeContainerFacts("c1", "shop", "web", {{"stop", nullptr}}).ok());
+  EXPECT_EQ(json({{"oomAt", 5}}), *store_->containerFacts("c1")) << "a null member removes it";
+  EXPECT_TRUE(store_->mergeContainerFacts("c1", "shop", "web", json::array()).IsInvalid());
+
+  ASSERT_TRUE(store_->forgetContainerFacts("c1").ok());
+  EXPECT_EQ(json::object(), *store_->containerFacts("c1"));
+
+  ASSERT_TRUE(store_->mergeContainerFacts("c2", "shop", "web", {{"oomAt", 1}}).ok());
+  ASSERT_TRUE(store_->mergeContainerFacts("c3", "shop", "db", {{"oomAt", 1}}).ok());
+  ASSERT_TRUE(*store_->putRequest(request(kRestartRequest, "web", -1, 100), true));
+  ASSERT_TRUE(store_->forgetService("shop", "web").ok());
+  EXPECT_EQ(json::object(), *store_->containerFacts("c2")) << "the service was deleted";
+  EXPECT_TRUE(store_->requests("", "shop", "web")->empty());
+  EXPECT_EQ(json({{"oomAt", 1}}), *store_->containerFacts("c3")) << "other services keep theirs";
+
+  Retention r;
+  r.maxTerminationAgeMs = 1000;
+  clock_.advance(std::chrono::seconds(2));
+  auto pruned = store_->pruneHistory(r);
+  ASSERT_TRUE(pruned.ok()) << pruned.status().ToString();
+  EXPECT_EQ(1, pruned->containerFacts);
+  EXPECT_EQ(json::object(), *store_->containerFacts("c3")) << "a run never seen to end is not kept for ever";
+}
+
 TEST_P(StoreTest, APurgedObjectsHistoryGoesAfterTheGracePeriodUnlessItCameBack) {
   auto web = store_->upsert("Service", "shop", "web", json::object(), {{"image", "nginx"}});
   auto db = store_->upsert("Service", "shop", "db", json::object(), {{"image", "pg"}});
@@ -664,6 +735,19 @@ TEST_F(StoreFileTest, ReopeningKeepsDataAndKeepsCounting) {
   EXPECT_EQ(1u, (*store)->events({})->size());
   auto next = (*store)->upsert("Service", "default", "db", {}, {});
   EXPECT_GT(next->record.resourceVersion, version);
+}
+
+TEST_F(StoreFileTest, RequestsAndFactsOutliveTheProcessThatWroteThem) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    ASSERT_TRUE(*(*store)->putRequest(request(kRestartRequest, "web", -1, 100), true));
+    ASSERT_TRUE((*store)->mergeContainerFacts("c1", "shop", "web", {{"oomAt", 7}}).ok());
+  }
+  auto store = open();
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_EQ(1u, (*store)->requests(kRestartRequest)->size());
+  EXPECT_EQ(json({{"oomAt", 7}}), *(*store)->containerFacts("c1"));
 }
 
 TEST_F(StoreFileTest, NewFileUsesWalAndIncrementalAutoVacuum) {
