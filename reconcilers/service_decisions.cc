@@ -60,6 +60,13 @@ std::vector<Action> stopActions(const std::vector<ObservedContainer>& observed,
   return out;
 }
 
+RestartStep restartStep(const std::string& state, std::optional<WallTime> startedAt, WallTime requestedAt) {
+  if (startedAt && *startedAt >= requestedAt) return RestartStep::kLeave;
+  if (state == "running") return RestartStep::kRestart;
+  if (state == "exited" || state == "created") return RestartStep::kClearBackoff;
+  return RestartStep::kLeave;
+}
+
 void holdEvicted(RuntimeState& runtime, const std::map<int, std::string>& evictions) {
   for (const auto& [r, why] : evictions) {
     runtime.held[r] = "evicted: " + why;

@@ -47,6 +47,14 @@ std::vector<Action> stopActions(const std::vector<ObservedContainer>& observed,
                                 const std::string& specHash, bool restartWhenUnhealthy,
                                 const std::map<int, std::string>& evictions);
 
+// What a requested restart does to one replica container: one that runs
+// since before the request is stopped and started again; a stopped one
+// (exited, created) loses its crash backoff and is started by the plan;
+// one started since the request (or in another state) is left alone, so a
+// request carried out twice restarts nothing twice.
+enum class RestartStep { kLeave, kRestart, kClearBackoff };
+RestartStep restartStep(const std::string& state, std::optional<WallTime> startedAt, WallTime requestedAt);
+
 // Holds the evicted replicas (reason Evicted) until readmitted.
 void holdEvicted(RuntimeState& runtime, const std::map<int, std::string>& evictions);
 

@@ -25,7 +25,7 @@ struct ServiceReconciler::Pass {
   Resolved resolved;
   const ServiceSpec* spec = nullptr;
   DesiredService desired;
-  std::vector<ObservedContainer> observed;
+  std::vector<ObservedContainer> observed;         // observe()'s, updated as the pass stops replicas
   std::map<std::string, ContainerInfo> inspected;  // this pass's answers, reused
   bool probed = false;                             // HTTP/TCP checks, run by the prober
   RuntimeState runtime;
@@ -38,15 +38,16 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   const WallTime now = clock_.now();
   auto record = store_.get("Service", key.ns, key.name);
   if (!record.ok() && !record.status().IsNotFound()) return ReconcileResult::Error(record.status());
-  auto observed = observeContainers(key);
-  if (!observed.ok()) return ReconcileResult::Error(observed.status());
-  if (!record.ok() || record->deletedAt) return removeService(key, record, *observed, now);
+  if (!record.ok() || record->deletedAt) {
+    auto observed = observeContainers(key);
+    if (!observed.ok()) return ReconcileResult::Error(observed.status());
+    return removeService(key, record, *observed, now);
+  }
 
   Pass p;
   p.key = key;
   p.now = now;
   p.record = std::move(*record);
-  p.observed = std::move(*observed);
   auto decoded = decodeStored("Service", key.ns, key.name, p.record.labels, p.record.spec);
   if (!decoded.ok()) {
     writeFailedStatus(p, "InvalidSpec", decoded.status().ToString());
@@ -66,9 +67,13 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   p.desired.specHash = p.resolved.service.specHash;
   p.desired.restartPolicy = p.spec->restartPolicy.value_or(RestartPolicy::kAlways);
 
+  auto seen = observe(key, *p.spec);
+  if (!seen.ok()) return ReconcileResult::Error(seen.status());
+  p.observed = std::move(seen->containers);
+  p.inspected = std::move(seen->inspected);
+  p.probed = seen->probed;
+
   loadRuntime(key);
-  inspectAnnouncedDeaths(p);
-  observeHealth(p);
   stopBeforePlanning(p);
   countDeaths(p);
   holdReplicas(p);
@@ -177,11 +182,21 @@ void ServiceReconciler::writeFailedStatus(const Pass& p, const std::string& reas
   writeStatus(p, st);
 }
 
+Result<ServiceReconciler::Observation> ServiceReconciler::observe(const Key& key, const ServiceSpec& spec) {
+  auto listed = observeContainers(key);
+  if (!listed.ok()) return listed.status();
+  Observation seen;
+  seen.containers = std::move(*listed);
+  inspectAnnouncedDeaths(seen);
+  observeHealth(key, spec, seen);
+  return seen;
+}
+
 // The engine announces a death before its list shows it: a container the
 // list still calls running but whose `die` was just heard is asked directly,
 // so its restart does not wait for the list to catch up.
-void ServiceReconciler::inspectAnnouncedDeaths(Pass& p) {
-  for (auto& c : p.observed) {
+void ServiceReconciler::inspectAnnouncedDeaths(Observation& seen) {
+  for (auto& c : seen.containers) {
     if (c.state != "running") continue;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -191,7 +206,7 @@ void ServiceReconciler::inspectAnnouncedDeaths(Pass& p) {
     }
     auto info = engine_.inspectContainer(c.id);
     if (!info.ok() || info->state.running) continue;
-    p.inspected[c.id] = *info;
+    seen.inspected[c.id] = *info;
     c.state = info->state.status.empty() ? "exited" : info->state.status;
     c.exitCode = info->state.exitCode;
     c.health.clear();
@@ -200,12 +215,12 @@ void ServiceReconciler::inspectAnnouncedDeaths(Pass& p) {
 
 // Health: Docker's own for exec checks (from the list), the prober's for
 // HTTP and TCP ones (a container it does not watch yet is watched now).
-void ServiceReconciler::observeHealth(Pass& p) {
-  const HealthCheck* check = p.spec->healthcheck ? &*p.spec->healthcheck : nullptr;
-  p.probed = check && check->kind != HealthCheck::Kind::kExec && options_.prober;
-  if (!p.probed) return;
+void ServiceReconciler::observeHealth(const Key& key, const ServiceSpec& spec, Observation& seen) {
+  const HealthCheck* check = spec.healthcheck ? &*spec.healthcheck : nullptr;
+  seen.probed = check && check->kind != HealthCheck::Kind::kExec && options_.prober;
+  if (!seen.probed) return;
   std::set<std::string> running;
-  for (auto& c : p.observed) {
+  for (auto& c : seen.containers) {
     if (c.state != "running") continue;
     running.insert(c.id);
     if (!options_.prober->watching(c.id)) {
@@ -213,7 +228,7 @@ void ServiceReconciler::observeHealth(Pass& p) {
       if (info.ok()) {
         for (const auto& [net, ip] : info->networkIps) {
           if (ip.empty()) continue;
-          options_.prober->watch(c.id, p.key, *check, ip);
+          options_.prober->watch(c.id, key, *check, ip);
           break;
         }
       }
@@ -221,7 +236,7 @@ void ServiceReconciler::observeHealth(Pass& p) {
     auto ps = options_.prober->state(c.id);
     c.health = ps ? ps->health : "starting";
   }
-  options_.prober->forgetExcept(p.key, running);
+  options_.prober->forgetExcept(key, running);
 }
 
 // Stops a running replica now (its grace period), so the deaths below see

@@ -605,9 +605,8 @@ Status ServiceReconciler::restartReplicas(const Key& key, const ServiceSpec& spe
     auto info = engine_.inspectContainer(c.id);
     if (info.status().IsNotFound()) continue;
     if (!info.ok()) return info.status();
-    auto started = parseRfc3339(info->state.startedAt);
-    if (started && *started >= requestedAt) continue;  // already (re)started since
-    if (c.state == "running") {
+    const RestartStep step = restartStep(c.state, parseRfc3339(info->state.startedAt), requestedAt);
+    if (step == RestartStep::kRestart) {
       noteStop(key, c.id, kStopKilled, "restart requested");
       Status s = engine_.stopContainer(c.id, static_cast<int>((graceMs + 999) / 1000));
       if (!s.ok() && !s.IsNotModified()) {
@@ -620,7 +619,7 @@ Status ServiceReconciler::restartReplicas(const Key& key, const ServiceSpec& spe
       s = engine_.startContainer(c.id);
       if (!s.ok() && !s.IsNotModified()) return s;
       recordEvent(key, "Normal", "Restarted", "restarted replica " + std::to_string(c.replica) + " (requested)");
-    } else if (c.state == "exited" || c.state == "created") {
+    } else if (step == RestartStep::kClearBackoff) {
       // Started by the plan now, not after its backoff (nor held for
       // having died too often).
       std::lock_guard<std::mutex> l(mu_);
@@ -662,7 +661,9 @@ std::vector<Action> ServiceReconciler::dryRunSteps(const Key& key, const Service
   }
   if (restartRequested) {
     for (const auto& c : observed) {
-      if (c.state != "running" || c.replica < 0) continue;
+      // The list has no start time: every running replica counts as
+      // started before the request.
+      if (c.replica < 0 || restartStep(c.state, std::nullopt, clock_.now()) != RestartStep::kRestart) continue;
       steps.push_back(Action{Action::Type::kStop, c.replica, c.id, "restart requested"});
       steps.push_back(Action{Action::Type::kStart, c.replica, c.id, "restart requested"});
     }

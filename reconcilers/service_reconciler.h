@@ -166,18 +166,29 @@ class ServiceReconciler : public Reconciler {
     const char* failureReason = "InvalidSpec";
   };
 
+  // What a pass sees of its service, from one step (observe): its
+  // containers as the engine holds them now (state, exit code, health), and
+  // the containers whose announced deaths were inspected, with the answer.
+  struct Observation {
+    std::vector<ObservedContainer> containers;
+    std::map<std::string, ContainerInfo> inspected;
+    bool probed = false;  // health came from the prober (HTTP and TCP checks)
+  };
+
   // One pass (service_pass.cc): observe, decide, act, write the status.
   struct Pass;
   ReconcileResult reconcileOnce(const Key& key);
   std::vector<Action> dryRunSteps(const Key& key, const ServiceSpec& spec, const DesiredService& desired,
                                   std::vector<ObservedContainer>& observed);
+  Result<Observation> observe(const Key& key, const ServiceSpec& spec);
+  // The service's containers, from the resync's snapshot or one list call.
   Result<std::vector<ObservedContainer>> observeContainers(const Key& key);
   ReconcileResult removeService(const Key& key, const Result<ResourceRecord>& record,
                                 const std::vector<ObservedContainer>& observed, WallTime now);
   void writeStatus(const Pass& p, nlohmann::json status);
   void writeFailedStatus(const Pass& p, const std::string& reason, const std::string& message);
-  void inspectAnnouncedDeaths(Pass& p);
-  void observeHealth(Pass& p);
+  void inspectAnnouncedDeaths(Observation& seen);
+  void observeHealth(const Key& key, const ServiceSpec& spec, Observation& seen);
   bool stopReplica(Pass& p, ObservedContainer& c, const char* why);
   void stopBeforePlanning(Pass& p);
   void countDeaths(Pass& p);

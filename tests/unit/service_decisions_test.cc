@@ -66,6 +66,28 @@ TEST(StopActions, UnhealthyFirstThenEvictedEachOnce) {
   EXPECT_TRUE(noLiveness.empty()) << "without restartWhenUnhealthy an unhealthy replica keeps running";
 }
 
+TEST(RestartRequest, RestartsWhatRanBeforeTheRequestAndClearsTheBackoffOfTheStopped) {
+  const WallTime at = WallTime(milliseconds(1'000'000));
+  struct Row {
+    const char* state;
+    std::optional<WallTime> started;
+    RestartStep step;
+  } rows[] = {
+      {"running", at - milliseconds(5000), RestartStep::kRestart},
+      {"running", std::nullopt, RestartStep::kRestart},
+      {"running", at, RestartStep::kLeave},  // started by this request already
+      {"running", at + milliseconds(1), RestartStep::kLeave},
+      {"exited", at - milliseconds(5000), RestartStep::kClearBackoff},
+      {"created", std::nullopt, RestartStep::kClearBackoff},
+      {"exited", at + milliseconds(1), RestartStep::kLeave},
+      {"restarting", at - milliseconds(5000), RestartStep::kLeave},
+      {"paused", at - milliseconds(5000), RestartStep::kLeave},
+  };
+  for (const Row& r : rows) {
+    EXPECT_EQ(r.step, restartStep(r.state, r.started, at)) << r.state;
+  }
+}
+
 TEST(Dependencies, AnUnmetDependencyHoldsEveryReplicaNotAlreadyHeld) {
   RuntimeState runtime;
   runtime.held[1] = "evicted: x";
