@@ -10,6 +10,8 @@
 
 #include "api/http_server.h"
 
+#include "api/http_server_internal.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -50,7 +52,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 // TCP and unix-socket listeners share one connection type.
-using Protocol = net::generic::stream_protocol;
+using Protocol = http_internal::Protocol;
 using Stream = beast::basic_stream<Protocol>;
 using SteadyClock = std::chrono::steady_clock;
 
@@ -63,68 +65,17 @@ constexpr size_t kReadChunk = 4096;
 constexpr std::chrono::milliseconds kLingerTime{2000};
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using http_internal::ListenAddress;
 
-// Percent-decodes `in`; in a query '+' is a space. False on a bad escape.
-bool percentDecode(beast::string_view in, bool plusIsSpace, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (c == '+' && plusIsSpace) {
-      out->push_back(' ');
-    } else {
-      out->push_back(c);
-    }
-  }
-  return true;
-}
-
+// The Beast message as an HttpRequest (http_target.cc decodes the target).
 Status toHttpRequest(const http::request<http::string_body>& m, HttpRequest* req) {
   req->method = std::string(m.method_string());
   req->target = std::string(m.target());
-  beast::string_view target = m.target();
-  if (target.empty() || target.front() != '/') {
-    return Status::Invalid("request target must be a path starting with '/': " + req->target);
-  }
-  size_t q = target.find('?');
-  beast::string_view path = target.substr(0, q);
-  if (!percentDecode(path, false, &req->path)) {
-    return Status::Invalid("bad percent-encoding in path: " + std::string(path));
-  }
-  if (q != beast::string_view::npos) {
-    beast::string_view query = target.substr(q + 1);
-    while (!query.empty()) {
-      size_t amp = query.find('&');
-      beast::string_view pair = query.substr(0, amp);
-      query = amp == beast::string_view::npos ? beast::string_view() : query.substr(amp + 1);
-      if (pair.empty()) continue;
-      size_t eq = pair.find('=');
-      std::string key, value;
-      if (!percentDecode(pair.substr(0, eq), true, &key) ||
-          (eq != beast::string_view::npos && !percentDecode(pair.substr(eq + 1), true, &value))) {
-        return Status::Invalid("bad percent-encoding in query: " + std::string(pair));
-      }
-      req->query.emplace(std::move(key), std::move(value));
-    }
-  }
+  Status s = http_internal::parseTarget(req);
+  if (!s.ok()) return s;
   for (const auto& field : m) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    auto [it, inserted] = req->headers.emplace(name, std::string(field.value()));
-    if (!inserted) it->second += ", " + std::string(field.value());
+    const beast::string_view name = field.name_string(), value = field.value();
+    http_internal::addHeader(req, {name.data(), name.size()}, {value.data(), value.size()});
   }
   req->body = m.body();
   return Status::Ok();
@@ -132,88 +83,6 @@ Status toHttpRequest(const http::request<http::string_body>& m, HttpRequest* req
 
 bool iequals(beast::string_view a, beast::string_view b) { return beast::iequals(a, b); }
 
-// One address to listen on: its endpoint, and the socket file for a unix one.
-struct ListenAddress {
-  std::string text;
-  Protocol::endpoint endpoint;
-  std::string unixPath;  // "" for TCP
-  bool local = false;    // loopback or unix
-};
-
-// "host:port", "[v6]:port", ":port" (port 0 lets the kernel pick), or
-// "unix:/path".
-Result<ListenAddress> parseListenAddress(net::io_context& io, const std::string& listen) {
-  ListenAddress out;
-  out.text = listen;
-  if (listen.rfind("unix:", 0) == 0) {
-    out.unixPath = listen.substr(5);
-    if (out.unixPath.empty()) return Status::Invalid("cannot listen on " + listen + ": no socket path after unix:");
-    if (out.unixPath.size() >= sizeof(sockaddr_un{}.sun_path)) {
-      return Status::Invalid("cannot listen on " + listen + ": the socket path is too long");
-    }
-    out.endpoint = Protocol::endpoint(net::local::stream_protocol::endpoint(out.unixPath));
-    out.local = true;
-    return out;
-  }
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
-    return Status::Invalid("cannot listen on " + listen + ": expected host:port or unix:/path");
-  }
-  std::string host = listen.substr(0, colon);
-  std::string portText = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host.empty()) host = "0.0.0.0";
-  if (portText.empty() || portText.size() > 5 ||
-      !std::all_of(portText.begin(), portText.end(),
-                   [](unsigned char c) { return std::isdigit(c); }) ||
-      std::stoi(portText) > 65535) {
-    return Status::Invalid("cannot listen on " + listen + ": bad port '" + portText + "'");
-  }
-  auto port = static_cast<unsigned short>(std::stoi(portText));
-  beast::error_code ec;
-  auto address = net::ip::make_address(host, ec);
-  tcp::endpoint ep;
-  if (!ec) {
-    ep = tcp::endpoint(address, port);
-  } else {
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, portText, ec);
-    if (ec || results.empty()) {
-      return Status::Invalid("cannot listen on " + listen + ": cannot resolve '" + host +
-                             "': " + (ec ? ec.message() : std::string("no address")));
-    }
-    ep = results.begin()->endpoint();
-  }
-  out.endpoint = Protocol::endpoint(ep);
-  out.local = ep.address().is_loopback();
-  return out;
-}
-
-int portOf(const Protocol::endpoint& e) {
-  const sockaddr* sa = e.data();
-  if (sa->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
-  if (sa->sa_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
-  return 0;
-}
-
-// A unix socket file left by a server that is gone is replaced; one that
-// still answers is refused, so two servers never fight over a path.
-Status clearStaleSocket(net::io_context& io, const ListenAddress& a) {
-  std::error_code fsError;
-  auto st = std::filesystem::symlink_status(a.unixPath, fsError);
-  if (fsError || !std::filesystem::exists(st)) return Status::Ok();
-  if (!std::filesystem::is_socket(st)) {
-    return Status::Unavailable("cannot listen on " + a.text + ": " + a.unixPath + " exists and is not a socket");
-  }
-  net::local::stream_protocol::socket probe(io);
-  beast::error_code ec;
-  probe.connect(net::local::stream_protocol::endpoint(a.unixPath), ec);
-  if (!ec) return Status::Unavailable("cannot listen on " + a.text + ": another server answers on it");
-  std::filesystem::remove(a.unixPath, fsError);
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -802,7 +671,7 @@ Status HttpServer::start() {
   if (state_->options.listen.empty()) return Status::Invalid("no address to listen on");
   std::vector<ListenAddress> addresses;
   for (const std::string& text : state_->options.listen) {
-    auto a = parseListenAddress(state_->io, text);
+    auto a = http_internal::parseListenAddress(state_->io, text);
     if (!a.ok()) return a.status();
     addresses.push_back(std::move(*a));
   }
@@ -821,7 +690,7 @@ Status HttpServer::start() {
   bool localOnly = true;
   for (const ListenAddress& a : addresses) {
     if (!a.unixPath.empty()) {
-      Status cleared = clearStaleSocket(state_->io, a);
+      Status cleared = http_internal::clearStaleSocket(state_->io, a);
       if (!cleared.ok()) {
         closeAll();
         return cleared;
@@ -848,7 +717,7 @@ Status HttpServer::start() {
       closeAll();
       return Status::Unavailable("cannot listen on " + a.text + ": " + ec.message());
     }
-    if (a.unixPath.empty() && firstTcpPort == 0) firstTcpPort = portOf(acceptor.local_endpoint(ec));
+    if (a.unixPath.empty() && firstTcpPort == 0) firstTcpPort = http_internal::portOf(acceptor.local_endpoint(ec));
     localOnly = localOnly && a.local;
     spdlog::info("API listening on {}", a.text);
     listeners.push_back(std::move(l));

@@ -53,7 +53,10 @@ class TenderProcess {
   ~TenderProcess() { stop(); std::filesystem::remove_all(stateDir_); }
 
   // Starts the server and waits (up to `wait`) for /healthz. False on failure.
+  // A server already running is left as it is (true): a second one would
+  // fail on the state directory's lock and leave the first one unowned.
   bool start(std::chrono::seconds wait = std::chrono::seconds(20)) {
+    if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0) return true;
     std::string log = stateDir_ + ".log";
     pid_ = ::fork();
     if (pid_ == 0) {
