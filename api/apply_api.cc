@@ -1,3 +1,7 @@
+// POST /api/v1/apply: planApply() (validation, admission and the plan as one
+// pure step over a read view of the store) and the one Store::commit that
+// writes the plan.
+
 #include "api/apply_api.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// The token file's parser and the bearer-token check of each request (auth.h).
+
 #include "api/auth.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// EventWatchHub (event_watch.h): the watchers of the event stream, each fed
+// the events after its resume point, then every new one.
+
 #include "api/event_watch.h"
 
 #include <spdlog/spdlog.h>

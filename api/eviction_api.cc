@@ -1,3 +1,6 @@
+// GET and PUT /api/v1/eviction (eviction_api.h): the eviction settings, read
+// and changed while tender runs.
+
 #include "api/eviction_api.h"
 
 #include <spdlog/spdlog.h>

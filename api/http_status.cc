@@ -1,3 +1,5 @@
+// The API's mapping of a Status code onto an HTTP status (http_status.h).
+
 #include "api/http_status.h"
 
 namespace tender {

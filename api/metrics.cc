@@ -1,3 +1,5 @@
+// GET /metrics (metrics.h): tender's state in the Prometheus text format.
+
 #include "api/metrics.h"
 
 #include <sstream>

@@ -1,3 +1,6 @@
+// registerResourceApi (resource_api.h): registers every resource route, each
+// kind's and each concern's from its own file.
+
 #include "api/resource_api.h"
 
 #include "api/apply_api.h"

@@ -1,3 +1,6 @@
+// Helpers the route files share (route_helpers.h): query flags, labels,
+// outcome words, implicit namespaces, API events and route errors.
+
 #include "api/route_helpers.h"
 
 #include <stdexcept>

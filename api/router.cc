@@ -1,3 +1,6 @@
+// The router (router.h): method and path patterns onto handlers, with the
+// authenticator in front of every route but the health checks.
+
 #include "api/router.h"
 
 #include <spdlog/spdlog.h>

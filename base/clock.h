@@ -10,7 +10,10 @@
 // so no test sleeps in real time waiting for a period to elapse.
 //
 // What still reads the system clock directly: the engine client's socket
-// deadlines (engine/docker_engine_beast.cc, real I/O) and log timestamps.
+// deadlines (engine/docker_engine_beast.cc, real I/O), log timestamps, the
+// age of the resync's container list (reconcilers/container_snapshot.h:
+// real engine state, as old as real time says) and the half second before
+// a post-mortem's log lines are read (service_reconciler.cc's log thread).
 //
 // Thread-safety: all methods are safe to call from any thread.
 #pragma once

@@ -1,3 +1,6 @@
+// The admission ledger (admission.h): the host's memory, the reservations it
+// holds, and the decision for each replica about to start.
+
 #include "reconcilers/admission.h"
 
 #include <cstdio>

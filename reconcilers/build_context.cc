@@ -1,3 +1,6 @@
+// Building a service's image through the engine's /build endpoint
+// (build_context.h): the context directory as a tar, and the built image's tag.
+
 #include "reconcilers/build_context.h"
 
 #include <sys/stat.h>

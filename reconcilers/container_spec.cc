@@ -1,3 +1,6 @@
+// The Engine API's container-create body for one replica of a Service
+// (container_spec.h). Pure.
+
 #include "reconcilers/container_spec.h"
 
 #include <algorithm>

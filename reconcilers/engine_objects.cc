@@ -1,3 +1,5 @@
+// Creating engine networks without duplicates (engine_objects.h).
+
 #include "reconcilers/engine_objects.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,5 @@
+// Recording what reconcilers did as events in the store (events.h).
+
 #include "reconcilers/events.h"
 
 #include <spdlog/spdlog.h>

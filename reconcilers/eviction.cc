@@ -1,3 +1,6 @@
+// The evictor (eviction.h): the order in which replicas go under memory
+// pressure, and the thread that evicts and readmits them.
+
 #include "reconcilers/eviction.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,6 @@
+// HostMonitor (host_monitor.h): the host's memory, pressure and OOM kills from
+// the kernel's files.
+
 #include "reconcilers/host_monitor.h"
 
 #include <fstream>

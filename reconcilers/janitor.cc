@@ -1,3 +1,6 @@
+// The janitor (janitor.h): finds and removes what this instance left behind on
+// the engine.
+
 #include "reconcilers/janitor.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,6 @@
+// MemorySampler (memory_sampler.h): each running container's memory, sampled
+// in the background.
+
 #include "reconcilers/memory_sampler.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,6 @@
+// Post-mortems (post_mortem.h): a death's reason and record from its facts,
+// and the facts tender writes down as a run goes.
+
 #include "reconcilers/post_mortem.h"
 
 #include <chrono>

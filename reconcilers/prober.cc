@@ -1,3 +1,6 @@
+// Prober (prober.h): the HTTP and TCP health checks tender runs itself, on a
+// small pool of threads, each check bounded by its timeout.
+
 #include "reconcilers/prober.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,6 @@
+// The reconcilers of networks, volumes and namespaces, and the periodic resync
+// (resource_reconcilers.h).
+
 #include "reconcilers/resource_reconcilers.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,6 @@
+// The service reconciler's pure decisions (service_decisions.h): liveness,
+// eviction, holds, restarts, backoff and the next look.
+
 #include "reconcilers/service_decisions.h"
 
 #include <algorithm>

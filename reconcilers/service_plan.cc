@@ -1,3 +1,6 @@
+// planService (service_plan.h): what to create, start, recreate and remove for
+// one service. Pure.
+
 #include "reconcilers/service_plan.h"
 
 #include <algorithm>

@@ -1,3 +1,7 @@
+// ServiceReconciler (service_reconciler.h), all but the pass itself
+// (service_pass.cc): engine events, requests and evictions, post-mortems and
+// their logs, resolving a spec, creating and removing containers, the dry run.
+
 #include "reconcilers/service_reconciler.h"
 
 #include <spdlog/spdlog.h>

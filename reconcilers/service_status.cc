@@ -1,3 +1,6 @@
+// The status a pass writes for a service (service_status.h), and the list
+// entry of a container as an ObservedContainer.
+
 #include "reconcilers/service_status.h"
 
 #include "base/time_format.h"

@@ -1,3 +1,5 @@
+// The spec hash (spec_hash.h): what decides whether a container is recreated.
+
 #include "reconcilers/spec_hash.h"
 
 #include <openssl/evp.h>

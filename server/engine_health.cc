@@ -1,3 +1,6 @@
+// EngineHealth (engine_health.h): the engine's ping on a thread of its own,
+// for /readyz.
+
 #include "server/engine_health.h"
 
 #include <spdlog/spdlog.h>

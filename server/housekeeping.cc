@@ -1,3 +1,6 @@
+// Housekeeping (housekeeping.h): the periodic and low-disk cleanups, and the
+// store's pruning.
+
 #include "server/housekeeping.h"
 
 #include <spdlog/spdlog.h>

@@ -1,3 +1,6 @@
+// serveConfigFrom (serve_config.h): `tender serve`'s flags checked and turned
+// into what they mean. Pure.
+
 #include "server/serve_config.h"
 
 #include <algorithm>

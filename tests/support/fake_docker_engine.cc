@@ -1,3 +1,6 @@
+// FakeDockerEngine (fake_docker_engine.h): the in-memory engine unit tests
+// drive.
+
 #include "tests/support/fake_docker_engine.h"
 
 #include <algorithm>

@@ -1,3 +1,6 @@
+// SimulatedClock (simulated_clock.h): time that moves only when a test says,
+// waking the waits and timers it passes.
+
 #include "tests/support/simulated_clock.h"
 
 #include <algorithm>

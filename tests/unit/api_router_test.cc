@@ -1,3 +1,6 @@
+// The router: patterns, methods, parameters, authentication and namespace
+// scopes.
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

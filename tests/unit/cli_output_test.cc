@@ -1,3 +1,5 @@
+// The CLI's tables, describe and YAML output, from the API's answers.
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>

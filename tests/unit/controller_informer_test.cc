@@ -1,3 +1,6 @@
+// The informer: the engine's event stream, reconnects with backoff, and the
+// keys it enqueues.
+
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -1,3 +1,5 @@
+// The work queue's per-key rate limiter: backoff that grows and is forgotten.
+
 #include <gtest/gtest.h>
 
 #include "base/backoff.h"

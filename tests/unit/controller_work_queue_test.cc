@@ -1,3 +1,5 @@
+// The work queue: one worker per key, delays, and shutdown.
+
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -1,3 +1,6 @@
+// The SQLite store, on a file and in memory: resources, commits, history and
+// its pruning, requests and container facts, migrations and failures.
+
 #include "store/store.h"
 
 #include "store/sqlite_store.h"
