@@ -2,6 +2,8 @@
 
 #include "api/auth.h"
 
+#include "base/private_file.h"
+
 #include <algorithm>
 #include <cctype>
 #include <fstream>
@@ -33,11 +35,22 @@ std::vector<std::string> words(const std::string& line) {
 }  // namespace
 
 Result<TokenTable> TokenTable::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::Unavailable("cannot read the token file " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path);
+  auto text = readPrivateFile(path, "token file");
+  if (!text.ok()) {
+    if (text.status().IsInvalid()) return text.status();
+    return Status::Unavailable("cannot read the " + text.status().message());
+  }
+  return parse(*text, path);
+}
+
+Status TokenTable::add(const std::string& token, Principal principal) {
+  if (token.size() < 16) return Status::Invalid("the token of \"" + principal.name + "\" is shorter than 16 characters");
+  for (const Entry& e : entries_) {
+    if (e.token == token) return Status::Invalid("the token of \"" + principal.name + "\" is used by \"" + e.principal.name + "\" too");
+    if (e.principal.name == principal.name) return Status::Invalid("the name \"" + principal.name + "\" is used twice");
+  }
+  entries_.push_back(Entry{token, std::move(principal)});
+  return Status::Ok();
 }
 
 Result<TokenTable> TokenTable::parse(const std::string& text, const std::string& source) {
@@ -88,7 +101,8 @@ Result<Principal> TokenTable::authenticate(const HttpRequest& req) const {
   if (header.empty()) {
     return Status::Unauthorized(
         "this server needs a bearer token: send \"Authorization: Bearer TOKEN\" "
-        "(the tender command: --token or TENDER_TOKEN)");
+        "(the tender command: --token, TENDER_TOKEN, TENDER_TOKEN_FILE, or the server's admin.token; "
+        "`tender token` prints it for whoever may read it)");
   }
   const std::string prefix = "bearer ";
   if (header.size() <= prefix.size() ||

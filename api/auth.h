@@ -25,14 +25,19 @@ namespace tender {
 
 class TokenTable {
  public:
-  // Invalid naming the file and the line for a malformed file; Unavailable
-  // when it cannot be read.
+  // Invalid naming the file and the line for a malformed file, or naming
+  // its mode when other users may read it; Unavailable when it cannot be
+  // read.
   static Result<TokenTable> load(const std::string& path);
   static Result<TokenTable> parse(const std::string& text, const std::string& source = "token file");
 
   // The principal for the request's "Authorization: Bearer TOKEN":
   // Unauthorized when the header is missing, not a bearer token, or unknown.
   Result<Principal> authenticate(const HttpRequest& req) const;
+
+  // Adds one token (the admin's): Invalid when it is shorter than 16
+  // characters or its token or name is taken.
+  Status add(const std::string& token, Principal principal);
 
   size_t size() const { return entries_.size(); }
 

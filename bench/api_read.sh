@@ -144,6 +144,9 @@ server_pids() {
   --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+# Every API call speaks as this server's admin (its state directory's token).
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 curl -sf "$SERVER/healthz" >/dev/null || { echo "tender did not come up:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
 : >"$WORK/services.yaml"
@@ -160,10 +163,10 @@ spec:
 ---
 YAML
 done
-curl -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
+curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
   "$SERVER/api/v1/apply" >/dev/null
 running() {
-  curl -sSf "$SERVER/api/v1/namespaces/$NS/services" | jq '[.items[] | select(.status.phase == "Running")] | length' || echo 0
+  curl -H @"$WORK/auth.header" -sSf "$SERVER/api/v1/namespaces/$NS/services" | jq '[.items[] | select(.status.phase == "Running")] | length' || echo 0
 }
 deadline=$((SECONDS + 300))
 while [ "$(running)" -lt "$N" ]; do
@@ -178,16 +181,16 @@ echo "$N services Running" >&2
 # is taken: the list must answer the same bytes during the whole run.
 mkdir -p "$WORK/www$(dirname "$URLPATH")"
 BODY="$WORK/www$URLPATH"
-curl -sSf -o "$BODY" "$SERVER$URLPATH"
+curl -H @"$WORK/auth.header" -sSf -o "$BODY" "$SERVER$URLPATH"
 for _ in $(seq 1 30); do
   sleep 2
-  curl -sSf -o "$WORK/again.body" "$SERVER$URLPATH"
+  curl -H @"$WORK/auth.header" -sSf -o "$WORK/again.body" "$SERVER$URLPATH"
   cmp -s "$WORK/again.body" "$BODY" && break
   mv "$WORK/again.body" "$BODY"
 done
 
 # --- nginx serving the same body ----------------------------------------------
-curl -sSf -D "$WORK/tender.headers" -o /dev/null "$SERVER$URLPATH"
+curl -H @"$WORK/auth.header" -sSf -D "$WORK/tender.headers" -o /dev/null "$SERVER$URLPATH"
 chmod -R a+rX "$WORK/www"
 SIZE=$(stat -c %s "$BODY")
 
@@ -260,7 +263,7 @@ for r in $(seq 1 "$ROUNDS"); do
     # shellcheck disable=SC2046
     c0=$(cpu_seconds $(server_pids "$t"))
     w0=$(date +%s.%N)
-    wrk --latency -t"$THREADS" -c"$CONNS" -d"$DURATION" "$(url_of "$t")" >"$WORK/wrk.out" 2>&1
+    wrk --latency -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "$(tr -d '\n' <"$WORK/auth.header")" "$(url_of "$t")" >"$WORK/wrk.out" 2>&1
     w1=$(date +%s.%N)
     # shellcheck disable=SC2046
     c1=$(cpu_seconds $(server_pids "$t"))
@@ -284,7 +287,7 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 
 # Did tender's answer change during the run (a status write)?
-curl -sSf -o "$WORK/after.body" "$SERVER$URLPATH"
+curl -H @"$WORK/auth.header" -sSf -o "$WORK/after.body" "$SERVER$URLPATH"
 if cmp -s "$WORK/after.body" "$BODY"; then
   STABLE="tender's body was byte-identical before and after the run"
 else

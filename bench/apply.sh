@@ -66,6 +66,9 @@ trap cleanup EXIT
   --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+# Every API call speaks as this server's admin (its state directory's token).
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 
 tender_round() {
   local ns="bench-$$-t$1" f="$WORK/t$1.yaml"
@@ -89,7 +92,7 @@ YAML
   wait_running "tender.namespace=$ns"
   t1=$(now)
   echo "$t1 - $t0" | bc
-  curl -sS -X DELETE "$SERVER/api/v1/namespaces/$ns" >/dev/null
+  curl -H @"$WORK/auth.header" -sS -X DELETE "$SERVER/api/v1/namespaces/$ns" >/dev/null
   while [ "$(count_running "tender.namespace=$ns")" -gt 0 ]; do sleep 0.2; done
   sleep 1
 }

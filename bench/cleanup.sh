@@ -46,6 +46,8 @@ start=$(now_ms)
   --log-level warn >"$WORK/serve.log" 2>&1 &
 TPID=$!
 until curl -sf "$SERVER/readyz" >/dev/null 2>&1; do sleep 0.02; done
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 tender_ms=$(( $(now_ms) - start ))
 left=$(docker ps -aq --filter "label=tender.instance=$INSTANCE" | wc -l)
 [ "$left" -eq 0 ] || { echo "cleanup.sh: $left leftovers survived pre-flight" >&2; exit 1; }
@@ -54,7 +56,7 @@ left=$(docker ps -aq --filter "label=tender.instance=$INSTANCE" | wc -l)
 empty=()
 for _ in 1 2 3 4 5; do
   s=$(now_ms)
-  curl -sf -X POST "$SERVER/api/v1/prune?images=true" >/dev/null
+  curl -H @"$WORK/auth.header" -sf -X POST "$SERVER/api/v1/prune?images=true" >/dev/null
   empty+=($(( $(now_ms) - s )))
 done
 empty_ms=$(printf '%s\n' "${empty[@]}" | median)

@@ -52,6 +52,9 @@ sleep 0.5
   --log-level warn >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+# Every API call speaks as this server's admin (its state directory's token).
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 cat >"$WORK/svc.yaml" <<YAML
 apiVersion: tender/v1
 kind: Service
@@ -61,13 +64,13 @@ spec:
   command: ["sh", "-c", "sleep 1; exit 1"]
   backoff: {initial: 0s}
 YAML
-curl -sf -X POST --data-binary @"$WORK/svc.yaml" "$SERVER/api/v1/apply" >/dev/null
+curl -H @"$WORK/auth.header" -sf -X POST --data-binary @"$WORK/svc.yaml" "$SERVER/api/v1/apply" >/dev/null
 for _ in $(seq 1 600); do
   id=$(docker ps -aq --no-trunc --filter "label=tender.instance=$INSTANCE" | head -1)
   if [ -n "$id" ] && [ "$(grep -c " start $id" "$WORK/events.txt" || true)" -gt "$N" ]; then break; fi
   sleep 0.2
 done
-curl -sf -X DELETE "$SERVER/api/v1/namespaces/$NS" >/dev/null
+curl -H @"$WORK/auth.header" -sf -X DELETE "$SERVER/api/v1/namespaces/$NS" >/dev/null
 grep " $id\$" "$WORK/events.txt" >"$WORK/tender-events.txt"
 delays "$WORK/tender-events.txt" | head -"$N" >"$WORK/tender.ms"
 

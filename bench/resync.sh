@@ -34,7 +34,7 @@ SERVER="http://127.0.0.1:$PORT"
 SOCK=/var/run/docker.sock
 
 cleanup() {
-  [ -n "${TPID:-}" ] && curl -sS -X DELETE "$SERVER/api/v1/namespaces/$NS" >/dev/null 2>&1 || true
+  [ -n "${TPID:-}" ] && curl -H @"$WORK/auth.header" -sS -X DELETE "$SERVER/api/v1/namespaces/$NS" >/dev/null 2>&1 || true
   for _ in $(seq 1 300); do
     [ -z "$(docker ps -aq --filter "label=tender.instance=$INSTANCE")" ] && break
     sleep 0.3
@@ -50,6 +50,9 @@ trap cleanup EXIT
   --resync "$PERIOD" --memory-sample 3600 --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+# Every API call speaks as this server's admin (its state directory's token).
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 
 : >"$WORK/services.yaml"
 for i in $(seq 1 "$N"); do
@@ -65,7 +68,7 @@ spec:
 ---
 YAML
 done
-curl -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
+curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
   "$SERVER/api/v1/apply" >/dev/null
 deadline=$((SECONDS + 600))
 while [ "$(docker ps -q --filter "label=tender.instance=$INSTANCE" --filter status=running | wc -l)" -lt "$N" ]; do
@@ -77,7 +80,7 @@ sleep $((PERIOD + 5))
 
 # "operation count" lines, plus "reconciles N" and "queue N".
 snapshot() {
-  curl -sSf "$SERVER/metrics" | awk '
+  curl -H @"$WORK/auth.header" -sSf "$SERVER/metrics" | awk '
     /^tender_engine_calls_total\{/ { match($0, /operation="[^"]*"/); op = substr($0, RSTART + 11, RLENGTH - 12); print op, $NF }
     /^tender_reconciles_total / { print "reconciles", $NF }
     /^tender_workqueue_depth / { print "queue", $NF }'

@@ -31,7 +31,7 @@ SERVER="http://127.0.0.1:$PORT"
 TCK="$(getconf CLK_TCK)"
 
 cleanup() {
-  [ -n "${TPID:-}" ] && curl -sS -X DELETE "$SERVER/api/v1/namespaces/$NS" >/dev/null 2>&1 || true
+  [ -n "${TPID:-}" ] && curl -H @"$WORK/auth.header" -sS -X DELETE "$SERVER/api/v1/namespaces/$NS" >/dev/null 2>&1 || true
   for _ in $(seq 1 100); do
     [ -z "$(docker ps -aq --filter "label=tender.instance=$INSTANCE")" ] && break
     sleep 0.3
@@ -47,6 +47,9 @@ trap cleanup EXIT
   --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+# Every API call speaks as this server's admin (its state directory's token).
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 
 : >"$WORK/services.yaml"
 for i in $(seq 1 "$N"); do
@@ -62,7 +65,7 @@ spec:
 ---
 YAML
 done
-curl -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
+curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
   "$SERVER/api/v1/apply" >/dev/null
 deadline=$((SECONDS + 300))
 while [ "$(docker ps -q --filter "label=tender.instance=$INSTANCE" --filter status=running | wc -l)" -lt "$N" ]; do

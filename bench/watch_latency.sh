@@ -49,6 +49,9 @@ PY
   --log-level warn >"$WORK/serve.log" 2>&1 &
 TPID=$!
 for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
+# Every API call speaks as this server's admin (its state directory's token).
+export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
 cat >"$WORK/svc.yaml" <<YAML
 apiVersion: tender/v1
 kind: Service
@@ -58,15 +61,15 @@ spec:
   command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
   backoff: {initial: 100ms, max: 100ms}
 YAML
-curl -sf -X POST --data-binary @"$WORK/svc.yaml" "$SERVER/api/v1/apply" >/dev/null
-running() { curl -sf "$SERVER/api/v1/namespaces/$NS/services/victim" | grep -q '"phase":"Running"'; }
+curl -H @"$WORK/auth.header" -sf -X POST --data-binary @"$WORK/svc.yaml" "$SERVER/api/v1/apply" >/dev/null
+running() { curl -H @"$WORK/auth.header" -sf "$SERVER/api/v1/namespaces/$NS/services/victim" | grep -q '"phase":"Running"'; }
 for _ in $(seq 1 100); do running && break; sleep 0.2; done
 running || { echo "the service did not come up" >&2; cat "$WORK/serve.log" >&2; exit 1; }
 
 # Each watcher (a curl feeding the stamper) runs in a process group of its
 # own, so the cleanup ends both of its processes at once.
 export SERVER NS INSTANCE SOCK WORK
-setsid bash -c 'curl -sN "$SERVER/api/v1/events?watch=true&namespace=$NS" |
+setsid bash -c 'curl -H @"$WORK/auth.header" -sN "$SERVER/api/v1/events?watch=true&namespace=$NS" |
   python3 -u "$WORK/stamp.py" >"$WORK/tender.txt"' &
 W1=$!
 setsid bash -c 'curl -sS -N --unix-socket "$SOCK" -G "http://docker/events" \

@@ -8,10 +8,13 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/private_file.h"
+#include "base/state_dir.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/compose_command.h"
 #include "cli/prune_command.h"
+#include "cli/token_source.h"
 #include "manifests/manifest.h"
 #include "server/serve.h"
 
@@ -40,6 +43,7 @@ struct Commands {
   std::vector<std::string> deleteArgs;
   tender::PruneOptions prune;
   tender::ConvertOptions convert;
+  std::string tokenStateDir = tender::kDefaultStateDir;
   CLI::App* serveCmd = nullptr;
   CLI::App* applyCmd = nullptr;
   CLI::App* getCmd = nullptr;
@@ -50,6 +54,7 @@ struct Commands {
   CLI::App* deleteCmd = nullptr;
   CLI::App* pruneCmd = nullptr;
   CLI::App* convertCmd = nullptr;
+  CLI::App* tokenCmd = nullptr;
   CLI::App* versionCmd = nullptr;
 };
 
@@ -269,6 +274,20 @@ void addOtherCommands(CLI::App& app, Commands& c) {
       ->capture_default_str();
 
   c.versionCmd = app.add_subcommand("version", "Print the client's and the server's version");
+
+  c.tokenCmd = app.add_subcommand("token", "Print the admin token of a server (for whoever may read it)");
+  c.tokenCmd->add_option("--state-dir", c.tokenStateDir, "The server's state directory")->capture_default_str();
+}
+
+// `tender token`: the admin token `tender serve` keeps in its state directory.
+int runToken(const std::string& stateDir) {
+  auto token = tender::readTokenFile(stateDir + "/" + tender::kAdminTokenFile);
+  if (!token.ok()) {
+    std::cerr << "error: " << token.status().message() << "\n";
+    return 1;
+  }
+  std::cout << *token << "\n";
+  return 0;
 }
 
 // Checks apply's flags that depend on each other; a usage error or -1.
@@ -335,7 +354,10 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "URL of the tender server")
       ->envname("TENDER_SERVER")
       ->capture_default_str();
-  app.add_option("--token", token, "Bearer token sent to the server")->envname("TENDER_TOKEN");
+  app.add_option("--token", token,
+                 "Bearer token sent to the server (else TENDER_TOKEN_FILE's, else ./" +
+                     std::string(tender::kDefaultStateDir) + "/" + tender::kAdminTokenFile + " when readable)")
+      ->envname("TENDER_TOKEN");
 
   Commands c;
   addServe(app, c);
@@ -354,5 +376,15 @@ int main(int argc, char** argv) {
     return tender::runServe(c.serve);
   }
   if (c.convertCmd->parsed()) return tender::runConvert(c.convert, std::cin, std::cout, std::cerr);
-  return runClient(c, server, token);
+  if (c.tokenCmd->parsed()) return runToken(c.tokenStateDir);
+  tender::TokenSources sources;
+  sources.flagOrEnv = token;
+  if (const char* file = std::getenv("TENDER_TOKEN_FILE")) sources.tokenFile = file;
+  sources.adminTokenFile = std::string(tender::kDefaultStateDir) + "/" + tender::kAdminTokenFile;
+  auto chosen = tender::clientToken(sources);
+  if (!chosen.ok()) {
+    std::cerr << "error: " << chosen.status().message() << "\n";
+    return 1;
+  }
+  return runClient(c, server, *chosen);
 }

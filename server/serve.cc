@@ -24,6 +24,8 @@
 #include "api/metrics.h"
 #include "api/resource_api.h"
 #include "base/byte_format.h"
+#include "base/state_dir.h"
+#include "server/admin_token.h"
 #include "controller/controller.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
@@ -93,7 +95,7 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
 class Server {
  public:
   Server(const ServeOptions& o, const ServeConfig& c, Store& store,
-         std::optional<TokenTable> tokens);
+         TokenTable tokens);
   ~Server() { stop(); }
 
   // Starts the event loop, the engine's health check and the API; then, on
@@ -114,7 +116,7 @@ class Server {
   const ServeOptions o_;
   const ServeConfig c_;
   Store& store_;
-  std::optional<TokenTable> tokens_;
+  TokenTable tokens_;  // the admin's and --token-file's
   RealClock clock_;
   Components components_;
 
@@ -185,7 +187,7 @@ HttpServerOptions httpOptions(const ServeOptions& o) {
 }
 
 Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
-               std::optional<TokenTable> tokens)
+               TokenTable tokens)
     : o_(o),
       c_(c),
       store_(store),
@@ -272,9 +274,7 @@ void Server::registerRoutes() {
   };
   ao.watch = &watch_;
   registerResourceApi(router_, store_, clock_, ao);
-  if (tokens_) {
-    router_.setAuthenticator([this](const HttpRequest& req) { return tokens_->authenticate(req); });
-  }
+  router_.setAuthenticator([this](const HttpRequest& req) { return tokens_.authenticate(req); });
   registerEvictionApi(router_, evictor_);
   registerMetricsRoute(router_, [this] { return metrics(); });
 }
@@ -319,16 +319,13 @@ Status Server::start() {
   Status listening = http_.start();
   if (!listening.ok()) return listening;
   components_.started("the API", [this] { http_.stop(); });
-  if (!tokens_ && !http_.localOnly()) {
+  if (o_.tokenFile.empty() && !http_.localOnly()) {
     return Status::Invalid(
-        "refusing to serve the API without tokens on an address other hosts can reach; "
-        "listen on 127.0.0.1, ::1 or unix:/path, or give --token-file");
+        "refusing to serve the API on an address other hosts can reach with the admin token only; "
+        "listen on 127.0.0.1, ::1 or unix:/path, or give --token-file with the tokens of its users");
   }
-  if (tokens_) {
-    spdlog::info("API requires bearer tokens: {} loaded from {}", tokens_->size(), o_.tokenFile);
-  } else {
-    spdlog::warn("API is unauthenticated (no --token-file): it listens on local addresses only");
-  }
+  spdlog::info("API requires bearer tokens: the admin's in {}/{}{}", o_.stateDir, kAdminTokenFile,
+               o_.tokenFile.empty() ? std::string() : " and " + std::to_string(tokens_.size() - 1) + " from " + o_.tokenFile);
   std::string listenList;
   for (const auto& l : o_.listen) listenList += (listenList.empty() ? "" : ", ") + l;
   spdlog::info(
@@ -457,7 +454,7 @@ int runServe(const ServeOptions& o) {
     for (const auto& e : config.status().details()) spdlog::error("{}: {}", e.field, e.message);
     return 1;
   }
-  std::optional<TokenTable> tokens;
+  TokenTable tokens;
   if (!o.tokenFile.empty()) {
     auto loaded = TokenTable::load(o.tokenFile);
     if (!loaded.ok()) {
@@ -469,6 +466,21 @@ int runServe(const ServeOptions& o) {
   auto lock = StateDirLock::acquire(o.stateDir);
   if (!lock.ok()) {
     spdlog::error("{}", lock.status().message());
+    return 1;
+  }
+  // Before the API listens: no request is ever served without a token.
+  auto admin = ensureAdminToken(o.stateDir);
+  if (!admin.ok()) {
+    spdlog::error("{}", admin.status().message());
+    return 1;
+  }
+  Principal adminPrincipal;
+  adminPrincipal.name = kAdminPrincipal;
+  adminPrincipal.allNamespaces = true;
+  Status added = tokens.add(*admin, adminPrincipal);
+  if (!added.ok()) {
+    spdlog::error("--token-file: {} (the name \"{}\" belongs to the state directory's {})", added.message(),
+                  kAdminPrincipal, kAdminTokenFile);
     return 1;
   }
   RealClock clock;

@@ -6,11 +6,15 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
+
+#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/docker_engine_beast.h"
 #include "engine/labels.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/tender_process.h"
 
@@ -58,6 +62,7 @@ class ApiE2E : public ::testing::Test {
     std::ofstream(tokenFile_) << "# test tokens\n"
                               << kAlice << " alice " << ns_ << "\n"
                               << kAdmin << " admin *\n";
+    std::filesystem::permissions(tokenFile_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     extra.push_back("--token-file");
     extra.push_back(tokenFile_);
     startServer(std::move(extra));
@@ -122,7 +127,7 @@ TEST_F(ApiE2E, AWatchSeesAContainerDeathAsItHappens) {
   ASSERT_TRUE(apply(service("web")).ok());
   ASSERT_TRUE(waitRunning("web"));
   RawHttp watch = RawHttp::tcp(server_->port());
-  ASSERT_TRUE(watch.send("GET", "/api/v1/events?watch=true&namespace=" + ns_));
+  ASSERT_TRUE(watch.send("GET", "/api/v1/events?watch=true&namespace=" + ns_, server_->authHeader()));
   auto head = watch.reply();
   ASSERT_TRUE(head);
   EXPECT_EQ(200, head->status);
@@ -159,7 +164,8 @@ TEST_F(ApiE2E, AWatchResumesFromAnEventIdAndSendsHeartbeats) {
   const int64_t lastId = items.back()["id"];
 
   RawHttp watch = RawHttp::tcp(server_->port());
-  ASSERT_TRUE(watch.send("GET", "/api/v1/events?watch=true&namespace=" + ns_ + "&since=" + std::to_string(firstId)));
+  ASSERT_TRUE(watch.send("GET", "/api/v1/events?watch=true&namespace=" + ns_ + "&since=" + std::to_string(firstId),
+                         server_->authHeader()));
   ASSERT_TRUE(watch.reply());
   std::vector<json> seen;
   auto last = awaitLine(
@@ -174,9 +180,68 @@ TEST_F(ApiE2E, AWatchResumesFromAnEventIdAndSendsHeartbeats) {
   EXPECT_EQ(lastId, (*hb)["lastEventId"]);
 }
 
+// `tender` as another user of the machine, without the test's token
+// variables: its output and exit code.
+std::pair<int, std::string> asNobody(const std::string& args) {
+  const std::string cmd = "env -u TENDER_TOKEN -u TENDER_TOKEN_FILE setpriv --reuid=65534 --regid=65534 --clear-groups " +
+                          std::string(TENDER_BINARY) + " " + args + " 2>&1";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST_F(ApiE2E, WithoutATokenFileOnlyWhoMayReadTheAdminTokenDrivesTheServer) {
+  startServer();
+  const std::string tokenPath = server_->adminTokenPath();
+  ASSERT_TRUE(std::filesystem::exists(tokenPath)) << "written before the API listens";
+  EXPECT_EQ(std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+            std::filesystem::status(tokenPath).permissions() & std::filesystem::perms::all);
+  const std::string token = server_->adminToken();
+  ASSERT_GE(token.size(), 32u);
+
+  auto anonymous = server_->anonymousClient().call("GET", "/api/v1/services", "", "");
+  EXPECT_EQ(Status::Code::kUnauthorized, anonymous.status().code()) << anonymous.status().ToString();
+  auto admin = server_->client().call("GET", "/api/v1/services", "", "");
+  EXPECT_TRUE(admin.ok()) << admin.status().ToString();
+
+  // Another local user: cannot read the token, so the server refuses them.
+  const std::string server = " --server " + server_->url();
+  auto [code, out] = asNobody("get services -A" + server);
+  EXPECT_EQ(1, code) << out;
+  EXPECT_NE(std::string::npos, out.find("this server needs a bearer token")) << out;
+  auto [tokenCode, tokenOut] = asNobody("token --state-dir " + server_->stateDir());
+  EXPECT_EQ(1, tokenCode) << tokenOut;
+  EXPECT_EQ(std::string::npos, tokenOut.find(token)) << "the token leaked: " << tokenOut;
+
+  // The admin reads it with `tender token`; a restart keeps it.
+  auto shown = testing::runTender("token --state-dir " + server_->stateDir());
+  EXPECT_EQ(0, shown.exitCode) << shown.out;
+  EXPECT_EQ(token + "\n", shown.out);
+  server_->stop();
+  ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
+  EXPECT_EQ(token, server_->adminToken());
+
+  // A token file others may read is refused, and the server does not start.
+  server_->stop();
+  std::filesystem::permissions(tokenPath, std::filesystem::perms::group_read | std::filesystem::perms::others_read,
+                               std::filesystem::perm_options::add);
+  EXPECT_FALSE(server_->start(5s));
+  std::ifstream log(server_->logPath());
+  const std::string logText((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(std::string::npos, logText.find("chmod 600 " + tokenPath)) << logText;
+  std::filesystem::permissions(tokenPath, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+  ASSERT_TRUE(server_->start()) << "see " << server_->logPath();
+}
+
 TEST_F(ApiE2E, TokensKeepEachDeveloperInTheirOwnNamespaces) {
   startServerWithTokens();
-  auto anonymous = server_->client().call("GET", "/api/v1/namespaces/" + ns_ + "/services", "", "");
+  auto anonymous = server_->anonymousClient().call("GET", "/api/v1/namespaces/" + ns_ + "/services", "", "");
   ASSERT_FALSE(anonymous.ok());
   EXPECT_EQ(Status::Code::kUnauthorized, anonymous.status().code()) << anonymous.status().ToString();
   auto wrong = server_->client("not-a-token-at-all").call("GET", "/api/v1/services", "", "");
@@ -236,7 +301,7 @@ TEST_F(ApiE2E, ServesAUnixSocketBesideTcp) {
   ASSERT_TRUE(apply(service("web", "  replicas: 0\n")).ok());
   RawHttp c = RawHttp::unix(sock);
   ASSERT_TRUE(c.connected()) << sock;
-  ASSERT_TRUE(c.send("GET", "/api/v1/namespaces/" + ns_ + "/services"));
+  ASSERT_TRUE(c.send("GET", "/api/v1/namespaces/" + ns_ + "/services", server_->authHeader()));
   auto r = c.reply();
   ASSERT_TRUE(r);
   EXPECT_EQ(200, r->status);
@@ -394,7 +459,7 @@ TEST_F(ApiE2E, NamespacesArePutAndBadRequestsAreRefusedWithOneErrorShape) {
   ASSERT_FALSE(tooLarge.ok());
   EXPECT_EQ(Status::Code::kTooLarge, tooLarge.status().code());
   RawHttp raw = RawHttp::tcp(server_->port());
-  ASSERT_TRUE(raw.send("PATCH", "/api/v1/namespaces/" + ns_));
+  ASSERT_TRUE(raw.send("PATCH", "/api/v1/namespaces/" + ns_, server_->authHeader()));
   auto method = raw.reply();
   ASSERT_TRUE(method);
   EXPECT_EQ(405, method->status);

@@ -375,6 +375,7 @@ class CliTokensE2E : public CliCommandsE2E {
     tokenFile_ = std::filesystem::temp_directory_path() / ("tender-tokens-" + uniqueName("t"));
     std::ofstream(tokenFile_) << "admin-token-0123456789 admin *\n"
                               << "alice-token-0123456789 alice " << ns_ << "\n";
+    std::filesystem::permissions(tokenFile_, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     return {"--token-file", tokenFile_.string()};
   }
   void TearDown() override {
@@ -386,7 +387,10 @@ class CliTokensE2E : public CliCommandsE2E {
 };
 
 TEST_F(CliTokensE2E, EveryCommandSendsTheTokenAndRefusalsAreClear) {
+  // A user with no token of their own (nor the state directory's).
+  ::unsetenv("TENDER_TOKEN_FILE");
   CliRun none = run("get services" + nsFlags());
+  ::setenv("TENDER_TOKEN_FILE", server_->adminTokenPath().c_str(), 1);
   EXPECT_EQ(none.exitCode, 1) << none.out;
   EXPECT_TRUE(contains(none.out, "error: ")) << none.out;
   EXPECT_TRUE(contains(none.out, "token")) << none.out;

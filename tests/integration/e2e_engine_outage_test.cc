@@ -64,11 +64,11 @@ struct Timed {
   std::string body;
   std::chrono::milliseconds took{0};
 };
-Timed timedGet(int port, const std::string& target) {
+Timed timedGet(int port, const std::string& target, const std::string& headers) {
   auto t0 = std::chrono::steady_clock::now();
   RawHttp http = RawHttp::tcp(port);
   Timed out;
-  if (http.send("GET", target)) {
+  if (http.send("GET", target, headers)) {
     if (auto r = http.reply(10s)) {
       out.status = r->status;
       out.body = r->body;
@@ -129,14 +129,14 @@ TEST_F(EngineOutageE2E, KilledEngineIsReportedThenReconnectedAndTheHostConverges
   Timed ready;
   ASSERT_TRUE(waitFor(
       [&] {
-        ready = timedGet(server_->port(), "/readyz");
+        ready = timedGet(server_->port(), "/readyz", "");
         return ready.status == 503;
       },
       15s))
       << "/readyz still answers " << ready.status << " with the engine dead";
   EXPECT_NE(std::string::npos, ready.body.find("engine")) << ready.body;
   EXPECT_NE(std::string::npos, ready.body.find(engine_->socket())) << "names the socket: " << ready.body;
-  Timed list = timedGet(server_->port(), "/api/v1/namespaces/" + ns_ + "/services");
+  Timed list = timedGet(server_->port(), "/api/v1/namespaces/" + ns_ + "/services", server_->authHeader());
   EXPECT_EQ(200, list.status) << "reads answer while the engine is down";
 
   std::this_thread::sleep_for(3s);  // a few failed pings, reconnects and reconciles
@@ -147,7 +147,7 @@ TEST_F(EngineOutageE2E, KilledEngineIsReportedThenReconnectedAndTheHostConverges
       << running() << " of 3 running 15 s after the engine answered again; see " << server_->logPath();
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - answered);
   std::printf("the host converged %lld ms after the engine answered again\n", static_cast<long long>(took.count()));
-  EXPECT_TRUE(waitFor([&] { return timedGet(server_->port(), "/readyz").status == 200; }, 10s));
+  EXPECT_TRUE(waitFor([&] { return timedGet(server_->port(), "/readyz", "").status == 200; }, 10s));
   // And it still acts on new work.
   apply(service(ns_, "d"));
   EXPECT_TRUE(waitFor([&] { return running("d") == 1; }, 30s));
@@ -173,11 +173,11 @@ TEST_F(EngineOutageE2E, FrozenEngineLeavesReadsFastReadyzExplainsAndNoWorkerStuc
                                  "/healthz"};
   while (std::chrono::steady_clock::now() < frozenAt + std::chrono::seconds(freezeSeconds)) {
     for (const std::string& t : targets) {
-      Timed r = timedGet(server_->port(), t);
+      Timed r = timedGet(server_->port(), t, server_->authHeader());
       EXPECT_EQ(200, r.status) << t << " while the engine is frozen";
       took.push_back(r.took.count());
     }
-    Timed ready = timedGet(server_->port(), "/readyz");
+    Timed ready = timedGet(server_->port(), "/readyz", "");
     took.push_back(ready.took.count());
     if (ready.status == 503 && ready.body.find("does not answer") != std::string::npos) readySaidWhy = true;
     lastReady = std::to_string(ready.status) + " " + ready.body;
@@ -197,7 +197,7 @@ TEST_F(EngineOutageE2E, FrozenEngineLeavesReadsFastReadyzExplainsAndNoWorkerStuc
 
   // No worker is stuck: the change made while frozen lands, and as many new
   // services as there are workers start.
-  ASSERT_TRUE(waitFor([&] { return timedGet(server_->port(), "/readyz").status == 200; }, 30s));
+  ASSERT_TRUE(waitFor([&] { return timedGet(server_->port(), "/readyz", "").status == 200; }, 30s));
   EXPECT_TRUE(waitFor([&] { return !valueOf("a").empty() && valueOf("a") != hashBefore; }, 30s))
       << "the change applied during the freeze was not carried out";
   std::string more;

@@ -38,12 +38,12 @@ int envInt(const char* name, int def) {
 // One keep-alive connection, opened again when the server closes it.
 class Connection {
  public:
-  explicit Connection(int port) : port_(port) {}
+  Connection(int port, std::string authHeader) : port_(port), auth_(std::move(authHeader)) {}
   std::optional<RawReply> call(const std::string& method, const std::string& target, const std::string& body = "",
                                const std::string& contentType = "") {
     for (int attempt = 0; attempt < 2; ++attempt) {
       if (!http_ || !http_->connected()) http_.emplace(RawHttp::tcp(port_));
-      const std::string headers = contentType.empty() ? "" : "Content-Type: " + contentType;
+      const std::string headers = auth_ + (contentType.empty() ? "" : "\r\nContent-Type: " + contentType);
       if (http_->send(method, target, headers, body)) {
         auto r = http_->reply(30s);
         if (r) {
@@ -58,6 +58,7 @@ class Connection {
 
  private:
   int port_;
+  std::string auth_;
   std::optional<RawHttp> http_;
 };
 
@@ -87,7 +88,7 @@ TEST(ApiLoad, ConcurrentClientsGetNo5xxAndLoseNoWrite) {
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
       ClientLog& log = logs[c];
-      Connection conn(server.port());
+      Connection conn(server.port(), server.authHeader());
       const std::string one = "/api/v1/namespaces/" + ns + "/services/s" + std::to_string(c);
       auto note = [&](const std::string& what, const std::optional<RawReply>& r) {
         if (!r) {

@@ -322,7 +322,8 @@ TEST(MalformedCatalogue, EveryBadRequestGetsA4xxNamingItsFieldAndChangesNothing)
   for (const BadRequest& c : cases) {
     RawHttp http = RawHttp::tcp(server.port());
     ASSERT_TRUE(http.connected()) << "the server stopped answering before: " << c.what;
-    std::string headers = c.contentType.empty() ? "" : "Content-Type: " + c.contentType;
+    std::string headers = server.authHeader();
+    if (!c.contentType.empty()) headers += "\r\nContent-Type: " + c.contentType;
     http.send(c.method, replaceAll(c.target, "$NS", ns), headers, replaceAll(c.body, "$NS", ns));
     auto reply = http.reply(15s);
     if (!reply) {

@@ -1,6 +1,9 @@
 // Runs the real `tender serve` binary for end-to-end tests: its own state
 // directory, its own --instance and a free loopback port, so tests never
-// share state with each other or with a user's server.
+// share state with each other or with a user's server. Its client speaks as
+// the server's admin (the state directory's admin.token) unless given a
+// token, and the `tender` commands a test runs do too: start() points
+// TENDER_TOKEN_FILE, which they inherit, at that file.
 #pragma once
 
 #include <arpa/inet.h>
@@ -18,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/private_file.h"
+#include "base/state_dir.h"
 #include "cli/api_client.h"
 
 namespace tender::testing {
@@ -83,7 +88,10 @@ class TenderProcess {
         return false;
       }
       auto r = client().call("GET", "/healthz", "", "");
-      if (r.ok() && r->status == 200) return true;
+      if (r.ok() && r->status == 200) {
+        ::setenv("TENDER_TOKEN_FILE", adminTokenPath().c_str(), 1);
+        return true;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return false;
@@ -112,7 +120,18 @@ class TenderProcess {
   }
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  ApiClient client(const std::string& token = "") const { return ApiClient(url(), token); }
+  // As the admin, or as the holder of `token`.
+  ApiClient client(const std::string& token = "") const {
+    return ApiClient(url(), token.empty() ? adminToken() : token);
+  }
+  ApiClient anonymousClient() const { return ApiClient(url(), ""); }
+  std::string adminTokenPath() const { return stateDir_ + "/" + kAdminTokenFile; }
+  std::string adminToken() const {
+    auto t = readTokenFile(adminTokenPath());
+    return t.ok() ? *t : std::string();
+  }
+  // The header line a raw request needs to be let in.
+  std::string authHeader() const { return "Authorization: Bearer " + adminToken(); }
   int port() const { return port_; }
   const std::string& instance() const { return instance_; }
   const std::string& stateDir() const { return stateDir_; }
