@@ -82,6 +82,18 @@ TEST_F(EvictionE2E, TheLowestPriorityGoesFirstAndEverythingComesBackWhenTheThres
   ASSERT_TRUE(eventually([&] {
     return state("batch") == "running" && state("api") == "running" && state("core") == "running";
   }));
+  // The evictor chooses among the replicas the memory sampler has seen:
+  // until all three are sampled, the order under test is not yet decided.
+  ASSERT_TRUE(eventually([&] {
+    auto m = server_->client().call("GET", "/metrics", "", "");
+    if (!m.ok()) return false;
+    for (const char* svc : {"batch", "api", "core"}) {
+      if (m->body.find("tender_container_memory_bytes{namespace=\"" + ns_ + "\",service=\"" + svc + "\"") ==
+          std::string::npos)
+        return false;
+    }
+    return true;
+  })) << "the memory sampler never saw the three services";
   // Let the memory sampler see all three.
   std::this_thread::sleep_for(2s);
 
