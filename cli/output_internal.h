@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "manifests/service_status.h"
+
 namespace tender {
 namespace output_internal {
 
@@ -31,17 +33,20 @@ const json& arrayAt(const json& j, std::initializer_list<const char*> path);
 // them, "" for null and for structures.
 std::string scalarText(const json& v);
 
-// status.replicaStatuses[i].replica, or "?".
-std::string replicaText(const json& replicaStatus);
-
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
 std::string dumpJson(const json& v, int indent);
 
-// status.phase, or "<none>".
+// status.phase, or "<none>" (any kind of object).
 std::string phaseOf(const json& obj);
+
+// A service's status, typed: none (every field unset) when the answer has
+// none, or one that does not decode.
+ServiceStatus serviceStatusOf(const json& svc);
+// The status's phase, or `none` when it has none.
+std::string phaseText(const ServiceStatus& status, const std::string& none);
 // status.replicas, else spec.replicas, else 1.
-int64_t desiredReplicas(const json& obj);
+int64_t desiredReplicas(const json& svc, const ServiceStatus& status);
 
 }  // namespace output_internal
 }  // namespace tender
