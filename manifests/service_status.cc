@@ -7,7 +7,6 @@
 #include <limits>
 #include <utility>
 
-#include "base/time_format.h"
 #include "manifests/manifest_internal.h"
 
 namespace tender {
@@ -174,7 +173,7 @@ json toJson(const ServiceStatus& s) {
 }
 
 Result<ServiceStatus> serviceStatusFromJson(const json& j) {
-  Decoder d("", /*stored=*/true);
+  Decoder d("status.", /*stored=*/true);  // fields named as in a resource: status.phase
   ServiceStatus s;
   Fields f(d, d.object("", &j), "");
   s.phase = getString(d, f, "phase");
@@ -225,15 +224,15 @@ Condition* findCondition(std::vector<Condition>& conditions, const std::string& 
   return nullptr;
 }
 
-void setCondition(std::vector<Condition>& conditions, Condition condition, WallTime now) {
-  Condition* existing = findCondition(conditions, condition.type);
-  if (existing && existing->status == condition.status && !existing->lastTransitionTime.empty()) {
-    condition.lastTransitionTime = existing->lastTransitionTime;
-  } else if (condition.lastTransitionTime.empty()) {
-    condition.lastTransitionTime = formatRfc3339(now);
+void setCondition(std::vector<Condition>& conditions, Condition condition,
+                  const std::vector<Condition>& previous) {
+  // Read `previous` before `conditions` changes: they may be one list.
+  const Condition* before = findCondition(previous, condition.type);
+  if (before && before->status == condition.status && !before->lastTransitionTime.empty()) {
+    condition.lastTransitionTime = before->lastTransitionTime;
   }
-  if (existing) {
-    *existing = std::move(condition);
+  if (Condition* same = findCondition(conditions, condition.type)) {
+    *same = std::move(condition);
   } else {
     conditions.push_back(std::move(condition));
   }

@@ -22,7 +22,6 @@
 #include <string>
 #include <vector>
 
-#include "base/clock.h"
 #include "base/status.h"
 
 namespace tender {
@@ -92,7 +91,8 @@ struct ServiceStatus {
 
 nlohmann::json toJson(const ServiceStatus& status);
 // Status::Invalid on an unknown or ill-typed field, with one FieldError per
-// field ("replicaStatuses[1].exitCode": "\"x\" is not an integer").
+// field, named as in a resource ("status.replicaStatuses[1].exitCode": "\"x\" is
+// not an integer").
 Result<ServiceStatus> serviceStatusFromJson(const nlohmann::json& json);
 
 // The condition of `type`, or nullptr.
@@ -100,10 +100,12 @@ const Condition* findCondition(const std::vector<Condition>& conditions, const s
 Condition* findCondition(std::vector<Condition>& conditions, const std::string& type);
 
 // Sets `condition` in `conditions`, replacing the one of its type or adding
-// it at the end, as Kubernetes' meta.SetStatusCondition does: while the
-// status stays, lastTransitionTime is kept from the condition replaced; when
-// the status changes or the condition is new, it is `condition`'s own, or
-// `now` when that is empty.
-void setCondition(std::vector<Condition>& conditions, Condition condition, WallTime now);
+// it at the end, as Kubernetes' meta.SetStatusCondition does. Its
+// lastTransitionTime is kept from the condition of its type in `previous`
+// (the conditions last written; may be `conditions` itself) while the status
+// is the same and that one has a time; otherwise it is `condition`'s own,
+// which the caller sets to now. Reason and message are always `condition`'s.
+void setCondition(std::vector<Condition>& conditions, Condition condition,
+                  const std::vector<Condition>& previous);
 
 }  // namespace tender

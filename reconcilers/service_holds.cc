@@ -15,10 +15,9 @@
 namespace tender {
 
 ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& key, const ServiceSpec& spec,
-                                                                    const nlohmann::json& oldStatus) {
+                                                                    const ServiceStatus& old) {
   DependencyState out;
   std::vector<std::string> waits;
-  const ServiceStatus old = storedStatus(key, oldStatus);
   for (const auto& [dep, d] : spec.dependsOn) {
     const char* condition = dependencyConditionName(d.condition);
     DependencyStatus entry;

@@ -22,6 +22,7 @@ struct ServiceReconciler::Pass {
   Key key;
   WallTime now;
   ResourceRecord record;
+  ServiceStatus stored;  // record.status, typed (none when it does not decode)
   Resolved resolved;
   const ServiceSpec* spec = nullptr;
   DesiredService desired;
@@ -48,6 +49,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   p.key = key;
   p.now = now;
   p.record = std::move(*record);
+  p.stored = storedStatus(key, p.record.status);
   auto decoded = decodeStored("Service", key.ns, key.name, p.record.labels, p.record.spec);
   if (!decoded.ok()) {
     writeFailedStatus(p, "InvalidSpec", decoded.status().ToString());
@@ -144,13 +146,10 @@ ReconcileResult ServiceReconciler::removeService(const Key& key,
 
 void ServiceReconciler::writeStatus(const Pass& p, ServiceStatus st) {
   st.observedGeneration = p.record.generation;
-  const ServiceStatus old = storedStatus(p.key, p.record.status);
+  const ServiceStatus& old = p.stored;
   // Keep lastTransitionTime while a condition's status stays the same.
   std::vector<Condition> conditions;
-  for (Condition& c : st.conditions) {
-    if (const Condition* before = findCondition(old.conditions, c.type)) conditions.push_back(*before);
-    setCondition(conditions, std::move(c), p.now);
-  }
+  for (Condition& c : st.conditions) setCondition(conditions, std::move(c), old.conditions);
   st.conditions = std::move(conditions);
   const nlohmann::json written = toJson(st);
   if (written == p.record.status) return;
@@ -172,8 +171,8 @@ void ServiceReconciler::writeFailedStatus(const Pass& p, const std::string& reas
   st.replicas = 0;
   st.readyReplicas = 0;
   st.message = message;
-  setCondition(st.conditions, Condition{"Ready", "False", reason, message, ""}, p.now);
-  st.restartCount = storedStatus(p.key, p.record.status).restartCount;
+  st.conditions.push_back(Condition{"Ready", "False", reason, message, formatRfc3339(p.now)});
+  st.restartCount = p.stored.restartCount;
   writeStatus(p, st);
 }
 
@@ -336,7 +335,7 @@ void ServiceReconciler::countDeaths(Pass& p) {
 // restarted, and meets its condition again, restarts this service. Then
 // memory admission holds what does not fit.
 void ServiceReconciler::holdReplicas(Pass& p) {
-  p.deps = dependencies(p.key, *p.spec, p.record.status);
+  p.deps = dependencies(p.key, *p.spec, p.stored);
   holdForDependencies(p.runtime, p.desired.replicas, p.deps.waitingFor);
   if (options_.admission) admitReplicas(p.key, *p.spec, p.desired, p.observed, p.runtime);
   bool anyRunning = false;
@@ -569,16 +568,15 @@ void ServiceReconciler::addMemoryPressure(const Pass& p, ServiceStatus& st) {
                  std::to_string(percent) + "%): the kernel kills it at the limit";
     }
   }
-  const ServiceStatus old = storedStatus(p.key, p.record.status);
-  const Condition* was = findCondition(old.conditions, "MemoryPressure");
+  const Condition* was = findCondition(p.stored.conditions, "MemoryPressure");
   const bool before = was && was->status == "True";
   setCondition(st.conditions,
                Condition{"MemoryPressure", pressure.empty() ? "False" : "True",
                          pressure.empty() ? "WithinLimit" : "NearMemoryLimit",
                          pressure.empty() ? "every replica uses less than 90% of its memory limit"
                                           : pressure,
-                         ""},
-               p.now);
+                         formatRfc3339(p.now)},
+               {});
   if (!pressure.empty() && !before) recordEvent(p.key, "Warning", "MemoryPressure", pressure);
 }
 
@@ -586,8 +584,7 @@ void ServiceReconciler::addMemoryPressure(const Pass& p, ServiceStatus& st) {
 void ServiceReconciler::warnOnNewHold(const Pass& p, const ServiceStatus& st) {
   const Condition* now = findCondition(st.conditions, "Ready");
   if (!now || (now->reason != "InsufficientMemory" && now->reason != "QuotaExceeded")) return;
-  const ServiceStatus old = storedStatus(p.key, p.record.status);
-  const Condition* before = findCondition(old.conditions, "Ready");
+  const Condition* before = findCondition(p.stored.conditions, "Ready");
   if (!before || before->reason != now->reason) {
     recordEvent(p.key, "Warning", now->reason, now->message);
   }

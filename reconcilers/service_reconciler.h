@@ -145,7 +145,7 @@ class ServiceReconciler : public Reconciler {
     std::map<std::string, DependencyStatus> status;  // by dependency, for the status
     std::vector<std::string> restartedDeps;  // `restart: true` ones (re)started since last seen
   };
-  DependencyState dependencies(const Key& key, const ServiceSpec& spec, const nlohmann::json& oldStatus);
+  DependencyState dependencies(const Key& key, const ServiceSpec& spec, const ServiceStatus& old);
   // Enqueues the services of the namespace that depend on this one (its status changed).
   void enqueueDependents(const Key& key);
   // What one replica of the service counts in the admission ledger.

@@ -151,7 +151,8 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
       : !heldMessage.empty()
           ? heldMessage
           : std::to_string(ready) + "/" + std::to_string(desired.replicas) + " replicas ready";
-  setCondition(st.conditions, std::move(readyCondition), now);
+  readyCondition.lastTransitionTime = formatRfc3339(now);
+  st.conditions.push_back(std::move(readyCondition));
   if (nextRestart) st.nextRestartAt = formatRfc3339(*nextRestart);
   // The newest death of any replica, for a glance at the service.
   const nlohmann::json* newest = nullptr;
@@ -160,29 +161,6 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
   }
   if (newest) st.lastTermination = *newest;
   return st;
-}
-
-void setCondition(nlohmann::json& conditions, nlohmann::json condition,
-                  const nlohmann::json& previous) {
-  auto typed = [](const nlohmann::json& list) {
-    auto s = serviceStatusFromJson(nlohmann::json{{"conditions", list}});
-    return s.ok() ? std::move(s->conditions) : std::vector<Condition>{};
-  };
-  std::vector<Condition> given = typed(nlohmann::json::array({std::move(condition)}));
-  if (given.empty()) return;  // not a condition
-  // The one of its type last written decides its lastTransitionTime.
-  const std::vector<Condition> last = typed(previous);
-  std::vector<Condition> set;
-  if (const Condition* before = findCondition(last, given[0].type)) set.push_back(*before);
-  setCondition(set, std::move(given[0]), WallTime{});
-  ServiceStatus out;
-  out.conditions = typed(conditions);
-  if (Condition* same = findCondition(out.conditions, set[0].type)) {
-    *same = std::move(set[0]);
-  } else {
-    out.conditions.push_back(std::move(set[0]));
-  }
-  conditions = toJson(out)["conditions"];
 }
 
 ServiceStatus storedStatus(const Key& key, const nlohmann::json& status) {

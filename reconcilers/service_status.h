@@ -1,8 +1,7 @@
-// The status a pass writes for a service (the typed ServiceStatus of
-// manifests/service_status.h): each replica's phase from the containers the
-// engine holds after the pass, the service's phase (its worst replica's),
-// its Ready condition, restart counts and last deaths. Pure: no engine, no
-// store.
+// The status a pass writes for a service: each replica's phase from the
+// containers the engine holds after the pass, the service's phase (its worst
+// replica's), its Ready condition, restart counts and last deaths. Pure: no
+// engine, no store.
 #pragma once
 
 #include <map>
@@ -27,21 +26,13 @@ struct ReplicaHistory {
 };
 
 // `after`: the service's containers once the pass acted, with their health.
-// `error`: the pass's first failure (the Ready condition says it). The
-// conditions' lastTransitionTime is `now`; writing keeps the earlier one
-// while a status stays.
+// `error`: the pass's first failure (the Ready condition says it). Its Ready
+// condition's lastTransitionTime is `now`; writing keeps the earlier one
+// while that condition's status stays (setCondition).
 ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ObservedContainer>& after,
                             const RuntimeState& runtime, const ReplicaHistory& history,
                             const Status& error, WallTime now);
-
-// The typed setCondition (manifests/service_status.h) over raw JSON:
-// `condition` replaces the one of its type in `conditions`, its
-// lastTransitionTime kept from `previous` (the conditions last written)
-// while its status has not changed. No pass uses it (they hold the typed
-// status); it stays while a test calls it.
-void setCondition(nlohmann::json& conditions, nlohmann::json condition,
-                  const nlohmann::json& previous);
 
 // A service's status as the store holds it (`status`, of `key`'s record).
 // One that does not decode (a different version of tender wrote it) reads

@@ -3,7 +3,6 @@
 // byte, each bad field named, and setCondition's transition times.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <string>
 #include <vector>
 
@@ -13,9 +12,6 @@ namespace tender {
 namespace {
 
 using nlohmann::json;
-
-// 2023-11-14T22:13:20Z
-const WallTime kNow = WallTime(std::chrono::seconds(1'700'000'000));
 
 // Every field set, in the shapes the reconciler writes.
 ServiceStatus everyField() {
@@ -212,10 +208,10 @@ TEST(ServiceStatusJson, ReadsAbsentFieldsAsUnsetOrEmpty) {
 TEST(ServiceStatusJson, NamesEachUnknownOrIllTypedField) {
   struct Row {
     const char* json;
-    const char* field;
+    const char* field;  // under "status."; "" for the status itself
     const char* message;
   } rows[] = {
-      {R"([])", "(root)", "[] is not an object"},
+      {R"([])", "", "[] is not an object"},
       {R"({"readyReplica":1})", "readyReplica", "unknown field"},
       {R"({"phase":7})", "phase", "7 is not a string"},
       {R"({"replicas":"2"})", "replicas", "\"2\" is not an integer"},
@@ -233,6 +229,8 @@ TEST(ServiceStatusJson, NamesEachUnknownOrIllTypedField) {
       {R"({"conditions":[3]})", "conditions[0]", "3 is not an object"},
       {R"({"conditions":[{"type":"Ready","status":true}]})", "conditions[0].status",
        "true is not a string"},
+      {R"({"conditions":[{"type":"Ready"},{"type":7}]})", "conditions[1].type",
+       "7 is not a string"},
       {R"({"conditions":[{"type":"Ready"},{"observedGeneration":1}]})",
        "conditions[1].observedGeneration", "unknown field"},
       {R"({"replicaStatuses":{}})", "replicaStatuses", "{} is not a list"},
@@ -264,7 +262,8 @@ TEST(ServiceStatusJson, NamesEachUnknownOrIllTypedField) {
     ASSERT_FALSE(read.ok());
     EXPECT_TRUE(read.status().IsInvalid());
     ASSERT_EQ(read.status().details().size(), 1u) << read.status().ToString();
-    EXPECT_EQ(read.status().details()[0].field, row.field);
+    const std::string field = row.field;
+    EXPECT_EQ(read.status().details()[0].field, field.empty() ? "status" : "status." + field);
     EXPECT_EQ(read.status().details()[0].message, row.message);
   }
 }
@@ -275,70 +274,91 @@ TEST(ServiceStatusJson, ReportsEveryBadFieldAtOnce) {
   EXPECT_EQ(read.status().details().size(), 3u) << read.status().ToString();
 }
 
+// setCondition, as Kubernetes' meta.SetStatusCondition: `set` carries the
+// time of now; the one of its type in `previous` decides whether it stays.
 TEST(SetCondition, MovesTheTransitionTimeOnlyWhenTheStatusChanges) {
   const std::string t0 = "2023-11-14T20:00:00Z";
-  const std::string now = "2023-11-14T22:13:20Z";  // kNow
+  const std::string now = "2023-11-14T22:13:20Z";
   struct Row {
     const char* what;
-    std::vector<Condition> before;
+    std::vector<Condition> previous;
     Condition set;
     std::string wantTime;
   } rows[] = {
-      {"a new type: now", {}, {"Ready", "True", "AllReplicasReady", "1/1", ""}, now},
-      {"a new type with its own time: that time",
-       {},
-       {"Ready", "True", "AllReplicasReady", "1/1", t0},
-       t0},
+      {"a new type: its own time", {}, {"Ready", "True", "AllReplicasReady", "1/1", now}, now},
       {"the status stays: the earlier time",
        {{"Ready", "True", "AllReplicasReady", "1/1", t0}},
-       {"Ready", "True", "AllReplicasReady", "2/2", ""},
+       {"Ready", "True", "AllReplicasReady", "2/2", now},
        t0},
-      {"the status stays, whatever time the new one brings: the earlier time",
+      {"the status changes: its own time",
        {{"Ready", "True", "AllReplicasReady", "1/1", t0}},
-       {"Ready", "True", "AllReplicasReady", "1/1", now},
-       t0},
-      {"the status changes: now",
-       {{"Ready", "True", "AllReplicasReady", "1/1", t0}},
-       {"Ready", "False", "ReplicasNotReady", "0/1", ""},
+       {"Ready", "False", "ReplicasNotReady", "0/1", now},
        now},
-      {"the status changes, the new one has a time: that time",
-       {{"Ready", "True", "AllReplicasReady", "1/1", now}},
-       {"Ready", "False", "ReplicasNotReady", "0/1", t0},
-       t0},
-      {"the earlier one has no time: now",
+      {"the earlier one has no time: its own time",
        {{"Ready", "True", "AllReplicasReady", "1/1", ""}},
-       {"Ready", "True", "AllReplicasReady", "1/1", ""},
+       {"Ready", "True", "AllReplicasReady", "1/1", now},
        now},
       {"another type's time is not this one's",
        {{"MemoryPressure", "True", "NearMemoryLimit", "95%", t0}},
-       {"Ready", "True", "AllReplicasReady", "1/1", ""},
+       {"Ready", "True", "AllReplicasReady", "1/1", now},
        now},
+      {"the status stays, the reason and message change: the earlier time",
+       {{"Ready", "False", "ReplicasNotReady", "0/1", t0}},
+       {"Ready", "False", "ReconcileError", "engine down", now},
+       t0},
   };
-  for (Row& row : rows) {
+  for (const Row& row : rows) {
     SCOPED_TRACE(row.what);
-    std::vector<Condition> conditions = row.before;
-    setCondition(conditions, row.set, kNow);
-    const Condition* c = findCondition(conditions, row.set.type);
-    ASSERT_NE(c, nullptr);
-    EXPECT_EQ(c->lastTransitionTime, row.wantTime);
-    EXPECT_EQ(c->status, row.set.status);
-    EXPECT_EQ(c->reason, row.set.reason);
-    EXPECT_EQ(c->message, row.set.message) << "reason and message always follow";
+    std::vector<Condition> conditions;
+    setCondition(conditions, row.set, row.previous);
+    ASSERT_EQ(conditions.size(), 1u);
+    EXPECT_EQ(conditions[0].type, row.set.type);
+    EXPECT_EQ(conditions[0].lastTransitionTime, row.wantTime);
+    EXPECT_EQ(conditions[0].status, row.set.status);
+    EXPECT_EQ(conditions[0].reason, row.set.reason) << "reason and message always follow";
+    EXPECT_EQ(conditions[0].message, row.set.message);
   }
+}
+
+TEST(SetCondition, KeepsTheTransitionTimeWhileTheStatusStaysAndReplacesByType) {
+  const std::vector<Condition> previous = {{"Ready", "True", "", "", "t0"},
+                                           {"MemoryPressure", "False", "", "", "t0"}};
+  std::vector<Condition> conditions;
+  setCondition(conditions, {"Ready", "True", "", "", "t1"}, previous);
+  setCondition(conditions, {"MemoryPressure", "True", "", "", "t1"}, previous);
+  setCondition(conditions, {"Ready", "True", "again", "", "t2"}, previous);
+  ASSERT_EQ(conditions.size(), 2u) << "one condition per type";
+  EXPECT_EQ(conditions[0].lastTransitionTime, "t0") << "Ready stayed True";
+  EXPECT_EQ(conditions[0].reason, "again");
+  EXPECT_EQ(conditions[1].lastTransitionTime, "t1") << "MemoryPressure turned True";
 }
 
 TEST(SetCondition, ReplacesTheConditionOfItsTypeInPlaceAndAddsOthersAtTheEnd) {
   std::vector<Condition> conditions = {{"Ready", "True", "AllReplicasReady", "1/1", "t0"},
                                        {"MemoryPressure", "False", "WithinLimit", "ok", "t0"}};
-  setCondition(conditions, {"Ready", "False", "ReconcileError", "engine down", ""}, kNow);
-  setCondition(conditions, {"Progressing", "True", "Rolling", "1 of 2", ""}, kNow);
+  setCondition(conditions, {"Ready", "False", "ReconcileError", "engine down", "t1"}, {});
+  setCondition(conditions, {"Progressing", "True", "Rolling", "1 of 2", "t1"}, {});
   ASSERT_EQ(conditions.size(), 3u);
   EXPECT_EQ(conditions[0].type, "Ready");
   EXPECT_EQ(conditions[0].reason, "ReconcileError");
+  EXPECT_EQ(conditions[0].lastTransitionTime, "t1") << "no previous: its own time";
   EXPECT_EQ(conditions[1].type, "MemoryPressure");
-  EXPECT_EQ(conditions[1].lastTransitionTime, "t0");
+  EXPECT_EQ(conditions[1].lastTransitionTime, "t0") << "untouched";
   EXPECT_EQ(conditions[2].type, "Progressing");
   EXPECT_EQ(findCondition(conditions, "Missing"), nullptr);
+}
+
+// As Kubernetes callers do, the list may be its own previous.
+TEST(SetCondition, TheListMayBeItsOwnPrevious) {
+  std::vector<Condition> conditions = {{"Ready", "True", "AllReplicasReady", "1/1", "t0"}};
+  setCondition(conditions, {"Ready", "True", "AllReplicasReady", "2/2", "t1"}, conditions);
+  setCondition(conditions, {"MemoryPressure", "False", "WithinLimit", "ok", "t1"}, conditions);
+  ASSERT_EQ(conditions.size(), 2u);
+  EXPECT_EQ(conditions[0].lastTransitionTime, "t0");
+  EXPECT_EQ(conditions[0].message, "2/2");
+  EXPECT_EQ(conditions[1].lastTransitionTime, "t1");
+  setCondition(conditions, {"Ready", "False", "ReplicasNotReady", "1/2", "t2"}, conditions);
+  EXPECT_EQ(conditions[0].lastTransitionTime, "t2");
 }
 
 }  // namespace
