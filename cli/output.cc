@@ -68,11 +68,19 @@ std::string dumpJson(const json& v, int indent) {
 
 std::string phaseOf(const json& obj) { return stringAt(obj, {"status", "phase"}, "<none>"); }
 
-ServiceStatus serviceStatusOf(const json& svc) {
+ServiceStatus serviceStatusOf(const json& svc, std::string* unreadable) {
+  if (unreadable != nullptr) unreadable->clear();
   const json* st = find(svc, {"status"});
-  if (st == nullptr) return ServiceStatus{};
+  if (st == nullptr || st->is_null()) return ServiceStatus{};
   auto decoded = serviceStatusFromJson(*st);
-  return decoded.ok() ? std::move(*decoded) : ServiceStatus{};
+  if (decoded.ok()) return std::move(*decoded);
+  if (unreadable != nullptr) {
+    std::vector<std::string> why;
+    for (const FieldError& e : decoded.status().details()) why.push_back(e.field + ": " + e.message);
+    *unreadable = "the status does not decode: " +
+                  (why.empty() ? decoded.status().message() : join(why, "; "));
+  }
+  return ServiceStatus{};
 }
 
 std::string phaseText(const ServiceStatus& status, const std::string& none) {
@@ -95,6 +103,7 @@ using output_internal::find;
 using output_internal::intAt;
 using output_internal::join;
 using output_internal::json;
+using output_internal::kUnknown;
 using output_internal::phaseOf;
 using output_internal::phaseText;
 using output_internal::scalarText;
@@ -130,17 +139,20 @@ std::string statusMessage(const json& obj) { return stringAt(obj, {"status", "me
 std::string yesNo(bool b) { return b ? "true" : "false"; }
 
 std::vector<std::string> serviceRow(const json& obj, WallTime now, bool wide) {
-  const ServiceStatus st = serviceStatusOf(obj);
-  std::vector<std::string> row = {stringAt(obj, {"metadata", "name"}),
-                                  phaseText(st, "<none>"),
-                                  readyText(obj, st),
-                                  std::to_string(st.restartCount.value_or(0)),
-                                  ageSince(stringAt(obj, {"metadata", "creationTimestamp"}), now),
-                                  imageText(obj, wide)};
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(obj, &unreadable);
+  const bool unknown = !unreadable.empty();
+  std::vector<std::string> row = {
+      stringAt(obj, {"metadata", "name"}),
+      unknown ? kUnknown : phaseText(st, "<none>"),
+      unknown ? "?/" + std::to_string(desiredReplicas(obj, st)) : readyText(obj, st),
+      unknown ? "?" : std::to_string(st.restartCount.value_or(0)),
+      ageSince(stringAt(obj, {"metadata", "creationTimestamp"}), now),
+      imageText(obj, wide)};
   if (wide) {
     std::string ports = formatPorts(arrayAt(obj, {"spec", "ports"}));
     row.push_back(ports.empty() ? "<none>" : ports);
-    row.push_back(serviceMessage(st));
+    row.push_back(unknown ? unreadable : serviceMessage(st));
   }
   return row;
 }
@@ -436,7 +448,9 @@ bool serviceFailed(const json& svc) {
 }
 
 std::string waitProgressLine(const std::string& ref, const json& svc) {
-  const ServiceStatus st = serviceStatusOf(svc);
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(svc, &unreadable);
+  if (!unreadable.empty()) return ref + ": " + kUnknown + " (" + unreadable + ")";
   std::string line = ref + ": " + waitPhase(st) + " " + readyText(svc, st) + " ready";
   if (!observed(svc, st)) {
     line += " (waiting for the controller to take generation " +
@@ -448,7 +462,9 @@ std::string waitProgressLine(const std::string& ref, const json& svc) {
 std::string waitFailureLine(const std::string& ref, const json& svc) {
   std::string line = ref + " is not ready: ";
   if (!hasStatus(svc)) return line + "the controller has not reported on it yet";
-  const ServiceStatus st = serviceStatusOf(svc);
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(svc, &unreadable);
+  if (!unreadable.empty()) return line + "phase " + kUnknown + ": " + unreadable;
   line += "phase " + waitPhase(st);
   std::string message = serviceMessage(st);
   if (!message.empty()) line += ": " + message;

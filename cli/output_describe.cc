@@ -17,6 +17,7 @@ using output_internal::desiredReplicas;
 using output_internal::find;
 using output_internal::join;
 using output_internal::json;
+using output_internal::kUnknown;
 using output_internal::phaseOf;
 using output_internal::phaseText;
 using output_internal::scalarText;
@@ -306,17 +307,26 @@ std::string describeService(const json& svc, const json& events, WallTime now) {
   describeIdentity(out, svc, now);
   const json* g = find(svc, {"metadata", "generation"});
   const std::string generation = g != nullptr ? scalarText(*g) : "";
-  const ServiceStatus st = serviceStatusOf(svc);
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(svc, &unreadable);
+  const bool unknown = !unreadable.empty();
+  // A count of the status: "?" when the status does not decode.
+  auto count = [&](const std::optional<int>& n) {
+    return unknown ? std::string("?") : std::to_string(n.value_or(0));
+  };
   field(out, "Generation",
         orNone(generation) + " (observed " +
-            (st.observedGeneration ? std::to_string(*st.observedGeneration) : "<none>") + ")");
+            (st.observedGeneration ? std::to_string(*st.observedGeneration)
+             : unknown             ? "?"
+                                   : "<none>") +
+            ")");
   describeImage(out, specOf(svc));
   const int64_t replicas = desiredReplicas(svc, st);
-  field(out, "Replicas", std::to_string(replicas) + " desired | " +
-                             std::to_string(st.readyReplicas.value_or(0)) + " ready | " +
-                             std::to_string(st.runningReplicas.value_or(0)) + " running");
-  field(out, "Phase", phaseText(st, "<none>"));
-  field(out, "Restarts", std::to_string(st.restartCount.value_or(0)));
+  field(out, "Replicas", std::to_string(replicas) + " desired | " + count(st.readyReplicas) +
+                             " ready | " + count(st.runningReplicas) + " running");
+  field(out, "Phase", unknown ? std::string(kUnknown) + " (" + unreadable + ")"
+                              : phaseText(st, "<none>"));
+  field(out, "Restarts", count(st.restartCount));
   if (st.nextRestartAt && !st.nextRestartAt->empty()) field(out, "Next Restart", *st.nextRestartAt);
   describeSpec(out, specOf(svc));
   describeConditions(out, st.conditions);

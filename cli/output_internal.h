@@ -41,8 +41,12 @@ std::string dumpJson(const json& v, int indent);
 std::string phaseOf(const json& obj);
 
 // A service's status, typed: none (every field unset) when the answer has
-// none, or one that does not decode.
-ServiceStatus serviceStatusOf(const json& svc);
+// none. One that does not decode (a server of another version wrote it)
+// reads as none too, and `*unreadable` says why ("" when it decodes): the
+// CLI shows it as unknown.
+ServiceStatus serviceStatusOf(const json& svc, std::string* unreadable = nullptr);
+// What the CLI shows where a field of an unreadable status would be.
+inline constexpr const char* kUnknown = "<unknown>";
 // The status's phase, or `none` when it has none.
 std::string phaseText(const ServiceStatus& status, const std::string& none);
 // status.replicas, else spec.replicas, else 1.

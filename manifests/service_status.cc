@@ -175,7 +175,7 @@ json toJson(const ServiceStatus& s) {
 Result<ServiceStatus> serviceStatusFromJson(const json& j) {
   Decoder d("status.", /*stored=*/true);  // fields named as in a resource: status.phase
   ServiceStatus s;
-  Fields f(d, d.object("", &j), "");
+  Fields f(d, j.is_null() ? nullptr : d.object("", &j), "");  // null: no status yet
   s.phase = getString(d, f, "phase");
   s.observedGeneration = getInt64(d, f, "observedGeneration");
   s.replicas = getInt(d, f, "replicas", 0);

@@ -10,7 +10,8 @@
 // written exactly when it has a value (so 0, false, "" and [] stay apart
 // from absent). `conditions` is written when it holds one (tender always
 // writes Ready). Reading, an absent field reads as unset or empty, a null as
-// absent; an unknown or ill-typed field is an error naming it.
+// absent (a null status as no status); an unknown or ill-typed field is an
+// error naming it.
 //
 // Thread-safety: values and pure functions.
 #pragma once

@@ -285,11 +285,15 @@ MetricsSnapshot Server::metrics() const {
   auto services = store_.list("Service", std::nullopt);
   if (services.ok()) {
     for (const auto& r : *services) {
-      // A status that does not decode counts as none yet: Pending, no restarts.
-      auto decoded = serviceStatusFromJson(r.status);
-      const ServiceStatus st = decoded.ok() ? std::move(*decoded) : ServiceStatus{};
-      m.servicesByPhase[st.phase.value_or("Pending")]++;
-      m.restarts[{r.namespace_, r.name}] = st.restartCount.value_or(0);
+      // A status that does not decode (another version of tender wrote it)
+      // counts as phase Unknown, its restarts as not known.
+      auto st = serviceStatusFromJson(r.status);
+      if (!st.ok()) {
+        m.servicesByPhase["Unknown"]++;
+        continue;
+      }
+      m.servicesByPhase[st->phase.value_or("Pending")]++;
+      m.restarts[{r.namespace_, r.name}] = st->restartCount.value_or(0);
     }
   }
   m.controller = controller_.metrics();

@@ -203,6 +203,9 @@ TEST(ServiceStatusJson, ReadsAbsentFieldsAsUnsetOrEmpty) {
   ASSERT_EQ(read->replicaStatuses->size(), 1u);
   EXPECT_EQ((*read->replicaStatuses)[0].state, "");
   EXPECT_FALSE((*read->replicaStatuses)[0].ready);
+  auto none = serviceStatusFromJson(json());
+  ASSERT_TRUE(none.ok()) << "a null status is no status yet: " << none.status().ToString();
+  EXPECT_EQ(toJson(*none).dump(), "{}");
 }
 
 TEST(ServiceStatusJson, NamesEachUnknownOrIllTypedField) {
