@@ -56,11 +56,6 @@ std::string scalarText(const json& v) {
   return "";
 }
 
-std::string replicaText(const json& replicaStatus) {
-  const json* r = find(replicaStatus, {"replica"});
-  return r != nullptr && r->is_number() ? scalarText(*r) : "?";
-}
-
 std::string join(const std::vector<std::string>& parts, const std::string& sep) {
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
@@ -73,8 +68,27 @@ std::string dumpJson(const json& v, int indent) {
 
 std::string phaseOf(const json& obj) { return stringAt(obj, {"status", "phase"}, "<none>"); }
 
-int64_t desiredReplicas(const json& obj) {
-  return intAt(obj, {"status", "replicas"}, intAt(obj, {"spec", "replicas"}, 1));
+ServiceStatus serviceStatusOf(const json& svc, std::string* unreadable) {
+  if (unreadable != nullptr) unreadable->clear();
+  const json* st = find(svc, {"status"});
+  if (st == nullptr || st->is_null()) return ServiceStatus{};
+  auto decoded = serviceStatusFromJson(*st);
+  if (decoded.ok()) return std::move(*decoded);
+  if (unreadable != nullptr) {
+    std::vector<std::string> why;
+    for (const FieldError& e : decoded.status().details()) why.push_back(e.field + ": " + e.message);
+    *unreadable = "the status does not decode: " +
+                  (why.empty() ? decoded.status().message() : join(why, "; "));
+  }
+  return ServiceStatus{};
+}
+
+std::string phaseText(const ServiceStatus& status, const std::string& none) {
+  return status.phase && !status.phase->empty() ? *status.phase : none;
+}
+
+int64_t desiredReplicas(const json& svc, const ServiceStatus& status) {
+  return status.replicas ? *status.replicas : intAt(svc, {"spec", "replicas"}, 1);
 }
 
 }  // namespace output_internal
@@ -89,16 +103,18 @@ using output_internal::find;
 using output_internal::intAt;
 using output_internal::join;
 using output_internal::json;
+using output_internal::kUnknown;
 using output_internal::phaseOf;
-using output_internal::replicaText;
+using output_internal::phaseText;
 using output_internal::scalarText;
+using output_internal::serviceStatusOf;
 using output_internal::stringAt;
 
 // --- tables ----------------------------------------------------------------
 
-std::string readyText(const json& obj) {
-  return std::to_string(intAt(obj, {"status", "readyReplicas"}, 0)) + "/" +
-         std::to_string(desiredReplicas(obj));
+std::string readyText(const json& svc, const ServiceStatus& st) {
+  return std::to_string(st.readyReplicas.value_or(0)) + "/" +
+         std::to_string(desiredReplicas(svc, st));
 }
 
 // The image column: the image, else "(build)" or, in the wide table, where
@@ -110,25 +126,33 @@ std::string imageText(const json& obj, bool wide) {
   return wide ? "build:" + stringAt(obj, {"spec", "build", "context"}) : "(build)";
 }
 
-// The Ready condition's message, else status.message (networks, volumes).
-std::string statusMessage(const json& obj) {
-  std::string m = readyMessage(obj);
-  return m.empty() ? stringAt(obj, {"status", "message"}) : m;
+// The Ready condition's message, else status.message.
+std::string serviceMessage(const ServiceStatus& st) {
+  const Condition* ready = findCondition(st.conditions, "Ready");
+  if (ready && !ready->message.empty()) return ready->message;
+  return st.message.value_or("");
 }
+
+// Networks, volumes and namespaces say why in status.message.
+std::string statusMessage(const json& obj) { return stringAt(obj, {"status", "message"}); }
 
 std::string yesNo(bool b) { return b ? "true" : "false"; }
 
 std::vector<std::string> serviceRow(const json& obj, WallTime now, bool wide) {
-  std::vector<std::string> row = {stringAt(obj, {"metadata", "name"}),
-                                  phaseOf(obj),
-                                  readyText(obj),
-                                  std::to_string(intAt(obj, {"status", "restartCount"}, 0)),
-                                  ageSince(stringAt(obj, {"metadata", "creationTimestamp"}), now),
-                                  imageText(obj, wide)};
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(obj, &unreadable);
+  const bool unknown = !unreadable.empty();
+  std::vector<std::string> row = {
+      stringAt(obj, {"metadata", "name"}),
+      unknown ? kUnknown : phaseText(st, "<none>"),
+      unknown ? "?/" + std::to_string(desiredReplicas(obj, st)) : readyText(obj, st),
+      unknown ? "?" : std::to_string(st.restartCount.value_or(0)),
+      ageSince(stringAt(obj, {"metadata", "creationTimestamp"}), now),
+      imageText(obj, wide)};
   if (wide) {
     std::string ports = formatPorts(arrayAt(obj, {"spec", "ports"}));
     row.push_back(ports.empty() ? "<none>" : ports);
-    row.push_back(statusMessage(obj));
+    row.push_back(unknown ? unreadable : serviceMessage(st));
   }
   return row;
 }
@@ -340,10 +364,9 @@ std::string formatPorts(const json& ports) {
 }
 
 std::string readyMessage(const json& obj) {
-  for (const json& c : arrayAt(obj, {"status", "conditions"})) {
-    if (stringAt(c, {"type"}) == "Ready") return stringAt(c, {"message"});
-  }
-  return "";
+  const ServiceStatus st = serviceStatusOf(obj);
+  const Condition* ready = findCondition(st.conditions, "Ready");
+  return ready ? ready->message : "";
 }
 
 // --- apply -------------------------------------------------------------------
@@ -379,52 +402,57 @@ bool hasStatus(const json& svc) {
   return st != nullptr && st->is_object() && !st->empty();
 }
 
-std::string waitPhase(const json& svc) { return stringAt(svc, {"status", "phase"}, "Pending"); }
+std::string waitPhase(const ServiceStatus& st) { return phaseText(st, "Pending"); }
 
 // The first replica that is not ready (state, phase, health, exit code,
 // next restart), or "" when every replica is.
-std::string firstUnreadyReplica(const json& svc) {
-  for (const json& r : arrayAt(svc, {"status", "replicaStatuses"})) {
-    const std::string phase = stringAt(r, {"phase"});
-    if (boolAt(r, {"ready"}, false) || phase == "Running" || phase == "Completed") continue;
+std::string firstUnreadyReplica(const ServiceStatus& st) {
+  if (!st.replicaStatuses) return "";
+  for (const ReplicaStatus& r : *st.replicaStatuses) {
+    if (r.ready.value_or(false) || r.phase == "Running" || r.phase == "Completed") continue;
     std::vector<std::string> parts;
-    if (const json* s = find(r, {"state"}); s != nullptr && s->is_string()) parts.push_back(s->get<std::string>());
-    if (!phase.empty()) parts.push_back(phase);
-    if (std::string h = stringAt(r, {"health"}); !h.empty()) parts.push_back(h);
-    if (const json* e = find(r, {"exitCode"}); e != nullptr && e->is_number()) {
-      parts.push_back("exit code " + scalarText(*e));
+    if (!r.state.empty()) parts.push_back(r.state);
+    if (!r.phase.empty()) parts.push_back(r.phase);
+    if (r.health && !r.health->empty()) parts.push_back(*r.health);
+    if (r.exitCode) parts.push_back("exit code " + std::to_string(*r.exitCode));
+    if (r.nextRestartAt && !r.nextRestartAt->empty()) {
+      parts.push_back("next restart at " + *r.nextRestartAt);
     }
-    if (std::string n = stringAt(r, {"nextRestartAt"}); !n.empty()) parts.push_back("next restart at " + n);
-    std::string head = "replica " + replicaText(r);
-    if (std::string c = stringAt(r, {"container"}); !c.empty()) head += " (" + c + ")";
+    std::string head = "replica " + std::to_string(r.replica);
+    if (!r.container.empty()) head += " (" + r.container + ")";
     return head + ": " + join(parts, ", ");
   }
   return "";
 }
 
-}  // namespace
-
-bool serviceObserved(const json& svc) {
+bool observed(const json& svc, const ServiceStatus& st) {
   const int64_t generation = intAt(svc, {"metadata", "generation"}, 0);
-  const json* observed = find(svc, {"status", "observedGeneration"});
-  return observed != nullptr && observed->is_number() && observed->get<int64_t>() >= generation;
+  return st.observedGeneration && *st.observedGeneration >= generation;
 }
 
+}  // namespace
+
+bool serviceObserved(const json& svc) { return observed(svc, serviceStatusOf(svc)); }
+
 bool serviceReady(const json& svc) {
-  if (!serviceObserved(svc)) return false;
-  const std::string phase = stringAt(svc, {"status", "phase"});
+  const ServiceStatus st = serviceStatusOf(svc);
+  if (!observed(svc, st)) return false;
+  const std::string phase = st.phase.value_or("");
   if (phase == "Completed" || phase == "Stopped") return true;
-  return phase == "Running" &&
-         intAt(svc, {"status", "readyReplicas"}, 0) >= desiredReplicas(svc);
+  return phase == "Running" && st.readyReplicas.value_or(0) >= desiredReplicas(svc, st);
 }
 
 bool serviceFailed(const json& svc) {
-  return serviceObserved(svc) && stringAt(svc, {"status", "phase"}) == "Failed";
+  const ServiceStatus st = serviceStatusOf(svc);
+  return observed(svc, st) && st.phase.value_or("") == "Failed";
 }
 
 std::string waitProgressLine(const std::string& ref, const json& svc) {
-  std::string line = ref + ": " + waitPhase(svc) + " " + readyText(svc) + " ready";
-  if (!serviceObserved(svc)) {
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(svc, &unreadable);
+  if (!unreadable.empty()) return ref + ": " + kUnknown + " (" + unreadable + ")";
+  std::string line = ref + ": " + waitPhase(st) + " " + readyText(svc, st) + " ready";
+  if (!observed(svc, st)) {
     line += " (waiting for the controller to take generation " +
             std::to_string(intAt(svc, {"metadata", "generation"}, 0)) + ")";
   }
@@ -434,14 +462,17 @@ std::string waitProgressLine(const std::string& ref, const json& svc) {
 std::string waitFailureLine(const std::string& ref, const json& svc) {
   std::string line = ref + " is not ready: ";
   if (!hasStatus(svc)) return line + "the controller has not reported on it yet";
-  line += "phase " + waitPhase(svc);
-  std::string message = statusMessage(svc);
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(svc, &unreadable);
+  if (!unreadable.empty()) return line + "phase " + kUnknown + ": " + unreadable;
+  line += "phase " + waitPhase(st);
+  std::string message = serviceMessage(st);
   if (!message.empty()) line += ": " + message;
-  if (!serviceObserved(svc)) {
+  if (!observed(svc, st)) {
     line += " (generation " + std::to_string(intAt(svc, {"metadata", "generation"}, 0)) +
             " not yet taken by the controller)";
   }
-  std::string replica = firstUnreadyReplica(svc);
+  std::string replica = firstUnreadyReplica(st);
   if (!replica.empty()) line += "; " + replica;
   return line;
 }

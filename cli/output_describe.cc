@@ -15,12 +15,13 @@ using output_internal::arrayAt;
 using output_internal::boolAt;
 using output_internal::desiredReplicas;
 using output_internal::find;
-using output_internal::intAt;
 using output_internal::join;
 using output_internal::json;
+using output_internal::kUnknown;
 using output_internal::phaseOf;
-using output_internal::replicaText;
+using output_internal::phaseText;
 using output_internal::scalarText;
+using output_internal::serviceStatusOf;
 using output_internal::stringAt;
 
 constexpr size_t kLabelWidth = 16;
@@ -212,44 +213,39 @@ void describeSpec(std::string& out, const json& spec) {
   if (!deps.empty()) fieldLines(out, "Depends On", deps);
 }
 
-void describeConditions(std::string& out, const json& obj) {
-  const json& conditions = arrayAt(obj, {"status", "conditions"});
+void describeConditions(std::string& out, const std::vector<Condition>& conditions) {
   if (conditions.empty()) {
     out += "Conditions:     <none>\n";
     return;
   }
   out += "Conditions:\n";
   std::vector<std::vector<std::string>> rows;
-  for (const json& c : conditions) {
-    rows.push_back({stringAt(c, {"type"}), stringAt(c, {"status"}), stringAt(c, {"reason"}),
-                    stringAt(c, {"message"})});
-  }
+  for (const Condition& c : conditions) rows.push_back({c.type, c.status, c.reason, c.message});
   out += indent(renderTable({"TYPE", "STATUS", "REASON", "MESSAGE"}, rows), "  ");
 }
 
 std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
 
-void describeReplicas(std::string& out, const json& svc) {
-  const json& replicas = arrayAt(svc, {"status", "replicaStatuses"});
-  if (replicas.empty()) {
+void describeReplicas(std::string& out, const ServiceStatus& st) {
+  if (!st.replicaStatuses || st.replicaStatuses->empty()) {
     out += "Replica Status: <none>\n";
     return;
   }
+  const std::vector<ReplicaStatus>& replicas = *st.replicaStatuses;
   out += "Replica Status:\n";
   std::vector<std::vector<std::string>> rows;
-  for (const json& r : replicas) {
-    const json* code = find(r, {"exitCode"});
-    rows.push_back({replicaText(r), orDash(stringAt(r, {"container"})),
-                    orDash(stringAt(r, {"state"})), orDash(stringAt(r, {"phase"})),
-                    orDash(stringAt(r, {"health"})), code ? scalarText(*code) : "-"});
+  for (const ReplicaStatus& r : replicas) {
+    rows.push_back({std::to_string(r.replica), orDash(r.container), orDash(r.state),
+                    orDash(r.phase), orDash(r.health.value_or("")),
+                    r.exitCode ? std::to_string(*r.exitCode) : "-"});
   }
   out += indent(renderTable({"REPLICA", "CONTAINER", "STATE", "PHASE", "HEALTH", "EXIT CODE"}, rows),
                 "  ");
-  for (const json& r : replicas) {
-    const json* last = find(r, {"lastTermination"});
-    if (last == nullptr || !last->is_object()) continue;
-    std::string head = "Last Termination of replica " + replicaText(r);
-    if (std::string c = stringAt(r, {"container"}); !c.empty()) head += " (" + c + ")";
+  for (const ReplicaStatus& r : replicas) {
+    if (!r.lastTermination) continue;
+    const json* last = &*r.lastTermination;  // the post-mortem, as the server wrote it
+    std::string head = "Last Termination of replica " + std::to_string(r.replica);
+    if (!r.container.empty()) head += " (" + r.container + ")";
     out += head + ":\n";
     std::string block;
     if (const json* code = find(*last, {"exitCode"})) field(block, "Exit Code", scalarText(*code));
@@ -311,22 +307,30 @@ std::string describeService(const json& svc, const json& events, WallTime now) {
   describeIdentity(out, svc, now);
   const json* g = find(svc, {"metadata", "generation"});
   const std::string generation = g != nullptr ? scalarText(*g) : "";
-  const json* observed = find(svc, {"status", "observedGeneration"});
-  field(out, "Generation", orNone(generation) + " (observed " +
-                               (observed ? scalarText(*observed) : std::string("<none>")) + ")");
+  std::string unreadable;
+  const ServiceStatus st = serviceStatusOf(svc, &unreadable);
+  const bool unknown = !unreadable.empty();
+  // A count of the status: "?" when the status does not decode.
+  auto count = [&](const std::optional<int>& n) {
+    return unknown ? std::string("?") : std::to_string(n.value_or(0));
+  };
+  field(out, "Generation",
+        orNone(generation) + " (observed " +
+            (st.observedGeneration ? std::to_string(*st.observedGeneration)
+             : unknown             ? "?"
+                                   : "<none>") +
+            ")");
   describeImage(out, specOf(svc));
-  const int64_t replicas = desiredReplicas(svc);
-  field(out, "Replicas", std::to_string(replicas) + " desired | " +
-                             std::to_string(intAt(svc, {"status", "readyReplicas"}, 0)) + " ready | " +
-                             std::to_string(intAt(svc, {"status", "runningReplicas"}, 0)) + " running");
-  field(out, "Phase", phaseOf(svc));
-  field(out, "Restarts", std::to_string(intAt(svc, {"status", "restartCount"}, 0)));
-  if (std::string next = stringAt(svc, {"status", "nextRestartAt"}); !next.empty()) {
-    field(out, "Next Restart", next);
-  }
+  const int64_t replicas = desiredReplicas(svc, st);
+  field(out, "Replicas", std::to_string(replicas) + " desired | " + count(st.readyReplicas) +
+                             " ready | " + count(st.runningReplicas) + " running");
+  field(out, "Phase", unknown ? std::string(kUnknown) + " (" + unreadable + ")"
+                              : phaseText(st, "<none>"));
+  field(out, "Restarts", count(st.restartCount));
+  if (st.nextRestartAt && !st.nextRestartAt->empty()) field(out, "Next Restart", *st.nextRestartAt);
   describeSpec(out, specOf(svc));
-  describeConditions(out, svc);
-  describeReplicas(out, svc);
+  describeConditions(out, st.conditions);
+  describeReplicas(out, st);
   describeEvents(out, events, now);
   return out;
 }

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "manifests/service_status.h"
+
 namespace tender {
 namespace output_internal {
 
@@ -31,17 +33,24 @@ const json& arrayAt(const json& j, std::initializer_list<const char*> path);
 // them, "" for null and for structures.
 std::string scalarText(const json& v);
 
-// status.replicaStatuses[i].replica, or "?".
-std::string replicaText(const json& replicaStatus);
-
 std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
 std::string dumpJson(const json& v, int indent);
 
-// status.phase, or "<none>".
+// status.phase, or "<none>" (any kind of object).
 std::string phaseOf(const json& obj);
+
+// A service's status, typed: none (every field unset) when the answer has
+// none. One that does not decode (a server of another version wrote it)
+// reads as none too, and `*unreadable` says why ("" when it decodes): the
+// CLI shows it as unknown.
+ServiceStatus serviceStatusOf(const json& svc, std::string* unreadable = nullptr);
+// What the CLI shows where a field of an unreadable status would be.
+inline constexpr const char* kUnknown = "<unknown>";
+// The status's phase, or `none` when it has none.
+std::string phaseText(const ServiceStatus& status, const std::string& none);
 // status.replicas, else spec.replicas, else 1.
-int64_t desiredReplicas(const json& obj);
+int64_t desiredReplicas(const json& svc, const ServiceStatus& status);
 
 }  // namespace output_internal
 }  // namespace tender

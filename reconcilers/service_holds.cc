@@ -15,17 +15,18 @@
 namespace tender {
 
 ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& key, const ServiceSpec& spec,
-                                                                    const nlohmann::json& oldStatus) {
+                                                                    const ServiceStatus& old) {
   DependencyState out;
   std::vector<std::string> waits;
   for (const auto& [dep, d] : spec.dependsOn) {
     const char* condition = dependencyConditionName(d.condition);
-    nlohmann::json entry = {{"condition", condition}, {"met", false}};
+    DependencyStatus entry;
+    entry.condition = condition;
     auto rec = store_.get("Service", key.ns, dep);
     if (!rec.ok() || rec->deletedAt) {
       if (d.required) {
         waits.push_back(dep + " (which does not exist) to be " + condition);
-        entry["message"] = "service \"" + dep + "\" does not exist";
+        entry.message = "service \"" + dep + "\" does not exist";
         out.status[dep] = entry;
       }
       continue;
@@ -33,14 +34,10 @@ ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& ke
     // Both the dependency's stored status and what the engine shows now must
     // agree: the status lags a death until the dependency's own pass, and
     // after a restart of tender it still tells of the containers before.
-    const nlohmann::json& st = rec->status;
-    const std::string phase = st.value("phase", "Pending");
-    bool ready = false;
-    if (st.contains("conditions") && st["conditions"].is_array()) {
-      for (const auto& c : st["conditions"]) {
-        if (c.value("type", "") == "Ready") ready = c.value("status", "") == "True";
-      }
-    }
+    const ServiceStatus st = storedStatus(Key{"Service", key.ns, dep}, rec->status);
+    const std::string phase = st.phase.value_or("Pending");
+    const Condition* readyCondition = findCondition(st.conditions, "Ready");
+    const bool ready = readyCondition && readyCondition->status == "True";
     auto depSpec = decodeStored("Service", key.ns, dep, rec->labels, rec->spec);
     const int wanted = depSpec.ok() ? depSpec->service().replicas.value_or(1) : 1;
     const HealthCheck* depCheck =
@@ -81,7 +78,7 @@ ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& ke
         met = phase == "Completed" && total > 0 && exitedOk == total;
         break;
     }
-    entry["met"] = met;
+    entry.met = met;
     if (!met) waits.push_back(dep + " to be " + condition);
     // The newest (re)start of the dependency, as an event id: it only grows.
     EventQuery q;
@@ -100,12 +97,13 @@ ServiceReconciler::DependencyState ServiceReconciler::dependencies(const Key& ke
       }
     }
     int64_t seen = 0;
-    if (oldStatus.contains("dependencies") && oldStatus["dependencies"].contains(dep)) {
-      seen = oldStatus["dependencies"][dep].value("startMark", int64_t{0});
+    if (old.dependencies) {
+      auto before = old.dependencies->find(dep);
+      if (before != old.dependencies->end()) seen = before->second.startMark.value_or(0);
     }
     // Only a met condition moves the mark on: a restart is acted on once the
     // dependency is ready again.
-    entry["startMark"] = met ? mark : seen;
+    entry.startMark = met ? mark : seen;
     if (d.restart && met && seen > 0 && mark > seen) out.restartedDeps.push_back(dep);
     out.status[dep] = entry;
   }

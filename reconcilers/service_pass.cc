@@ -22,6 +22,7 @@ struct ServiceReconciler::Pass {
   Key key;
   WallTime now;
   ResourceRecord record;
+  ServiceStatus stored;  // record.status, typed (none when it does not decode)
   Resolved resolved;
   const ServiceSpec* spec = nullptr;
   DesiredService desired;
@@ -48,6 +49,7 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   p.key = key;
   p.now = now;
   p.record = std::move(*record);
+  p.stored = storedStatus(key, p.record.status);
   auto decoded = decodeStored("Service", key.ns, key.name, p.record.labels, p.record.spec);
   if (!decoded.ok()) {
     writeFailedStatus(p, "InvalidSpec", decoded.status().ToString());
@@ -83,8 +85,8 @@ ReconcileResult ServiceReconciler::reconcileOnce(const Key& key) {
   ServicePlan plan = planService(p.desired, p.observed, p.runtime, now);
   Status first = act(p, plan);
   ServiceStatus st = statusAfterPass(p, first);
-  writeStatus(p, st.json);
-  return nextLook(first, plan.wakeAt, st.phase, now, options_.pollWhileStarting);
+  writeStatus(p, st);
+  return nextLook(first, plan.wakeAt, st.phase.value_or(""), now, options_.pollWhileStarting);
 }
 
 Result<std::vector<ObservedContainer>> ServiceReconciler::observeContainers(const Key& key) {
@@ -142,43 +144,35 @@ ReconcileResult ServiceReconciler::removeService(const Key& key,
   return ReconcileResult::Done();
 }
 
-void ServiceReconciler::writeStatus(const Pass& p, nlohmann::json st) {
-  st["observedGeneration"] = p.record.generation;
-  const nlohmann::json& old = p.record.status;
+void ServiceReconciler::writeStatus(const Pass& p, ServiceStatus st) {
+  st.observedGeneration = p.record.generation;
+  const ServiceStatus& old = p.stored;
   // Keep lastTransitionTime while a condition's status stays the same.
-  if (st.contains("conditions")) {
-    nlohmann::json conditions = nlohmann::json::array();
-    const nlohmann::json previous =
-        old.contains("conditions") ? old["conditions"] : nlohmann::json::array();
-    for (auto& c : st["conditions"]) setCondition(conditions, c, previous);
-    st["conditions"] = std::move(conditions);
-  }
-  if (st == old) return;
-  Status s = store_.updateStatus("Service", p.key.ns, p.key.name, st);
+  std::vector<Condition> conditions;
+  for (Condition& c : st.conditions) setCondition(conditions, std::move(c), old.conditions);
+  st.conditions = std::move(conditions);
+  const nlohmann::json written = toJson(st);
+  if (written == p.record.status) return;
+  Status s = store_.updateStatus("Service", p.key.ns, p.key.name, written);
   if (!s.ok()) spdlog::warn("{}: cannot write status: {}", p.key.str(), s.ToString());
   // Services that wait on this one look again.
-  if (s.ok() && (st.value("phase", "") != old.value("phase", "") ||
-                 st.value("readyReplicas", 0) != old.value("readyReplicas", 0) ||
-                 st.value("runningReplicas", 0) != old.value("runningReplicas", 0) ||
-                 st.value("restartCount", 0) != old.value("restartCount", 0))) {
+  if (s.ok() && (st.phase.value_or("") != old.phase.value_or("") ||
+                 st.readyReplicas.value_or(0) != old.readyReplicas.value_or(0) ||
+                 st.runningReplicas.value_or(0) != old.runningReplicas.value_or(0) ||
+                 st.restartCount.value_or(0) != old.restartCount.value_or(0))) {
     enqueueDependents(p.key);
   }
 }
 
 void ServiceReconciler::writeFailedStatus(const Pass& p, const std::string& reason,
                                           const std::string& message) {
-  nlohmann::json st = {
-      {"phase", "Failed"}, {"replicas", 0}, {"readyReplicas", 0}, {"message", message}};
-  st["conditions"] = nlohmann::json::array();
-  setCondition(st["conditions"],
-               {{"type", "Ready"},
-                {"status", "False"},
-                {"reason", reason},
-                {"message", message},
-                {"lastTransitionTime", formatRfc3339(p.now)}},
-               nlohmann::json::array());
-  if (p.record.status.contains("restartCount"))
-    st["restartCount"] = p.record.status["restartCount"];
+  ServiceStatus st;
+  st.phase = "Failed";
+  st.replicas = 0;
+  st.readyReplicas = 0;
+  st.message = message;
+  st.conditions.push_back(Condition{"Ready", "False", reason, message, formatRfc3339(p.now)});
+  st.restartCount = p.stored.restartCount;
   writeStatus(p, st);
 }
 
@@ -341,7 +335,7 @@ void ServiceReconciler::countDeaths(Pass& p) {
 // restarted, and meets its condition again, restarts this service. Then
 // memory admission holds what does not fit.
 void ServiceReconciler::holdReplicas(Pass& p) {
-  p.deps = dependencies(p.key, *p.spec, p.record.status);
+  p.deps = dependencies(p.key, *p.spec, p.stored);
   holdForDependencies(p.runtime, p.desired.replicas, p.deps.waitingFor);
   if (options_.admission) admitReplicas(p.key, *p.spec, p.desired, p.observed, p.runtime);
   bool anyRunning = false;
@@ -542,9 +536,9 @@ ServiceStatus ServiceReconciler::statusAfterPass(Pass& p, const Status& first) {
     }
   }
   ServiceStatus st = serviceStatus(p.key, p.desired, p.after, p.runtime, history, first, p.now);
-  if (!p.spec->dependsOn.empty()) st.json["dependencies"] = p.deps.status;
-  st.json["image"] = p.resolved.service.imageRef;
-  st.json["imageId"] = p.resolved.service.imageId;
+  if (!p.spec->dependsOn.empty()) st.dependencies = p.deps.status;
+  st.image = p.resolved.service.imageRef;
+  st.imageId = p.resolved.service.imageId;
   addMemoryPressure(p, st);
   warnOnNewHold(p, st);
   return st;
@@ -558,51 +552,41 @@ void ServiceReconciler::addMemoryPressure(const Pass& p, ServiceStatus& st) {
     return;
   const int64_t limit = *p.spec->resources.memoryLimit;
   std::string pressure;
-  for (auto& rs : st.json["replicaStatuses"]) {
-    if (rs.value("state", "") != "running" || !rs.contains("containerId")) continue;
-    auto sample = options_.memory->lastSampleOf(rs["containerId"].get<std::string>());
+  std::vector<ReplicaStatus> noReplicas;
+  for (ReplicaStatus& rs : st.replicaStatuses ? *st.replicaStatuses : noReplicas) {
+    if (rs.state != "running" || !rs.containerId) continue;
+    auto sample = options_.memory->lastSampleOf(*rs.containerId);
     if (!sample) continue;
-    rs["memory"] = {{"usageBytes", sample->bytes}, {"limitBytes", limit}};
+    rs.memory = ReplicaMemory{sample->bytes, limit};
     if (static_cast<double>(sample->bytes) <= 0.9 * static_cast<double>(limit)) continue;
-    rs["memoryPressure"] = true;
+    rs.memoryPressure = true;
     if (pressure.empty()) {
       const int percent =
           static_cast<int>(100.0 * static_cast<double>(sample->bytes) / static_cast<double>(limit));
-      pressure = "replica " + std::to_string(rs.value("replica", 0)) + " uses " +
+      pressure = "replica " + std::to_string(rs.replica) + " uses " +
                  formatBytes(sample->bytes) + " of its " + formatBytes(limit) + " memory limit (" +
                  std::to_string(percent) + "%): the kernel kills it at the limit";
     }
   }
-  bool before = false;
-  if (p.record.status.contains("conditions")) {
-    for (const auto& c : p.record.status["conditions"]) {
-      if (c.value("type", "") == "MemoryPressure") before = c.value("status", "") == "True";
-    }
-  }
-  setCondition(
-      st.json["conditions"],
-      {{"type", "MemoryPressure"},
-       {"status", pressure.empty() ? "False" : "True"},
-       {"reason", pressure.empty() ? "WithinLimit" : "NearMemoryLimit"},
-       {"message",
-        pressure.empty() ? "every replica uses less than 90% of its memory limit" : pressure},
-       {"lastTransitionTime", formatRfc3339(p.now)}},
-      nlohmann::json::array());
+  const Condition* was = findCondition(p.stored.conditions, "MemoryPressure");
+  const bool before = was && was->status == "True";
+  setCondition(st.conditions,
+               Condition{"MemoryPressure", pressure.empty() ? "False" : "True",
+                         pressure.empty() ? "WithinLimit" : "NearMemoryLimit",
+                         pressure.empty() ? "every replica uses less than 90% of its memory limit"
+                                          : pressure,
+                         formatRfc3339(p.now)},
+               {});
   if (!pressure.empty() && !before) recordEvent(p.key, "Warning", "MemoryPressure", pressure);
 }
 
 // A hold that is new since the last status gets a warning event.
 void ServiceReconciler::warnOnNewHold(const Pass& p, const ServiceStatus& st) {
-  auto reasonOf = [](const nlohmann::json& status) {
-    if (!status.contains("conditions") || !status["conditions"].is_array()) return std::string();
-    for (const auto& c : status["conditions"]) {
-      if (c.value("type", "") == "Ready") return c.value("reason", std::string());
-    }
-    return std::string();
-  };
-  const std::string now = reasonOf(st.json), before = reasonOf(p.record.status);
-  if (now != before && (now == "InsufficientMemory" || now == "QuotaExceeded")) {
-    recordEvent(p.key, "Warning", now, st.json["conditions"][0].value("message", ""));
+  const Condition* now = findCondition(st.conditions, "Ready");
+  if (!now || (now->reason != "InsufficientMemory" && now->reason != "QuotaExceeded")) return;
+  const Condition* before = findCondition(p.stored.conditions, "Ready");
+  if (!before || before->reason != now->reason) {
+    recordEvent(p.key, "Warning", now->reason, now->message);
   }
 }
 

@@ -142,10 +142,10 @@ class ServiceReconciler : public Reconciler {
   // Where the service's dependencies stand, from their stored status.
   struct DependencyState {
     std::string waitingFor;  // "db to be healthy, cache to be started"; "" when all are met
-    nlohmann::json status = nlohmann::json::object();  // per dependency: condition, met, startMark
+    std::map<std::string, DependencyStatus> status;  // by dependency, for the status
     std::vector<std::string> restartedDeps;  // `restart: true` ones (re)started since last seen
   };
-  DependencyState dependencies(const Key& key, const ServiceSpec& spec, const nlohmann::json& oldStatus);
+  DependencyState dependencies(const Key& key, const ServiceSpec& spec, const ServiceStatus& old);
   // Enqueues the services of the namespace that depend on this one (its status changed).
   void enqueueDependents(const Key& key);
   // What one replica of the service counts in the admission ledger.
@@ -185,7 +185,7 @@ class ServiceReconciler : public Reconciler {
   Result<std::vector<ObservedContainer>> observeContainers(const Key& key);
   ReconcileResult removeService(const Key& key, const Result<ResourceRecord>& record,
                                 const std::vector<ObservedContainer>& observed, WallTime now);
-  void writeStatus(const Pass& p, nlohmann::json status);
+  void writeStatus(const Pass& p, ServiceStatus status);
   void writeFailedStatus(const Pass& p, const std::string& reason, const std::string& message);
   void inspectAnnouncedDeaths(Observation& seen);
   void observeHealth(const Key& key, const ServiceSpec& spec, Observation& seen);

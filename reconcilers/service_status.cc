@@ -3,6 +3,8 @@
 
 #include "reconcilers/service_status.h"
 
+#include <spdlog/spdlog.h>
+
 #include "base/time_format.h"
 #include "engine/labels.h"
 
@@ -66,17 +68,16 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ObservedContainer>& after,
                             const RuntimeState& runtime, const ReplicaHistory& history,
                             const Status& error, WallTime now) {
-  const int restartCount = history.restartCount;
   std::string heldReason, heldMessage;  // the hold the condition names
-  auto noteHeld = [&](int r, nlohmann::json& rs, std::string& phase) {
+  auto noteHeld = [&](int r, ReplicaStatus& rs) {
     auto held = runtime.held.find(r);
     if (held == runtime.held.end()) return false;
     auto why = runtime.heldReason.find(r);
     const std::string reason =
         why != runtime.heldReason.end() ? why->second : "RestartLimitReached";
-    phase = heldPhase(reason);
-    rs["message"] = held->second;
-    rs["reason"] = reason;
+    rs.phase = heldPhase(reason);
+    rs.message = held->second;
+    rs.reason = reason;
     if (heldMessage.empty() || heldRank(reason) < heldRank(heldReason)) {
       heldReason = reason;
       heldMessage = held->second;
@@ -85,7 +86,7 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
   };
   int ready = 0, running = 0;
   std::string worst = desired.replicas == 0 ? "Stopped" : "Completed";  // the best a replica can be
-  nlohmann::json replicaStatuses = nlohmann::json::array();
+  std::vector<ReplicaStatus> replicaStatuses;
   std::map<int, const ObservedContainer*> byReplica;
   for (const auto& o : after) {
     if (o.replica >= 0 && o.replica < desired.replicas && o.specHash == desired.specHash) {
@@ -94,99 +95,83 @@ ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
   }
   std::optional<WallTime> nextRestart;
   for (int r = 0; r < desired.replicas; ++r) {
-    nlohmann::json rs = {{"replica", r}, {"container", containerName(key.ns, key.name, r)}};
-    std::string phase = "Pending";
+    ReplicaStatus rs;
+    rs.replica = r;
+    rs.container = containerName(key.ns, key.name, r);
+    rs.phase = "Pending";
     auto it = byReplica.find(r);
     if (it == byReplica.end()) {
-      rs["state"] = "missing";
-      noteHeld(r, rs, phase);
+      rs.state = "missing";
+      noteHeld(r, rs);
     } else {
       const ObservedContainer& c = *it->second;
-      const ObservedContainer& o = c;
-      const std::string& health = c.health;
-      const bool isReady = c.state == "running" && (health.empty() || health == "healthy");
-      rs["containerId"] = c.id;
-      rs["state"] = c.state;
-      rs["ready"] = isReady;
-      if (!health.empty()) rs["health"] = health;
+      const bool isReady = c.state == "running" && (c.health.empty() || c.health == "healthy");
+      rs.containerId = c.id;
+      rs.state = c.state;
+      rs.ready = isReady;
+      if (!c.health.empty()) rs.health = c.health;
       if (c.state == "running") {
         ++running;
         ready += isReady;
-        phase = isReady ? "Running" : "Starting";
+        rs.phase = isReady ? "Running" : "Starting";
       } else if (c.state == "exited" || c.state == "created") {
-        if (o.exitCode && c.state == "exited") rs["exitCode"] = *o.exitCode;
+        if (c.exitCode && c.state == "exited") rs.exitCode = *c.exitCode;
         auto nb = runtime.notBefore.find(r);
-        if (c.state == "exited" && !shouldRestart(desired.restartPolicy, o)) {
-          phase = o.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
-        } else if (noteHeld(r, rs, phase)) {
+        if (c.state == "exited" && !shouldRestart(desired.restartPolicy, c)) {
+          rs.phase = c.exitCode.value_or(1) == 0 ? "Completed" : "Failed";
+        } else if (noteHeld(r, rs)) {
         } else if (nb != runtime.notBefore.end() && nb->second > now) {
-          phase = "CrashLoopBackOff";
-          rs["nextRestartAt"] = formatRfc3339(nb->second);
+          rs.phase = "CrashLoopBackOff";
+          rs.nextRestartAt = formatRfc3339(nb->second);
           if (!nextRestart || nb->second < *nextRestart) nextRestart = nb->second;
         }
       }
     }
-    rs["phase"] = phase;
-    if (auto n = history.restarts.find(r); n != history.restarts.end())
-      rs["restartCount"] = n->second;
+    if (auto n = history.restarts.find(r); n != history.restarts.end()) rs.restartCount = n->second;
     if (auto t = history.lastTermination.find(r); t != history.lastTermination.end())
-      rs["lastTermination"] = t->second;
-    if (phaseRank(phase) < phaseRank(worst)) worst = phase;
-    replicaStatuses.push_back(rs);
+      rs.lastTermination = t->second;
+    if (phaseRank(rs.phase) < phaseRank(worst)) worst = rs.phase;
+    replicaStatuses.push_back(std::move(rs));
   }
   const bool allReady = ready == desired.replicas;
-  std::string message =
+  ServiceStatus st;
+  st.phase = worst;
+  st.replicas = desired.replicas;
+  st.runningReplicas = running;
+  st.readyReplicas = ready;
+  st.restartCount = history.restartCount;
+  st.specHash = desired.specHash;
+  st.replicaStatuses = std::move(replicaStatuses);
+  Condition readyCondition;
+  readyCondition.type = "Ready";
+  readyCondition.status = allReady ? "True" : "False";
+  readyCondition.reason = allReady               ? "AllReplicasReady"
+                          : !error.ok()          ? "ReconcileError"
+                          : !heldMessage.empty() ? heldReason
+                                                 : "ReplicasNotReady";
+  readyCondition.message =
       !error.ok() ? error.message()
       : !heldMessage.empty()
           ? heldMessage
           : std::to_string(ready) + "/" + std::to_string(desired.replicas) + " replicas ready";
-  nlohmann::json st = {
-      {"phase", worst},
-      {"replicas", desired.replicas},
-      {"runningReplicas", running},
-      {"readyReplicas", ready},
-      {"restartCount", restartCount},
-      {"specHash", desired.specHash},
-      {"replicaStatuses", replicaStatuses},
-      {"conditions",
-       {{{"type", "Ready"},
-         {"status", allReady ? "True" : "False"},
-         {"reason", allReady               ? "AllReplicasReady"
-                    : !error.ok()          ? "ReconcileError"
-                    : !heldMessage.empty() ? heldReason
-                                           : "ReplicasNotReady"},
-         {"message", message},
-         {"lastTransitionTime", formatRfc3339(now)}}}},
-  };
-  if (nextRestart) st["nextRestartAt"] = formatRfc3339(*nextRestart);
+  readyCondition.lastTransitionTime = formatRfc3339(now);
+  st.conditions.push_back(std::move(readyCondition));
+  if (nextRestart) st.nextRestartAt = formatRfc3339(*nextRestart);
   // The newest death of any replica, for a glance at the service.
   const nlohmann::json* newest = nullptr;
   for (const auto& [r, t] : history.lastTermination) {
     if (!newest || t.value("finishedAt", "") > newest->value("finishedAt", "")) newest = &t;
   }
-  if (newest) st["lastTermination"] = *newest;
-  return {st, worst};
+  if (newest) st.lastTermination = *newest;
+  return st;
 }
 
-void setCondition(nlohmann::json& conditions, nlohmann::json condition,
-                  const nlohmann::json& previous) {
-  if (!conditions.is_array()) conditions = nlohmann::json::array();
-  const std::string type = condition.value("type", "");
-  if (previous.is_array()) {
-    for (const auto& p : previous) {
-      if (p.value("type", "") == type && p.value("status", "") == condition.value("status", "") &&
-          p.contains("lastTransitionTime")) {
-        condition["lastTransitionTime"] = p["lastTransitionTime"];
-      }
-    }
-  }
-  for (auto& c : conditions) {
-    if (c.value("type", "") == type) {
-      c = std::move(condition);
-      return;
-    }
-  }
-  conditions.push_back(std::move(condition));
+ServiceStatus storedStatus(const Key& key, const nlohmann::json& status) {
+  auto decoded = serviceStatusFromJson(status);
+  if (decoded.ok()) return std::move(*decoded);
+  spdlog::warn("{}: its stored status is read as none: {}", key.str(),
+               decoded.status().ToString());
+  return ServiceStatus{};
 }
 
 ObservedContainer observedFromSummary(const ContainerSummary& c) {

@@ -13,14 +13,10 @@
 #include "base/status.h"
 #include "controller/reconciler.h"
 #include "engine/docker_engine.h"
+#include "manifests/service_status.h"
 #include "reconcilers/service_plan.h"
 
 namespace tender {
-
-struct ServiceStatus {
-  nlohmann::json json;
-  std::string phase;
-};
 
 // What the status tells of past runs.
 struct ReplicaHistory {
@@ -30,18 +26,18 @@ struct ReplicaHistory {
 };
 
 // `after`: the service's containers once the pass acted, with their health.
-// `error`: the pass's first failure (the Ready condition says it).
+// `error`: the pass's first failure (the Ready condition says it). Its Ready
+// condition's lastTransitionTime is `now`; writing keeps the earlier one
+// while that condition's status stays (setCondition).
 ServiceStatus serviceStatus(const Key& key, const DesiredService& desired,
                             const std::vector<ObservedContainer>& after,
                             const RuntimeState& runtime, const ReplicaHistory& history,
                             const Status& error, WallTime now);
 
-// Sets `condition` in the array `conditions` (replacing the one of its type),
-// as Kubernetes' meta.SetStatusCondition does: its lastTransitionTime is
-// kept from `previous` (the conditions last written) while its status has
-// not changed.
-void setCondition(nlohmann::json& conditions, nlohmann::json condition,
-                  const nlohmann::json& previous);
+// A service's status as the store holds it (`status`, of `key`'s record).
+// One that does not decode (a different version of tender wrote it) reads
+// as none, with a warning naming the field: the next pass writes it anew.
+ServiceStatus storedStatus(const Key& key, const nlohmann::json& status);
 
 // A managed container as the engine listed it: replica, spec hash, state,
 // the exit code of an exited one and the health of a running one (from the

@@ -32,6 +32,7 @@
 #include "engine/docker_engine_beast.h"
 #include "engine/engine_wait.h"
 #include "engine/instrumented_engine.h"
+#include "manifests/service_status.h"
 #include "reconcilers/admission.h"
 #include "reconcilers/eviction.h"
 #include "reconcilers/host_monitor.h"
@@ -284,8 +285,15 @@ MetricsSnapshot Server::metrics() const {
   auto services = store_.list("Service", std::nullopt);
   if (services.ok()) {
     for (const auto& r : *services) {
-      m.servicesByPhase[r.status.value("phase", std::string("Pending"))]++;
-      m.restarts[{r.namespace_, r.name}] = r.status.value("restartCount", int64_t{0});
+      // A status that does not decode (another version of tender wrote it)
+      // counts as phase Unknown, its restarts as not known.
+      auto st = serviceStatusFromJson(r.status);
+      if (!st.ok()) {
+        m.servicesByPhase["Unknown"]++;
+        continue;
+      }
+      m.servicesByPhase[st->phase.value_or("Pending")]++;
+      m.restarts[{r.namespace_, r.name}] = st->restartCount.value_or(0);
     }
   }
   m.controller = controller_.metrics();

@@ -146,6 +146,30 @@ TEST(WaitLines, SayWhyAServiceIsNotReady) {
             waitFailureLine("service/x", json::parse(R"({"metadata":{"name":"x"}})")));
 }
 
+// A status this CLI cannot decode (a server of another version wrote it) is
+// shown as unknown, with the field that does not read, never as zeros.
+json unreadable() {
+  json s = api();
+  s["status"]["readyReplicas"] = "one";
+  return s;
+}
+
+TEST(UnreadableStatus, IsUnknownInTablesWaitLinesAndDescribe) {
+  const std::string why = "the status does not decode: status.readyReplicas: \"one\" is not an integer";
+  const std::string wide = renderResourceTable("services", {unreadable()}, false, kNow, true);
+  EXPECT_NE(std::string::npos, wide.find("api    <unknown>   ?/2     ?          3m")) << wide;
+  EXPECT_NE(std::string::npos, wide.find(why)) << wide;
+  EXPECT_FALSE(serviceReady(unreadable()));
+  EXPECT_FALSE(serviceFailed(unreadable()));
+  EXPECT_EQ("service/api: <unknown> (" + why + ")", waitProgressLine("service/api", unreadable()));
+  EXPECT_EQ("service/api is not ready: phase <unknown>: " + why,
+            waitFailureLine("service/api", unreadable()));
+  const std::string text = describeService(unreadable(), json(), kNow);
+  EXPECT_NE(std::string::npos, text.find("Phase:          <unknown> (" + why + ")\n")) << text;
+  EXPECT_NE(std::string::npos, text.find("Replicas:       2 desired | ? ready | ? running\n")) << text;
+  EXPECT_NE(std::string::npos, text.find("Restarts:       ?\n")) << text;
+}
+
 json events() {
   return json::parse(R"({"kind":"EventList","items":[
       {"id":1,"time":"2023-11-14T22:10:20Z","type":"Normal","reason":"Created",

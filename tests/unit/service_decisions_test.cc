@@ -139,26 +139,6 @@ TEST(NextLook, ErrorThenBackoffWakeThenStartingThenBlocked) {
   EXPECT_FALSE(nextLook(Status::Ok(), std::nullopt, "Running", now, poll).requeueAfter);
 }
 
-TEST(SetCondition, KeepsTheTransitionTimeWhileTheStatusStaysAndReplacesByType) {
-  nlohmann::json previous = {
-      {{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "t0"}},
-      {{"type", "MemoryPressure"}, {"status", "False"}, {"lastTransitionTime", "t0"}}};
-  nlohmann::json conditions = nlohmann::json::array();
-  setCondition(conditions, {{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", "t1"}},
-               previous);
-  setCondition(conditions,
-               {{"type", "MemoryPressure"}, {"status", "True"}, {"lastTransitionTime", "t1"}},
-               previous);
-  setCondition(
-      conditions,
-      {{"type", "Ready"}, {"status", "True"}, {"reason", "again"}, {"lastTransitionTime", "t2"}},
-      previous);
-  ASSERT_EQ(conditions.size(), 2u) << "one condition per type";
-  EXPECT_EQ(conditions[0]["lastTransitionTime"], "t0") << "Ready stayed True";
-  EXPECT_EQ(conditions[0]["reason"], "again");
-  EXPECT_EQ(conditions[1]["lastTransitionTime"], "t1") << "MemoryPressure turned True";
-}
-
 TEST(ObservedFromSummary, ReadsReplicaStateExitCodeAndHealthFromTheList) {
   ContainerSummary exited;
   exited.id = "x";

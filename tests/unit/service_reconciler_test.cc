@@ -108,6 +108,33 @@ TEST_F(ServiceReconcilerTest, MissingImageFailsWithAClearMessageAndCreatesNothin
   EXPECT_NE(status()["message"].get<std::string>().find("nothere:1"), std::string::npos);
 }
 
+TEST_F(ServiceReconcilerTest, ReadyKeepsItsTransitionTimeUntilItsStatusChanges) {
+  apply(svc());
+  ASSERT_TRUE(reconcile().status.ok());
+  const nlohmann::json first = status()["conditions"][0];
+  ASSERT_EQ("True", first["status"]);
+  clock_.advance(30s);
+  ASSERT_TRUE(reconcile().status.ok());  // Ready stays True
+  EXPECT_EQ(first["lastTransitionTime"], status()["conditions"][0]["lastTransitionTime"]);
+  clock_.advance(30s);
+  apply(svc("", "nothere:1"));
+  ASSERT_TRUE(reconcile().status.ok());
+  const nlohmann::json failed = status()["conditions"][0];
+  EXPECT_EQ("False", failed["status"]);
+  EXPECT_NE(first["lastTransitionTime"], failed["lastTransitionTime"]) << "Ready turned False";
+}
+
+TEST_F(ServiceReconcilerTest, AStoredStatusThatDoesNotDecodeIsWrittenAnew) {
+  apply(svc());
+  ASSERT_TRUE(store_->updateStatus("Service", "shop", "web",
+                                   {{"phase", 7}, {"conditions", "x"}, {"future", true}})
+                  .ok());
+  ASSERT_TRUE(reconcile().status.ok());
+  EXPECT_EQ(status()["phase"], "Running");
+  EXPECT_EQ(status()["conditions"][0]["type"], "Ready");
+  EXPECT_FALSE(status().contains("future"));
+}
+
 TEST_F(ServiceReconcilerTest, ForeignContainerWithOurNameIsNeverTouched) {
   auto id = engine_.createContainer("shop.web.0", {{"Image", "tender-busybox:latest"}});
   ASSERT_TRUE(id.ok());
