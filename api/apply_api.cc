@@ -1,6 +1,6 @@
-// POST /api/v1/apply: planApply() (validation, admission and the plan as one
-// pure step over a read view of the store) and the one Store::commit that
-// writes the plan.
+// POST /api/v1/apply: planApply() (parsing, validation, the caller's
+// namespaces and the plan, as one step that only reads the store) and the
+// one Store::commit that writes the plan, then its events and keys.
 
 #include "api/apply_api.h"
 

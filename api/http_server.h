@@ -48,7 +48,7 @@ class io_context;
 
 namespace tender {
 
-struct HttpServerState;  // defined in http_server.cc
+struct HttpServerState;  // defined in http_server_internal.h
 
 struct HttpServerOptions {
   // Each "host:port" ("127.0.0.1:7420", "[::1]:7420", "localhost:0"; port 0

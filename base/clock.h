@@ -1,19 +1,19 @@
 // Clock: time for tender, and the seam through which tests drive it.
 //
 // Wall time is what gets stored (nextRestartAt, TTL expiry, event times);
-// monotonic time measures intervals and drives timers. Everything that waits
-// for time to pass does it through a Clock: a wait on a condition variable
-// with a deadline (waitUntil / waitFor) and timers (driveTimers, which the
-// Scheduler uses). RealClock is the system's clock; tests use SimulatedClock
-// (tests/support/simulated_clock.h), which moves only when a test advances it
-// and then wakes every wait whose deadline passed and fires every due timer,
-// so no test sleeps in real time waiting for a period to elapse.
+// monotonic time measures intervals and drives timers. In the server, what
+// waits for time to pass does it through a Clock: waits on a condition
+// variable with a deadline (waitOnce / waitUntil / waitFor) and timers
+// (driveTimers, for the Scheduler). RealClock is the system's clock; tests
+// use SimulatedClock (tests/support/simulated_clock.h), which moves only when
+// a test advances it, waking the waits and firing the timers it passes, so
+// no test sleeps in real time waiting for a period to elapse.
 //
-// What still reads the system clock directly: the engine client's socket
-// deadlines (engine/docker_engine_beast.cc, real I/O), log timestamps, the
-// age of the resync's container list (reconcilers/container_snapshot.h:
-// real engine state, as old as real time says) and the half second before
-// a post-mortem's log lines are read (service_reconciler.cc's log thread).
+// Some code still reads the system clock itself (docs/ARCHITECTURE.md,
+// "Time", has the list): deadlines of real I/O (the engine client's and the
+// HTTP server's sockets, probes), the age of the resync's container list,
+// the half second before a post-mortem's logs are read, how long the
+// start-up wait for the engine has lasted, debug durations, log timestamps.
 //
 // Thread-safety: all methods are safe to call from any thread.
 #pragma once

@@ -11,13 +11,12 @@
 
 #include <algorithm>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 #include "manifests/compose.h"
@@ -60,6 +59,8 @@ struct Origin {
   std::string compose;
 };
 
+struct TopLevelKind;  // compose_networks_volumes.cc: networks or volumes
+
 class Translator {
  public:
   explicit Translator(const ComposeOptions& options) : options_(options) {}
@@ -97,6 +98,10 @@ class Translator {
   bool chooseName(const json& doc);
   void declareNetworks(const json* networks);
   void declareVolumes(const json* volumes);
+  // Both of the above: each entry of a top-level section as a resource,
+  // its engine name recorded in `names`.
+  void declareTopLevel(const json* decls, const TopLevelKind& kind,
+                       std::map<std::string, std::string>& names);
   void translateService(const std::string& name, const json& svc);
   void translateNamespace(const json& xTender);
   std::string resolvePath(const std::string& p) const;

@@ -2,12 +2,12 @@
 // or Volume resource of the project, or an external one named as the engine
 // knows it) and how a service mounts volumes (short and long syntax, tmpfs)
 // and joins networks (network_mode, aliases).
+#include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "manifests/compose_internal.h"
 #include "manifests/manifest.h"
@@ -18,14 +18,46 @@ namespace compose_internal {
 
 namespace fs = std::filesystem;
 
+// What differs between the top-level networks and volumes: the section's
+// key, the resource kind, and the keys besides labels, name and external.
+struct TopLevelKind {
+  const char* section;  // "networks"
+  const char* kind;     // "Network"
+  const char* noun;     // "network"
+  struct Key {
+    const char* compose;  // "driver_opts"
+    const char* field;    // "/driverOpts" in the spec
+    bool stringMap;       // a mapping of strings, checked as one
+  };
+  std::vector<Key> keys;
+};
+
+const TopLevelKind kNetworks{"networks",
+                             "Network",
+                             "network",
+                             {{"driver", "/driver", false}, {"internal", "/internal", false}}};
+const TopLevelKind kVolumes{"volumes",
+                            "Volume",
+                            "volume",
+                            {{"driver", "/driver", false}, {"driver_opts", "/driverOpts", true}}};
+
 void Translator::declareNetworks(const json* networks) {
-  if (networks == nullptr) return;
-  if (!networks->is_object()) {
-    error("networks", quoteJson(*networks) + " is not a mapping");
+  declareTopLevel(networks, kNetworks, networkNames_);
+}
+
+void Translator::declareVolumes(const json* volumes) {
+  declareTopLevel(volumes, kVolumes, volumeNames_);
+}
+
+void Translator::declareTopLevel(const json* decls, const TopLevelKind& kind,
+                                 std::map<std::string, std::string>& names) {
+  if (decls == nullptr) return;
+  if (!decls->is_object()) {
+    error(kind.section, quoteJson(*decls) + " is not a mapping");
     return;
   }
-  for (const auto& [key, value] : networks->items()) {
-    const std::string path = join("networks", key);
+  for (const auto& [key, value] : decls->items()) {
+    const std::string path = join(kind.section, key);
     origins_.clear();
     json spec = json::object();
     std::string name = key;
@@ -37,10 +69,16 @@ void Translator::declareNetworks(const json* networks) {
     bool external = false;
     for (const auto& [k, v] : def.items()) {
       const std::string at = join(path, k);
-      if (k == "driver") {
-        put(spec, "/driver"_json_pointer, v, at);
-      } else if (k == "internal") {
-        put(spec, "/internal"_json_pointer, v, at);
+      auto specific = std::find_if(
+          kind.keys.begin(), kind.keys.end(),
+          [&k = k](const TopLevelKind::Key& candidate) { return k == candidate.compose; });
+      if (specific != kind.keys.end()) {
+        const json::json_pointer field(specific->field);
+        if (!specific->stringMap) {
+          put(spec, field, v, at);
+        } else if (auto map = stringMap(at, v, false)) {
+          put(spec, field, *map, at);
+        }
       } else if (k == "labels") {
         if (auto labels = stringMap(at, v, false)) put(spec, "/labels"_json_pointer, *labels, at);
       } else if (k == "external") {
@@ -57,7 +95,7 @@ void Translator::declareNetworks(const json* networks) {
         if (!v.is_string()) {
           error(at, quoteJson(v) + " is not a string");
         } else if (!def.contains("external") || def["external"] == false) {
-          unsupported(at, "tender names networks {project}_{key}");
+          unsupported(at, std::string("tender names ") + kind.section + " {project}_{key}");
         } else if (!(def["external"].is_object() && def["external"].contains("name"))) {
           name = v.get<std::string>();
         }
@@ -69,82 +107,16 @@ void Translator::declareNetworks(const json* networks) {
       spec["external"] = true;
       if (!isDnsLabel(name)) {
         error(join(path, "name"), quoteJson(name) +
-                                      " is not a DNS label: tender names an external network by "
-                                      "its engine name, which must be one");
+                                      " is not a DNS label: tender names an external " + kind.noun +
+                                      " by its engine name, which must be one");
         continue;
       }
     }
-    networkNames_[key] = name;
+    names[key] = name;
     origins_.push_back({"metadata.name", path});
     origins_.push_back({"spec", path});
     decode({{"apiVersion", kApiVersion},
-            {"kind", "Network"},
-            {"metadata", {{"name", name}, {"namespace", project_}}},
-            {"spec", spec}},
-           path);
-  }
-}
-
-void Translator::declareVolumes(const json* volumes) {
-  if (volumes == nullptr) return;
-  if (!volumes->is_object()) {
-    error("volumes", quoteJson(*volumes) + " is not a mapping");
-    return;
-  }
-  for (const auto& [key, value] : volumes->items()) {
-    const std::string path = join("volumes", key);
-    origins_.clear();
-    json spec = json::object();
-    std::string name = key;
-    if (!value.is_null() && !value.is_object()) {
-      error(path, quoteJson(value) + " is not a mapping");
-      continue;
-    }
-    const json def = value.is_null() ? json::object() : value;
-    bool external = false;
-    for (const auto& [k, v] : def.items()) {
-      const std::string at = join(path, k);
-      if (k == "driver") {
-        put(spec, "/driver"_json_pointer, v, at);
-      } else if (k == "driver_opts") {
-        if (auto opts = stringMap(at, v, false)) put(spec, "/driverOpts"_json_pointer, *opts, at);
-      } else if (k == "labels") {
-        if (auto labels = stringMap(at, v, false)) put(spec, "/labels"_json_pointer, *labels, at);
-      } else if (k == "external") {
-        if (v.is_object() && v.contains("name") && v["name"].is_string()) {
-          external = true;
-          name = v["name"].get<std::string>();
-        } else if (v.is_boolean()) {
-          external = v.get<bool>();
-        } else {
-          error(at, quoteJson(v) + " is not a boolean (true or false)");
-        }
-      } else if (k == "name") {
-        if (!v.is_string()) {
-          error(at, quoteJson(v) + " is not a string");
-        } else if (!def.contains("external") || def["external"] == false) {
-          unsupported(at, "tender names volumes {project}_{key}");
-        } else if (!(def["external"].is_object() && def["external"].contains("name"))) {
-          name = v.get<std::string>();
-        }
-      } else if (!isExtension(k)) {
-        unsupported(at);
-      }
-    }
-    if (external) {
-      spec["external"] = true;
-      if (!isDnsLabel(name)) {
-        error(join(path, "name"), quoteJson(name) +
-                                      " is not a DNS label: tender names an external volume by "
-                                      "its engine name, which must be one");
-        continue;
-      }
-    }
-    volumeNames_[key] = name;
-    origins_.push_back({"metadata.name", path});
-    origins_.push_back({"spec", path});
-    decode({{"apiVersion", kApiVersion},
-            {"kind", "Volume"},
+            {"kind", kind.kind},
             {"metadata", {{"name", name}, {"namespace", project_}}},
             {"spec", spec}},
            path);

@@ -258,6 +258,26 @@ volumes:
   EXPECT_EQ(p.resources.back().kind, "Service");
 }
 
+TEST(Compose, TopLevelNetworksAndVolumesTakeOnlyTheirOwnKeys) {
+  ComposeProject p = loadOk(R"(
+services:
+  web: {image: x}
+networks:
+  back: {name: other, driver_opts: {a: b}, x-note: 1}
+volumes:
+  data: {name: other, internal: true}
+)");
+  EXPECT_THAT(p.warnings,
+              UnorderedElementsAre("networks.back.name: not supported by tender (tender names "
+                                   "networks {project}_{key}); ignored",
+                                   "networks.back.driver_opts: not supported by tender; ignored",
+                                   "volumes.data.name: not supported by tender (tender names "
+                                   "volumes {project}_{key}); ignored",
+                                   "volumes.data.internal: not supported by tender; ignored"));
+  EXPECT_EQ(specOf(p, "Network", "back"), json::object());
+  EXPECT_EQ(specOf(p, "Volume", "data"), json::object());
+}
+
 TEST(Compose, ResolvesAnchorsAndMergeKeysOfExtensionFields) {
   ComposeProject p = loadOk(R"(
 x-common: &common
@@ -572,6 +592,17 @@ TEST(Compose, BadFilesGetExactErrorsWithTheirPaths) {
        {{"name", "\"My_Shop\" is not a DNS label (lowercase letters, digits and '-', at most 63 "
                  "characters): the project name is the namespace"}}},
       {"no services", "name: x\nvolumes: {}\n", {{"services", "is required"}}},
+      {"bad top-level networks and volumes",
+       "services: {web: {image: x}}\nnetworks:\n  a: 5\n  b: {external: maybe}\n"
+       "  c: {external: true, name: Not_A_Label}\n"
+       "volumes:\n  d: [x]\n  e: {external: {name: Bad_Name}}\n",
+       {{"networks.a", "5 is not a mapping"},
+        {"networks.b.external", "\"maybe\" is not a boolean (true or false)"},
+        {"networks.c.name", "\"Not_A_Label\" is not a DNS label: tender names an external "
+                            "network by its engine name, which must be one"},
+        {"volumes.d", "[\"x\"] is not a mapping"},
+        {"volumes.e.name", "\"Bad_Name\" is not a DNS label: tender names an external volume "
+                           "by its engine name, which must be one"}}},
   };
   for (const Bad& b : cases) {
     SCOPED_TRACE(b.what);

@@ -1,0 +1,461 @@
+// One connection of the HTTP server: its requests read, handed to the
+// router, and answered, and a streaming response written as its source
+// queues it. The one Boost.Beast translation unit of the API.
+//
+// Each connection lives on its own strand and moves through: wait for a
+// request (idle deadline) -> read the header (header deadline) -> decide on
+// the body from the header alone (413, 100 Continue) -> read the body (body
+// deadline) -> run the handler on the pool -> write the response on the
+// strand (write deadline) -> next request or close. Only one operation is
+// outstanding per connection at a time, so no request pipelining: the next
+// request is read after the response has been written.
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "api/http_server_internal.h"
+
+namespace tender {
+namespace http_internal {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Stream = beast::basic_stream<Protocol>;
+// Only for the debug log's request durations.
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr size_t kHeaderLimit = 16 * 1024;
+constexpr size_t kReadChunk = 4096;
+// After a response that ends the connection the server stops sending but
+// keeps reading (and discarding) for a moment: closing with unread input
+// makes the kernel reset the connection, and the client can lose the
+// response (a 413 sent while the client is still sending its body).
+constexpr std::chrono::milliseconds kLingerTime{2000};
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// The Beast message as an HttpRequest (http_target.cc decodes the target).
+Status toHttpRequest(const http::request<http::string_body>& m, HttpRequest* req) {
+  req->method = std::string(m.method_string());
+  req->target = std::string(m.target());
+  Status s = http_internal::parseTarget(req);
+  if (!s.ok()) return s;
+  for (const auto& field : m) {
+    const beast::string_view name = field.name_string(), value = field.value();
+    http_internal::addHeader(req, {name.data(), name.size()}, {value.data(), value.size()});
+  }
+  req->body = m.body();
+  return Status::Ok();
+}
+
+bool iequals(beast::string_view a, beast::string_view b) { return beast::iequals(a, b); }
+
+}  // namespace
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<HttpServerState> state, Protocol::socket&& socket)
+      : state_(std::move(state)), stream_(std::move(socket)) {}
+
+  ~Connection() { state_->removeConnection(this); }
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->state_->addConnection(self)) {
+        self->close();
+        return;
+      }
+      self->waitForRequest();
+    });
+  }
+
+  // From any thread: the close runs on the connection's strand.
+  void closeFromServer() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  }
+
+  // From any thread: the stream's writer runs on the connection's strand.
+  void wakeStream() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->pumpStream(); });
+  }
+
+ private:
+  const HttpServerOptions& options() const { return state_->options; }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    if (streaming_) streaming_->markClosed();
+    beast::error_code ec;
+    stream_.socket().shutdown(Protocol::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  // Between requests: wait for the first byte under the idle deadline, then
+  // the header must follow within the header deadline. The first request of a
+  // connection has only the header deadline, counted from the accept.
+  void waitForRequest() {
+    if (firstRequest_ || buffer_.size() > 0) {
+      readHeader();
+      return;
+    }
+    stream_.expires_after(options().idleTimeout);
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) {
+                                if (ec == beast::error::timeout)
+                                  spdlog::debug("closing idle API connection");
+                                self->close();
+                                return;
+                              }
+                              self->buffer_.commit(n);
+                              self->readHeader();
+                            });
+  }
+
+  void readHeader() {
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // The body limit is checked by hand once the header is in (413 before
+    // any body byte is read), then set for chunked bodies. Not boost::none:
+    // Beast 1.74 compares Content-Length against the optional, and any
+    // length is "greater" than none.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    stream_.expires_after(options().headerTimeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+  }
+
+  void onHeader(beast::error_code ec) {
+    if (closed_) return;
+    started_ = SteadyClock::now();
+    if (ec) {
+      onReadError(ec, "header");
+      return;
+    }
+    const auto& msg = parser_->get();
+    method_ = std::string(msg.method_string());
+    target_ = std::string(msg.target());
+    head_ = msg.method() == http::verb::head;
+    keepAlive_ = msg.keep_alive();
+
+    const size_t limit = options().maxBodyBytes;
+    if (auto length = parser_->content_length(); length && *length > limit) {
+      respondAndClose(Status::TooLarge("request body of " + std::to_string(*length) +
+                                       " bytes is over the limit of " + std::to_string(limit) +
+                                       " bytes"));
+      return;
+    }
+    parser_->body_limit(limit);
+    if (parser_->is_done()) {
+      dispatch();
+      return;
+    }
+    if (msg.version() >= 11 && iequals(msg[http::field::expect], "100-continue")) {
+      stream_.expires_after(options().writeTimeout);
+      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) {
+                           self->close();
+                           return;
+                         }
+                         self->readBody();
+                       });
+      return;
+    }
+    readBody();
+  }
+
+  void readBody() {
+    stream_.expires_after(options().bodyTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (self->closed_) return;
+                       if (ec) {
+                         self->onReadError(ec, "body");
+                         return;
+                       }
+                       self->dispatch();
+                     });
+  }
+
+  void onReadError(beast::error_code ec, const char* what) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted) {
+      close();
+    } else if (ec == beast::error::timeout) {
+      spdlog::debug("closing API connection: request {} did not arrive in time", what);
+      close();
+    } else if (ec == http::error::body_limit) {
+      respondAndClose(Status::TooLarge("request body is over the limit of " +
+                                       std::to_string(options().maxBodyBytes) + " bytes"));
+    } else if (ec == http::error::header_limit) {
+      respondAndClose(Status::Invalid("request header is over the limit of " +
+                                      std::to_string(kHeaderLimit) + " bytes"));
+    } else if (ec.category() == http::make_error_code(http::error::bad_target).category()) {
+      respondAndClose(Status::Invalid("malformed HTTP request: " + ec.message()));
+    } else {
+      close();  // reset by the peer and the like: nobody to answer
+    }
+  }
+
+  // Hands the request to the handler pool; the answer comes back on the strand.
+  void dispatch() {
+    auto req = std::make_shared<HttpRequest>();
+    Status s = toHttpRequest(parser_->get(), req.get());
+    if (!s.ok()) {
+      respond(HttpResponse::Error(s));
+      return;
+    }
+    // What can be answered from memory is answered here, sparing two thread
+    // hand-offs (a cached list, a refusal).
+    std::optional<HttpResponse> fast;
+    try {
+      fast = state_->router.routeFast(*req);
+    } catch (...) {
+      fast.reset();
+    }
+    if (fast) {
+      respond(std::move(*fast));
+      return;
+    }
+    const bool queued = state_->post([self = shared_from_this(), req] {
+      HttpResponse res;
+      try {
+        res = self->state_->router.route(*req);
+      } catch (...) {  // route() catches handlers' exceptions; this is the last guard
+        res = HttpResponse::Error(Status::Internal("internal error"));
+      }
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->respond(std::move(res)); });
+    });
+    if (!queued) close();
+  }
+
+  void respondAndClose(const Status& status) {
+    keepAlive_ = false;
+    respond(HttpResponse::Error(status));
+  }
+
+  // On the strand: writes what the stream's source has queued.
+  void pumpStream() {
+    if (closed_ || !streaming_ || streamWriting_) return;
+    StreamState::Batch b = streaming_->take();
+    if (b.overflowed) {
+      spdlog::debug("closing streaming API connection: the client fell {} bytes behind",
+                    options().maxStreamBufferBytes);
+      close();
+      return;
+    }
+    if (b.idle) return;
+    const bool last = b.ended;
+    auto out = std::make_shared<std::string>(frameStreamBatch(std::move(b.data), chunked_, last));
+    streamWriting_ = true;
+    stream_.expires_after(options().writeTimeout);
+    net::async_write(stream_, net::buffer(*out),
+                     [self = shared_from_this(), out, last](beast::error_code ec, size_t) {
+                       self->streamWriting_ = false;
+                       if (ec) {
+                         self->close();
+                         return;
+                       }
+                       if (last) {
+                         // The hang-up watch's read is still pending: it ends the connection
+                         // when the client closes its side, or this timer does.
+                         self->streaming_->markClosed();
+                         beast::error_code ignored;
+                         self->stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+                         auto timer = std::make_shared<net::steady_timer>(
+                             self->stream_.get_executor(), kLingerTime);
+                         timer->async_wait([self, timer](beast::error_code) { self->close(); });
+                         return;
+                       }
+                       self->pumpStream();
+                     });
+  }
+
+  // A streaming response: the header now, then what the source writes. The
+  // connection is not reused afterwards. Meanwhile the socket is read, only
+  // to learn when the client goes away.
+  void startStream(HttpResponse r) {
+    keepAlive_ = false;
+    const bool http10 = parser_ && parser_->get().version() == 10;
+    chunked_ = !http10;
+    std::string header =
+        std::string(http10 ? "HTTP/1.0 " : "HTTP/1.1 ") + std::to_string(r.status) + " " +
+        std::string(http::obsolete_reason(static_cast<http::status>(r.status))) + "\r\n";
+    header +=
+        "Server: tender\r\nContent-Type: " + r.contentType + "\r\nCache-Control: no-cache\r\n";
+    for (auto& [name, value] : r.headers) header += name + ": " + value + "\r\n";
+    if (chunked_) header += "Transfer-Encoding: chunked\r\n";
+    header += "Connection: close\r\n\r\n";
+    spdlog::debug("{} {} {} (stream)", method_, target_, r.status);
+    auto out = std::make_shared<std::string>(std::move(header));
+    streaming_ = std::make_shared<StreamState>(options().maxStreamBufferBytes);
+    streamWriting_ = true;
+    stream_.expires_after(options().writeTimeout);
+    net::async_write(stream_, net::buffer(*out),
+                     [self = shared_from_this(), out, start = std::move(r.stream)](
+                         beast::error_code ec, size_t) {
+                       self->streamWriting_ = false;
+                       if (ec) {
+                         self->close();
+                         return;
+                       }
+                       if (self->head_) {
+                         self->streaming_->markClosed();
+                         self->lingeringClose();
+                         return;
+                       }
+                       self->watchForHangUp();
+                       auto sink = std::make_shared<Sink>(self->streaming_, self);
+                       const bool queued = self->state_->post([start, sink] {
+                         try {
+                           start(sink);
+                         } catch (const std::exception& e) {
+                           spdlog::error("stream source threw: {}", e.what());
+                           sink->end();
+                         }
+                       });
+                       if (!queued) {
+                         self->close();
+                         return;
+                       }
+                       self->pumpStream();
+                     });
+  }
+
+  // Reads (and drops) whatever a streaming client sends; its end or an error
+  // means the client has gone.
+  void watchForHangUp() {
+    // No deadline on this read (a watch may be quiet for long); the writes
+    // keep theirs, since the stream applies a new expiry only to the
+    // direction with nothing pending.
+    stream_.expires_never();
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (self->closed_) return;
+                              if (ec) {
+                                spdlog::debug("streaming API client went away: {}", ec.message());
+                                self->close();
+                                return;
+                              }
+                              self->watchForHangUp();
+                            });
+  }
+
+  void respond(HttpResponse r) {
+    if (closed_) return;
+    if (r.stream) {
+      startStream(std::move(r));
+      return;
+    }
+    // The body is sent from where it lies: a shared (cached) string as is.
+    std::shared_ptr<const std::string> body =
+        r.sharedBody ? std::move(r.sharedBody)
+                     : std::make_shared<const std::string>(std::move(r.body));
+    auto res = std::make_shared<http::response<http::buffer_body>>();
+    res->version(parser_ && parser_->get().version() == 10 ? 10 : 11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(http::field::server, "tender");
+    for (auto& [name, value] : r.headers) res->set(name, value);
+    res->set(http::field::content_type, r.contentType);
+    const bool bodiless = (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
+    res->body().data = nullptr;
+    res->body().size = 0;
+    res->body().more = false;
+    if (!bodiless) {
+      res->content_length(body->size());
+      if (!head_ && !body->empty()) {
+        res->body().data = const_cast<char*>(body->data());
+        res->body().size = body->size();
+      }
+    }
+    res->keep_alive(keepAlive_);
+
+    spdlog::debug(
+        "{} {} {} {}ms", method_.empty() ? "-" : method_, target_.empty() ? "-" : target_, r.status,
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started_)
+            .count());
+
+    stream_.expires_after(options().writeTimeout);
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, body](beast::error_code ec, size_t) {
+                        if (ec) {
+                          if (ec == beast::error::timeout) {
+                            spdlog::debug(
+                                "closing API connection: client did not read its "
+                                "response in time");
+                          }
+                          self->close();
+                          return;
+                        }
+                        if (!self->keepAlive_) {
+                          self->lingeringClose();
+                          return;
+                        }
+                        self->firstRequest_ = false;
+                        self->parser_.reset();
+                        self->method_.clear();
+                        self->target_.clear();
+                        self->waitForRequest();
+                      });
+  }
+
+  void lingeringClose() {
+    beast::error_code ec;
+    stream_.socket().shutdown(Protocol::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    drain();
+  }
+
+  void drain() {
+    stream_.async_read_some(net::buffer(drain_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) {
+                                self->close();
+                                return;
+                              }
+                              self->drain();
+                            });
+  }
+
+  std::shared_ptr<HttpServerState> state_;
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool closed_ = false;
+  bool firstRequest_ = true;
+  bool keepAlive_ = true;
+  bool head_ = false;
+  std::string method_;
+  std::string target_;
+  SteadyClock::time_point started_ = SteadyClock::now();
+  char drain_[kReadChunk];
+  std::shared_ptr<StreamState> streaming_;  // set once a streaming response began
+  bool streamWriting_ = false;
+  bool chunked_ = true;
+};
+
+void serveConnection(const std::shared_ptr<HttpServerState>& state, Protocol::socket socket) {
+  std::make_shared<Connection>(state, std::move(socket))->run();
+}
+
+void closeConnection(const std::shared_ptr<Connection>& c) { c->closeFromServer(); }
+
+void wakeConnection(const std::shared_ptr<Connection>& c) { c->wakeStream(); }
+
+}  // namespace http_internal
+}  // namespace tender
