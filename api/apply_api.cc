@@ -11,10 +11,12 @@
 #include <set>
 #include <tuple>
 
+#include "api/request_admission.h"
 #include "api/route_helpers.h"
 #include "manifests/compose.h"
 #include "manifests/dependencies.h"
 #include "manifests/manifest.h"
+#include "manifests/manifest_syntax.h"
 
 namespace tender {
 namespace {
@@ -173,9 +175,11 @@ std::vector<Resource> inWriteOrder(std::vector<Resource> resources) {
 }
 
 // Namespaces named by objects but not declared exist implicitly: created
-// with the apply when no live one exists.
+// with the apply when no live one exists. Those in `baseline` (a tenant's
+// first write there) are created, or rewritten, with level baseline.
 Status addImplicitNamespaces(const std::vector<Resource>& resources, std::optional<int64_t> ttlMs,
-                             Store& view, std::vector<ResourceWrite>& writes) {
+                             const std::set<std::string>& baseline, Store& view,
+                             std::vector<ResourceWrite>& writes) {
   std::set<std::string> declared, implicit;
   for (const Resource& r : resources) {
     if (r.kind == "Namespace") declared.insert(r.metadata.name);
@@ -185,14 +189,24 @@ Status addImplicitNamespaces(const std::vector<Resource>& resources, std::option
       implicit.insert(r.metadata.namespace_);
   }
   for (const std::string& ns : implicit) {
-    auto exists = namespaceExists(view, ns);
-    if (!exists.ok()) return exists.status();
-    if (*exists) continue;
+    auto stored = view.get("Namespace", "", ns);
+    if (!stored.ok() && !stored.status().IsNotFound()) return stored.status();
+    const bool live = stored.ok() && !stored->deletedAt;
+    if (live && !baseline.count(ns)) continue;
     ResourceWrite w;
-    w.op = ResourceWrite::Op::kCreateIfAbsent;
+    w.op = live ? ResourceWrite::Op::kUpsert : ResourceWrite::Op::kCreateIfAbsent;
     w.kind = "Namespace";
     w.name = ns;
-    w.spec = implicitNamespaceSpec(ns, ttlMs);
+    if (live) {
+      // Its labels and limits as they are, with the level the tenant's
+      // write gives it; a concurrent change makes this apply a conflict.
+      w.labels = stored->labels;
+      w.spec = stored->spec;
+      w.spec["security"]["level"] = securityLevelName(SecurityLevel::kBaseline);
+      w.expectedResourceVersion = stored->resourceVersion;
+    } else {
+      w.spec = implicitNamespaceSpec(ns, ttlMs, baseline.count(ns) > 0);
+    }
     writes.push_back(std::move(w));
   }
   return Status::Ok();
@@ -267,6 +281,10 @@ Result<nlohmann::json> dryRunItems(const ApplyPlan& plan, Store& store,
     nlohmann::json item = itemOf(w, outcome);
     // What the containers would go through. The plan is advice: an engine
     // that cannot be asked leaves a warning, not a failed dry run.
+    if (i < plan.firstResourceWrite) {  // a namespace set to baseline
+      items.push_back(std::move(item));
+      continue;
+    }
     const Resource& r = plan.resources[i - plan.firstResourceWrite];
     if (r.kind == "Service" && opts.planService) {
       auto containers = opts.planService(r);
@@ -294,7 +312,7 @@ nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResu
     if (!r.applied) continue;
     if (w.op == ResourceWrite::Op::kMarkDeleted) {
       recordChange(store, clock, w.kind, w.ns, w.name, "Deleting",
-                   "pruned: no longer in the applied manifests");
+                   "pruned: no longer in the applied manifests", plan.by);
       items.push_back(itemOf(w, "deleted"));
     } else if (w.op == ResourceWrite::Op::kCreateIfAbsent) {
       items.push_back(itemOf(w, "created"));
@@ -306,7 +324,7 @@ nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResu
       if (r.upsert.outcome != UpsertOutcome::kUnchanged) {
         recordChange(store, clock, w.kind, w.ns, w.name, "Applied",
                      std::string(outcomeName(r.upsert.outcome)) + " (generation " +
-                         std::to_string(r.upsert.record.generation) + ")");
+                         std::to_string(r.upsert.record.generation) + ")", plan.by);
       }
     }
     enqueue(Key{w.kind, w.ns, w.name});
@@ -316,32 +334,36 @@ nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResu
 
 }  // namespace
 
-Result<ApplyPlan> planApply(const HttpRequest& req, Store& view) {
+Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resources,
+                             const PlanOptions& options, Store& view,
+                             const ResolveHostPath& resolve) {
   ApplyPlan plan;
-  auto parsed = parseBody(req, &plan.warnings);
-  if (!parsed.ok()) return parsed.status();
-  std::vector<Resource>& resources = *parsed;
-  plan.dryRun = truthy(req.queryParam("dryRun"));
-  plan.prune = truthy(req.queryParam("prune"));
-  auto ttlMs = ttlParam(req);
-  if (!ttlMs.ok()) return ttlMs.status();
-
-  // Every namespace the body names must be the sender's to use.
-  std::set<std::string> namespaces;
-  for (const Resource& r : resources) namespaces.insert(namespaceOf(r));
-  for (const std::string& ns : namespaces) {
-    if (!req.mayUse(ns)) return forbidden(req, ns, "metadata.namespace");
+  plan.by = who.name;
+  plan.dryRun = options.dryRun;
+  plan.prune = options.prune;
+  // Who may write what comes first, so that no error tells a tenant of
+  // another namespace's objects.
+  Status granted = checkNamespacesGranted(who, resources);
+  if (!granted.ok()) return granted;
+  if (options.ttlMs && !who.admin) {
+    return Status::Forbidden("token \"" + who.name + "\" may not set a namespace's TTL")
+        .WithDetails({{"ttl", "only an admin token sets a namespace's TTL"}});
   }
 
   // (parseManifests already refuses an object given twice.)
   std::vector<FieldError> errors;
   checkNetworks(resources, view, errors);
-  resolveBuildContexts(resources, req.queryParam("baseDir"), errors);
+  resolveBuildContexts(resources, options.baseDir, errors);
   Status graphs = checkDependencyGraphs(resources, plan.prune, view, errors);
   if (!graphs.ok()) return graphs;
   if (!errors.empty()) return Status::Invalid("the manifests are invalid", errors);
 
-  Status implicit = addImplicitNamespaces(resources, *ttlMs, view, plan.writes);
+  // A namespace's limits and each namespace's security level.
+  auto admitted = admitObjects(who, resources, view, resolve);
+  if (!admitted.ok()) return admitted.status();
+
+  Status implicit =
+      addImplicitNamespaces(resources, options.ttlMs, admitted->baseline, view, plan.writes);
   if (!implicit.ok()) return implicit;
   plan.resources = inWriteOrder(std::move(resources));
   plan.firstResourceWrite = plan.writes.size();
@@ -353,18 +375,46 @@ Result<ApplyPlan> planApply(const HttpRequest& req, Store& view) {
   return plan;
 }
 
+Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve) {
+  std::vector<std::string> warnings;
+  auto parsed = parseBody(req, &warnings);
+  if (!parsed.ok()) return parsed.status();
+  auto ttlMs = ttlParam(req);
+  if (!ttlMs.ok()) return ttlMs.status();
+  PlanOptions options;
+  options.dryRun = truthy(req.queryParam("dryRun"));
+  options.prune = truthy(req.queryParam("prune"));
+  options.ttlMs = *ttlMs;
+  options.baseDir = req.queryParam("baseDir");
+  auto plan = planWrites(requesterOf(req), std::move(*parsed), options, view, resolve);
+  if (!plan.ok()) return plan.status();
+  plan->warnings = std::move(warnings);
+  return plan;
+}
+
+Result<std::vector<WriteResult>> commitPlan(const ApplyPlan& plan, Store& store, Clock& clock,
+                                            const std::function<void(const Key&)>& enqueue,
+                                            nlohmann::json* items) {
+  auto results = store.commit(plan.writes);
+  if (!results.ok()) return results.status();
+  nlohmann::json done = committedItems(plan, *results, store, clock, enqueue);
+  if (items) *items = std::move(done);
+  return results;
+}
+
 void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOptions opts) {
   if (!opts.enqueue) opts.enqueue = [](const Key&) {};
   router.add("POST", "/api/v1/apply", [&store, &clock, opts](const HttpRequest& req) {
-    auto plan = planApply(req, store);
+    auto plan = planApply(req, store, hostPathResolver());
     if (!plan.ok()) return HttpResponse::Error(plan.status());
     Result<nlohmann::json> items = Status::Internal("unset");
     if (plan->dryRun) {
       items = dryRunItems(*plan, store, opts);
     } else {
-      auto results = store.commit(plan->writes);
+      nlohmann::json committed;
+      auto results = commitPlan(*plan, store, clock, opts.enqueue, &committed);
       if (!results.ok()) return HttpResponse::Error(results.status());
-      items = committedItems(*plan, *results, store, clock, opts.enqueue);
+      items = std::move(committed);
     }
     if (!items.ok()) return HttpResponse::Error(items.status());
     nlohmann::json answer = {

@@ -2,8 +2,8 @@
 //
 // planApply() is the one step that decides: it reads the request (manifests
 // or a Compose file, ?namespace, ?ttl, ?prune, ?dryRun, ?baseDir) and a read
-// view of the store, and returns either every field error (400), the
-// namespace the caller may not use (403), or the plan: the writes in order
+// view of the store, and returns either every field error (400), what the
+// caller may not write (403: request_admission.h), or the plan: the writes in order
 // (implicit namespaces, then namespaces, networks, volumes, services, then
 // what --prune deletes). It writes nothing. The route then commits the
 // writes in one store transaction (Store::commit), so an error in the
@@ -11,16 +11,20 @@
 // records events and enqueues keys.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "api/request_admission.h"
 #include "api/router.h"
 #include "base/clock.h"
 #include "controller/reconciler.h"
 #include "manifests/resource.h"
+#include "policy/security_policy.h"
 #include "store/store.h"
 
 namespace tender {
@@ -34,9 +38,29 @@ struct ApplyPlan {
   std::vector<Resource> resources;
   size_t firstResourceWrite = 0;
   std::vector<std::string> warnings;  // Compose keys tender does not support
+  std::string by;                     // the token's name, for the events
 };
 
-Result<ApplyPlan> planApply(const HttpRequest& req, Store& view);
+// `resolve` reads host paths as the host does now (hostPathResolver()).
+Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve);
+
+// planApply's decision once the request is parsed: for any route that
+// writes objects (a PUT is a plan of one).
+struct PlanOptions {
+  bool dryRun = false;
+  bool prune = false;
+  std::optional<int64_t> ttlMs;  // namespaces the plan creates expire after it
+  std::string baseDir;           // what relative build contexts resolve against
+};
+Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resources,
+                             const PlanOptions& options, Store& view,
+                             const ResolveHostPath& resolve);
+
+// Writes `plan` in one transaction, then records an event for each change
+// and enqueues each key; `items` (if given) gets the answer's items.
+Result<std::vector<WriteResult>> commitPlan(const ApplyPlan& plan, Store& store, Clock& clock,
+                                            const std::function<void(const Key&)>& enqueue,
+                                            nlohmann::json* items);
 
 struct ApplyRouteOptions {
   std::function<void(const Key&)> enqueue;

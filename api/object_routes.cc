@@ -9,6 +9,8 @@
 
 #include "api/http_status.h"
 #include "api/resource_routes.h"
+#include "api/apply_api.h"
+#include "api/request_admission.h"
 #include "api/route_helpers.h"
 #include "base/time_format.h"
 #include "manifests/manifest.h"
@@ -161,6 +163,21 @@ HttpResponse getOne(Store& store, ListCache& cache, const char* kind, const std:
   return HttpResponse::Shared(200, std::move(body));
 }
 
+// A PUT: a plan of one object (with its namespace, when it has to be made),
+// admitted like an apply and committed; the answer is the object as stored,
+// 201 when it is new.
+HttpResponse putObjects(Store& store, Clock& clock, const Enqueue& enqueue,
+                        const HttpRequest& req, std::vector<Resource> objects) {
+  auto plan = planWrites(requesterOf(req), std::move(objects), PlanOptions{}, store,
+                         hostPathResolver());
+  if (!plan.ok()) return HttpResponse::Error(plan.status());
+  auto results = commitPlan(*plan, store, clock, enqueue, nullptr);
+  if (!results.ok()) return HttpResponse::Error(results.status());
+  const UpsertResult& up = results->at(plan->firstResourceWrite).upsert;
+  return HttpResponse::Json(up.outcome == UpsertOutcome::kCreated ? 201 : 200,
+                            objectFromRecord(up.record));
+}
+
 // The namespaced kinds' routes.
 void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueue& enqueue,
                         const std::shared_ptr<ListCache>& cache) {
@@ -205,7 +222,8 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
                    return HttpResponse::Error(Status::NotFound(notFoundMessage(kind, ns, name)));
                  if (!s.ok()) return HttpResponse::Error(s);
                  if (before.ok() && !before->deletedAt) {
-                   recordChange(store, clock, kind, ns, name, "Deleting", "deletion requested");
+                   recordChange(store, clock, kind, ns, name, "Deleting", "deletion requested",
+                                principalName(req));
                  }
                  enqueue(Key{kind, ns, name});
                  return HttpResponse::Json(
@@ -256,23 +274,7 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
                 Status::Invalid("spec.build.context is relative",
                                 {{"spec.build.context", "must be an absolute path in a PUT"}}));
           }
-          auto exists = namespaceExists(store, ns);
-          if (!exists.ok()) return HttpResponse::Error(exists.status());
-          if (!*exists) {
-            Status created = createNamespace(store, ns, enqueue);
-            if (!created.ok()) return HttpResponse::Error(created);
-          }
-          auto up = store.upsert(kind, ns, name, labelsJson(r.metadata.labels), encodeSpec(r),
-                                 r.metadata.resourceVersion);
-          if (!up.ok()) return HttpResponse::Error(up.status());
-          if (up->outcome != UpsertOutcome::kUnchanged) {
-            recordChange(store, clock, kind, ns, name, "Applied",
-                         std::string(outcomeName(up->outcome)) + " (generation " +
-                             std::to_string(up->record.generation) + ")");
-          }
-          enqueue(Key{kind, ns, name});
-          return HttpResponse::Json(up->outcome == UpsertOutcome::kCreated ? 201 : 200,
-                                    objectFromRecord(up->record));
+          return putObjects(store, clock, enqueue, req, {r});
         });
   }
 }
@@ -305,8 +307,6 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
           Status::Invalid("namespace \"" + ns + "\" is not a DNS label",
                           {{"metadata.name", "\"" + ns + "\" is not a DNS label"}}));
     }
-    nlohmann::json labels = nlohmann::json::object();
-    std::optional<int64_t> expected;
     if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
       auto parsed = parseManifests(req.body, ParseOptions{});
       if (!parsed.ok()) return HttpResponse::Error(parsed.status());
@@ -321,17 +321,17 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
             {{"metadata.name",
               "\"" + r.metadata.name + "\" does not match the path's \"" + ns + "\""}}));
       }
-      labels = labelsJson(r.metadata.labels);
-      expected = r.metadata.resourceVersion;
+      return putObjects(store, clock, enqueue, req, {r});
     }
-    auto up = store.upsert("Namespace", "", ns, labels, nlohmann::json::object(), expected);
-    if (!up.ok()) return HttpResponse::Error(up.status());
-    if (up->outcome != UpsertOutcome::kUnchanged) {
-      recordChange(store, clock, "Namespace", "", ns, "Applied", outcomeName(up->outcome));
-    }
-    enqueue(Key{"Namespace", "", ns});
-    return HttpResponse::Json(up->outcome == UpsertOutcome::kCreated ? 201 : 200,
-                              objectFromRecord(up->record));
+    // No body: the namespace is made if missing; one that exists keeps its
+    // limits and loses its labels, as a body with none would.
+    auto spec = storedNamespaceSpec(store, ns);
+    if (!spec.ok()) return HttpResponse::Error(spec.status());
+    Resource r;
+    r.kind = "Namespace";
+    r.metadata.name = ns;
+    r.spec = *spec;
+    return putObjects(store, clock, enqueue, req, {r});
   });
   router.add(
       "DELETE", "/api/v1/namespaces/{ns}", [&store, &clock, enqueue](const HttpRequest& req) {
@@ -347,7 +347,8 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
         if (!s.ok()) return HttpResponse::Error(s);
         if (before.ok() && (!before->deletedAt || (purgeData && !before->purgeData))) {
           recordChange(store, clock, "Namespace", "", ns, "Deleting",
-                       purgeData ? "deletion requested, with its volumes" : "deletion requested");
+                       purgeData ? "deletion requested, with its volumes" : "deletion requested",
+                       principalName(req));
         }
         enqueue(Key{"Namespace", "", ns});
         return HttpResponse::Json(200, {{"kind", "Status"},

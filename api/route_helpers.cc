@@ -39,13 +39,14 @@ Result<bool> namespaceExists(Store& store, const std::string& ns) {
   return existing.status();
 }
 
-nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs) {
-  if (!ttlMs) return nlohmann::json::object();
+nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs,
+                                     bool baseline) {
   Resource r;
   r.kind = "Namespace";
   r.metadata.name = ns;
   NamespaceSpec n;
   n.ttlMs = ttlMs;
+  if (baseline) n.security.level = SecurityLevel::kBaseline;
   r.spec = n;
   return encodeSpec(r);
 }
@@ -53,8 +54,8 @@ nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_
 Status createNamespace(Store& store, const std::string& ns,
                        const std::function<void(const Key&)>& enqueue,
                        std::optional<int64_t> ttlMs) {
-  auto up =
-      store.upsert("Namespace", "", ns, nlohmann::json::object(), implicitNamespaceSpec(ns, ttlMs));
+  auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(),
+                         implicitNamespaceSpec(ns, ttlMs, false));
   if (!up.ok()) return up.status();
   enqueue(Key{"Namespace", "", ns});
   return Status::Ok();
@@ -62,8 +63,18 @@ Status createNamespace(Store& store, const std::string& ns,
 
 // What an API write did, as an event watchers see ("Applied", "Deleting").
 void recordChange(Store& store, Clock& clock, const std::string& kind, const std::string& ns,
-                  const std::string& name, const std::string& reason, const std::string& message) {
-  recordEvent(store, clock, Key{kind, ns, name}, "Normal", reason, message);
+                  const std::string& name, const std::string& reason, const std::string& message,
+                  const std::string& by) {
+  if (by.empty()) {
+    recordEvent(store, clock, Key{kind, ns, name}, "Normal", reason, message);
+    return;
+  }
+  recordEvent(store, clock, Key{kind, ns, name}, "Normal", reason, message + " by " + by,
+              {{"by", by}});
+}
+
+std::string principalName(const HttpRequest& req) {
+  return req.principal ? req.principal->name : std::string();
 }
 
 Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field) {

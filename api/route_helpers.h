@@ -27,15 +27,22 @@ nlohmann::json labelsJson(const std::map<std::string, std::string>& labels);
 // Namespaces that objects name exist implicitly: true when `ns` has a live
 // record, false when it has none or only a deleted one.
 Result<bool> namespaceExists(Store& store, const std::string& ns);
-// The stored spec of a namespace that objects name (with ?ttl, its expiry).
-nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs);
+// The stored spec of a namespace that objects name (with ?ttl, its expiry;
+// `baseline`: a tenant's, at level baseline).
+nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs,
+                                     bool baseline);
 Status createNamespace(Store& store, const std::string& ns,
                        const std::function<void(const Key&)>& enqueue,
                        std::optional<int64_t> ttlMs = std::nullopt);
 
-// What an API write did, as an event watchers see ("Applied", "Deleting").
+// What an API write did, as an event watchers see ("Applied", "Deleting"),
+// and who did it: the token's name, "by alice" in the message and
+// {"by": "alice"} in its data ("" when the server checks no tokens).
 void recordChange(Store& store, Clock& clock, const std::string& kind, const std::string& ns,
-                  const std::string& name, const std::string& reason, const std::string& message);
+                  const std::string& name, const std::string& reason, const std::string& message,
+                  const std::string& by);
+// The name writes are recorded under: the token's, or "".
+std::string principalName(const HttpRequest& req);
 
 // 403 naming the namespace and the field that named it. REQUIRES: req.principal.
 Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field);

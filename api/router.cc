@@ -193,7 +193,25 @@ std::optional<HttpResponse> Router::routeFast(HttpRequest& req) const {
   }
 }
 
+namespace {
+
+// One line in the server's log per write, answered or refused: who, what,
+// and the answer's code.
+void audit(const HttpRequest& req, const HttpResponse& r) {
+  if (req.method == "GET" || req.method == "HEAD" || req.method == "OPTIONS") return;
+  spdlog::info("audit: {} {} {} -> {}", req.principal ? req.principal->name : "-", req.method,
+               req.target, r.status);
+}
+
+}  // namespace
+
 HttpResponse Router::route(HttpRequest& req) const {
+  HttpResponse r = dispatch(req);
+  audit(req, r);
+  return r;
+}
+
+HttpResponse Router::dispatch(HttpRequest& req) const {
   std::optional<HttpResponse> refusal;
   const Route* best = match(req, &refusal);
   if (best == nullptr) return std::move(*refusal);

@@ -126,7 +126,9 @@ class Router {
 
   // Finds the handler and fills req.params. A path that matches no pattern is
   // 404 NotFound; a path that matches with another method is 405 (error body
-  // reason "MethodNotAllowed", with an Allow header).
+  // reason "MethodNotAllowed", with an Allow header). Every write (not GET,
+  // HEAD or OPTIONS), answered or refused, logs one "audit:" line: the
+  // token's name, the method, the target and the answer's code.
   HttpResponse route(HttpRequest& req) const;
 
   // For the event loop: the answer of the matching route's FastHandler when
@@ -147,6 +149,7 @@ class Router {
   // credentials are refused.
   const Route* match(HttpRequest& req, std::optional<HttpResponse>* refusal) const;
   std::vector<Route> routes_;
+  HttpResponse dispatch(HttpRequest& req) const;
   Authenticator authenticator_;
 };
 

@@ -28,7 +28,7 @@ void registerServiceRoutes(Router& router, Store& store, Clock& clock, Enqueue e
         Status requested = opts.restartService(key);
         if (!requested.ok()) return HttpResponse::Error(requested.WithContext("request the restart"));
         recordChange(store, clock, "Service", ns, name, "RestartRequested",
-                     "restart of every replica requested");
+                     "restart of every replica requested", principalName(req));
         enqueue(key);
         return HttpResponse::Json(
             202, {{"kind", "Status"},

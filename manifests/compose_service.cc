@@ -412,7 +412,8 @@ void Translator::translateService(const std::string& name, const json& svc) {
       {"init", "init"},           {"cap_add", "capAdd"},          {"cap_drop", "capDrop"},
       {"privileged", "privileged"}, {"read_only", "readOnlyRootFilesystem"},
       {"ulimits", "ulimits"},     {"logging", "logging"},         {"expose", "expose"},
-      {"scale", "replicas"}};
+      {"scale", "replicas"},      {"pid", "pid"},                 {"ipc", "ipc"},
+      {"uts", "uts"},             {"devices", "devices"},         {"security_opt", "securityOpt"}};
   static const std::set<std::string> kHandled = {
       "environment", "env_file", "ports", "volumes", "tmpfs", "networks", "network_mode",
       "depends_on", "healthcheck", "restart", "deploy", "build", "labels", "extra_hosts",

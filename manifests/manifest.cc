@@ -13,6 +13,8 @@
 #include "manifests/manifest.h"
 
 #include <cstdint>
+#include <cstdio>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <string>
@@ -50,6 +52,62 @@ VolumeSpec decodeVolumeSpec(Decoder& d, const json* spec) {
   return v;
 }
 
+// A namespace's spec.security: its level, the host paths its services may
+// bind (a path or {path, writable}), the host ports they may publish.
+SecuritySpec decodeSecuritySpec(Decoder& d, Fields& f) {
+  SecuritySpec out;
+  if (auto level = getString(d, f, "level")) {
+    out.level = parseSecurityLevel(*level);
+    if (!out.level) {
+      d.error(f.at("level"), quoteJson(*level) + " is not one of privileged, baseline, restricted");
+    }
+  }
+  if (const json* paths = d.list(f.at("allowedHostPaths"), f.get("allowedHostPaths"))) {
+    for (size_t i = 0; i < paths->size(); ++i) {
+      const std::string at = indexed(f.at("allowedHostPaths"), i);
+      const json& item = (*paths)[i];
+      HostPathRule rule;
+      std::string pathAt = at;
+      if (item.is_object()) {
+        Fields p(d, &item, at);
+        pathAt = p.at("path");
+        if (const json* path = p.get("path")) {
+          if (auto text = d.string(pathAt, *path)) rule.path = *text;
+        } else {
+          d.error(pathAt, "is required");
+          continue;
+        }
+        if (auto writable = getBool(d, p, "writable")) rule.writable = *writable;
+        p.rejectUnknown();
+      } else if (auto text = d.string(at, item)) {
+        rule.path = *text;
+      } else {
+        continue;
+      }
+      if (rule.path.empty() || rule.path.front() != '/') {
+        d.error(pathAt, quoteJson(rule.path) + " is not an absolute path");
+        continue;
+      }
+      rule.path = std::filesystem::path(rule.path).lexically_normal().string();
+      if (rule.path.size() > 1 && rule.path.back() == '/') rule.path.pop_back();
+      out.allowedHostPaths.push_back(rule);
+    }
+  }
+  if (auto ports = getString(d, f, "hostPorts")) {
+    int lo = 0, hi = 0;
+    char dash = 0, rest = 0;
+    int n = std::sscanf(ports->c_str(), "%d%c%d%c", &lo, &dash, &hi, &rest);
+    if (n == 1) hi = lo;
+    if ((n != 1 && (n != 3 || dash != '-')) || lo < 1 || hi > 65535 || lo > hi) {
+      d.error(f.at("hostPorts"), quoteJson(*ports) + " is not a port range (8000-8099, or one port)");
+    } else {
+      out.hostPortMin = lo;
+      out.hostPortMax = hi;
+    }
+  }
+  return out;
+}
+
 NamespaceSpec decodeNamespaceSpec(Decoder& d, const json* spec) {
   NamespaceSpec n;
   Fields f(d, spec, "spec");
@@ -83,6 +141,10 @@ NamespaceSpec decodeNamespaceSpec(Decoder& d, const json* spec) {
     n.defaultReservationMemory.reset();
   }
   reservation.rejectUnknown();
+  std::string securityPath = f.at("security");
+  Fields security(d, d.object(securityPath, f.get("security")), securityPath);
+  n.security = decodeSecuritySpec(d, security);
+  security.rejectUnknown();
   f.rejectUnknown();
   return n;
 }

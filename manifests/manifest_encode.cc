@@ -140,6 +140,11 @@ class Encoder {
     if (!s.capAdd.empty()) out["capAdd"] = s.capAdd;
     if (!s.capDrop.empty()) out["capDrop"] = s.capDrop;
     flag(&out, "privileged", s.privileged);
+    string(&out, "pid", s.pid);
+    string(&out, "ipc", s.ipc);
+    string(&out, "uts", s.uts);
+    if (!s.devices.empty()) out["devices"] = s.devices;
+    if (!s.securityOpt.empty()) out["securityOpt"] = s.securityOpt;
     flag(&out, "readOnlyRootFilesystem", s.readOnlyRootFilesystem);
     optional(&out, "init", s.init);
     if (!s.extraHosts.empty()) out["extraHosts"] = s.extraHosts;
@@ -210,6 +215,22 @@ class Encoder {
     json reservation = json::object();
     optional(&reservation, "memory", n.defaultReservationMemory);
     nonEmpty(&out, "defaultReservation", reservation);
+    json security = json::object();
+    if (n.security.level) security["level"] = securityLevelName(*n.security.level);
+    if (!n.security.allowedHostPaths.empty()) {
+      json paths = json::array();
+      for (const HostPathRule& rule : n.security.allowedHostPaths) {
+        json p = {{"path", rule.path}};
+        flag(&p, "writable", rule.writable);
+        paths.push_back(p);
+      }
+      security["allowedHostPaths"] = paths;
+    }
+    if (n.security.hostPortMax != 0) {
+      security["hostPorts"] = std::to_string(n.security.hostPortMin) + "-" +
+                              std::to_string(n.security.hostPortMax);
+    }
+    nonEmpty(&out, "security", security);
     return out;
   }
 

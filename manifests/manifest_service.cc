@@ -421,6 +421,60 @@ std::map<std::string, Dependency> decodeDependsOn(Decoder& d, const std::string&
   return out;
 }
 
+// pid, ipc and uts: the kernel namespaces shared with the host or another
+// container.
+void decodeKernelNamespaces(Decoder& d, Fields& f, ServiceSpec* s) {
+  struct Mode {
+    const char* field;
+    std::string ServiceSpec::*value;
+    std::vector<std::string> words;  // besides "host"
+    bool containers;                 // service:NAME and container:NAME
+  };
+  const Mode modes[] = {{"pid", &ServiceSpec::pid, {}, true},
+                        {"ipc", &ServiceSpec::ipc, {"private", "shareable", "none"}, true},
+                        {"uts", &ServiceSpec::uts, {}, false}};
+  for (const Mode& mode : modes) {
+    auto text = getString(d, f, mode.field);
+    if (!text || text->empty()) continue;
+    const std::string& m = *text;
+    bool known = m == "host" || std::find(mode.words.begin(), mode.words.end(), m) != mode.words.end();
+    if (mode.containers && m.rfind("service:", 0) == 0) known = isDnsLabel(m.substr(8));
+    if (mode.containers && m.rfind("container:", 0) == 0) known = m.size() > 10;
+    if (!known) {
+      std::string allowed = "host";
+      for (const std::string& w : mode.words) allowed += ", " + w;
+      if (mode.containers) allowed += ", service:NAME, container:NAME";
+      d.error(f.at(mode.field), quoteJson(m) + " is not one of " + allowed);
+      continue;
+    }
+    s->*mode.value = m;
+  }
+}
+
+// Why a security option is not one Docker takes, or nullopt. tender never
+// reads a seccomp profile from a file: a profile is given inline as JSON.
+std::optional<std::string> securityOptError(const std::string& option) {
+  if (option == "no-new-privileges") return std::nullopt;
+  size_t sep = option.find_first_of("=:");
+  if (sep == std::string::npos || sep + 1 == option.size()) {
+    return std::string("is not KEY=VALUE (no-new-privileges, seccomp=..., apparmor=..., label=...)");
+  }
+  const std::string key = option.substr(0, sep);
+  const std::string value = option.substr(sep + 1);
+  if (key == "no-new-privileges") {
+    if (value == "true" || value == "false") return std::nullopt;
+    return std::string("is not no-new-privileges=true or =false");
+  }
+  if (key == "seccomp") {
+    if (value == "unconfined" || value == "builtin" || value.front() == '{') return std::nullopt;
+    return std::string(
+        "names a profile file: give the profile inline as JSON, or unconfined or builtin");
+  }
+  if (key == "apparmor" || key == "label" || key == "systempaths") return std::nullopt;
+  return std::string("is not a security option tender knows (no-new-privileges, seccomp, "
+                     "apparmor, label, systempaths)");
+}
+
 // The container settings beyond image, command and resources: what Compose
 // calls expose, network_mode, cap_add, ulimits, logging and the like.
 void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
@@ -494,6 +548,24 @@ void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
   s->capAdd = decodeWords(d, f.at("capAdd"), f.get("capAdd"));
   s->capDrop = decodeWords(d, f.at("capDrop"), f.get("capDrop"));
   if (auto v = getBool(d, f, "privileged")) s->privileged = *v;
+  decodeKernelNamespaces(d, f, s);
+  std::vector<std::string> devices = decodeWords(d, f.at("devices"), f.get("devices"));
+  for (size_t i = 0; i < devices.size(); ++i) {
+    auto device = parseDeviceSpec(devices[i]);
+    if (device.ok()) {
+      s->devices.push_back(devices[i]);
+    } else {
+      d.error(indexed(f.at("devices"), i), device.status().message());
+    }
+  }
+  std::vector<std::string> options = decodeWords(d, f.at("securityOpt"), f.get("securityOpt"));
+  for (size_t i = 0; i < options.size(); ++i) {
+    if (auto why = securityOptError(options[i])) {
+      d.error(indexed(f.at("securityOpt"), i), quoteJson(options[i]) + " " + *why);
+    } else {
+      s->securityOpt.push_back(options[i]);
+    }
+  }
   if (auto v = getBool(d, f, "readOnlyRootFilesystem")) s->readOnlyRootFilesystem = *v;
   s->init = getBool(d, f, "init");
   std::vector<std::string> hosts = decodeWords(d, f.at("extraHosts"), f.get("extraHosts"));

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -47,5 +48,17 @@ std::string formatCpuQuantity(int64_t nanoCpus);
 
 const char* restartPolicyName(RestartPolicy policy);
 const char* dependencyConditionName(DependencyCondition condition);
+const char* securityLevelName(SecurityLevel level);
+std::optional<SecurityLevel> parseSecurityLevel(const std::string& text);
+
+// A device as Docker's --device takes it: "HOST[:CONTAINER[:PERMISSIONS]]",
+// PERMISSIONS a non-empty mix of r, w and m. The container path defaults to
+// the host's, the permissions to "rwm".
+struct DeviceMapping {
+  std::string hostPath;
+  std::string containerPath;
+  std::string permissions;
+};
+Result<DeviceMapping> parseDeviceSpec(const std::string& text);
 
 }  // namespace tender

@@ -142,6 +142,17 @@ struct ServiceSpec {
   std::vector<std::string> capAdd;
   std::vector<std::string> capDrop;
   bool privileged = false;
+  // The kernel namespaces the container shares: "" = its own; "host", or
+  // "service:NAME" / "container:NAME" as for networkMode. ipc also takes
+  // "private", "shareable" and "none" as Docker does.
+  std::string pid;
+  std::string ipc;
+  std::string uts;  // "" or "host"
+  // Host devices: "/dev/fuse", "/dev/sda:/dev/xvda", "/dev/sda:/dev/xvda:r".
+  std::vector<std::string> devices;
+  // As Docker takes them: "no-new-privileges", "seccomp=unconfined",
+  // "apparmor=PROFILE", "label=disable".
+  std::vector<std::string> securityOpt;
   bool readOnlyRootFilesystem = false;
   std::optional<bool> init;             // an init process as PID 1 (the engine's default: none)
   std::vector<std::string> extraHosts;  // "host:ip", added to /etc/hosts
@@ -163,12 +174,31 @@ struct VolumeSpec {
   std::map<std::string, std::string> labels;
 };
 
+// What a namespace's services may ask of the host (api/admission.h applies
+// it; policy/security_policy.h says what each level allows).
+enum class SecurityLevel { kPrivileged, kBaseline, kRestricted };
+
+struct HostPathRule {
+  std::string path;       // absolute; a bind source must be it or below it
+  bool writable = false;  // binds below it may be read-write
+};
+
+struct SecuritySpec {
+  // Unset: privileged for an admin's writes; the first write of a tenant's
+  // token sets baseline.
+  std::optional<SecurityLevel> level;
+  std::vector<HostPathRule> allowedHostPaths;  // empty: no host path may be bound
+  int hostPortMin = 0;  // both 0: any host port; else published ports stay in [min, max]
+  int hostPortMax = 0;
+};
+
 struct NamespaceSpec {
   std::optional<int64_t> quotaMemory;   // bytes
   std::optional<int> quotaServices;
   std::optional<int64_t> ttlMs;
   std::optional<std::string> expiresAt; // RFC 3339
   std::optional<int64_t> defaultReservationMemory;
+  SecuritySpec security;
 };
 
 struct Resource {

@@ -347,4 +347,51 @@ const char* dependencyConditionName(DependencyCondition condition) {
   return "started";
 }
 
+const char* securityLevelName(SecurityLevel level) {
+  switch (level) {
+    case SecurityLevel::kPrivileged:
+      return "privileged";
+    case SecurityLevel::kBaseline:
+      return "baseline";
+    case SecurityLevel::kRestricted:
+      return "restricted";
+  }
+  return "baseline";
+}
+
+std::optional<SecurityLevel> parseSecurityLevel(const std::string& text) {
+  for (SecurityLevel l :
+       {SecurityLevel::kPrivileged, SecurityLevel::kBaseline, SecurityLevel::kRestricted}) {
+    if (text == securityLevelName(l)) return l;
+  }
+  return std::nullopt;
+}
+
+Result<DeviceMapping> parseDeviceSpec(const std::string& text) {
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    size_t colon = text.find(':', start);
+    parts.push_back(text.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  auto invalid = [&](const std::string& why) {
+    return Status::Invalid(quoteJson(text) + ": " + why +
+                           " (HOST[:CONTAINER[:PERMISSIONS]], e.g. /dev/fuse or /dev/sda:/dev/xvda:r)");
+  };
+  if (parts.size() > 3) return invalid("too many ':'");
+  DeviceMapping d;
+  d.hostPath = parts[0];
+  d.containerPath = parts.size() > 1 ? parts[1] : parts[0];
+  d.permissions = parts.size() > 2 ? parts[2] : "rwm";
+  if (d.hostPath.empty() || d.hostPath.front() != '/') return invalid("the host path is not absolute");
+  if (d.containerPath.empty() || d.containerPath.front() != '/')
+    return invalid("the container path is not absolute");
+  if (d.permissions.empty() ||
+      d.permissions.find_first_not_of("rwm") != std::string::npos) {
+    return invalid("the permissions are not a mix of r, w and m");
+  }
+  return d;
+}
+
 }  // namespace tender

@@ -75,6 +75,25 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
   if (!spec.capAdd.empty()) host["CapAdd"] = spec.capAdd;
   if (!spec.capDrop.empty()) host["CapDrop"] = spec.capDrop;
   if (spec.privileged) host["Privileged"] = true;
+  // service:NAME shares NAME's first replica's namespace, as for networkMode.
+  auto mode = [&svc](const std::string& m) {
+    return m.rfind("service:", 0) == 0 ? "container:" + containerName(svc.ns, m.substr(8), 0) : m;
+  };
+  if (!spec.pid.empty()) host["PidMode"] = mode(spec.pid);
+  if (!spec.ipc.empty()) host["IpcMode"] = mode(spec.ipc);
+  if (!spec.uts.empty()) host["UTSMode"] = spec.uts;
+  if (!spec.devices.empty()) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const std::string& text : spec.devices) {
+      auto d = parseDeviceSpec(text);
+      if (!d.ok()) continue;  // validated by the decoder
+      devices.push_back({{"PathOnHost", d->hostPath},
+                         {"PathInContainer", d->containerPath},
+                         {"CgroupPermissions", d->permissions}});
+    }
+    host["Devices"] = devices;
+  }
+  if (!spec.securityOpt.empty()) host["SecurityOpt"] = spec.securityOpt;
   if (spec.readOnlyRootFilesystem) host["ReadonlyRootfs"] = true;
   if (spec.init) host["Init"] = *spec.init;
   if (!spec.extraHosts.empty()) host["ExtraHosts"] = spec.extraHosts;

@@ -7,7 +7,7 @@
 namespace tender {
 
 void recordEvent(Store& store, Clock& clock, const Key& key, const std::string& type,
-                 const std::string& reason, const std::string& message) {
+                 const std::string& reason, const std::string& message, nlohmann::json data) {
   EventRecord e;
   e.time = clock.nowMillis();
   e.type = type;
@@ -16,6 +16,7 @@ void recordEvent(Store& store, Clock& clock, const Key& key, const std::string& 
   e.namespace_ = key.ns;
   e.name = key.name;
   e.message = message;
+  e.data = std::move(data);
   auto r = store.appendEvent(e);
   if (!r.ok()) spdlog::warn("{}: cannot record event {}: {}", key.str(), reason, r.status().ToString());
 }

@@ -1,6 +1,7 @@
 // Recording what reconcilers did, as rows of the store's events table.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/clock.h"
@@ -11,7 +12,9 @@ namespace tender {
 
 // Appends an event about `key`; a store error is logged, never returned: an
 // event that cannot be written must not fail the reconcile that caused it.
+// `data` goes with it (an API write's {"by": principal}).
 void recordEvent(Store& store, Clock& clock, const Key& key, const std::string& type,
-                 const std::string& reason, const std::string& message);
+                 const std::string& reason, const std::string& message,
+                 nlohmann::json data = nlohmann::json::object());
 
 }  // namespace tender

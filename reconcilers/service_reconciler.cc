@@ -15,6 +15,7 @@
 #include "base/time_format.h"
 #include "manifests/manifest_syntax.h"
 #include "manifests/manifest.h"
+#include "policy/security_policy.h"
 #include "reconcilers/build_context.h"
 #include "reconcilers/engine_objects.h"
 #include "reconcilers/events.h"
@@ -397,6 +398,32 @@ Status ServiceReconciler::resolveImage(const std::string& ref, ResolvedService& 
   return Status::Ok();
 }
 
+Status ServiceReconciler::checkHostPathsNow(const std::string& ns, const ServiceSpec& spec) {
+  auto binds = std::any_of(spec.volumes.begin(), spec.volumes.end(),
+                           [](const VolumeMount& m) { return m.type == "bind"; });
+  if (!binds) return Status::Ok();
+  auto record = store_.get("Namespace", "", ns);
+  if (!record.ok()) return record.status().IsNotFound() ? Status::Ok() : record.status();
+  auto decoded = decodeStored("Namespace", "", ns, record->labels, record->spec);
+  if (!decoded.ok()) return Status::Ok();
+  const SecuritySpec& security = decoded->namespaceSpec().security;
+  if (!security.level || *security.level == SecurityLevel::kPrivileged) return Status::Ok();
+  PolicyScope scope;
+  scope.namespace_ = ns;
+  scope.level = *security.level;
+  scope.security = security;
+  for (size_t i = 0; i < spec.volumes.size(); ++i) {
+    const VolumeMount& m = spec.volumes[i];
+    if (m.type != "bind") continue;
+    if (auto refusal = hostPathRefusal(m.source, m.readOnly, scope, hostPathResolver())) {
+      return Status::Forbidden("spec.volumes[" + std::to_string(i) + "]." + refusal->field + ": " +
+                               refusal->message + " (namespace " + ns + " is at level " +
+                               securityLevelName(scope.level) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
 // Resolves what the spec names outside itself: the image's ID, the networks'
 // and volumes' engine names (creating the namespace's default network and
 // undeclared named volumes on the way).
@@ -409,6 +436,14 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
   out.service.name = record.name;
   out.service.spec = spec;
   out.graceMs = spec.stopGracePeriodMs.value_or(kDefaultStopGraceMs);
+
+  // A bind's host path was checked when the spec was admitted; a symlink
+  // swapped in since must not carry the container elsewhere.
+  Status paths = checkHostPathsNow(ns, spec);
+  if (!paths.ok()) {
+    out.failureReason = "HostPathNotAllowed";
+    return paths;
+  }
 
   if (spec.build) {
     if (!std::filesystem::path(spec.build->context).is_absolute()) {

@@ -201,6 +201,9 @@ class ServiceReconciler : public Reconciler {
   ServiceStatus statusAfterPass(Pass& p, const Status& first);
   void addMemoryPressure(const Pass& p, ServiceStatus& st);
   void warnOnNewHold(const Pass& p, const ServiceStatus& st);
+  // Refuses a bind whose host path, read now, is not one the namespace's
+  // level allows (see policy/security_policy.h).
+  Status checkHostPathsNow(const std::string& ns, const ServiceSpec& spec);
   Status resolve(const ResourceRecord& record, const Resource& resource, Resolved& out);
   // The image's ID (cached for imageCacheTtl) into out.imageRef / out.imageId.
   Status resolveImage(const std::string& ref, ResolvedService& out);

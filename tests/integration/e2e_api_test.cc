@@ -15,6 +15,7 @@
 #include "engine/docker_engine_beast.h"
 #include "engine/labels.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/owned_objects.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/tender_process.h"
 
@@ -43,11 +44,7 @@ class ApiE2E : public ::testing::Test {
       server_->client(kAdmin).call("DELETE", "/api/v1/namespaces/" + ns_, "", "");
       for (int i = 0; i < 100 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
       server_->stop();
-      for (const auto& c : containers()) engine_->removeContainer(c.id, true, true);
-      auto nets = engine_->listNetworks(ownedFilters(server_->instance()));
-      if (nets.ok()) {
-        for (const auto& n : *nets) engine_->removeNetwork(n.id);
-      }
+      testing::removeOwnedObjects(*engine_, server_->instance());
     }
     if (!tokenFile_.empty()) std::filesystem::remove(tokenFile_);
   }
@@ -310,7 +307,7 @@ TEST_F(ApiE2E, ServesAUnixSocketBesideTcp) {
   EXPECT_FALSE(std::filesystem::exists(sock));
 }
 
-TEST_F(ApiE2E, WithoutTokensOnlyLocalAddressesAreServed) {
+TEST_F(ApiE2E, ANonLocalListenerWithoutATokenFileDoesNotStart) {
   TenderProcess open(uniqueName("api"), {"--listen", "0.0.0.0:" + std::to_string(testing::freeLoopbackPort())});
   EXPECT_FALSE(open.start(10s));
   std::ifstream log(open.logPath());

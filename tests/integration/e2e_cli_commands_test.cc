@@ -19,6 +19,7 @@
 #include "engine/docker_engine_beast.h"
 #include "engine/labels.h"
 #include "tests/support/cli_run.h"
+#include "tests/support/owned_objects.h"
 #include "tests/support/tender_process.h"
 
 namespace tender {
@@ -89,15 +90,7 @@ class CliCommandsE2E : public ::testing::Test {
     run("delete namespace " + ns_ + flags());
     for (int i = 0; i < 150 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
     server_->stop();
-    for (const auto& c : containers()) engine_->removeContainer(c.id, true, true);
-    auto nets = engine_->listNetworks(ownedFilters(server_->instance()));
-    if (nets.ok()) {
-      for (const auto& n : *nets) engine_->removeNetwork(n.id);
-    }
-    auto vols = engine_->listVolumes(ownedFilters(server_->instance()));
-    if (vols.ok()) {
-      for (const auto& v : *vols) engine_->removeVolume(v.name, true);
-    }
+    testing::removeOwnedObjects(*engine_, server_->instance());
     std::remove(file_.c_str());
   }
   virtual std::vector<std::string> serverArgs() { return {}; }

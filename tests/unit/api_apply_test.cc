@@ -134,7 +134,7 @@ TEST_F(ApplyTest, ThePlanOrdersNamespacesNetworksVolumesThenServices) {
              "apiVersion: tender/v1\nkind: Volume\nmetadata:\n  name: data\n  namespace: "
              "shop\nspec: {}\n---\n"
              "apiVersion: tender/v1\nkind: Namespace\nmetadata:\n  name: shop\n";
-  auto plan = planApply(req, *store_);
+  auto plan = planApply(req, *store_, hostPathResolver());
   ASSERT_TRUE(plan.ok()) << plan.status().ToString();
   std::vector<std::string> kinds;
   for (const auto& w : plan->writes) kinds.push_back(w.kind);
@@ -147,7 +147,7 @@ TEST_F(ApplyTest, ANamespaceTheTokenDoesNotGrantIsRefusedBeforeAnythingElse) {
   HttpRequest req;
   req.body = service("web");
   req.principal = Principal{"alice", false, {"alice-dev"}};
-  auto plan = planApply(req, *store_);
+  auto plan = planApply(req, *store_, hostPathResolver());
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.status().code(), Status::Code::kForbidden);
   EXPECT_NE(plan.status().message().find("namespace \"shop\""), std::string::npos);

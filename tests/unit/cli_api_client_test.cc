@@ -38,6 +38,14 @@ int closedPort() {
   return ntohs(addr.sin_port);
 }
 
+// An apply of `files` into namespace `ns`, everything else as the flags default.
+ApplyOptions applyOf(std::vector<std::string> files, std::string ns) {
+  ApplyOptions o;
+  o.files = std::move(files);
+  o.ns = std::move(ns);
+  return o;
+}
+
 class ApiClientTest : public ::testing::Test {
  protected:
   ApiClientTest() : work_(boost::asio::make_work_guard(io_)) {
@@ -245,7 +253,7 @@ TEST_F(ApiClientTest, ApplyPrintsOneLinePerObject) {
   ApiClient client(url_, "");
   std::istringstream in("kind: Service\n");
   Output o;
-  int code = runApply({{"-"}, "shop"}, client, in, o.out, o.err);
+  int code = runApply(applyOf({"-"}, "shop"), client, in, o.out, o.err);
   EXPECT_EQ(0, code) << o.err.str();
   EXPECT_EQ("service/web created\nnetwork/backend unchanged\n", o.out.str());
   std::lock_guard<std::mutex> l(mu_);
@@ -261,7 +269,7 @@ TEST_F(ApiClientTest, ApplyNamesTheNamespaceWhenObjectsSpanSeveral) {
   ApiClient client(url_, "");
   std::istringstream in("x");
   Output o;
-  EXPECT_EQ(0, runApply({{"-"}, ""}, client, in, o.out, o.err));
+  EXPECT_EQ(0, runApply(applyOf({"-"}, ""), client, in, o.out, o.err));
   EXPECT_EQ("namespace/bob created\nalice/service/web configured\nbob/service/web created\n",
             o.out.str());
 }
@@ -270,7 +278,7 @@ TEST_F(ApiClientTest, ApplyPrintsTheErrorAndEachDetailAndFails) {
   ApiClient client(url_, "");
   std::istringstream in("bad");
   Output o;
-  EXPECT_EQ(1, runApply({{"-"}, ""}, client, in, o.out, o.err));
+  EXPECT_EQ(1, runApply(applyOf({"-"}, ""), client, in, o.out, o.err));
   EXPECT_EQ("error: manifest is invalid\n  spec.image: is required\n", o.err.str());
   EXPECT_EQ("", o.out.str());
 }
@@ -285,7 +293,7 @@ TEST_F(ApiClientTest, ApplyReadsADirectorysManifestsInNameOrder) {
   ApiClient client(url_, "");
   std::istringstream in;
   Output o;
-  int code = runApply({{dir.string()}, ""}, client, in, o.out, o.err);
+  int code = runApply(applyOf({dir.string()}, ""), client, in, o.out, o.err);
   fs::remove_all(dir);
   EXPECT_EQ(0, code) << o.err.str();
   std::lock_guard<std::mutex> l(mu_);
@@ -296,7 +304,7 @@ TEST_F(ApiClientTest, ApplyFailsOnAMissingFile) {
   ApiClient client(url_, "");
   std::istringstream in;
   Output o;
-  EXPECT_EQ(1, runApply({{"/nonexistent/tender.yaml"}, ""}, client, in, o.out, o.err));
+  EXPECT_EQ(1, runApply(applyOf({"/nonexistent/tender.yaml"}, ""), client, in, o.out, o.err));
   EXPECT_NE(std::string::npos, o.err.str().find("cannot read /nonexistent/tender.yaml"));
 }
 
@@ -382,7 +390,7 @@ TEST_F(ApiClientTest, ApplyDryRunSaysSoAndPrintsEachServicesPlan) {
   ApiClient client(url_, "");
   std::istringstream in("kind: Service\n");
   Output o;
-  ApplyOptions a{{"-"}, "shop"};
+  ApplyOptions a = applyOf({"-"}, "shop");
   a.dryRun = true;
   a.prune = true;
   EXPECT_EQ(0, runApply(a, client, in, o.out, o.err)) << o.err.str();
@@ -406,7 +414,7 @@ TEST_F(ApiClientTest, ApplyWaitPollsTheAppliedServices) {
   ApiClient client(url_, "");
   std::istringstream in("kind: Service\n");
   Output o;
-  ApplyOptions a{{"-"}, "shop"};
+  ApplyOptions a = applyOf({"-"}, "shop");
   a.wait = true;
   a.waitOptions.interval = std::chrono::milliseconds(10);
   a.waitOptions.timeout = std::chrono::seconds(5);

@@ -31,7 +31,8 @@ json bodyOf(const ResolvedService& svc) { return containerCreateBody(svc, 0, "te
 TEST(ContainerCreateBody, LeavesUnsetContainerSettingsToTheEngine) {
   json body = bodyOf(resolved(""));
   const json& host = body["HostConfig"];
-  for (const char* key : {"CapAdd", "CapDrop", "Privileged", "ReadonlyRootfs", "Init", "ExtraHosts", "Ulimits"}) {
+  for (const char* key : {"CapAdd", "CapDrop", "Privileged", "ReadonlyRootfs", "Init", "ExtraHosts", "Ulimits",
+                          "PidMode", "IpcMode", "UTSMode", "Devices", "SecurityOpt"}) {
     EXPECT_FALSE(host.contains(key)) << key;
   }
   EXPECT_EQ(host["LogConfig"], json::parse(R"({"Type":"json-file","Config":{"max-size":"10m","max-file":"3"}})"));
@@ -58,6 +59,19 @@ TEST(ContainerCreateBody, CarriesContainerSettings) {
   EXPECT_EQ(host["PortBindings"].size(), 1u);
   EXPECT_EQ(host["Mounts"], json::parse(R"([{"Type":"tmpfs","Target":"/run","ReadOnly":false,
                                             "TmpfsOptions":{"SizeBytes":1048576}}])"));
+}
+
+TEST(ContainerCreateBody, CarriesKernelNamespacesDevicesAndSecurityOptions) {
+  json host = bodyOf(resolved("  pid: service:db\n  ipc: host\n  uts: host\n"
+                              "  devices: [/dev/fuse, \"/dev/sda:/dev/xvda:r\"]\n"
+                              "  securityOpt: [no-new-privileges]\n"))["HostConfig"];
+  EXPECT_EQ(host["PidMode"], "container:shop.db.0");
+  EXPECT_EQ(host["IpcMode"], "host");
+  EXPECT_EQ(host["UTSMode"], "host");
+  EXPECT_EQ(host["Devices"], json::parse(R"([
+      {"PathOnHost":"/dev/fuse","PathInContainer":"/dev/fuse","CgroupPermissions":"rwm"},
+      {"PathOnHost":"/dev/sda","PathInContainer":"/dev/xvda","CgroupPermissions":"r"}])"));
+  EXPECT_EQ(host["SecurityOpt"], json::array({"no-new-privileges"}));
 }
 
 TEST(ContainerCreateBody, LoggingKeepsTendersRotationForJsonFileOnly) {

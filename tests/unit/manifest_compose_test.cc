@@ -206,6 +206,11 @@ TEST(Compose, TranslatesEveryServiceKey) {
        R"({"image":"x","user":"1000","workingDir":"/srv","hostname":"api","stopGracePeriod":"1m30s",
            "stopSignal":"SIGINT","init":true,"privileged":true,"readOnlyRootFilesystem":true,
            "capAdd":["NET_ADMIN"],"capDrop":["ALL"]})"},
+      {"the host's and other containers' namespaces, devices, security options",
+       "image: x\npid: host\nipc: service:db\nuts: host\ndevices: [\"/dev/fuse\"]\n"
+       "security_opt: [no-new-privileges, \"apparmor=docker-default\"]",
+       R"({"image":"x","pid":"host","ipc":"service:db","uts":"host","devices":["/dev/fuse"],
+           "securityOpt":["no-new-privileges","apparmor=docker-default"]})"},
       {"extra_hosts as a list", "image: x\nextra_hosts: [\"db:10.0.0.2\", \"gw=host-gateway\"]",
        R"({"image":"x","extraHosts":["db:10.0.0.2","gw:host-gateway"]})"},
       {"extra_hosts as a mapping", "image: x\nextra_hosts: {db: 10.0.0.2, v6: \"::1\"}",

@@ -67,7 +67,9 @@ bool operator==(const ServiceSpec& a, const ServiceSpec& b) {
          std::tie(a.expose, a.networkAliases, a.networkMode, a.capAdd, a.capDrop, a.privileged,
                   a.readOnlyRootFilesystem, a.init, a.extraHosts, a.ulimits, a.logging) ==
              std::tie(b.expose, b.networkAliases, b.networkMode, b.capAdd, b.capDrop, b.privileged,
-                      b.readOnlyRootFilesystem, b.init, b.extraHosts, b.ulimits, b.logging);
+                      b.readOnlyRootFilesystem, b.init, b.extraHosts, b.ulimits, b.logging) &&
+         std::tie(a.pid, a.ipc, a.uts, a.devices, a.securityOpt) ==
+             std::tie(b.pid, b.ipc, b.uts, b.devices, b.securityOpt);
 }
 bool operator==(const NetworkSpec& a, const NetworkSpec& b) {
   return std::tie(a.driver, a.internal, a.external, a.labels) ==
@@ -653,6 +655,11 @@ spec:
   capAdd: [NET_ADMIN]
   capDrop: [ALL]
   privileged: true
+  pid: service:db
+  ipc: shareable
+  uts: host
+  devices: [/dev/fuse, "/dev/sda:/dev/xvda:r"]
+  securityOpt: [no-new-privileges, "apparmor=docker-default", 'seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']
   readOnlyRootFilesystem: true
   init: false
   extraHosts: ["db.local:10.0.0.5", "v6=::1"]
@@ -681,6 +688,11 @@ TEST(ParseManifests, DecodesContainerSettings) {
   EXPECT_EQ(s.capAdd, (std::vector<std::string>{"NET_ADMIN"}));
   EXPECT_EQ(s.capDrop, (std::vector<std::string>{"ALL"}));
   EXPECT_TRUE(s.privileged);
+  EXPECT_EQ(s.pid, "service:db");
+  EXPECT_EQ(s.ipc, "shareable");
+  EXPECT_EQ(s.uts, "host");
+  EXPECT_EQ(s.devices, (std::vector<std::string>{"/dev/fuse", "/dev/sda:/dev/xvda:r"}));
+  EXPECT_EQ(s.securityOpt.size(), 3u);
   EXPECT_TRUE(s.readOnlyRootFilesystem);
   EXPECT_EQ(s.init, false);
   EXPECT_EQ(s.extraHosts, (std::vector<std::string>{"db.local:10.0.0.5", "v6:::1"}));
@@ -723,6 +735,89 @@ TEST(ServiceValidation, ReportsContainerSettingErrors) {
               ElementsAre(FieldError{"spec.networkMode", "cannot be set together with spec.networks"}));
 }
 
+TEST(ServiceValidation, ReportsKernelNamespaceDeviceAndSecurityOptionErrors) {
+  EXPECT_THAT(
+      errorsOf(service("image: x\n"
+                       "pid: private\n"
+                       "ipc: \"container:\"\n"
+                       "uts: service:db\n"
+                       "devices: [dev/fuse, \"/dev/a:dev/b\", \"/dev/a:/dev/b:rwx\", \"/a:/b:r:x\"]\n"
+                       "securityOpt: [\"seccomp=/etc/profile.json\", \"no-new-privileges=maybe\", "
+                       "\"selinux=on\", \"apparmor\"]\n")),
+      UnorderedElementsAre(
+          FieldError{"spec.pid", "\"private\" is not one of host, service:NAME, container:NAME"},
+          FieldError{"spec.ipc",
+                     "\"container:\" is not one of host, private, shareable, none, service:NAME, "
+                     "container:NAME"},
+          FieldError{"spec.uts", "\"service:db\" is not one of host"},
+          FieldError{"spec.devices[0]",
+                     "\"dev/fuse\": the host path is not absolute (HOST[:CONTAINER[:PERMISSIONS]], "
+                     "e.g. /dev/fuse or /dev/sda:/dev/xvda:r)"},
+          FieldError{"spec.devices[1]",
+                     "\"/dev/a:dev/b\": the container path is not absolute "
+                     "(HOST[:CONTAINER[:PERMISSIONS]], e.g. /dev/fuse or /dev/sda:/dev/xvda:r)"},
+          FieldError{"spec.devices[2]",
+                     "\"/dev/a:/dev/b:rwx\": the permissions are not a mix of r, w and m "
+                     "(HOST[:CONTAINER[:PERMISSIONS]], e.g. /dev/fuse or /dev/sda:/dev/xvda:r)"},
+          FieldError{"spec.devices[3]",
+                     "\"/a:/b:r:x\": too many ':' (HOST[:CONTAINER[:PERMISSIONS]], e.g. /dev/fuse "
+                     "or /dev/sda:/dev/xvda:r)"},
+          FieldError{"spec.securityOpt[0]",
+                     "\"seccomp=/etc/profile.json\" names a profile file: give the profile inline "
+                     "as JSON, or unconfined or builtin"},
+          FieldError{"spec.securityOpt[1]",
+                     "\"no-new-privileges=maybe\" is not no-new-privileges=true or =false"},
+          FieldError{"spec.securityOpt[2]",
+                     "\"selinux=on\" is not a security option tender knows (no-new-privileges, "
+                     "seccomp, apparmor, label, systempaths)"},
+          FieldError{"spec.securityOpt[3]",
+                     "\"apparmor\" is not KEY=VALUE (no-new-privileges, seccomp=..., apparmor=..., "
+                     "label=...)"}));
+}
+
+TEST(NamespaceValidation, DecodesSecurityAndReportsItsErrors) {
+  const NamespaceSpec ok = parseOne(R"(
+apiVersion: tender/v1
+kind: Namespace
+metadata: {name: alice}
+spec:
+  security:
+    level: restricted
+    allowedHostPaths: [/srv/alice/, {path: /srv/cache/../cache2, writable: true}]
+    hostPorts: 8000-8099
+)").namespaceSpec();
+  EXPECT_EQ(ok.security.level, SecurityLevel::kRestricted);
+  ASSERT_EQ(ok.security.allowedHostPaths.size(), 2u);
+  EXPECT_EQ(ok.security.allowedHostPaths[0].path, "/srv/alice");
+  EXPECT_FALSE(ok.security.allowedHostPaths[0].writable);
+  EXPECT_EQ(ok.security.allowedHostPaths[1].path, "/srv/cache2");
+  EXPECT_TRUE(ok.security.allowedHostPaths[1].writable);
+  EXPECT_EQ(ok.security.hostPortMin, 8000);
+  EXPECT_EQ(ok.security.hostPortMax, 8099);
+  auto bad = parseManifests(R"(
+apiVersion: tender/v1
+kind: Namespace
+metadata: {name: alice}
+spec:
+  security:
+    level: strict
+    allowedHostPaths: [srv, {writable: true}, {path: /a, rw: true}]
+    hostPorts: 9000-8000
+    seccomp: x
+)");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().details(),
+              UnorderedElementsAre(
+                  FieldError{"spec.security.level",
+                             "\"strict\" is not one of privileged, baseline, restricted"},
+                  FieldError{"spec.security.allowedHostPaths[0]", "\"srv\" is not an absolute path"},
+                  FieldError{"spec.security.allowedHostPaths[1].path", "is required"},
+                  FieldError{"spec.security.allowedHostPaths[2].rw", "unknown field"},
+                  FieldError{"spec.security.hostPorts",
+                             "\"9000-8000\" is not a port range (8000-8099, or one port)"},
+                  FieldError{"spec.security.seccomp", "unknown field"}));
+}
+
 TEST(EncodeSpec, RoundTripsThroughTheStoredForm) {
   const char* others[] = {
       "apiVersion: tender/v1\nkind: Network\nmetadata: {name: n, namespace: x}\n"
@@ -731,7 +826,8 @@ TEST(EncodeSpec, RoundTripsThroughTheStoredForm) {
       "spec: {driver: local, driverOpts: {o: bind}, external: true}\n",
       "apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: alice}\n"
       "spec: {quota: {memory: 4Gi, services: 20}, ttl: 2h, expiresAt: '2030-01-01T00:00:00Z', "
-      "defaultReservation: {memory: 64Mi}}\n",
+      "defaultReservation: {memory: 64Mi}, security: {level: baseline, "
+      "allowedHostPaths: [/srv/a, {path: /srv/b, writable: true}], hostPorts: 8000-8099}}\n",
       "apiVersion: tender/v1\nkind: Service\nmetadata: {name: s}\n"
       "spec: {image: x, healthcheck: {exec: 'true', timeout: 1s, startPeriod: 0s}}\n",
   };
