@@ -60,7 +60,7 @@ void fairShareFlags(FlagErrors& errors, const ServeOptions& o, FairShareOptions&
   } else {
     out.rate.perSecond = o.requestRate;
   }
-  if (o.requestBurst < 1 && o.requestRate > 0) {
+  if (o.requestBurst < 1 && o.requestRate != 0) {
     errors.add("--request-burst", std::to_string(o.requestBurst) +
                                       " would let no request through: give 1 or more (the "
                                       "requests a token may send at once)");

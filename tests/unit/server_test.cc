@@ -75,7 +75,8 @@ TEST(ServeConfig, FairShareFlagsTakeZeroForUnlimitedAndNameTheFlagOtherwise) {
       {20, 0, 8, "local-admin", {"--request-burst"}},
       {20, 10, -1, "local-admin", {"--max-watches-per-token"}},
       {20, 10, 8, "local admin", {"--budget-exempt"}},
-      {-5, -5, -5, "", {"--request-rate", "--max-watches-per-token"}},  // no rate: the burst is moot
+      {-5, -5, -5, "", {"--request-rate", "--request-burst", "--max-watches-per-token"}},  // each one named
+      {0, -5, 8, "", {}},  // no budget: the burst is moot
   };
   for (const Case& k : cases) {
     ServeOptions o;
