@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -32,7 +34,41 @@ std::vector<std::string> words(const std::string& line) {
   return out;
 }
 
+// One `rate=R` or `burst=B` of a token's line.
+Status readBudget(const std::string& word, TokenBudget* budget) {
+  const size_t eq = word.find('=');
+  const std::string key = word.substr(0, eq == std::string::npos ? 0 : eq);
+  const std::string value = eq == std::string::npos ? "" : word.substr(eq + 1);
+  const std::string expected = "expected rate=R (requests a second, 0 for none) or burst=B after the namespaces, found \"" + word + "\"";
+  if (key == "rate" && !budget->rate) {
+    char* end = nullptr;
+    const double rate = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !std::isfinite(rate) || rate < 0)
+      return Status::Invalid("rate=" + value + " is not a rate: give requests a second (20, 0.5), or 0 for no budget");
+    budget->rate = rate;
+    return Status::Ok();
+  }
+  if (key == "burst" && !budget->burst) {
+    char* end = nullptr;
+    const long burst = std::strtol(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || burst < 1 || burst > 1'000'000)
+      return Status::Invalid("burst=" + value + " is not a burst: give the requests the token may send at once, 1 or more");
+    budget->burst = static_cast<int>(burst);
+    return Status::Ok();
+  }
+  if (key == "rate" || key == "burst") return Status::Invalid(key + "= is given twice");
+  return Status::Invalid(expected);
+}
+
 }  // namespace
+
+std::map<std::string, TokenBudget> TokenTable::budgets() const {
+  std::map<std::string, TokenBudget> out;
+  for (const Entry& e : entries_) {
+    if (e.budget.rate || e.budget.burst) out[e.principal.name] = e.budget;
+  }
+  return out;
+}
 
 Result<TokenTable> TokenTable::load(const std::string& path) {
   auto text = readPrivateFile(path, "token file");
@@ -67,10 +103,15 @@ Result<TokenTable> TokenTable::parse(const std::string& text, const std::string&
     ++lineNo;
     std::vector<std::string> w = words(line);
     if (w.empty() || w[0][0] == '#') continue;
-    if (w.size() != 3) return bad("expected TOKEN NAME NAMESPACES, found " + std::to_string(w.size()) + " fields");
+    if (w.size() < 3)
+      return bad("expected TOKEN NAME NAMESPACES [rate=R] [burst=B], found " + std::to_string(w.size()) + " fields");
     Entry e;
     e.token = w[0];
     e.principal.name = w[1];
+    for (size_t i = 3; i < w.size(); ++i) {
+      Status s = readBudget(w[i], &e.budget);
+      if (!s.ok()) return bad(s.message());
+    }
     if (e.token.size() < 16) return bad("token of \"" + e.principal.name + "\" is shorter than 16 characters");
     if (!tokens.insert(e.token).second) return bad("token of \"" + e.principal.name + "\" is used twice");
     if (!names.insert(e.principal.name).second) return bad("name \"" + e.principal.name + "\" is used twice");
@@ -91,7 +132,7 @@ Result<TokenTable> TokenTable::parse(const std::string& text, const std::string&
     table.entries_.push_back(std::move(e));
   }
   if (table.entries_.empty()) {
-    return Status::Invalid(source + " holds no tokens: each line is TOKEN NAME NAMESPACES");
+    return Status::Invalid(source + " holds no tokens: each line is TOKEN NAME NAMESPACES [rate=R] [burst=B]");
   }
   return table;
 }

@@ -8,6 +8,12 @@
 //   3f9a0c2e7b514d8c9a1e6f20b7c4d5e8  alice   alice-dev,alice-ci
 //   8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a  ci      *
 //
+// A line may end with the token's own request budget (api/fair_share.h),
+// instead of the server's --request-rate and --request-burst, either or
+// both: `rate=R` (requests a second; 0 for no budget) and `burst=B`:
+//
+//   7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b  ci      *       rate=200 burst=400
+//
 // Blank lines and lines starting with '#' are skipped. Tokens must be at
 // least 16 characters and unique; names unique.
 //
@@ -15,6 +21,8 @@
 // on any thread.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +30,13 @@
 #include "base/status.h"
 
 namespace tender {
+
+// A token's own request budget from its line; what it leaves out is the
+// server's.
+struct TokenBudget {
+  std::optional<double> rate;  // requests a second; 0: no budget
+  std::optional<int> burst;
+};
 
 class TokenTable {
  public:
@@ -41,10 +56,14 @@ class TokenTable {
 
   size_t size() const { return entries_.size(); }
 
+  // The tokens whose lines set rate= or burst=, by name.
+  std::map<std::string, TokenBudget> budgets() const;
+
  private:
   struct Entry {
     std::string token;
     Principal principal;
+    TokenBudget budget;
   };
   std::vector<Entry> entries_;
 };

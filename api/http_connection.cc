@@ -98,6 +98,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (closed_) return;
     closed_ = true;
     if (streaming_) streaming_->markClosed();
+    streamLease_.reset();  // the token's stream slot is free again
     beast::error_code ec;
     stream_.socket().shutdown(Protocol::socket::shutdown_both, ec);
     stream_.close();
@@ -275,6 +276,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
                          // The hang-up watch's read is still pending: it ends the connection
                          // when the client closes its side, or this timer does.
                          self->streaming_->markClosed();
+                         self->streamLease_.reset();
                          beast::error_code ignored;
                          self->stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
                          auto timer = std::make_shared<net::steady_timer>(
@@ -302,6 +304,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (chunked_) header += "Transfer-Encoding: chunked\r\n";
     header += "Connection: close\r\n\r\n";
     spdlog::debug("{} {} {} (stream)", method_, target_, r.status);
+    streamLease_ = std::move(r.lease);
     auto out = std::make_shared<std::string>(std::move(header));
     streaming_ = std::make_shared<StreamState>(options().maxStreamBufferBytes);
     streamWriting_ = true;
@@ -445,6 +448,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   SteadyClock::time_point started_ = SteadyClock::now();
   char drain_[kReadChunk];
   std::shared_ptr<StreamState> streaming_;  // set once a streaming response began
+  std::shared_ptr<void> streamLease_;        // the stream's slot, held until it closes
   bool streamWriting_ = false;
   bool chunked_ = true;
 };

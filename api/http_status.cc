@@ -25,6 +25,8 @@ int httpStatusOf(const Status& status) {
       return 401;
     case Code::kForbidden:
       return 403;
+    case Code::kTooManyRequests:
+      return 429;
     case Code::kNotModified:
       return 304;
     case Code::kInternal:

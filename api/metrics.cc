@@ -98,6 +98,21 @@ std::string renderMetrics(const MetricsSnapshot& s) {
   }
   header(o, "tender_watchers", "gauge", "Clients watching the events stream.");
   o << "tender_watchers " << s.watchers << "\n";
+  header(o, "tender_api_throttled_total", "counter",
+         "Requests answered 429 per token: past its request budget (limit=\"requests\") or its cap "
+         "on open watches (limit=\"watches\").");
+  for (const auto& [token, t] : s.tokens) {
+    if (t.refusedRequests > 0)
+      o << "tender_api_throttled_total{token=\"" << escapeLabel(token) << "\",limit=\"requests\"} "
+        << t.refusedRequests << "\n";
+    if (t.refusedStreams > 0)
+      o << "tender_api_throttled_total{token=\"" << escapeLabel(token) << "\",limit=\"watches\"} "
+        << t.refusedStreams << "\n";
+  }
+  header(o, "tender_api_open_watches", "gauge", "Streams each budgeted token holds open.");
+  for (const auto& [token, t] : s.tokens) {
+    o << "tender_api_open_watches{token=\"" << escapeLabel(token) << "\"} " << t.openStreams << "\n";
+  }
   header(o, "tender_memory_allocatable_bytes", "gauge",
          "Memory replicas are admitted against: the host's minus the system reserve (0: unknown).");
   o << "tender_memory_allocatable_bytes " << s.allocatableBytes << "\n";

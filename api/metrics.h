@@ -7,6 +7,7 @@
 #include <functional>
 #include <utility>
 
+#include "api/fair_share.h"
 #include "api/router.h"
 #include "controller/controller.h"
 #include "engine/instrumented_engine.h"
@@ -24,6 +25,8 @@ struct MetricsSnapshot {
   std::map<std::string, EngineCallStats> engineCalls;  // by operation
   std::vector<ContainerMemory> memory;
   size_t watchers = 0;
+  // Each token's fair share: its 429s and its open watches.
+  std::map<std::string, TokenShareStats> tokens;
   // Memory admission: what may be admitted, and what is reserved per namespace.
   int64_t allocatableBytes = 0;
   std::map<std::string, int64_t> reservedBytes;

@@ -107,6 +107,16 @@ void Router::addPublic(const std::string& method, const std::string& pattern, Ha
 
 void Router::setAuthenticator(Authenticator authenticator) { authenticator_ = std::move(authenticator); }
 
+void Router::setAdmission(Admission* admission) { admission_ = admission; }
+
+HttpResponse Router::admitAnswer(const HttpRequest& req, HttpResponse answer) const {
+  if (!answer.stream || admission_ == nullptr || !req.principal) return answer;
+  std::shared_ptr<void> lease;
+  if (auto refusal = admission_->admitStream(*req.principal, &lease)) return std::move(*refusal);
+  answer.lease = std::move(lease);
+  return answer;
+}
+
 const Router::Route* Router::match(HttpRequest& req, std::optional<HttpResponse>* refusal) const {
   const std::vector<std::string> path = splitPath(req.path);
   // HEAD is answered by the GET handler unless a HEAD route exists; the
@@ -144,6 +154,14 @@ const Router::Route* Router::match(HttpRequest& req, std::optional<HttpResponse>
       return nullptr;
     }
     req.principal = std::move(*who);
+    // The token's budget, before anything else is decided for it.
+    if (admission_ != nullptr && !req.admitted) {
+      req.admitted = true;
+      if (auto overBudget = admission_->admitRequest(*req.principal)) {
+        *refusal = std::move(*overBudget);
+        return nullptr;
+      }
+    }
   }
 
   if (best == nullptr) {
@@ -186,7 +204,9 @@ std::optional<HttpResponse> Router::routeFast(HttpRequest& req) const {
   if (r == nullptr) return refusal;  // refusals are cheap: answer them here
   if (!r->fast) return std::nullopt;
   try {
-    return r->fast(req);
+    std::optional<HttpResponse> answer = r->fast(req);
+    if (!answer) return std::nullopt;
+    return admitAnswer(req, std::move(*answer));
   } catch (const std::exception& e) {
     spdlog::error("fast handler for {} {} threw: {}", req.method, req.path, e.what());
     return std::nullopt;
@@ -218,7 +238,7 @@ HttpResponse Router::dispatch(HttpRequest& req) const {
   // A handler that throws is a bug; answer 500 rather than let the exception
   // reach the server's threads.
   try {
-    return best->handler(req);
+    return admitAnswer(req, best->handler(req));
   } catch (const std::exception& e) {
     spdlog::error("handler for {} {} threw: {}", req.method, req.path, e.what());
     return HttpResponse::Error(Status::Internal(std::string("internal error: ") + e.what()));

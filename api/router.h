@@ -6,8 +6,8 @@
 // streaming one (watch) whose body a source keeps writing through a
 // StreamSink.
 //
-// Thread-safety: add() and setAuthenticator() before the server starts;
-// route() from any thread.
+// Thread-safety: add(), setAuthenticator() and setAdmission() before the
+// server starts; route() from any thread.
 #pragma once
 
 #include <functional>
@@ -46,6 +46,10 @@ struct HttpRequest {
   // Set by the router when the server checks tokens; nullopt when it does
   // not (a loopback-only server), which allows everything.
   std::optional<Principal> principal;
+  // Set by the router once the request has been counted against its
+  // token's budget, so the event loop's routeFast() and the worker's
+  // route() count it once between them.
+  bool admitted = false;
 
   // Whether the sender may read and change namespace `ns`.
   bool mayUse(const std::string& ns) const { return !principal || principal->mayUse(ns); }
@@ -88,6 +92,10 @@ struct HttpResponse {
   StreamStarter stream;
   // When set, sent instead of `body` without a copy (a cached answer).
   std::shared_ptr<const std::string> sharedBody;
+  // Held by the connection for as long as it is busy with this response:
+  // for a stream, until the stream closes, whether it ends or its client
+  // goes away (a token's stream slot, api/fair_share.h).
+  std::shared_ptr<void> lease;
 
   static HttpResponse Json(int status, const nlohmann::json& body);
   static HttpResponse Text(int status, std::string body,
@@ -108,6 +116,21 @@ using FastHandler = std::function<std::optional<HttpResponse>(const HttpRequest&
 // they are missing or unknown.
 using Authenticator = std::function<Result<Principal>(const HttpRequest&)>;
 
+// What a token may still do (api/fair_share.h): asked by the router after
+// authentication. Each returns nullopt to let the request through, or the
+// refusal to send instead.
+class Admission {
+ public:
+  virtual ~Admission() = default;
+  // Once per authenticated request, before its route runs (and before a
+  // 404, 405 or 403 is decided: those cost too).
+  virtual std::optional<HttpResponse> admitRequest(const Principal& who) = 0;
+  // When a route answers with a stream: on success *lease is the slot the
+  // stream holds while it is open.
+  virtual std::optional<HttpResponse> admitStream(const Principal& who,
+                                                  std::shared_ptr<void>* lease) = 0;
+};
+
 class Router {
  public:
   // `pattern` is a path whose segments are literals or {param}, for example
@@ -123,6 +146,11 @@ class Router {
   // {ns} needs a principal that may use that namespace (403 otherwise).
   // Handlers of routes that span namespaces filter by req.mayUse().
   void setAuthenticator(Authenticator authenticator);
+
+  // When set (it must outlive the router), every request with a principal
+  // is admitted by it after authentication, and every stream a route
+  // answers with holds a slot it gives; nullptr: no limits.
+  void setAdmission(Admission* admission);
 
   // Finds the handler and fills req.params. A path that matches no pattern is
   // 404 NotFound; a path that matches with another method is 405 (error body
@@ -148,9 +176,13 @@ class Router {
   // with req.params and req.principal filled; *refusal is also set when the
   // credentials are refused.
   const Route* match(HttpRequest& req, std::optional<HttpResponse>* refusal) const;
+  // A route's answer, or the refusal when it is a stream the token has no
+  // slot for.
+  HttpResponse admitAnswer(const HttpRequest& req, HttpResponse answer) const;
   std::vector<Route> routes_;
   HttpResponse dispatch(HttpRequest& req) const;
   Authenticator authenticator_;
+  Admission* admission_ = nullptr;
 };
 
 }  // namespace tender

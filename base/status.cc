@@ -14,6 +14,7 @@ const char* Status::reason() const {
     case Code::kTooLarge: return "TooLarge";
     case Code::kUnauthorized: return "Unauthorized";
     case Code::kForbidden: return "Forbidden";
+    case Code::kTooManyRequests: return "TooManyRequests";
     case Code::kNotModified: return "NotModified";
     case Code::kInternal: return "Internal";
   }

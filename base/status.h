@@ -34,6 +34,7 @@ class Status {
     kTooLarge,      // a body or a value over its limit
     kUnauthorized,  // no valid credentials
     kForbidden,     // valid credentials, not allowed
+    kTooManyRequests,  // over a budget or a cap of the caller's: retry later
     kNotModified,   // the engine's 304: already started / already stopped
     kInternal,      // a bug or an unexpected answer
   };
@@ -50,6 +51,9 @@ class Status {
   static Status TooLarge(std::string msg) { return Status(Code::kTooLarge, std::move(msg)); }
   static Status Unauthorized(std::string msg) { return Status(Code::kUnauthorized, std::move(msg)); }
   static Status Forbidden(std::string msg) { return Status(Code::kForbidden, std::move(msg)); }
+  static Status TooManyRequests(std::string msg) {
+    return Status(Code::kTooManyRequests, std::move(msg));
+  }
   static Status NotModified(std::string msg) { return Status(Code::kNotModified, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
 
@@ -64,6 +68,7 @@ class Status {
   bool IsUnavailable() const { return code_ == Code::kUnavailable; }
   bool IsTimeout() const { return code_ == Code::kTimeout; }
   bool IsNotModified() const { return code_ == Code::kNotModified; }
+  bool IsTooManyRequests() const { return code_ == Code::kTooManyRequests; }
 
   // The code's name ("Invalid", "NotFound", ...): the reason word of an error
   // body and the prefix of ToString(). (What HTTP status a code maps to is the

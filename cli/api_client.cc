@@ -28,6 +28,12 @@ std::string secondsText(std::chrono::milliseconds d) {
   return std::to_string(ms) + "ms";
 }
 
+// The answer's Retry-After header, "" when it has none.
+std::string retryAfterOf(const wh::http_response& response) {
+  auto it = response.headers().find("Retry-After");
+  return it == response.headers().end() ? std::string() : std::string(it->second);
+}
+
 }  // namespace
 
 struct ApiClient::Impl {
@@ -78,7 +84,8 @@ Result<ApiResponse> ApiClient::call(const std::string& method, const std::string
     out.status = response.status_code();
     out.body.assign(data.begin(), data.end());
     out.contentType = response.headers().content_type();
-    if (out.status < 200 || out.status > 299) return statusFromErrorBody(out.status, out.body);
+    if (out.status < 200 || out.status > 299)
+      return statusFromErrorBody(out.status, out.body, retryAfterOf(response));
     return out;
   } catch (const wh::http_exception& e) {
     const int code = e.error_code().value();
@@ -132,7 +139,8 @@ Status ApiClient::stream(const std::string& method, const std::string& pathAndQu
     const int status = response.status_code();
     if (status < 200 || status > 299) {
       std::vector<unsigned char> data = response.extract_vector().get();
-      return statusFromErrorBody(status, std::string(data.begin(), data.end()));
+      return statusFromErrorBody(status, std::string(data.begin(), data.end()),
+                                 retryAfterOf(response));
     }
 
     concurrency::streams::streambuf<uint8_t> body = response.body().streambuf();
@@ -175,7 +183,7 @@ Status ApiClient::stream(const std::string& method, const std::string& pathAndQu
   }
 }
 
-Status statusFromErrorBody(int httpStatus, const std::string& body) {
+Status statusFromErrorBody(int httpStatus, const std::string& body, const std::string& retryAfter) {
   std::string message;
   std::vector<FieldError> details;
   nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -221,6 +229,10 @@ Status statusFromErrorBody(int httpStatus, const std::string& body) {
       return Status::Conflict(message).WithDetails(std::move(details));
     case 413:
       return Status::TooLarge(message).WithDetails(std::move(details));
+    case 429:
+      if (!retryAfter.empty() && message.find("retry after") == std::string::npos)
+        message += "; retry after " + retryAfter + " s";
+      return Status::TooManyRequests(message).WithDetails(std::move(details));
     case 503:
       return Status::Unavailable(message).WithDetails(std::move(details));
     case 504:

@@ -67,7 +67,10 @@ class ApiClient {
 // The Status for a non-2xx answer: the code from the HTTP status, message
 // and details from {"error":{"message","details":[{"field","message"}]}}.
 // A body of another shape still gives a message naming the HTTP status.
-Status statusFromErrorBody(int httpStatus, const std::string& body);
+// A 429 is TooManyRequests; its `retryAfter` header (seconds), when the
+// message does not say it already, is added as "; retry after N s".
+Status statusFromErrorBody(int httpStatus, const std::string& body,
+                           const std::string& retryAfter = "");
 
 // Percent-encodes everything but RFC 3986's unreserved characters, for a
 // path segment or a query value.

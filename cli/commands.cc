@@ -101,6 +101,8 @@ std::string canonicalResource(const std::string& word) {
 
 void printError(const Status& status, std::ostream& err, const std::string& context) {
   std::string message = status.message().empty() ? status.reason() : status.message();
+  // A 429: this token's share of the server is used up for now, not a fault.
+  if (status.IsTooManyRequests()) message = "the server is busy for this token: " + message;
   err << "error: " << (context.empty() ? "" : context + ": ") << message << "\n";
   for (const auto& d : status.details()) err << "  " << d.field << ": " << d.message << "\n";
 }

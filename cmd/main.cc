@@ -167,6 +167,23 @@ void addServe(CLI::App& app, Commands& c) {
       ->add_option("--max-body-bytes", c.serve.maxBodyBytes, "Largest request body the API accepts")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  c.serveCmd
+      ->add_option("--request-rate", c.serve.requestRate,
+                   "Requests a second each token may send on average; past it 429 with "
+                   "Retry-After (0: no budget)")
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--request-burst", c.serve.requestBurst,
+                   "Requests a token may send at once before --request-rate applies")
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--max-watches-per-token", c.serve.maxWatchesPerToken,
+                   "Event watches each token may hold open at once; past it 429 (0: no cap)")
+      ->capture_default_str();
+  c.serveCmd
+      ->add_option("--budget-exempt", c.serve.budgetExempt,
+                   "Token names neither budgeted nor capped, comma-separated (\"\": none)")
+      ->capture_default_str();
   c.serveCmd->add_option("--log-level", c.serve.logLevel, "Log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();

@@ -20,6 +20,7 @@
 #include "api/auth.h"
 #include "api/event_watch.h"
 #include "api/eviction_api.h"
+#include "api/fair_share.h"
 #include "api/http_server.h"
 #include "api/metrics.h"
 #include "api/resource_api.h"
@@ -151,6 +152,7 @@ class Server {
   EngineHealth health_;
   EventWatchHub watch_;
   Informer informer_;
+  FairShare fairShare_;  // each token's request budget and stream cap, asked by the router
   Router router_;
   HttpServer http_;
 
@@ -235,6 +237,7 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
       informer_(
           engine_, scheduler_, clock_, o.instance, enqueue_,
           [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
+      fairShare_(clock_, c.fairShare),
       http_(ioc_, router_, httpOptions(o)) {
   auto enqueueService = [this](const std::string& ns, const std::string& service) {
     controller_.enqueue(Key{"Service", ns, service});
@@ -276,6 +279,7 @@ void Server::registerRoutes() {
   ao.watch = &watch_;
   registerResourceApi(router_, store_, clock_, ao);
   router_.setAuthenticator([this](const HttpRequest& req) { return tokens_.authenticate(req); });
+  router_.setAdmission(&fairShare_);
   registerEvictionApi(router_, evictor_);
   registerMetricsRoute(router_, [this] { return metrics(); });
 }
@@ -302,6 +306,7 @@ MetricsSnapshot Server::metrics() const {
   m.engineCalls = engine_.snapshot();
   m.memory = memory_.snapshot();
   m.watchers = watch_.watchers();
+  m.tokens = fairShare_.stats();
   nlohmann::json ledger = admission_.snapshot();
   m.allocatableBytes = ledger.value("allocatable", int64_t{0});
   for (auto& [ns, bytes] : ledger["namespaces"].items()) m.reservedBytes[ns] = bytes.get<int64_t>();
@@ -334,6 +339,18 @@ Status Server::start() {
   }
   spdlog::info("API requires bearer tokens: the admin's in {}/{}{}", o_.stateDir, kAdminTokenFile,
                o_.tokenFile.empty() ? std::string() : " and " + std::to_string(tokens_.size() - 1) + " from " + o_.tokenFile);
+  const FairShareOptions& fair = c_.fairShare;
+  std::string exempt;
+  for (const auto& name : fair.exempt) exempt += (exempt.empty() ? "" : ", ") + name;
+  spdlog::info("API fair share per token: {}, {}{}",
+               fair.rate.unlimited()
+                   ? std::string("no request budget")
+                   : formatRate(fair.rate.perSecond) + " requests/s in bursts of " +
+                         formatRate(fair.rate.burst),
+               fair.maxStreamsPerToken == 0
+                   ? std::string("no cap on watches")
+                   : "at most " + std::to_string(fair.maxStreamsPerToken) + " watches open",
+               exempt.empty() ? std::string() : " (exempt: " + exempt + ")");
   std::string listenList;
   for (const auto& l : o_.listen) listenList += (listenList.empty() ? "" : ", ") + l;
   spdlog::info(
@@ -500,7 +517,15 @@ int runServe(const ServeOptions& o) {
   }
   pruneHistory(**store, config->retention);
 
-  Server server(o, *config, **store, std::move(tokens));
+  ServeConfig c = *config;
+  c.fairShare = withTokenBudgets(c.fairShare, tokens.budgets());
+  for (const auto& [name, rate] : c.fairShare.rates) {
+    spdlog::info("token \"{}\" has a request budget of its own: {}", name,
+                 rate.unlimited() ? std::string("none")
+                                  : formatRate(rate.perSecond) + " requests/s in bursts of " +
+                                        formatRate(rate.burst));
+  }
+  Server server(o, c, **store, std::move(tokens));
   Status started = server.start();
   if (!started.ok()) {
     spdlog::error("{}", started.message());

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "server/admin_token.h"
+
 namespace tender {
 
 struct ServeOptions {
@@ -58,6 +60,15 @@ struct ServeOptions {
   std::string logMaxSize = "10m";
   std::string logMaxFile = "3";
   size_t maxBodyBytes = 4 << 20;
+  // Each token's fair share of the API (api/fair_share.h): a budget of
+  // requestRate requests a second in bursts of up to requestBurst (past it:
+  // 429 with Retry-After), and at most maxWatchesPerToken streams open at
+  // once. 0 turns either off. The tokens named in budgetExempt (a comma
+  // list; "" for none) are neither budgeted nor capped.
+  double requestRate = 50;
+  int requestBurst = 100;
+  int maxWatchesPerToken = 8;
+  std::string budgetExempt = kAdminPrincipal;
   std::string logLevel = "info";
   bool jsonLogs = false;
 };

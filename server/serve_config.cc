@@ -4,6 +4,8 @@
 #include "server/serve_config.h"
 
 #include <algorithm>
+#include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,44 @@ void durationFlag(FlagErrors& errors, const std::string& flag, const std::string
     return;
   }
   outMs = *ms;
+}
+
+// --request-rate, --request-burst, --max-watches-per-token, --budget-exempt.
+void fairShareFlags(FlagErrors& errors, const ServeOptions& o, FairShareOptions& out) {
+  if (!std::isfinite(o.requestRate) || o.requestRate < 0) {
+    errors.add("--request-rate", "\"" + formatRate(o.requestRate) +
+                                     "\" is not a rate: give requests a second per token (20, 0.5), "
+                                     "or 0 for no budget");
+  } else {
+    out.rate.perSecond = o.requestRate;
+  }
+  if (o.requestBurst < 1 && o.requestRate != 0) {
+    errors.add("--request-burst", std::to_string(o.requestBurst) +
+                                      " would let no request through: give 1 or more (the "
+                                      "requests a token may send at once)");
+  } else {
+    out.rate.burst = std::max(1, o.requestBurst);
+  }
+  if (o.maxWatchesPerToken < 0) {
+    errors.add("--max-watches-per-token", std::to_string(o.maxWatchesPerToken) +
+                                              " is not a number of streams: give 1 or more, "
+                                              "or 0 for no cap");
+  } else {
+    out.maxStreamsPerToken = static_cast<size_t>(o.maxWatchesPerToken);
+  }
+  std::istringstream names(o.budgetExempt);
+  std::string name;
+  while (std::getline(names, name, ',')) {
+    const size_t first = name.find_first_not_of(" \t");
+    if (first == std::string::npos) continue;
+    name = name.substr(first, name.find_last_not_of(" \t") - first + 1);
+    if (name.find_first_of(" \t") != std::string::npos) {
+      errors.add("--budget-exempt", "\"" + name + "\" is not a token name (names are single words, "
+                                    "separated by commas)");
+      continue;
+    }
+    out.exempt.insert(name);
+  }
 }
 
 }  // namespace
@@ -102,12 +142,25 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
   c.retention.maxEventAgeMs = c.retention.maxTerminationAgeMs =
       int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
 
+  fairShareFlags(errors, o, c.fairShare);
+
   c.workers = std::max(1, o.workers);
   c.startLimit = o.startConcurrency > 0 ? o.startConcurrency
                                         : 4 * static_cast<int>(std::max(1u, hardwareThreads));
 
   if (!errors.empty()) return Status::Invalid("the serve flags are invalid", errors.take());
   return c;
+}
+
+FairShareOptions withTokenBudgets(FairShareOptions fairShare,
+                                  const std::map<std::string, TokenBudget>& budgets) {
+  for (const auto& [name, budget] : budgets) {
+    RequestRate rate = fairShare.rate;
+    if (budget.rate) rate.perSecond = *budget.rate;
+    if (budget.burst) rate.burst = *budget.burst;
+    fairShare.rates[name] = rate;
+  }
+  return fairShare;
 }
 
 }  // namespace tender

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 
+#include "api/auth.h"
+#include "api/fair_share.h"
 #include "base/clock.h"
 #include "base/status.h"
 #include "reconcilers/admission.h"
@@ -24,10 +26,17 @@ struct ServeConfig {
   LowDiskThreshold lowDisk;
   int workers = 1;
   int startLimit = 1;  // concurrent container starts, host-wide
+  FairShareOptions fairShare;  // each token's request budget and stream cap
 };
 
 // `hardwareThreads` sets the default start limit (four per CPU).
 // Errors: Invalid with one FieldError per bad flag ({"--host-memory", "..."}).
 Result<ServeConfig> serveConfigFrom(const ServeOptions& options, unsigned hardwareThreads);
+
+// The fair share with the token file's own budgets (rate=, burst=) in
+// place of the flags' for those tokens; what a line leaves out is the
+// flags'.
+FairShareOptions withTokenBudgets(FairShareOptions fairShare,
+                                  const std::map<std::string, TokenBudget>& budgets);
 
 }  // namespace tender

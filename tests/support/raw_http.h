@@ -54,6 +54,15 @@ class RawHttp {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
+  // Closes with a reset (SO_LINGER 0) instead of a FIN, as a client that
+  // crashed or lost its network would leave the server to find out.
+  void abort() {
+    if (fd_ >= 0) {
+      linger l{1, 0};
+      ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    }
+    close();
+  }
 
   // Sends a request; `headers` are whole lines without CRLF.
   bool send(const std::string& method, const std::string& target, const std::string& headers = "",

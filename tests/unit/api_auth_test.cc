@@ -82,6 +82,37 @@ TEST(TokenTable, NamesTheLineOfAMalformedFile) {
   }
 }
 
+TEST(TokenTable, ALineMayGiveItsTokenABudgetOfItsOwn) {
+  auto t = TokenTable::parse(
+      "aaaaaaaaaaaaaaaa ci * rate=200 burst=400\n"
+      "bbbbbbbbbbbbbbbb slow a-dev rate=0.5\n"
+      "cccccccccccccccc batch * rate=0\n"
+      "dddddddddddddddd plain *\n");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto b = t->budgets();
+  ASSERT_EQ(3u, b.size()) << "plain keeps the server's";
+  EXPECT_DOUBLE_EQ(200, *b["ci"].rate);
+  EXPECT_EQ(400, *b["ci"].burst);
+  EXPECT_DOUBLE_EQ(0.5, *b["slow"].rate);
+  EXPECT_FALSE(b["slow"].burst);
+  EXPECT_DOUBLE_EQ(0, *b["batch"].rate);
+  EXPECT_TRUE(t->authenticate(request("GET", "/", "bbbbbbbbbbbbbbbb"))->mayUse("a-dev"));
+
+  struct Case {
+    const char* text;
+    const char* expect;
+  };
+  for (const Case& c : {Case{"aaaaaaaaaaaaaaaa a * rate=fast\n", "line 1: rate=fast is not a rate"},
+                        Case{"aaaaaaaaaaaaaaaa a * rate=-1\n", "rate=-1 is not a rate"},
+                        Case{"aaaaaaaaaaaaaaaa a * burst=0\n", "burst=0 is not a burst"},
+                        Case{"aaaaaaaaaaaaaaaa a * rate=1 rate=2\n", "rate= is given twice"},
+                        Case{"aaaaaaaaaaaaaaaa a * b-dev\n", "expected rate=R"}}) {
+    auto bad = TokenTable::parse(c.text, "tokens.txt");
+    ASSERT_FALSE(bad.ok()) << c.text;
+    EXPECT_NE(std::string::npos, bad.status().message().find(c.expect)) << bad.status().message();
+  }
+}
+
 TEST(TokenTable, LoadNamesAFileThatCannotBeRead) {
   auto t = TokenTable::load("/nonexistent/tokens");
   ASSERT_FALSE(t.ok());

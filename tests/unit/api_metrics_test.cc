@@ -41,6 +41,19 @@ TEST(Metrics, RendersEachFamilyWithTypeAndSamples) {
   EXPECT_TRUE(has(t, "tender_engine_up 1")) << t;
 }
 
+TEST(Metrics, ShowEachTokensThrottledRequestsAndOpenWatches) {
+  MetricsSnapshot s;
+  s.tokens["alice"] = TokenShareStats{12, 3, 8};
+  s.tokens["bob"] = TokenShareStats{0, 0, 1};
+  std::string t = renderMetrics(s);
+  EXPECT_TRUE(has(t, "# TYPE tender_api_throttled_total counter")) << t;
+  EXPECT_TRUE(has(t, "tender_api_throttled_total{token=\"alice\",limit=\"requests\"} 12")) << t;
+  EXPECT_TRUE(has(t, "tender_api_throttled_total{token=\"alice\",limit=\"watches\"} 3")) << t;
+  EXPECT_EQ(std::string::npos, t.find("tender_api_throttled_total{token=\"bob\"")) << "bob was never refused";
+  EXPECT_TRUE(has(t, "tender_api_open_watches{token=\"alice\"} 8")) << t;
+  EXPECT_TRUE(has(t, "tender_api_open_watches{token=\"bob\"} 1")) << t;
+}
+
 TEST(Metrics, EscapesLabelValues) {
   MetricsSnapshot s;
   s.servicesByPhase = {{"a\"b\\c", 1}};

@@ -73,6 +73,12 @@ class ApiClientTest : public ::testing::Test {
       return HttpResponse::Json(200, applyAnswer_);
     });
     router_.add("GET", "/api/v1/namespaces/{ns}/services", [this](const HttpRequest& r) {
+      if (r.params.at("ns") == "busy") {
+        // As a proxy in front might say it: the wait only in the header.
+        HttpResponse res = HttpResponse::Error(Status::TooManyRequests("slow down"));
+        res.headers.emplace_back("Retry-After", "3");
+        return res;
+      }
       json items = json::array();
       if (r.params.at("ns") == "shop") items.push_back(shopApi());
       return HttpResponse::Json(200, {{"kind", "ServiceList"}, {"items", items}});
@@ -238,6 +244,19 @@ TEST(StatusFromErrorBody, MapsHttpStatusToCode) {
   EXPECT_EQ(Status::Code::kUnauthorized, statusFromErrorBody(401, body).code());
 }
 
+TEST(StatusFromErrorBody, A429IsTooManyRequestsAndSaysTheWaitOnce) {
+  const std::string ours =
+      R"({"error":{"code":429,"reason":"TooManyRequests","message":"token \"alice\" is over its )"
+      R"(request budget of 20 requests/s (bursts of 40); retry after 1 s","details":[]}})";
+  Status s = statusFromErrorBody(429, ours, "1");
+  EXPECT_TRUE(s.IsTooManyRequests());
+  EXPECT_EQ("token \"alice\" is over its request budget of 20 requests/s (bursts of 40); retry after 1 s",
+            s.message());
+  EXPECT_EQ("the server answered HTTP 429", statusFromErrorBody(429, "").message())
+      << "no Retry-After: nothing to add";
+  EXPECT_FALSE(isPermanentError(s)) << "a watch tries again later";
+}
+
 TEST(UrlEncode, EscapesAllButUnreservedCharacters) {
   EXPECT_EQ("a-b_c.d~e", urlEncode("a-b_c.d~e"));
   EXPECT_EQ("a%20b%2Fc%3F", urlEncode("a b/c?"));
@@ -319,6 +338,20 @@ TEST_F(ApiClientTest, GetPrintsATableOfServices) {
       "NAME   PHASE     READY   RESTARTS   AGE   IMAGE\n"
       "api    Running   1/1     0          10s   busybox\n",
       o.out.str());
+}
+
+TEST_F(ApiClientTest, A429SaysTheServerIsBusyForThisTokenAndWhenToRetry) {
+  ApiClient client(url_, "");
+  auto answer = client.call("GET", "/api/v1/namespaces/busy/services");
+  ASSERT_FALSE(answer.ok());
+  EXPECT_TRUE(answer.status().IsTooManyRequests());
+  EXPECT_EQ("slow down; retry after 3 s", answer.status().message());
+  Output o;
+  GetOptions g;
+  g.resource = "services";
+  g.ns = "busy";
+  EXPECT_EQ(1, runGet(g, client, WallTime(), o.out, o.err));
+  EXPECT_EQ("error: the server is busy for this token: slow down; retry after 3 s\n", o.err.str());
 }
 
 TEST_F(ApiClientTest, GetSaysNoResourcesFoundOnStderr) {

@@ -1,6 +1,8 @@
 // The server's pure parts: what the flags mean, and the order parts stop in.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,85 @@ TEST(ServeConfig, EveryBadFlagIsNamedAtOnce) {
   }
   EXPECT_EQ(c.status().details()[1].message, "\"lots\" is not a memory size (2Gi, 512Mi)");
   EXPECT_EQ(c.status().details()[3].message, "\"soon\" is not a duration (30s, 10m, 1h)");
+}
+
+TEST(ServeConfig, EachTokensFairShareDefaultsToGenerousAndExemptsTheLocalAdmin) {
+  auto c = serveConfigFrom(ServeOptions{}, 2);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(50, c->fairShare.rate.perSecond);
+  EXPECT_DOUBLE_EQ(100, c->fairShare.rate.burst);
+  EXPECT_EQ(8u, c->fairShare.maxStreamsPerToken);
+  EXPECT_EQ(std::set<std::string>{"local-admin"}, c->fairShare.exempt);
+}
+
+TEST(ServeConfig, FairShareFlagsTakeZeroForUnlimitedAndNameTheFlagOtherwise) {
+  struct Case {
+    double rate;
+    int burst;
+    int watches;
+    std::string exempt;
+    std::vector<std::string> badFlags;
+  };
+  const std::vector<Case> cases = {
+      {0, 0, 0, "", {}},                        // no budget, no cap, no exemption
+      {0.5, 1, 1, "local-admin, ci", {}},       // a slow budget, two exempt
+      {-1, 10, 8, "local-admin", {"--request-rate"}},
+      {20, 0, 8, "local-admin", {"--request-burst"}},
+      {20, 10, -1, "local-admin", {"--max-watches-per-token"}},
+      {20, 10, 8, "local admin", {"--budget-exempt"}},
+      {-5, -5, -5, "", {"--request-rate", "--request-burst", "--max-watches-per-token"}},  // each one named
+      {0, -5, 8, "", {}},  // no budget: the burst is moot
+  };
+  for (const Case& k : cases) {
+    ServeOptions o;
+    o.requestRate = k.rate;
+    o.requestBurst = k.burst;
+    o.maxWatchesPerToken = k.watches;
+    o.budgetExempt = k.exempt;
+    auto c = serveConfigFrom(o, 2);
+    SCOPED_TRACE(std::to_string(k.rate) + " " + std::to_string(k.burst) + " " + std::to_string(k.watches) + " \"" + k.exempt + "\"");
+    if (k.badFlags.empty()) {
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      continue;
+    }
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(k.badFlags, fieldsOf(c.status())) << c.status().ToString();
+  }
+  ServeOptions slow;
+  slow.requestRate = 0.5;
+  slow.budgetExempt = "local-admin, ci";
+  auto c = serveConfigFrom(slow, 2);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ((std::set<std::string>{"ci", "local-admin"}), c->fairShare.exempt);
+  ServeOptions off;
+  off.requestRate = 0;
+  off.maxWatchesPerToken = 0;
+  c = serveConfigFrom(off, 2);
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->fairShare.rate.unlimited());
+  EXPECT_EQ(0u, c->fairShare.maxStreamsPerToken);
+  ServeOptions bad;
+  bad.requestRate = -1;
+  c = serveConfigFrom(bad, 2);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ("\"-1\" is not a rate: give requests a second per token (20, 0.5), or 0 for no budget",
+            c.status().details()[0].message);
+}
+
+TEST(ServeConfig, ATokenLinesBudgetReplacesTheFlagsForThatTokenOnly) {
+  FairShareOptions flags;
+  flags.rate = {50, 100};
+  std::map<std::string, TokenBudget> lines;
+  lines["ci"] = TokenBudget{200.0, 400};
+  lines["slow"] = TokenBudget{0.5, std::nullopt};
+  lines["batch"] = TokenBudget{0.0, std::nullopt};
+  FairShareOptions f = withTokenBudgets(flags, lines);
+  EXPECT_DOUBLE_EQ(50, f.rate.perSecond) << "everyone else keeps the flags'";
+  EXPECT_DOUBLE_EQ(200, f.rates["ci"].perSecond);
+  EXPECT_DOUBLE_EQ(400, f.rates["ci"].burst);
+  EXPECT_DOUBLE_EQ(0.5, f.rates["slow"].perSecond);
+  EXPECT_DOUBLE_EQ(100, f.rates["slow"].burst) << "the burst it leaves out is the flag's";
+  EXPECT_TRUE(f.rates["batch"].unlimited());
 }
 
 TEST(ServeConfig, ZeroIsAValidReservationButNotAValidHostMemory) {
