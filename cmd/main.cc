@@ -69,6 +69,14 @@ void addServe(CLI::App& app, Commands& c) {
       ->add_option("--token-file", c.serve.tokenFile,
                    "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
       ->check(CLI::ExistingFile);
+  c.serveCmd->add_option("--tls-cert", c.serve.tlsCert,
+                         "HTTPS on the TCP listeners: the server's certificate (PEM; "
+                         "intermediates after it); needs --tls-key");
+  c.serveCmd->add_option("--tls-key", c.serve.tlsKey,
+                         "The certificate's private key (PEM, unencrypted, mode 0600)");
+  c.serveCmd->add_flag("--allow-plaintext", c.serve.allowPlaintext,
+                       "Serve plain HTTP on an address other hosts may reach (when something "
+                       "else keeps it private); tokens are still required");
   c.serveCmd->add_option("--state-dir", c.serve.stateDir, "Directory of the database and lock")
       ->capture_default_str();
   c.serveCmd

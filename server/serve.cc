@@ -25,7 +25,6 @@
 #include "api/resource_api.h"
 #include "base/byte_format.h"
 #include "base/state_dir.h"
-#include "server/admin_token.h"
 #include "controller/controller.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
@@ -43,10 +42,12 @@
 #include "reconcilers/resource_reconcilers.h"
 #include "reconcilers/service_reconciler.h"
 #include "reconcilers/start_gate.h"
+#include "server/admin_token.h"
 #include "server/components.h"
 #include "server/engine_health.h"
 #include "server/housekeeping.h"
 #include "server/serve_config.h"
+#include "server/tls_files.h"
 #include "store/store.h"
 
 namespace tender {
@@ -95,8 +96,9 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
 // order they depend on each other and destroyed in the reverse.
 class Server {
  public:
-  Server(const ServeOptions& o, const ServeConfig& c, Store& store,
-         TokenTable tokens);
+  // `tls`: the HTTPS listeners' context, or null for plain HTTP.
+  Server(const ServeOptions& o, const ServeConfig& c, Store& store, TokenTable tokens,
+         std::shared_ptr<TlsContext> tls);
   ~Server() { stop(); }
 
   // Starts the event loop, the engine's health check and the API; then, on
@@ -180,15 +182,16 @@ ControllerOptions controllerOptions(const ServeConfig& c) {
   return co;
 }
 
-HttpServerOptions httpOptions(const ServeOptions& o) {
+HttpServerOptions httpOptions(const ServeOptions& o, std::shared_ptr<TlsContext> tls) {
   HttpServerOptions ho;
   ho.listen = o.listen;
+  ho.tls = std::move(tls);
   ho.maxBodyBytes = o.maxBodyBytes;
   return ho;
 }
 
-Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
-               TokenTable tokens)
+Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, TokenTable tokens,
+               std::shared_ptr<TlsContext> tls)
     : o_(o),
       c_(c),
       store_(store),
@@ -235,7 +238,7 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
       informer_(
           engine_, scheduler_, clock_, o.instance, enqueue_,
           [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
-      http_(ioc_, router_, httpOptions(o)) {
+      http_(ioc_, router_, httpOptions(o, std::move(tls))) {
   auto enqueueService = [this](const std::string& ns, const std::string& service) {
     controller_.enqueue(Key{"Service", ns, service});
   };
@@ -331,6 +334,12 @@ Status Server::start() {
     return Status::Invalid(
         "refusing to serve the API on an address other hosts can reach with the admin token only; "
         "listen on 127.0.0.1, ::1 or unix:/path, or give --token-file with the tokens of its users");
+  }
+  for (const std::string& listen : c_.plaintextReachable) {
+    spdlog::warn(
+        "serving the API in plaintext on {}, which other hosts may reach (--allow-plaintext): "
+        "tokens cross the network readable unless something else keeps the port private",
+        listen);
   }
   spdlog::info("API requires bearer tokens: the admin's in {}/{}{}", o_.stateDir, kAdminTokenFile,
                o_.tokenFile.empty() ? std::string() : " and " + std::to_string(tokens_.size() - 1) + " from " + o_.tokenFile);
@@ -462,6 +471,15 @@ int runServe(const ServeOptions& o) {
     for (const auto& e : config.status().details()) spdlog::error("{}: {}", e.field, e.message);
     return 1;
   }
+  std::shared_ptr<TlsContext> tls;
+  if (config->tls) {
+    auto loaded = loadServerTls(o.tlsCert, o.tlsKey);
+    if (!loaded.ok()) {
+      spdlog::error("{}", loaded.status().message());
+      return 1;
+    }
+    tls = std::move(*loaded);
+  }
   TokenTable tokens;
   if (!o.tokenFile.empty()) {
     auto loaded = TokenTable::load(o.tokenFile);
@@ -500,7 +518,7 @@ int runServe(const ServeOptions& o) {
   }
   pruneHistory(**store, config->retention);
 
-  Server server(o, *config, **store, std::move(tokens));
+  Server server(o, *config, **store, std::move(tokens), std::move(tls));
   Status started = server.start();
   if (!started.ok()) {
     spdlog::error("{}", started.message());

@@ -311,7 +311,10 @@ TEST_F(ApiE2E, ServesAUnixSocketBesideTcp) {
 }
 
 TEST_F(ApiE2E, WithoutTokensOnlyLocalAddressesAreServed) {
-  TenderProcess open(uniqueName("api"), {"--listen", "0.0.0.0:" + std::to_string(testing::freeLoopbackPort())});
+  // --allow-plaintext: what is refused here is the lack of tokens, not of TLS.
+  TenderProcess open(
+      uniqueName("api"),
+      {"--listen", "0.0.0.0:" + std::to_string(testing::freeLoopbackPort()), "--allow-plaintext"});
   EXPECT_FALSE(open.start(10s));
   std::ifstream log(open.logPath());
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
