@@ -314,8 +314,11 @@ int checkApplyFlags(Commands& c) {
 }
 
 // Runs the client-side subcommand that was parsed.
-int runClient(Commands& c, const std::string& server, const std::string& token) {
-  tender::ApiClient client(server, token);
+int runClient(Commands& c, const std::string& server, const std::string& token,
+              const std::string& caFile) {
+  tender::ApiClientOptions options;
+  options.caFile = caFile;
+  tender::ApiClient client(server, token, options);
   tender::RealClock clock;
   if (c.applyCmd->parsed()) {
     if (int bad = checkApplyFlags(c); bad >= 0) return bad;
@@ -359,9 +362,15 @@ int main(int argc, char** argv) {
 
   std::string server = tender::kDefaultServerUrl;
   std::string token;
-  app.add_option("--server", server, "URL of the tender server")
+  std::string caFile;
+  app.add_option("--server", server,
+                 "URL of the tender server: http://HOST:PORT or https://HOST:PORT")
       ->envname("TENDER_SERVER")
       ->capture_default_str();
+  app.add_option("--ca-file", caFile,
+                 "For an https:// server: PEM file of the CA certificates to trust instead of the "
+                 "system's")
+      ->envname("TENDER_CA_FILE");
   app.add_option("--token", token,
                  "Bearer token sent to the server (else TENDER_TOKEN_FILE's, else ./" +
                      std::string(tender::kDefaultStateDir) + "/" + tender::kAdminTokenFile + " when readable)")
@@ -394,5 +403,5 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << chosen.status().message() << "\n";
     return 1;
   }
-  return runClient(c, server, *chosen);
+  return runClient(c, server, *chosen, caFile);
 }
