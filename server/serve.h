@@ -9,7 +9,8 @@ namespace tender {
 
 struct ServeOptions {
   // Each "host:port" or "unix:/path". Without a token file only loopback
-  // addresses and unix sockets are allowed.
+  // addresses and unix sockets are allowed; any other also needs TLS (or
+  // allowPlaintext).
   std::vector<std::string> listen{"127.0.0.1:7420"};
   // Bearer tokens and their namespaces (see api/auth.h); "" = no tokens.
   std::string tokenFile;
