@@ -85,7 +85,10 @@ Status TokenTable::add(const std::string& token, Principal principal) {
     if (e.token == token) return Status::Invalid("the token of \"" + principal.name + "\" is used by \"" + e.principal.name + "\" too");
     if (e.principal.name == principal.name) return Status::Invalid("the name \"" + principal.name + "\" is used twice");
   }
-  entries_.push_back(Entry{token, std::move(principal)});
+  Entry e;
+  e.token = token;
+  e.principal = std::move(principal);
+  entries_.push_back(std::move(e));
   return Status::Ok();
 }
 

@@ -9,6 +9,14 @@
 // strand (write deadline) -> next request or close. Only one operation is
 // outstanding per connection at a time, so no request pipelining: the next
 // request is read after the response has been written.
+//
+// Plain HTTP and HTTPS share this code: a connection is a template over its
+// stream, beast::basic_stream (plain) or beast::ssl_stream over one (TLS),
+// and the few steps that differ (the handshake first, how the sending side
+// is shut) are chosen with `if constexpr`. Deadlines are always set on the
+// TCP (or unix) stream underneath. An HTTPS connection first looks at the
+// first bytes: a plain HTTP request gets a plain 400 saying the port speaks
+// HTTPS, and is closed.
 
 #include <spdlog/spdlog.h>
 
@@ -17,14 +25,18 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "api/http_server_internal.h"
+#include "api/tls_context.h"
 
 namespace tender {
 namespace http_internal {
@@ -33,7 +45,8 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using Stream = beast::basic_stream<Protocol>;
+using PlainStream = beast::basic_stream<Protocol>;
+using TlsStream = beast::ssl_stream<PlainStream>;
 // Only for the debug log's request durations.
 using SteadyClock = std::chrono::steady_clock;
 
@@ -64,34 +77,74 @@ bool iequals(beast::string_view a, beast::string_view b) { return beast::iequals
 
 }  // namespace
 
+// What the server and a stream's Sink hold of a connection, whatever its
+// stream: it can be closed and woken from any thread.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<HttpServerState> state, Protocol::socket&& socket)
-      : state_(std::move(state)), stream_(std::move(socket)) {}
+  explicit Connection(std::shared_ptr<HttpServerState> state) : state_(std::move(state)) {}
+  virtual ~Connection() { state_->removeConnection(this); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
-  ~Connection() { state_->removeConnection(this); }
+  // From any thread: the close runs on the connection's strand.
+  virtual void closeFromServer() = 0;
+  // From any thread: the stream's writer runs on the connection's strand.
+  virtual void wakeStream() = 0;
+
+ protected:
+  std::shared_ptr<HttpServerState> state_;
+};
+
+namespace {
+
+// A connection over `Stream`: PlainStream, or TlsStream for HTTPS.
+template <class Stream>
+class StreamConnection final : public Connection {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+ public:
+  // `streamArgs` make the stream: the accepted socket (and, for TLS, the
+  // SSL context).
+  template <class... StreamArgs>
+  explicit StreamConnection(std::shared_ptr<HttpServerState> state, StreamArgs&&... streamArgs)
+      : Connection(std::move(state)), stream_(std::forward<StreamArgs>(streamArgs)...) {}
 
   void run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+    net::dispatch(stream_.get_executor(), [self = shared()] {
       if (!self->state_->addConnection(self)) {
         self->close();
         return;
       }
-      self->waitForRequest();
+      if constexpr (kTls) {
+        self->detectTls();
+      } else {
+        self->waitForRequest();
+      }
     });
   }
 
-  // From any thread: the close runs on the connection's strand.
-  void closeFromServer() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->close(); });
+  void closeFromServer() override {
+    net::post(stream_.get_executor(), [self = shared()] { self->close(); });
   }
 
-  // From any thread: the stream's writer runs on the connection's strand.
-  void wakeStream() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->pumpStream(); });
+  void wakeStream() override {
+    net::dispatch(stream_.get_executor(), [self = shared()] { self->pumpStream(); });
   }
 
  private:
+  std::shared_ptr<StreamConnection> shared() {
+    return std::static_pointer_cast<StreamConnection>(shared_from_this());
+  }
+
+  // The TCP (or unix) stream underneath: its deadlines and its socket.
+  PlainStream& lowest() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
   const HttpServerOptions& options() const { return state_->options; }
 
   void close() {
@@ -100,8 +153,64 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (streaming_) streaming_->markClosed();
     streamLease_.reset();  // the token's stream slot is free again
     beast::error_code ec;
-    stream_.socket().shutdown(Protocol::socket::shutdown_both, ec);
-    stream_.close();
+    lowest().socket().shutdown(Protocol::socket::shutdown_both, ec);
+    lowest().close();
+  }
+
+  // HTTPS: the first bytes tell a TLS handshake from a plain request; the
+  // handshake must be done within the header deadline from the accept.
+  void detectTls() {
+    lowest().expires_after(options().headerTimeout);
+    beast::async_detect_ssl(lowest(), buffer_, [self = shared()](beast::error_code ec, bool isTls) {
+      if (self->closed_) return;
+      if (ec) {
+        self->close();
+        return;
+      }
+      if (!isTls) {
+        self->refusePlaintext();
+        return;
+      }
+      self->handshake();
+    });
+  }
+
+  void handshake() {
+    if constexpr (kTls) {
+      stream_.async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                              [self = shared()](beast::error_code ec, size_t used) {
+                                if (self->closed_) return;
+                                if (ec) {
+                                  spdlog::debug("closing API connection: TLS handshake failed: {}",
+                                                ec.message());
+                                  self->close();
+                                  return;
+                                }
+                                self->buffer_.consume(used);
+                                self->waitForRequest();
+                              });
+    }
+  }
+
+  // A plain HTTP request on an HTTPS port: a plain 400 with the API's error
+  // body, then the connection closes.
+  void refusePlaintext() {
+    HttpResponse r =
+        HttpResponse::Error(Status::Invalid("this port speaks HTTPS only: use an https:// URL"));
+    auto out = std::make_shared<std::string>(
+        "HTTP/1.1 400 Bad Request\r\nServer: tender\r\nContent-Type: " + r.contentType +
+        "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\nConnection: close\r\n\r\n" +
+        r.body);
+    spdlog::debug("closing API connection: a plain HTTP request on an HTTPS port");
+    lowest().expires_after(options().writeTimeout);
+    net::async_write(lowest(), net::buffer(*out),
+                     [self = shared(), out](beast::error_code ec, size_t) {
+                       if (ec) {
+                         self->close();
+                         return;
+                       }
+                       self->lingerUnderneath();
+                     });
   }
 
   // Between requests: wait for the first byte under the idle deadline, then
@@ -112,9 +221,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       readHeader();
       return;
     }
-    stream_.expires_after(options().idleTimeout);
+    lowest().expires_after(options().idleTimeout);
     stream_.async_read_some(buffer_.prepare(kReadChunk),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = shared()](beast::error_code ec, size_t n) {
                               if (ec) {
                                 if (ec == beast::error::timeout)
                                   spdlog::debug("closing idle API connection");
@@ -134,10 +243,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // Beast 1.74 compares Content-Length against the optional, and any
     // length is "greater" than none.
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-    stream_.expires_after(options().headerTimeout);
+    lowest().expires_after(options().headerTimeout);
     http::async_read_header(
         stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->onHeader(ec); });
+        [self = shared()](beast::error_code ec, size_t) { self->onHeader(ec); });
   }
 
   void onHeader(beast::error_code ec) {
@@ -166,9 +275,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     if (msg.version() >= 11 && iequals(msg[http::field::expect], "100-continue")) {
-      stream_.expires_after(options().writeTimeout);
+      lowest().expires_after(options().writeTimeout);
       net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                       [self = shared()](beast::error_code ec, size_t) {
                          if (ec) {
                            self->close();
                            return;
@@ -181,16 +290,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void readBody() {
-    stream_.expires_after(options().bodyTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       if (self->closed_) return;
-                       if (ec) {
-                         self->onReadError(ec, "body");
-                         return;
-                       }
-                       self->dispatch();
-                     });
+    lowest().expires_after(options().bodyTimeout);
+    http::async_read(stream_, buffer_, *parser_, [self = shared()](beast::error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) {
+        self->onReadError(ec, "body");
+        return;
+      }
+      self->dispatch();
+    });
   }
 
   void onReadError(beast::error_code ec, const char* what) {
@@ -232,7 +340,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       respond(std::move(*fast));
       return;
     }
-    const bool queued = state_->post([self = shared_from_this(), req] {
+    const bool queued = state_->post([self = shared(), req] {
       HttpResponse res;
       try {
         res = self->state_->router.route(*req);
@@ -264,9 +372,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     const bool last = b.ended;
     auto out = std::make_shared<std::string>(frameStreamBatch(std::move(b.data), chunked_, last));
     streamWriting_ = true;
-    stream_.expires_after(options().writeTimeout);
+    lowest().expires_after(options().writeTimeout);
     net::async_write(stream_, net::buffer(*out),
-                     [self = shared_from_this(), out, last](beast::error_code ec, size_t) {
+                     [self = shared(), out, last](beast::error_code ec, size_t) {
                        self->streamWriting_ = false;
                        if (ec) {
                          self->close();
@@ -274,11 +382,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
                        }
                        if (last) {
                          // The hang-up watch's read is still pending: it ends the connection
-                         // when the client closes its side, or this timer does.
+                         // when the client closes its side, or this timer does. Over TLS
+                         // the socket's send side is shut without a close_notify (the
+                         // pending read forbids a TLS shutdown): the last chunk has told
+                         // the client that the body is whole.
                          self->streaming_->markClosed();
                          self->streamLease_.reset();
                          beast::error_code ignored;
-                         self->stream_.socket().shutdown(Protocol::socket::shutdown_send, ignored);
+                         self->lowest().socket().shutdown(Protocol::socket::shutdown_send, ignored);
                          auto timer = std::make_shared<net::steady_timer>(
                              self->stream_.get_executor(), kLingerTime);
                          timer->async_wait([self, timer](beast::error_code) { self->close(); });
@@ -308,10 +419,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto out = std::make_shared<std::string>(std::move(header));
     streaming_ = std::make_shared<StreamState>(options().maxStreamBufferBytes);
     streamWriting_ = true;
-    stream_.expires_after(options().writeTimeout);
+    lowest().expires_after(options().writeTimeout);
     net::async_write(stream_, net::buffer(*out),
-                     [self = shared_from_this(), out, start = std::move(r.stream)](
-                         beast::error_code ec, size_t) {
+                     [self = shared(), out, start = std::move(r.stream)](beast::error_code ec,
+                                                                         size_t) {
                        self->streamWriting_ = false;
                        if (ec) {
                          self->close();
@@ -346,17 +457,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // No deadline on this read (a watch may be quiet for long); the writes
     // keep theirs, since the stream applies a new expiry only to the
     // direction with nothing pending.
-    stream_.expires_never();
-    stream_.async_read_some(net::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (self->closed_) return;
-                              if (ec) {
-                                spdlog::debug("streaming API client went away: {}", ec.message());
-                                self->close();
-                                return;
-                              }
-                              self->watchForHangUp();
-                            });
+    lowest().expires_never();
+    stream_.async_read_some(net::buffer(drain_), [self = shared()](beast::error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) {
+        spdlog::debug("streaming API client went away: {}", ec.message());
+        self->close();
+        return;
+      }
+      self->watchForHangUp();
+    });
   }
 
   void respond(HttpResponse r) {
@@ -393,9 +503,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - started_)
             .count());
 
-    stream_.expires_after(options().writeTimeout);
+    lowest().expires_after(options().writeTimeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, body](beast::error_code ec, size_t) {
+                      [self = shared(), res, body](beast::error_code ec, size_t) {
                         if (ec) {
                           if (ec == beast::error::timeout) {
                             spdlog::debug(
@@ -417,25 +527,37 @@ class Connection : public std::enable_shared_from_this<Connection> {
                       });
   }
 
+  // After a response that ends the connection. HTTPS says close_notify
+  // first, so the client knows nothing was cut off; the shutdown waits for
+  // the client's own close_notify (or its close) within the linger time.
   void lingeringClose() {
+    if constexpr (kTls) {
+      lowest().expires_after(kLingerTime);
+      stream_.async_shutdown([self = shared()](beast::error_code) { self->lingerUnderneath(); });
+    } else {
+      lingerUnderneath();
+    }
+  }
+
+  // Stops sending on the socket and reads (and drops) what still comes, for
+  // the linger time at most, before closing.
+  void lingerUnderneath() {
     beast::error_code ec;
-    stream_.socket().shutdown(Protocol::socket::shutdown_send, ec);
-    stream_.expires_after(kLingerTime);
+    lowest().socket().shutdown(Protocol::socket::shutdown_send, ec);
+    lowest().expires_after(kLingerTime);
     drain();
   }
 
   void drain() {
-    stream_.async_read_some(net::buffer(drain_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) {
-                                self->close();
-                                return;
-                              }
-                              self->drain();
-                            });
+    lowest().async_read_some(net::buffer(drain_), [self = shared()](beast::error_code ec, size_t) {
+      if (ec) {
+        self->close();
+        return;
+      }
+      self->drain();
+    });
   }
 
-  std::shared_ptr<HttpServerState> state_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -453,8 +575,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool chunked_ = true;
 };
 
-void serveConnection(const std::shared_ptr<HttpServerState>& state, Protocol::socket socket) {
-  std::make_shared<Connection>(state, std::move(socket))->run();
+}  // namespace
+
+void serveConnection(const std::shared_ptr<HttpServerState>& state, Protocol::socket socket,
+                     bool tls) {
+  if (tls) {
+    std::make_shared<StreamConnection<TlsStream>>(state, std::move(socket),
+                                                  state->options.tls->asio())
+        ->run();
+  } else {
+    std::make_shared<StreamConnection<PlainStream>>(state, std::move(socket))->run();
+  }
 }
 
 void closeConnection(const std::shared_ptr<Connection>& c) { c->closeFromServer(); }

@@ -43,6 +43,7 @@ struct Listener {
   net::basic_socket_acceptor<Protocol> acceptor;
   net::steady_timer retry;
   std::string unixPath;  // removed when the server goes
+  bool tls = false;      // its connections speak HTTPS
 };
 
 namespace {
@@ -61,7 +62,7 @@ void acceptNext(const std::shared_ptr<HttpServerState>& state, Listener* listene
           });
           return;
         }
-        serveConnection(state, std::move(socket));
+        serveConnection(state, std::move(socket), listener->tls);
         acceptNext(state, listener);
       });
 }
@@ -168,7 +169,8 @@ Status HttpServer::start() {
       firstTcpPort = http_internal::portOf((*l)->acceptor.local_endpoint(ec));
     }
     localOnly = localOnly && a.local;
-    spdlog::info("API listening on {}", a.text);
+    (*l)->tls = state_->options.tls && a.unixPath.empty();
+    spdlog::info("API listening on {}{}", a.text, (*l)->tls ? " (HTTPS only)" : "");
     listeners.push_back(std::move(*l));
   }
   {

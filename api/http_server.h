@@ -21,9 +21,12 @@
 // stream, and the source's next write() says so.
 //
 // Listeners: TCP ("host:port") and unix sockets ("unix:/path"), several at
-// once. A unix socket's file is created mode 0660, replaces a stale file of
-// a server that is gone (but not one that still answers), and is removed
-// when the server is destroyed.
+// once. With HttpServerOptions::tls every TCP listener speaks HTTPS only: a
+// client that does not start with a TLS handshake gets a plain 400 saying
+// so, and the connection is closed. Unix sockets stay plain HTTP. A unix
+// socket's file is created mode 0660, replaces a stale file of a server that
+// is gone (but not one that still answers), and is removed when the server
+// is destroyed.
 //
 // Thread-safety: start() and stop() from any one thread; stop() may be called
 // while the event loop runs. The Router must outlive the server, and the
@@ -49,6 +52,7 @@ class io_context;
 namespace tender {
 
 struct HttpServerState;  // defined in http_server_internal.h
+class TlsContext;        // api/tls_context.h
 
 struct HttpServerOptions {
   // Each "host:port" ("127.0.0.1:7420", "[::1]:7420", "localhost:0"; port 0
@@ -68,7 +72,15 @@ struct HttpServerOptions {
   int handlerThreads = 4;
   // A streaming client this far behind is disconnected.
   size_t maxStreamBufferBytes = 1 << 20;
+  // When set, the TCP listeners serve HTTPS with this certificate and key.
+  std::shared_ptr<TlsContext> tls;
 };
+
+// Whether `listen` is a unix socket or a literal loopback address
+// ("127.0.0.1:7420", "[::1]:0", "localhost:7420"), decided from the text
+// alone: nothing is resolved, so any other host name counts as reachable
+// from other hosts, and so does ":port" (every interface).
+bool isLoopbackListen(const std::string& listen);
 
 class HttpServer {
  public:

@@ -6,7 +6,9 @@
 //  - http_stream.cc: a streaming response's queue between its source and
 //    its connection (StreamState, Sink) and its chunk framing;
 //  - http_target.cc: the request target's decoding;
-//  - listen_address.cc: the listen addresses (Asio only).
+//  - listen_address.cc: the listen addresses (Asio only);
+//  - tls_context.cc: the certificate and key of TLS listeners (Asio's SSL
+//    context, no Beast).
 // Nothing outside api/ (and its tests) includes it.
 #pragma once
 
@@ -104,8 +106,10 @@ int portOf(const Protocol::endpoint& e);
 // still answers is refused, so two servers never fight over a path.
 Status clearStaleSocket(boost::asio::io_context& io, const ListenAddress& a);
 
-// Serves the connection `socket` was accepted on until it closes.
-void serveConnection(const std::shared_ptr<HttpServerState>& state, Protocol::socket socket);
+// Serves the connection `socket` was accepted on until it closes: HTTPS
+// with state->options.tls when `tls`, else plain HTTP.
+void serveConnection(const std::shared_ptr<HttpServerState>& state, Protocol::socket socket,
+                     bool tls);
 // From any thread: closes `c` on its strand.
 void closeConnection(const std::shared_ptr<Connection>& c);
 // From any thread: lets `c` write what its stream's source has queued.

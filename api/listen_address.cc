@@ -1,5 +1,6 @@
 // The addresses the HTTP server listens on: parsing "host:port" and
-// "unix:/path", and clearing a unix socket file a server that is gone left
+// "unix:/path", telling a loopback one from its text (isLoopbackListen,
+// http_server.h), and clearing a unix socket file a server that is gone left
 // behind (http_server_internal.h). Asio only, no Beast.
 
 #include <arpa/inet.h>
@@ -20,6 +21,29 @@ namespace http_internal {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+namespace {
+
+// "host:port" or "[v6]:port" into its host (without brackets) and port.
+bool splitHostPort(const std::string& listen, std::string* host, std::string* port) {
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = listen.substr(0, colon);
+  *port = listen.substr(colon + 1);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return true;
+}
+
+bool isLoopback(const net::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return net::ip::make_address_v4(net::ip::v4_mapped, a.to_v6()).is_loopback();
+  }
+  return a.is_loopback();
+}
+
+}  // namespace
+
 Result<ListenAddress> parseListenAddress(net::io_context& io, const std::string& listen) {
   ListenAddress out;
   out.text = listen;
@@ -34,14 +58,9 @@ Result<ListenAddress> parseListenAddress(net::io_context& io, const std::string&
     out.local = true;
     return out;
   }
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) {
+  std::string host, portText;
+  if (!splitHostPort(listen, &host, &portText)) {
     return Status::Invalid("cannot listen on " + listen + ": expected host:port or unix:/path");
-  }
-  std::string host = listen.substr(0, colon);
-  std::string portText = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
   }
   if (host.empty()) host = "0.0.0.0";
   if (portText.empty() || portText.size() > 5 ||
@@ -66,7 +85,7 @@ Result<ListenAddress> parseListenAddress(net::io_context& io, const std::string&
     ep = results.begin()->endpoint();
   }
   out.endpoint = Protocol::endpoint(ep);
-  out.local = ep.address().is_loopback();
+  out.local = isLoopback(ep.address());
   return out;
 }
 
@@ -95,4 +114,15 @@ Status clearStaleSocket(net::io_context& io, const ListenAddress& a) {
 }
 
 }  // namespace http_internal
+
+bool isLoopbackListen(const std::string& listen) {
+  if (listen.rfind("unix:", 0) == 0) return true;
+  std::string host, port;
+  if (!http_internal::splitHostPort(listen, &host, &port)) return false;
+  if (host == "localhost") return true;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && http_internal::isLoopback(address);
+}
+
 }  // namespace tender

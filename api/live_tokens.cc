@@ -51,12 +51,14 @@ Status LiveTokens::reload() {
   return Status::Ok();
 }
 
-Status LiveTokens::reloadIfChanged() {
+Status LiveTokens::reloadIfChanged(bool* reread) {
+  if (reread) *reread = false;
   if (file_.empty()) return Status::Ok();
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stampNow() == stamp_) return Status::Ok();
   }
+  if (reread) *reread = true;
   return reload();
 }
 

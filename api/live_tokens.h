@@ -30,8 +30,9 @@ class LiveTokens {
   // Reads the file now. The table in force changes only on success.
   Status reload();
   // reload() when the file's inode, size or modification time moved since
-  // the last read; Ok (and no read) when they did not.
-  Status reloadIfChanged();
+  // the last read; Ok (and no read) when they did not. `reread` (if given)
+  // says whether it read.
+  Status reloadIfChanged(bool* reread = nullptr);
 
   Result<Principal> authenticate(const HttpRequest& req) const;
   size_t size() const;

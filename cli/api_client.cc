@@ -1,16 +1,30 @@
 // The one cpprestsdk translation unit. It must not log through spdlog:
 // cpprestsdk's U(x) macro breaks fmt's headers (the cli library defines
 // _TURN_OFF_PLATFORM_STRING, and nothing here needs fmt anyway).
+//
+// HTTPS: cpprestsdk verifies the server's certificate (the chain, then the
+// URL's host against its names); ApiClientOptions::caFile replaces the
+// system's store in each connection's SSL context, and a verify callback on
+// that context keeps OpenSSL's reason when the check fails, since
+// cpprestsdk's own error says only that the handshake failed.
 
 #include "cli/api_client.h"
 
 #include <cpprest/http_client.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
 
+#include <boost/asio/ssl/context.hpp>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <exception>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace tender {
@@ -34,31 +48,148 @@ std::string retryAfterOf(const wh::http_response& response) {
   return it == response.headers().end() ? std::string() : std::string(it->second);
 }
 
+// Why the server's certificate was refused: written during a handshake (on
+// cpprestsdk's threads), read once the call has failed.
+class TlsVerdict {
+ public:
+  struct Refusal {
+    bool refused = false;
+    bool wrongHost = false;  // the chain is good, but it does not name the URL's host
+    bool untrusted = false;  // no trusted CA signed it
+    std::string reason;      // OpenSSL's words
+  };
+
+  void set(Refusal r) {
+    std::lock_guard<std::mutex> l(mu_);
+    refusal_ = std::move(r);
+  }
+  Refusal take() {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::exchange(refusal_, Refusal{});
+  }
+
+ private:
+  std::mutex mu_;
+  Refusal refusal_;
+};
+
+// Checks the chain as OpenSSL would (cpprestsdk's host check runs inside,
+// as the verify callback), keeping the reason when it fails.
+int verifyAndKeepReason(X509_STORE_CTX* store, void* arg) {
+  const int ok = X509_verify_cert(store);
+  if (ok != 1) {
+    const int err = X509_STORE_CTX_get_error(store);
+    TlsVerdict::Refusal r;
+    r.refused = true;
+    // OpenSSL has nothing against the chain when only the host check said no.
+    r.wrongHost = err == X509_V_OK || err == X509_V_ERR_UNSPECIFIED;
+    r.untrusted = err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                  err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+                  err == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                  err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT;
+    r.reason = X509_verify_cert_error_string(err);
+    static_cast<TlsVerdict*>(arg)->set(std::move(r));
+  }
+  return ok;
+}
+
+// Whether `path` holds at least one PEM certificate: Ok, or why not.
+Status checkCaFile(const std::string& path) {
+  const std::string what = "CA file " + path + " (--ca-file or TENDER_CA_FILE)";
+  FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return Status::Invalid(what + ": " + std::generic_category().message(errno));
+  X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+  std::fclose(f);
+  ERR_clear_error();
+  if (!cert) return Status::Invalid(what + ": no PEM certificate in it");
+  X509_free(cert);
+  return Status::Ok();
+}
+
 }  // namespace
 
 struct ApiClient::Impl {
   std::string url;
   std::string token;
-  std::chrono::milliseconds timeout;
+  ApiClientOptions options;
+  std::shared_ptr<TlsVerdict> verdict = std::make_shared<TlsVerdict>();
   std::unique_ptr<wh::client::http_client> client;
   Status setupError;
+
+  // A client's configuration: the timeout, and for HTTPS the CA file and
+  // the callback that keeps why a certificate was refused.
+  wh::client::http_client_config config(std::chrono::milliseconds timeout) const {
+    wh::client::http_client_config c;
+    c.set_timeout(timeout);
+    c.set_ssl_context_callback(
+        [caFile = options.caFile, v = verdict](boost::asio::ssl::context& ctx) {
+          SSL_CTX* native = ctx.native_handle();
+          if (!caFile.empty()) {
+            SSL_CTX_set_cert_store(native, X509_STORE_new());  // frees the system's
+            boost::system::error_code ec;
+            ctx.load_verify_file(caFile, ec);  // checked when the client was made
+          }
+          // `v` is held by this callback, which cpprestsdk keeps with the client
+          // whose connections use the context.
+          SSL_CTX_set_cert_verify_callback(native, verifyAndKeepReason, v.get());
+        });
+    return c;
+  }
+
+  // The Status for a call that failed with `e`.
+  Status failure(const std::exception& e) const {
+    const TlsVerdict::Refusal refusal = verdict->take();
+    if (refusal.wrongHost) {
+      return Status::Unavailable("the certificate of the tender server at " + url +
+                                 " is not for the host in that URL: use a name or address "
+                                 "that the certificate names (its subjectAltName)");
+    }
+    if (refusal.refused) {
+      std::string hint;
+      if (refusal.untrusted) {
+        hint = options.caFile.empty()
+                   ? "; if a private CA signed it, give that CA's certificate with --ca-file "
+                     "(or TENDER_CA_FILE)"
+                   : "; the CA certificates in " + options.caFile + " did not sign it";
+      }
+      return Status::Unavailable("the certificate of the tender server at " + url +
+                                 " does not verify: " + refusal.reason + hint);
+    }
+    const std::string what = e.what();
+    if (url.rfind("https:", 0) == 0 && what.find("SSL handshake") != std::string::npos) {
+      return Status::Unavailable("the TLS handshake with the tender server at " + url +
+                                 " failed (" + what +
+                                 "): does it serve HTTPS? A plain HTTP server needs an "
+                                 "http:// URL");
+    }
+    return Status::Unavailable(unreachable(url, what));
+  }
 };
 
 ApiClient::ApiClient(std::string serverUrl, std::string token, std::chrono::milliseconds timeout)
+    : ApiClient(std::move(serverUrl), std::move(token), ApiClientOptions{timeout, ""}) {}
+
+ApiClient::ApiClient(std::string serverUrl, std::string token, ApiClientOptions options)
     : impl_(std::make_unique<Impl>()) {
   impl_->url = std::move(serverUrl);
   impl_->token = std::move(token);
-  impl_->timeout = timeout;
+  impl_->options = std::move(options);
   if (impl_->url.rfind("unix:", 0) == 0) {
     impl_->setupError = Status::Invalid("server URL " + impl_->url +
                                         ": unix sockets are not supported by the client yet; "
                                         "use http://HOST:PORT");
     return;
   }
+  if (!impl_->options.caFile.empty()) {
+    Status ca = checkCaFile(impl_->options.caFile);
+    if (!ca.ok()) {
+      impl_->setupError = ca;
+      return;
+    }
+  }
   try {
-    wh::client::http_client_config config;
-    config.set_timeout(timeout);
-    impl_->client = std::make_unique<wh::client::http_client>(web::uri(impl_->url), config);
+    impl_->client = std::make_unique<wh::client::http_client>(
+        web::uri(impl_->url), impl_->config(impl_->options.timeout));
   } catch (const std::exception& e) {
     impl_->setupError = Status::Invalid("bad server URL \"" + impl_->url + "\": " + e.what() +
                                         " (expected http://HOST:PORT or https://HOST:PORT)");
@@ -72,6 +203,7 @@ const std::string& ApiClient::serverUrl() const { return impl_->url; }
 Result<ApiResponse> ApiClient::call(const std::string& method, const std::string& pathAndQuery,
                                     const std::string& body, const std::string& contentType) {
   if (!impl_->setupError.ok()) return impl_->setupError;
+  impl_->verdict->take();  // only this call's handshakes count
   try {
     wh::http_request request{wh::method(method)};
     request.set_request_uri(web::uri(pathAndQuery));
@@ -91,13 +223,13 @@ Result<ApiResponse> ApiClient::call(const std::string& method, const std::string
     const int code = e.error_code().value();
     if (code == ETIMEDOUT || e.error_code() == std::errc::timed_out) {
       return Status::Timeout("the tender server at " + impl_->url + " did not answer " + method +
-                             " " + pathAndQuery + " within " + secondsText(impl_->timeout));
+                             " " + pathAndQuery + " within " + secondsText(impl_->options.timeout));
     }
-    return Status::Unavailable(unreachable(impl_->url, e.what()));
+    return impl_->failure(e);
   } catch (const web::uri_exception& e) {
     return Status::Invalid("bad request path \"" + pathAndQuery + "\": " + e.what());
   } catch (const std::exception& e) {
-    return Status::Unavailable(unreachable(impl_->url, e.what()));
+    return impl_->failure(e);
   }
 }
 
@@ -120,10 +252,9 @@ Status ApiClient::stream(const std::string& method, const std::string& pathAndQu
   auto timedOut = [&](const std::error_code& ec) {
     return ec.value() == ETIMEDOUT || ec == std::errc::timed_out;
   };
+  impl_->verdict->take();
   try {
-    wh::client::http_client_config config;
-    config.set_timeout(idleTimeout);
-    wh::client::http_client client(web::uri(impl_->url), config);
+    wh::client::http_client client(web::uri(impl_->url), impl_->config(idleTimeout));
     pplx::cancellation_token_source cancel;
     // Leaving, for whatever reason, closes the connection: the server may
     // never end the body, and the client's reads would go on behind us.
@@ -173,13 +304,13 @@ Status ApiClient::stream(const std::string& method, const std::string& pathAndQu
       return Status::Timeout("the tender server at " + impl_->url + " sent nothing on " + method +
                              " " + pathAndQuery + " for " + secondsText(idleTimeout));
     }
-    return Status::Unavailable(unreachable(impl_->url, e.what()));
+    return impl_->failure(e);
   } catch (const pplx::task_canceled&) {
     return Status::Unavailable("the stream from " + impl_->url + " was cancelled");
   } catch (const web::uri_exception& e) {
     return Status::Invalid("bad request path \"" + pathAndQuery + "\": " + e.what());
   } catch (const std::exception& e) {
-    return Status::Unavailable(unreachable(impl_->url, e.what()));
+    return impl_->failure(e);
   }
 }
 

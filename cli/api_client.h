@@ -21,6 +21,15 @@ namespace tender {
 // Where the CLI looks when neither --server nor TENDER_SERVER says otherwise.
 constexpr const char* kDefaultServerUrl = "http://127.0.0.1:7420";
 
+// How the client connects, beyond the URL and the token.
+struct ApiClientOptions {
+  // Each call's deadline (stream() takes its own idle timeout).
+  std::chrono::milliseconds timeout = std::chrono::seconds(60);
+  // For https:// URLs: a PEM file of the CA certificates to trust instead of
+  // the system's store ("" = the system's store).
+  std::string caFile;
+};
+
 struct ApiResponse {
   int status = 0;
   std::string body;
@@ -31,8 +40,12 @@ class ApiClient {
  public:
   // `serverUrl` is "http://host:port" or "https://host:port" (a path prefix
   // is kept); `token`, when not empty, is sent as "Authorization: Bearer T".
-  ApiClient(std::string serverUrl, std::string token,
-            std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // A server certificate that does not verify (unknown CA, another host's
+  // name, expired) makes every call Unavailable saying why and naming
+  // --ca-file; a --ca-file that cannot be read or holds no certificate is
+  // Invalid on every call.
+  ApiClient(std::string serverUrl, std::string token, ApiClientOptions options = {});
+  ApiClient(std::string serverUrl, std::string token, std::chrono::milliseconds timeout);
   ~ApiClient();
   ApiClient(const ApiClient&) = delete;
   ApiClient& operator=(const ApiClient&) = delete;

@@ -69,6 +69,14 @@ void addServe(CLI::App& app, Commands& c) {
       ->add_option("--token-file", c.serve.tokenFile,
                    "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
       ->check(CLI::ExistingFile);
+  c.serveCmd->add_option("--tls-cert", c.serve.tlsCert,
+                         "HTTPS on the TCP listeners: the server's certificate (PEM; "
+                         "intermediates after it); needs --tls-key");
+  c.serveCmd->add_option("--tls-key", c.serve.tlsKey,
+                         "The certificate's private key (PEM, unencrypted, mode 0600)");
+  c.serveCmd->add_flag("--allow-plaintext", c.serve.allowPlaintext,
+                       "Serve plain HTTP on an address other hosts may reach (when something "
+                       "else keeps it private); tokens are still required");
   c.serveCmd->add_option("--state-dir", c.serve.stateDir, "Directory of the database and lock")
       ->capture_default_str();
   c.serveCmd
@@ -323,8 +331,11 @@ int checkApplyFlags(Commands& c) {
 }
 
 // Runs the client-side subcommand that was parsed.
-int runClient(Commands& c, const std::string& server, const std::string& token) {
-  tender::ApiClient client(server, token);
+int runClient(Commands& c, const std::string& server, const std::string& token,
+              const std::string& caFile) {
+  tender::ApiClientOptions options;
+  options.caFile = caFile;
+  tender::ApiClient client(server, token, options);
   tender::RealClock clock;
   if (c.applyCmd->parsed()) {
     if (int bad = checkApplyFlags(c); bad >= 0) return bad;
@@ -368,9 +379,15 @@ int main(int argc, char** argv) {
 
   std::string server = tender::kDefaultServerUrl;
   std::string token;
-  app.add_option("--server", server, "URL of the tender server")
+  std::string caFile;
+  app.add_option("--server", server,
+                 "URL of the tender server: http://HOST:PORT or https://HOST:PORT")
       ->envname("TENDER_SERVER")
       ->capture_default_str();
+  app.add_option("--ca-file", caFile,
+                 "For an https:// server: PEM file of the CA certificates to trust instead of the "
+                 "system's")
+      ->envname("TENDER_CA_FILE");
   app.add_option("--token", token,
                  "Bearer token sent to the server (else TENDER_TOKEN_FILE's, else ./" +
                      std::string(tender::kDefaultStateDir) + "/" + tender::kAdminTokenFile + " when readable)")
@@ -403,5 +420,5 @@ int main(int argc, char** argv) {
     std::cerr << "error: " << chosen.status().message() << "\n";
     return 1;
   }
-  return runClient(c, server, *chosen);
+  return runClient(c, server, *chosen, caFile);
 }

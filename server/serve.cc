@@ -11,7 +11,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <condition_variable>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,11 +26,11 @@
 #include "api/eviction_api.h"
 #include "api/fair_share.h"
 #include "api/http_server.h"
+#include "api/live_tokens.h"
 #include "api/metrics.h"
 #include "api/resource_api.h"
 #include "base/byte_format.h"
 #include "base/state_dir.h"
-#include "server/admin_token.h"
 #include "controller/controller.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
@@ -44,10 +48,12 @@
 #include "reconcilers/resource_reconcilers.h"
 #include "reconcilers/service_reconciler.h"
 #include "reconcilers/start_gate.h"
+#include "server/admin_token.h"
 #include "server/components.h"
 #include "server/engine_health.h"
 #include "server/housekeeping.h"
 #include "server/serve_config.h"
+#include "server/tls_files.h"
 #include "store/store.h"
 
 namespace tender {
@@ -96,14 +102,16 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
 // order they depend on each other and destroyed in the reverse.
 class Server {
  public:
-  Server(const ServeOptions& o, const ServeConfig& c, Store& store,
-         TokenTable tokens);
+  // `tls`: the HTTPS listeners' context, or null for plain HTTP.
+  Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTokens& tokens,
+         std::shared_ptr<TlsContext> tls);
   ~Server() { stop(); }
 
   // Starts the event loop, the engine's health check and the API; then, on
   // a thread of its own, the pre-flight and the reconciling parts.
   Status start();
-  // Blocks until SIGINT or SIGTERM; returns the signal.
+  // Blocks until SIGINT or SIGTERM; returns the signal. Meanwhile the token
+  // file is re-read on SIGHUP and when it changes.
   int waitForSignal();
   void stop();
 
@@ -118,7 +126,7 @@ class Server {
   const ServeOptions o_;
   const ServeConfig c_;
   Store& store_;
-  TokenTable tokens_;  // the admin's and --token-file's
+  LiveTokens& tokens_;  // the admin's and --token-file's, re-read while serving
   RealClock clock_;
   Components components_;
 
@@ -182,19 +190,20 @@ ControllerOptions controllerOptions(const ServeConfig& c) {
   return co;
 }
 
-HttpServerOptions httpOptions(const ServeOptions& o) {
+HttpServerOptions httpOptions(const ServeOptions& o, std::shared_ptr<TlsContext> tls) {
   HttpServerOptions ho;
   ho.listen = o.listen;
+  ho.tls = std::move(tls);
   ho.maxBodyBytes = o.maxBodyBytes;
   return ho;
 }
 
-Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
-               TokenTable tokens)
+Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTokens& tokens,
+               std::shared_ptr<TlsContext> tls)
     : o_(o),
       c_(c),
       store_(store),
-      tokens_(std::move(tokens)),
+      tokens_(tokens),
       work_(boost::asio::make_work_guard(ioc_)),
       engineOptions_(engineOptionsFor(o)),
       host_(resolvedEngineHost(engineOptions_)),
@@ -238,7 +247,7 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store,
           engine_, scheduler_, clock_, o.instance, enqueue_,
           [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
       fairShare_(clock_, c.fairShare),
-      http_(ioc_, router_, httpOptions(o)) {
+      http_(ioc_, router_, httpOptions(o, std::move(tls))) {
   auto enqueueService = [this](const std::string& ns, const std::string& service) {
     controller_.enqueue(Key{"Service", ns, service});
   };
@@ -336,6 +345,12 @@ Status Server::start() {
     return Status::Invalid(
         "refusing to serve the API on an address other hosts can reach with the admin token only; "
         "listen on 127.0.0.1, ::1 or unix:/path, or give --token-file with the tokens of its users");
+  }
+  for (const std::string& listen : c_.plaintextReachable) {
+    spdlog::warn(
+        "serving the API in plaintext on {}, which other hosts may reach (--allow-plaintext): "
+        "tokens cross the network readable unless something else keeps the port private",
+        listen);
   }
   spdlog::info("API requires bearer tokens: the admin's in {}/{}{}", o_.stateDir, kAdminTokenFile,
                o_.tokenFile.empty() ? std::string() : " and " + std::to_string(tokens_.size() - 1) + " from " + o_.tokenFile);
@@ -442,7 +457,44 @@ void Server::preflight() {
   spdlog::info("tender serve: reconciling");
 }
 
+namespace {
+
+void logReload(const Status& s, const std::string& file, const char* why) {
+  if (s.ok()) {
+    spdlog::info("--token-file {} re-read ({})", file, why);
+  } else {
+    spdlog::error("--token-file {} not taken ({}), the tokens in force stay: {}", file, why,
+                  s.ToString());
+  }
+}
+
+}  // namespace
+
 int Server::waitForSignal() {
+  // SIGHUP, and every two seconds a look at the file's inode, size and time.
+  boost::asio::signal_set hup(ioc_, SIGHUP);
+  boost::asio::steady_timer poll(ioc_);
+  std::function<void()> onHup = [&] {
+    hup.async_wait([&](const boost::system::error_code& ec, int) {
+      if (ec) return;
+      logReload(tokens_.reload(), tokens_.file(), "SIGHUP");
+      onHup();
+    });
+  };
+  std::function<void()> onPoll = [&] {
+    poll.expires_after(std::chrono::seconds(2));
+    poll.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      bool reread = false;
+      Status s = tokens_.reloadIfChanged(&reread);
+      if (reread) logReload(s, tokens_.file(), "it changed");
+      onPoll();
+    });
+  };
+  if (!tokens_.file().empty()) {
+    onHup();
+    onPoll();
+  }
   int signalled = 0;
   boost::asio::signal_set signals(ioc_, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -457,6 +509,14 @@ int Server::waitForSignal() {
     cv_.wait(l, [&] { return done_; });
   }
   signals.cancel();
+  // The handlers run on the event loop: wait until it has seen the cancels.
+  std::promise<void> cancelled;
+  boost::asio::post(ioc_, [&] {
+    hup.cancel();
+    poll.cancel();
+    cancelled.set_value();
+  });
+  cancelled.get_future().wait();
   return signalled;
 }
 
@@ -478,6 +538,15 @@ int runServe(const ServeOptions& o) {
   if (!config.ok()) {
     for (const auto& e : config.status().details()) spdlog::error("{}: {}", e.field, e.message);
     return 1;
+  }
+  std::shared_ptr<TlsContext> tls;
+  if (config->tls) {
+    auto loaded = loadServerTls(o.tlsCert, o.tlsKey);
+    if (!loaded.ok()) {
+      spdlog::error("{}", loaded.status().message());
+      return 1;
+    }
+    tls = std::move(*loaded);
   }
   TokenTable tokens;
   if (!o.tokenFile.empty()) {
@@ -525,7 +594,14 @@ int runServe(const ServeOptions& o) {
                                   : formatRate(rate.perSecond) + " requests/s in bursts of " +
                                         formatRate(rate.burst));
   }
-  Server server(o, c, **store, std::move(tokens));
+  // The tokens as they are now; the server re-reads the file while it runs.
+  LiveTokens live(*admin, adminPrincipal, o.tokenFile);
+  Status read = live.reload();
+  if (!read.ok()) {
+    spdlog::error("--token-file: {}", read.ToString());
+    return 1;
+  }
+  Server server(o, c, **store, live, std::move(tls));
   Status started = server.start();
   if (!started.ok()) {
     spdlog::error("{}", started.message());

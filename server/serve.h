@@ -11,10 +11,19 @@ namespace tender {
 
 struct ServeOptions {
   // Each "host:port" or "unix:/path". Without a token file only loopback
-  // addresses and unix sockets are allowed.
+  // addresses and unix sockets are allowed; any other also needs TLS (or
+  // allowPlaintext).
   std::vector<std::string> listen{"127.0.0.1:7420"};
   // Bearer tokens and their namespaces (see api/auth.h); "" = no tokens.
   std::string tokenFile;
+  // HTTPS on the TCP listeners: the certificate (chain) and its private key,
+  // PEM files, both or neither; the key file must be private (mode 0600).
+  // Without them an address other hosts can reach is refused unless
+  // allowPlaintext (for a port something else keeps private, such as a
+  // container's port published on the host's loopback only).
+  std::string tlsCert;
+  std::string tlsKey;
+  bool allowPlaintext = false;
   std::string stateDir = ".tender";  // holds tender.db and the lock
   std::string instance = "default";  // the tender.instance label value
   std::string engineHost;            // "" = DOCKER_HOST or the default socket

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/http_server.h"
 #include "manifests/manifest.h"
 
 namespace tender {
@@ -147,6 +148,30 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
   c.workers = std::max(1, o.workers);
   c.startLimit = o.startConcurrency > 0 ? o.startConcurrency
                                         : 4 * static_cast<int>(std::max(1u, hardwareThreads));
+
+  if (o.tlsCert.empty() != o.tlsKey.empty()) {
+    if (o.tlsKey.empty()) {
+      errors.add("--tls-key", "is needed with --tls-cert: the certificate's private key (PEM)");
+    } else {
+      errors.add("--tls-cert", "is needed with --tls-key: the key's certificate (PEM)");
+    }
+  }
+  c.tls = !o.tlsCert.empty() && !o.tlsKey.empty();
+  if (!c.tls && o.tlsCert.empty() && o.tlsKey.empty()) {
+    for (const std::string& listen : o.listen) {
+      if (isLoopbackListen(listen)) continue;
+      if (o.allowPlaintext) {
+        c.plaintextReachable.push_back(listen);
+        continue;
+      }
+      errors.add("--listen",
+                 "refusing to serve the API in plaintext on " + listen +
+                     ", which other hosts may reach (tokens would cross the network readable): "
+                     "give --tls-cert and --tls-key to serve HTTPS, or --allow-plaintext when "
+                     "something else keeps the port private (a container's port published on "
+                     "the host's loopback only)");
+    }
+  }
 
   if (!errors.empty()) return Status::Invalid("the serve flags are invalid", errors.take());
   return c;

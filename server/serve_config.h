@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "api/auth.h"
 #include "api/fair_share.h"
@@ -27,10 +29,19 @@ struct ServeConfig {
   int workers = 1;
   int startLimit = 1;  // concurrent container starts, host-wide
   FairShareOptions fairShare;  // each token's request budget and stream cap
+  bool tls = false;    // --tls-cert and --tls-key given
+  // Listen addresses other hosts may reach that serve plaintext all the
+  // same, by --allow-plaintext: each is warned about at start.
+  std::vector<std::string> plaintextReachable;
 };
 
 // `hardwareThreads` sets the default start limit (four per CPU).
 // Errors: Invalid with one FieldError per bad flag ({"--host-memory", "..."}).
+// The TLS flags: one of --tls-cert and --tls-key without the other is an
+// error on the missing one; a --listen address that is neither a unix
+// socket nor a literal loopback address (isLoopbackListen) is an error
+// naming --tls-cert and --allow-plaintext unless one of them is given. The
+// files themselves are read later (loadServerTls, server/tls_files.h).
 Result<ServeConfig> serveConfigFrom(const ServeOptions& options, unsigned hardwareThreads);
 
 // The fair share with the token file's own budgets (rate=, burst=) in

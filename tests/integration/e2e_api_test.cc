@@ -41,7 +41,7 @@ class ApiE2E : public ::testing::Test {
   void TearDown() override {
     if (server_) {
       // What the test applied goes with its namespace; then whatever is left.
-      server_->client(kAdmin).call("DELETE", "/api/v1/namespaces/" + ns_, "", "");
+      server_->client().call("DELETE", "/api/v1/namespaces/" + ns_, "", "");
       for (int i = 0; i < 100 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
       server_->stop();
       testing::removeOwnedObjects(*engine_, server_->instance());
@@ -308,7 +308,10 @@ TEST_F(ApiE2E, ServesAUnixSocketBesideTcp) {
 }
 
 TEST_F(ApiE2E, ANonLocalListenerWithoutATokenFileDoesNotStart) {
-  TenderProcess open(uniqueName("api"), {"--listen", "0.0.0.0:" + std::to_string(testing::freeLoopbackPort())});
+  // --allow-plaintext: what is refused here is the lack of tokens, not of TLS.
+  TenderProcess open(
+      uniqueName("api"),
+      {"--listen", "0.0.0.0:" + std::to_string(testing::freeLoopbackPort()), "--allow-plaintext"});
   EXPECT_FALSE(open.start(10s));
   std::ifstream log(open.logPath());
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());

@@ -7,6 +7,7 @@
 // apply does not reach the container.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -51,7 +52,7 @@ class TenancyE2E : public ::testing::Test {
   void TearDown() override {
     if (server_) {
       for (const std::string& ns : {ns_, neighbour_}) {
-        server_->client(kAdmin).call("DELETE", "/api/v1/namespaces/" + ns + "?purge=true", "", "");
+        server_->client().call("DELETE", "/api/v1/namespaces/" + ns + "?purge=true", "", "");
       }
       for (int i = 0; i < 100 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
       server_->stop();
@@ -253,6 +254,47 @@ TEST_F(TenancyE2E, AHostPathSwappedForASymlinkAfterTheApplyDoesNotReachTheContai
     ASSERT_TRUE(info.ok());
     EXPECT_EQ(std::string::npos, info->raw.dump().find("\"Source\":\"/etc\"")) << info->raw.dump();
   }
+}
+
+TEST_F(TenancyE2E, TheTokenFileIsRereadWhenItChangesAndOnSighupWithoutARestart) {
+  constexpr const char* kBob = "bob-token-0123456789ab";
+  auto status = [&](const char* token) {
+    auto r = server_->client(token).call("GET", "/api/v1/namespaces/" + ns_ + "/services", "", "");
+    return r.ok() ? r->status : r.status().code() == Status::Code::kUnauthorized ? 401 : -1;
+  };
+  auto rewrite = [&](const std::string& text) {
+    const auto tmp = tokenFile_.string() + ".new";
+    std::ofstream(tmp) << text;
+    std::filesystem::permissions(tmp, std::filesystem::perms::owner_read |
+                                          std::filesystem::perms::owner_write);
+    std::filesystem::rename(tmp, tokenFile_);
+  };
+  auto within = [&](auto pred) {
+    for (int i = 0; i < 50; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  };
+  EXPECT_EQ(401, status(kBob));
+  // bob is added and alice taken out: the server sees the change by itself.
+  rewrite(std::string(kBob) + " bob " + ns_ + "\n" + kAdmin + " admin *\n");
+  EXPECT_TRUE(within([&] { return status(kBob) == 200; }));
+  EXPECT_EQ(401, status(kAlice));
+  // A broken file is refused and the tokens in force stay, even on SIGHUP.
+  rewrite("not a token line\n");
+  server_->signal(SIGHUP);
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(200, status(kBob));
+  std::ifstream log(server_->logPath());
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(std::string::npos, text.find("not taken (SIGHUP), the tokens in force stay")) << text;
+  EXPECT_NE(std::string::npos, text.find("re-read (it changed)")) << text;
+  // Back to alice, told by SIGHUP as well.
+  rewrite(std::string(kAlice) + " alice " + ns_ + "\n" + kAdmin + " admin *\n");
+  server_->signal(SIGHUP);
+  EXPECT_TRUE(within([&] { return status(kAlice) == 200; }));
+  EXPECT_EQ(401, status(kBob));
 }
 
 }  // namespace

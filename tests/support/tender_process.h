@@ -3,7 +3,9 @@
 // share state with each other or with a user's server. Its client speaks as
 // the server's admin (the state directory's admin.token) unless given a
 // token, and the `tender` commands a test runs do too: start() points
-// TENDER_TOKEN_FILE, which they inherit, at that file.
+// TENDER_TOKEN_FILE, which they inherit, at that file. A server given
+// --tls-cert and --tls-key is spoken to over HTTPS once useHttps() names
+// the CA to trust.
 #pragma once
 
 #include <arpa/inet.h>
@@ -105,6 +107,11 @@ class TenderProcess {
     pid_ = -1;
   }
 
+  // A signal that does not stop it (SIGHUP: re-read the token file).
+  void signal(int sig) const {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   // SIGTERM and wait.
   void stop() {
     if (pid_ <= 0) return;
@@ -119,12 +126,24 @@ class TenderProcess {
     kill9();
   }
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  // Before start(): url() and client() speak HTTPS, trusting the CA
+  // certificates in `caFile`.
+  void useHttps(std::string caFile) { caFile_ = std::move(caFile); }
+
+  std::string url() const {
+    return std::string(caFile_.empty() ? "http" : "https") +
+           "://127.0.0.1:" + std::to_string(port_);
+  }
   // As the admin, or as the holder of `token`.
   ApiClient client(const std::string& token = "") const {
-    return ApiClient(url(), token.empty() ? adminToken() : token);
+    return ApiClient(url(), token.empty() ? adminToken() : token, clientOptions());
   }
-  ApiClient anonymousClient() const { return ApiClient(url(), ""); }
+  ApiClient anonymousClient() const { return ApiClient(url(), "", clientOptions()); }
+  ApiClientOptions clientOptions() const {
+    ApiClientOptions o;
+    o.caFile = caFile_;
+    return o;
+  }
   std::string adminTokenPath() const { return stateDir_ + "/" + kAdminTokenFile; }
   std::string adminToken() const {
     auto t = readTokenFile(adminTokenPath());
@@ -140,6 +159,7 @@ class TenderProcess {
  private:
   std::string instance_;
   std::vector<std::string> extra_;
+  std::string caFile_;  // "" = plain HTTP
   std::string stateDir_;
   int port_ = 0;
   pid_t pid_ = -1;

@@ -159,6 +159,69 @@ TEST(ServeConfig, AnExplicitStartConcurrencyWinsAndWorkersAreAtLeastOne) {
   EXPECT_EQ(c->workers, 1);
 }
 
+// The TLS flags, as `tender serve` reads them: what starts, what is refused
+// and which flag the refusal names.
+TEST(ServeConfig, TlsFlagsTable) {
+  struct Case {
+    const char* name;
+    std::vector<std::string> listen;
+    std::string cert, key;
+    bool allowPlaintext;
+    std::vector<std::string> errorFields;  // empty: accepted
+    std::vector<std::string> mentioned;    // in the one error's message
+    bool tls;
+    std::vector<std::string> warned;  // plaintext on reachable addresses
+  };
+  // clang-format off
+  const std::vector<Case> cases = {
+      {"loopback needs no TLS", {"127.0.0.1:7420"}, "", "", false, {}, {}, false, {}},
+      {"nor does ::1, localhost, 127/8 or a unix socket",
+       {"[::1]:7420", "localhost:0", "unix:/run/tender.sock", "127.1.2.3:7420"}, "", "", false,
+       {}, {}, false, {}},
+      {"every interface without TLS is refused", {"0.0.0.0:7420"}, "", "", false, {"--listen"},
+       {"0.0.0.0:7420", "--tls-cert", "--tls-key", "--allow-plaintext"}, false, {}},
+      {"\":port\" is every interface too", {":7420"}, "", "", false, {"--listen"}, {":7420"},
+       false, {}},
+      {"a host name is not known to be loopback", {"myhost.example:7420"}, "", "", false,
+       {"--listen"}, {"myhost.example:7420"}, false, {}},
+      {"one reachable address among local ones is refused",
+       {"unix:/run/t.sock", "192.0.2.10:7420"}, "", "", false, {"--listen"}, {"192.0.2.10:7420"},
+       false, {}},
+      {"--allow-plaintext lets it through, with a warning", {"127.0.0.1:1", "0.0.0.0:7420"}, "",
+       "", true, {}, {}, false, {"0.0.0.0:7420"}},
+      {"TLS serves every interface", {"0.0.0.0:7420"}, "s.crt", "s.key", false, {}, {}, true, {}},
+      {"TLS on loopback is fine too", {"127.0.0.1:7420"}, "s.crt", "s.key", false, {}, {}, true,
+       {}},
+      {"a certificate without its key", {"127.0.0.1:7420"}, "s.crt", "", false, {"--tls-key"},
+       {"--tls-cert"}, false, {}},
+      {"a key without its certificate", {"0.0.0.0:7420"}, "", "s.key", false, {"--tls-cert"},
+       {"--tls-key"}, false, {}},
+  };
+  // clang-format on
+  for (const Case& k : cases) {
+    SCOPED_TRACE(k.name);
+    ServeOptions o;
+    o.listen = k.listen;
+    o.tlsCert = k.cert;
+    o.tlsKey = k.key;
+    o.allowPlaintext = k.allowPlaintext;
+    auto c = serveConfigFrom(o, 2);
+    if (k.errorFields.empty()) {
+      ASSERT_TRUE(c.ok()) << c.status().ToString();
+      EXPECT_EQ(c->tls, k.tls);
+      EXPECT_EQ(c->plaintextReachable, k.warned);
+      continue;
+    }
+    ASSERT_FALSE(c.ok());
+    EXPECT_TRUE(c.status().IsInvalid());
+    EXPECT_EQ(fieldsOf(c.status()), k.errorFields);
+    for (const std::string& word : k.mentioned) {
+      EXPECT_NE(c.status().details()[0].message.find(word), std::string::npos)
+          << word << " in: " << c.status().details()[0].message;
+    }
+  }
+}
+
 TEST(Components, StopTheLastStartedFirstAndOnlyOnce) {
   Components parts;
   std::vector<std::string> stopped;

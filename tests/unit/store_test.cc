@@ -162,7 +162,9 @@ TEST_P(StoreTest, HistoryStaysWithinItsBoundsByCountAndByAge) {
   ASSERT_EQ(20u, deaths->size());
   EXPECT_EQ("c29", deaths->front().containerId);
   EXPECT_TRUE(store_->terminations("shop", "web", 1, 100)->empty()) << "too old";
-  if (!GetParam()) EXPECT_GT(pruned->freedPages, 0) << "the file gives the space back";
+  if (!GetParam()) {
+    EXPECT_GT(pruned->freedPages, 0) << "the file gives the space back";
+  }
   // Nothing more to do the second time.
   auto again = store_->pruneHistory(r);
   ASSERT_TRUE(again.ok());
