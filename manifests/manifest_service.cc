@@ -475,9 +475,8 @@ std::optional<std::string> securityOptError(const std::string& option) {
                      "apparmor, label, systempaths)");
 }
 
-// The container settings beyond image, command and resources: what Compose
-// calls expose, network_mode, cap_add, ulimits, logging and the like.
-void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
+// expose: ports listened on, not published.
+void decodeExpose(Decoder& d, Fields& f, ServiceSpec* s) {
   if (const json* expose = d.list(f.at("expose"), f.get("expose"))) {
     for (size_t i = 0; i < expose->size(); ++i) {
       std::string at = indexed(f.at("expose"), i);
@@ -499,6 +498,74 @@ void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
       }
     }
   }
+}
+
+// extraHosts: "host:ip" lines for /etc/hosts.
+void decodeExtraHosts(Decoder& d, Fields& f, ServiceSpec* s) {
+  std::vector<std::string> hosts = decodeWords(d, f.at("extraHosts"), f.get("extraHosts"));
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    // "host:ip" as Docker writes it, or "host=ip" as newer Compose files do.
+    const std::string& entry = hosts[i];
+    size_t sep = entry.find_first_of("=:");
+    std::string host = sep == std::string::npos ? entry : entry.substr(0, sep);
+    std::string ip = sep == std::string::npos ? "" : entry.substr(sep + 1);
+    if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+    if (host.empty() || (!isIpAddress(ip) && ip != "host-gateway")) {
+      d.error(indexed(f.at("extraHosts"), i), quoteJson(entry) + " is not HOST:IP");
+      continue;
+    }
+    s->extraHosts.push_back(host + ":" + ip);
+  }
+}
+
+// ulimits: a number (soft = hard) or {soft, hard}.
+void decodeUlimits(Decoder& d, Fields& f, ServiceSpec* s) {
+  if (const json* ulimits = d.object(f.at("ulimits"), f.get("ulimits"))) {
+    for (const auto& [name, value] : ulimits->items()) {
+      std::string at = join(f.at("ulimits"), name);
+      Ulimit u;
+      if (value.is_object()) {
+        Fields lim(d, &value, at);
+        const json* soft = lim.get("soft");
+        const json* hard = lim.get("hard");
+        lim.rejectUnknown();
+        if (soft == nullptr || hard == nullptr) {
+          d.error(at, "soft and hard are both required");
+          continue;
+        }
+        auto sv = d.integer(lim.at("soft"), *soft, -1, std::numeric_limits<int64_t>::max());
+        auto hv = d.integer(lim.at("hard"), *hard, -1, std::numeric_limits<int64_t>::max());
+        if (!sv || !hv) continue;
+        if (*hv != -1 && (*sv == -1 || *sv > *hv)) {
+          d.error(lim.at("soft"), quoteJson(*soft) + " must not exceed hard (" + quoteJson(*hard) + ")");
+          continue;
+        }
+        u.soft = *sv;
+        u.hard = *hv;
+      } else {
+        auto n = d.integer(at, value, -1, std::numeric_limits<int64_t>::max());
+        if (!n) continue;
+        u.soft = u.hard = *n;
+      }
+      s->ulimits[name] = u;
+    }
+  }
+}
+
+// logging: the container's log driver and its options.
+void decodeLogging(Decoder& d, Fields& f, ServiceSpec* s) {
+  if (const json* logging = d.object(f.at("logging"), f.get("logging"))) {
+    Fields l(d, logging, f.at("logging"));
+    LoggingSpec spec;
+    if (auto driver = getString(d, l, "driver")) spec.driver = *driver;
+    spec.options = d.stringMap(l.at("options"), l.get("options"));
+    l.rejectUnknown();
+    s->logging = spec;
+  }
+}
+
+// networkMode and networkAliases: how the service joins its networks.
+void decodeNetworking(Decoder& d, Fields& f, ServiceSpec* s) {
   if (auto mode = getString(d, f, "networkMode")) {
     const std::string& m = *mode;
     bool known = m == "bridge" || m == "host" || m == "none";
@@ -545,10 +612,10 @@ void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
       if (!words.empty()) s->networkAliases[network] = words;
     }
   }
-  s->capAdd = decodeWords(d, f.at("capAdd"), f.get("capAdd"));
-  s->capDrop = decodeWords(d, f.at("capDrop"), f.get("capDrop"));
-  if (auto v = getBool(d, f, "privileged")) s->privileged = *v;
-  decodeKernelNamespaces(d, f, s);
+}
+
+// devices and securityOpt, each item checked as Docker would take it.
+void decodeDevicesAndSecurityOptions(Decoder& d, Fields& f, ServiceSpec* s) {
   std::vector<std::string> devices = decodeWords(d, f.at("devices"), f.get("devices"));
   for (size_t i = 0; i < devices.size(); ++i) {
     auto device = parseDeviceSpec(devices[i]);
@@ -566,60 +633,23 @@ void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
       s->securityOpt.push_back(options[i]);
     }
   }
+}
+
+// The container settings beyond image, command and resources: what Compose
+// calls expose, network_mode, cap_add, ulimits, logging and the like.
+void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
+  decodeExpose(d, f, s);
+  decodeNetworking(d, f, s);
+  s->capAdd = decodeWords(d, f.at("capAdd"), f.get("capAdd"));
+  s->capDrop = decodeWords(d, f.at("capDrop"), f.get("capDrop"));
+  if (auto v = getBool(d, f, "privileged")) s->privileged = *v;
+  decodeKernelNamespaces(d, f, s);
+  decodeDevicesAndSecurityOptions(d, f, s);
   if (auto v = getBool(d, f, "readOnlyRootFilesystem")) s->readOnlyRootFilesystem = *v;
   s->init = getBool(d, f, "init");
-  std::vector<std::string> hosts = decodeWords(d, f.at("extraHosts"), f.get("extraHosts"));
-  for (size_t i = 0; i < hosts.size(); ++i) {
-    // "host:ip" as Docker writes it, or "host=ip" as newer Compose files do.
-    const std::string& entry = hosts[i];
-    size_t sep = entry.find_first_of("=:");
-    std::string host = sep == std::string::npos ? entry : entry.substr(0, sep);
-    std::string ip = sep == std::string::npos ? "" : entry.substr(sep + 1);
-    if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-    if (host.empty() || (!isIpAddress(ip) && ip != "host-gateway")) {
-      d.error(indexed(f.at("extraHosts"), i), quoteJson(entry) + " is not HOST:IP");
-      continue;
-    }
-    s->extraHosts.push_back(host + ":" + ip);
-  }
-  if (const json* ulimits = d.object(f.at("ulimits"), f.get("ulimits"))) {
-    for (const auto& [name, value] : ulimits->items()) {
-      std::string at = join(f.at("ulimits"), name);
-      Ulimit u;
-      if (value.is_object()) {
-        Fields lim(d, &value, at);
-        const json* soft = lim.get("soft");
-        const json* hard = lim.get("hard");
-        lim.rejectUnknown();
-        if (soft == nullptr || hard == nullptr) {
-          d.error(at, "soft and hard are both required");
-          continue;
-        }
-        auto sv = d.integer(lim.at("soft"), *soft, -1, std::numeric_limits<int64_t>::max());
-        auto hv = d.integer(lim.at("hard"), *hard, -1, std::numeric_limits<int64_t>::max());
-        if (!sv || !hv) continue;
-        if (*hv != -1 && (*sv == -1 || *sv > *hv)) {
-          d.error(lim.at("soft"), quoteJson(*soft) + " must not exceed hard (" + quoteJson(*hard) + ")");
-          continue;
-        }
-        u.soft = *sv;
-        u.hard = *hv;
-      } else {
-        auto n = d.integer(at, value, -1, std::numeric_limits<int64_t>::max());
-        if (!n) continue;
-        u.soft = u.hard = *n;
-      }
-      s->ulimits[name] = u;
-    }
-  }
-  if (const json* logging = d.object(f.at("logging"), f.get("logging"))) {
-    Fields l(d, logging, f.at("logging"));
-    LoggingSpec spec;
-    if (auto driver = getString(d, l, "driver")) spec.driver = *driver;
-    spec.options = d.stringMap(l.at("options"), l.get("options"));
-    l.rejectUnknown();
-    s->logging = spec;
-  }
+  decodeExtraHosts(d, f, s);
+  decodeUlimits(d, f, s);
+  decodeLogging(d, f, s);
 }
 
 }  // namespace

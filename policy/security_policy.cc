@@ -60,6 +60,11 @@ class Checker {
     if (s.privileged) refuse("spec.privileged", "privileged containers are not allowed");
     capabilities(s);
     if (s.networkMode == "host") refuse("spec.networkMode", "the host's network is not allowed");
+    if (s.networkMode == "bridge") {
+      refuse("spec.networkMode",
+             "the engine's default bridge is shared with every other namespace's containers: not "
+             "allowed");
+    }
     joined("spec.networkMode", s.networkMode, "network");
     hostNamespace("spec.pid", s.pid, "pid");
     joined("spec.pid", s.pid, "pid");
@@ -90,6 +95,28 @@ class Checker {
     if (!external) return;
     refuse("spec.external", std::string("an external ") + kind +
                                 " is the engine's, not this namespace's: it is not allowed");
+  }
+
+  void network(const NetworkSpec& n) {
+    external(n.external, "network");
+    if (!n.driver.empty() && n.driver != "bridge") {
+      refuse("spec.driver", quoted(n.driver) +
+                                " reaches past the namespace's own bridge (the host's interfaces, "
+                                "other hosts): only bridge networks are allowed");
+    }
+  }
+
+  void volume(const VolumeSpec& v) {
+    external(v.external, "volume");
+    if (!v.driver.empty() && v.driver != "local") {
+      refuse("spec.driver", quoted(v.driver) + " is a plugin the host's admin chose: only the local "
+                                               "driver is allowed");
+    }
+    if (!v.driverOpts.empty()) {
+      refuse("spec.driverOpts",
+             "the local driver's options mount host paths and devices (type, o, device): not "
+             "allowed");
+    }
   }
 
  private:
@@ -255,9 +282,9 @@ std::vector<FieldError> securityViolations(const Resource& resource, const Polic
   if (resource.kind == "Service") {
     check.service(resource.service());
   } else if (resource.kind == "Network") {
-    check.external(resource.network().external, "network");
+    check.network(resource.network());
   } else if (resource.kind == "Volume") {
-    check.external(resource.volume().external, "volume");
+    check.volume(resource.volume());
   }
   return check.take();
 }

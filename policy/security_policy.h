@@ -7,7 +7,10 @@
 //               namespaces, no other namespace's container to join, no host
 //               devices, no bind of a host path outside the namespace's
 //               allowed host paths (the Docker socket never), no external
-//               networks or volumes, nothing that turns confinement off
+//               networks or volumes, no network driver but bridge and no
+//               volume driver but local, without options (they mount host
+//               paths), not the engine's shared default bridge, nothing
+//               that turns confinement off
 //               (seccomp, AppArmor, SELinux labels, system paths), no log
 //               driver but json-file and local, no build context read from
 //               the server's disk, host ports inside the allowed range.

@@ -18,6 +18,62 @@ std::string portKey(int port, const std::string& protocol) {
 
 int64_t msToNs(int64_t ms) { return ms * 1'000'000; }
 
+// The log driver: json-file with tender's rotation unless the spec says.
+nlohmann::json logConfig(const ServiceSpec& spec, const LogRotation& logs) {
+  const nlohmann::json rotation = {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}};
+  if (!spec.logging) return {{"Type", "json-file"}, {"Config", rotation}};
+  // The user's driver; json-file keeps tender's rotation unless told otherwise.
+  const std::string driver = spec.logging->driver.empty() ? "json-file" : spec.logging->driver;
+  nlohmann::json config = driver == "json-file" ? rotation : nlohmann::json::object();
+  for (const auto& [k, v] : spec.logging->options) config[k] = v;
+  return {{"Type", driver}, {"Config", config}};
+}
+
+// pid, ipc, uts, devices and security options, into HostConfig.
+void addKernelNamespacesAndDevices(const ResolvedService& svc, nlohmann::json& host) {
+  const ServiceSpec& spec = svc.spec;
+  // service:NAME shares NAME's first replica's namespace, as for networkMode.
+  auto mode = [&svc](const std::string& m) {
+    return m.rfind("service:", 0) == 0 ? "container:" + containerName(svc.ns, m.substr(8), 0) : m;
+  };
+  if (!spec.pid.empty()) host["PidMode"] = mode(spec.pid);
+  if (!spec.ipc.empty()) host["IpcMode"] = mode(spec.ipc);
+  if (!spec.uts.empty()) host["UTSMode"] = spec.uts;
+  if (!spec.devices.empty()) {
+    nlohmann::json devices = nlohmann::json::array();
+    for (const std::string& text : spec.devices) {
+      auto d = parseDeviceSpec(text);
+      if (!d.ok()) continue;  // validated by the decoder
+      devices.push_back({{"PathOnHost", d->hostPath},
+                         {"PathInContainer", d->containerPath},
+                         {"CgroupPermissions", d->permissions}});
+    }
+    host["Devices"] = devices;
+  }
+  if (!spec.securityOpt.empty()) host["SecurityOpt"] = spec.securityOpt;
+}
+
+// The spec's volumes as the Engine API's Mounts, named volumes by their
+// engine names.
+nlohmann::json mountsOf(const ResolvedService& svc) {
+  nlohmann::json mounts = nlohmann::json::array();
+  for (const VolumeMount& v : svc.spec.volumes) {
+    nlohmann::json m = {{"Type", v.type}, {"Target", v.target}, {"ReadOnly", v.readOnly}};
+    if (v.type == "volume") {
+      if (!v.source.empty()) {
+        auto it = svc.volumeNames.find(v.source);
+        m["Source"] = it != svc.volumeNames.end() ? it->second : v.source;
+      }
+    } else if (v.type == "bind") {
+      m["Source"] = v.source;
+    } else if (v.type == "tmpfs" && v.tmpfsSize) {
+      m["TmpfsOptions"] = {{"SizeBytes", *v.tmpfsSize}};
+    }
+    mounts.push_back(m);
+  }
+  return mounts;
+}
+
 }  // namespace
 
 std::vector<std::string> networkAliases(const ResolvedService& svc, size_t index) {
@@ -61,39 +117,11 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
   // tender restarts containers itself (with backoff and a post-mortem): the
   // engine's own restart policy would hide deaths from it.
   host["RestartPolicy"] = {{"Name", "no"}};
-  if (!spec.logging) {
-    host["LogConfig"] = {{"Type", "json-file"},
-                         {"Config", {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}}}};
-  } else {
-    // The user's driver; json-file keeps tender's rotation unless told otherwise.
-    const std::string driver = spec.logging->driver.empty() ? "json-file" : spec.logging->driver;
-    nlohmann::json config = nlohmann::json::object();
-    if (driver == "json-file") config = {{"max-size", logs.maxSize}, {"max-file", logs.maxFile}};
-    for (const auto& [k, v] : spec.logging->options) config[k] = v;
-    host["LogConfig"] = {{"Type", driver}, {"Config", config}};
-  }
+  host["LogConfig"] = logConfig(spec, logs);
   if (!spec.capAdd.empty()) host["CapAdd"] = spec.capAdd;
   if (!spec.capDrop.empty()) host["CapDrop"] = spec.capDrop;
   if (spec.privileged) host["Privileged"] = true;
-  // service:NAME shares NAME's first replica's namespace, as for networkMode.
-  auto mode = [&svc](const std::string& m) {
-    return m.rfind("service:", 0) == 0 ? "container:" + containerName(svc.ns, m.substr(8), 0) : m;
-  };
-  if (!spec.pid.empty()) host["PidMode"] = mode(spec.pid);
-  if (!spec.ipc.empty()) host["IpcMode"] = mode(spec.ipc);
-  if (!spec.uts.empty()) host["UTSMode"] = spec.uts;
-  if (!spec.devices.empty()) {
-    nlohmann::json devices = nlohmann::json::array();
-    for (const std::string& text : spec.devices) {
-      auto d = parseDeviceSpec(text);
-      if (!d.ok()) continue;  // validated by the decoder
-      devices.push_back({{"PathOnHost", d->hostPath},
-                         {"PathInContainer", d->containerPath},
-                         {"CgroupPermissions", d->permissions}});
-    }
-    host["Devices"] = devices;
-  }
-  if (!spec.securityOpt.empty()) host["SecurityOpt"] = spec.securityOpt;
+  addKernelNamespacesAndDevices(svc, host);
   if (spec.readOnlyRootFilesystem) host["ReadonlyRootfs"] = true;
   if (spec.init) host["Init"] = *spec.init;
   if (!spec.extraHosts.empty()) host["ExtraHosts"] = spec.extraHosts;
@@ -133,21 +161,7 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
   if (!exposed.empty()) body["ExposedPorts"] = exposed;
   if (!bindings.empty()) host["PortBindings"] = bindings;
 
-  nlohmann::json mounts = nlohmann::json::array();
-  for (const VolumeMount& v : spec.volumes) {
-    nlohmann::json m = {{"Type", v.type}, {"Target", v.target}, {"ReadOnly", v.readOnly}};
-    if (v.type == "volume") {
-      if (!v.source.empty()) {
-        auto it = svc.volumeNames.find(v.source);
-        m["Source"] = it != svc.volumeNames.end() ? it->second : v.source;
-      }
-    } else if (v.type == "bind") {
-      m["Source"] = v.source;
-    } else if (v.type == "tmpfs" && v.tmpfsSize) {
-      m["TmpfsOptions"] = {{"SizeBytes", *v.tmpfsSize}};
-    }
-    mounts.push_back(m);
-  }
+  nlohmann::json mounts = mountsOf(svc);
   if (!mounts.empty()) host["Mounts"] = mounts;
 
   if (spec.networkMode.rfind("service:", 0) == 0) {

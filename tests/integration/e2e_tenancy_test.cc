@@ -156,6 +156,16 @@ TEST_F(TenancyE2E, EveryEscapeIsRefusedNamingItsFieldAndNothingIsCreated) {
        "apiVersion: tender/v1\nkind: Volume\nmetadata: {name: " + neighbour_ + "-data, namespace: " +
            ns_ + "}\nspec: {external: true}\n",
        "spec.external"},
+      {"a local volume that binds /etc",
+       "apiVersion: tender/v1\nkind: Volume\nmetadata: {name: etc, namespace: " + ns_ +
+           "}\nspec: {driverOpts: {type: none, o: bind, device: /etc}}\n",
+       "spec.driverOpts"},
+      {"a macvlan network onto the host's interface",
+       "apiVersion: tender/v1\nkind: Network\nmetadata: {name: lan, namespace: " + ns_ +
+           "}\nspec: {driver: macvlan}\n",
+       "spec.driver"},
+      {"the engine's default bridge", service(ns_, "x", "  networkMode: bridge\n"),
+       "spec.networkMode"},
       {"its own quota raised",
        "apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: " + ns_ +
            "}\nspec:\n  quota: {memory: 100Gi}\n",

@@ -111,6 +111,10 @@ const std::vector<Row>& rows() {
        false},
       {"another service's network", {{"networkMode", "service:db"}}, "", "", false},
       {"no network", {{"networkMode", "none"}}, "", "", false},
+      {"the engine's default bridge", {{"networkMode", "bridge"}}, "spec.networkMode",
+       "the engine's default bridge is shared with every other namespace's containers: not "
+       "allowed",
+       false},
       {"host pid", {{"pid", "host"}}, "spec.pid", "the host's pid namespace is not allowed", false},
       {"another namespace's pid", {{"pid", "container:demo.web.0"}}, "spec.pid",
        "container \"demo.web.0\" is not in namespace \"alice\": sharing another namespace's pid "
@@ -267,6 +271,52 @@ spec: {}
               IsEmpty());
   EXPECT_THAT(securityViolations(objects[0], scopeAt(SecurityLevel::kPrivileged), resolveOnTestHost),
               IsEmpty());
+}
+
+TEST(SecurityPolicy, NetworkAndVolumeDriversThatReachTheHostAreAnAdmins) {
+  auto parsed = parseManifests(R"(
+apiVersion: tender/v1
+kind: Network
+metadata: {name: lan, namespace: alice}
+spec: {driver: macvlan}
+---
+apiVersion: tender/v1
+kind: Volume
+metadata: {name: etc, namespace: alice}
+spec: {driverOpts: {type: none, o: bind, device: /etc}}
+---
+apiVersion: tender/v1
+kind: Volume
+metadata: {name: nfs, namespace: alice}
+spec: {driver: some-plugin}
+---
+apiVersion: tender/v1
+kind: Network
+metadata: {name: back, namespace: alice}
+spec: {driver: bridge, internal: true}
+)",
+                               ParseOptions{});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  const auto& o = *parsed;
+  const PolicyScope scope = scopeAt(SecurityLevel::kBaseline);
+  EXPECT_THAT(securityViolations(o[0], scope, resolveOnTestHost),
+              ElementsAre(FieldError{"spec.driver",
+                                     "\"macvlan\" reaches past the namespace's own bridge (the "
+                                     "host's interfaces, other hosts): only bridge networks are "
+                                     "allowed at level baseline"}));
+  EXPECT_THAT(securityViolations(o[1], scope, resolveOnTestHost),
+              ElementsAre(FieldError{"spec.driverOpts",
+                                     "the local driver's options mount host paths and devices "
+                                     "(type, o, device): not allowed at level baseline"}));
+  EXPECT_THAT(securityViolations(o[2], scope, resolveOnTestHost),
+              ElementsAre(FieldError{"spec.driver",
+                                     "\"some-plugin\" is a plugin the host's admin chose: only the "
+                                     "local driver is allowed at level baseline"}));
+  EXPECT_THAT(securityViolations(o[3], scope, resolveOnTestHost), IsEmpty());
+  for (const Resource& r : o) {
+    EXPECT_THAT(securityViolations(r, scopeAt(SecurityLevel::kPrivileged), resolveOnTestHost),
+                IsEmpty());
+  }
 }
 
 TEST(SecurityPolicy, WithNoAllowedHostPathsNoBindIsAdmittedAndNoPortRangeMeansAnyPort) {
