@@ -58,140 +58,170 @@ struct Commands {
   CLI::App* versionCmd = nullptr;
 };
 
-// `tender serve` and its flags.
-void addServe(CLI::App& app, Commands& c) {
-  c.serveCmd = app.add_subcommand("serve", "Run the controller and its REST API");
-  c.serveCmd
-      ->add_option("--listen", c.serve.listen,
+// Who may reach the API and how: listeners, tokens, TLS.
+void addServeAccessFlags(CLI::App* serve, tender::ServeOptions& o) {
+  serve
+      ->add_option("--listen", o.listen,
                    "Address of the API: HOST:PORT or unix:/path; repeatable")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--token-file", c.serve.tokenFile,
+  serve
+      ->add_option("--token-file", o.tokenFile,
                    "Bearer tokens: lines of TOKEN NAME NAMESPACES (* or ns1,ns2)")
       ->check(CLI::ExistingFile);
-  c.serveCmd->add_option("--tls-cert", c.serve.tlsCert,
+  serve->add_option("--tls-cert", o.tlsCert,
                          "HTTPS on the TCP listeners: the server's certificate (PEM; "
                          "intermediates after it); needs --tls-key");
-  c.serveCmd->add_option("--tls-key", c.serve.tlsKey,
+  serve->add_option("--tls-key", o.tlsKey,
                          "The certificate's private key (PEM, unencrypted, mode 0600)");
-  c.serveCmd->add_flag("--allow-plaintext", c.serve.allowPlaintext,
+  serve->add_flag("--allow-plaintext", o.allowPlaintext,
                        "Serve plain HTTP on an address other hosts may reach (when something "
                        "else keeps it private); tokens are still required");
-  c.serveCmd->add_option("--state-dir", c.serve.stateDir, "Directory of the database and lock")
+}
+
+// The state, the engine and the loop.
+void addServeEngineFlags(CLI::App* serve, tender::ServeOptions& o) {
+  serve->add_option("--state-dir", o.stateDir, "Directory of the database and lock")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--instance", c.serve.instance,
+  serve
+      ->add_option("--instance", o.instance,
                    "Instance name: the tender.instance label of what this server owns")
       ->capture_default_str();
-  c.serveCmd->add_option("--engine", c.serve.engineHost,
+  serve->add_option("--engine", o.engineHost,
                          "Docker engine (unix:///path or tcp://host:port); default DOCKER_HOST "
                          "or the local socket");
-  c.serveCmd->add_option("--workers", c.serve.workers, "Reconcile workers")
+  serve->add_option("--workers", o.workers, "Reconcile workers")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--start-concurrency", c.serve.startConcurrency,
+  serve
+      ->add_option("--start-concurrency", o.startConcurrency,
                    "Containers started at once (0: default)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  c.serveCmd->add_option("--resync", c.serve.resyncSeconds, "Seconds between full resyncs")
+  serve->add_option("--resync", o.resyncSeconds, "Seconds between full resyncs")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--post-mortem-lines", c.serve.postMortemLogLines,
+}
+
+// What is kept of each death and object.
+void addServeHistoryFlags(CLI::App* serve, tender::ServeOptions& o) {
+  serve
+      ->add_option("--post-mortem-lines", o.postMortemLogLines,
                    "Last log lines kept with the post-mortem of each container death")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  c.serveCmd->add_option("--keep-events", c.serve.keepEvents, "Events kept per object")
+  serve->add_option("--keep-events", o.keepEvents, "Events kept per object")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--keep-post-mortems", c.serve.keepPostMortems, "Post-mortems kept per replica")
+  serve
+      ->add_option("--keep-post-mortems", o.keepPostMortems, "Post-mortems kept per replica")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd->add_option(
-      "--host-memory", c.serve.hostMemory,
+}
+
+// Memory: admission and eviction.
+void addServeMemoryFlags(CLI::App* serve, tender::ServeOptions& o) {
+  serve->add_option(
+      "--host-memory", o.hostMemory,
       "Memory replicas are admitted against (2Gi); default: the engine's MemTotal");
-  c.serveCmd
-      ->add_option("--system-reserve", c.serve.systemReserve,
+  serve
+      ->add_option("--system-reserve", o.systemReserve,
                    "Share of the host's memory never admitted (10%)")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--memory-headroom", c.serve.memoryHeadroom,
+  serve
+      ->add_option("--memory-headroom", o.memoryHeadroom,
                    "A replica starts only while MemAvailable exceeds its request times this")
       ->check(CLI::Range(1.0, 10.0))
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--default-reservation", c.serve.defaultReservation,
+  serve
+      ->add_option("--default-reservation", o.defaultReservation,
                    "What a replica with neither memory reservation nor limit counts (64Mi)")
       ->capture_default_str();
-  c.serveCmd->add_option(
-      "--eviction-threshold", c.serve.evictionThreshold,
+  serve->add_option(
+      "--eviction-threshold", o.evictionThreshold,
       "Evict replicas while MemAvailable is below this (default: 5% of memory, at least 256Mi)");
-  c.serveCmd
-      ->add_option("--eviction-priority-floor", c.serve.evictionPriorityFloor,
+  serve
+      ->add_option("--eviction-priority-floor", o.evictionPriorityFloor,
                    "Services with this priority or more are never evicted")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--eviction-recovery", c.serve.evictionRecovery,
+  serve
+      ->add_option("--eviction-recovery", o.evictionRecovery,
                    "How long the pressure must be gone before evicted replicas start again")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--log-max-size", c.serve.logMaxSize,
+}
+
+// Logs, history and the engine's disk.
+void addServeHousekeepingFlags(CLI::App* serve, tender::ServeOptions& o) {
+  serve
+      ->add_option("--log-max-size", o.logMaxSize,
                    "Containers' logs rotate at this size (json-file max-size: 10m, 1g)")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--log-max-file", c.serve.logMaxFile, "Rotated log files kept per container")
+  serve
+      ->add_option("--log-max-file", o.logMaxFile, "Rotated log files kept per container")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--keep-deleted", c.serve.keepDeleted,
+  serve
+      ->add_option("--keep-deleted", o.keepDeleted,
                    "How long a deleted object's events and post-mortems are kept (1h, 30m)")
       ->capture_default_str();
-  c.serveCmd
+  serve
       ->add_option(
-          "--engine-wait", c.serve.engineWait,
+          "--engine-wait", o.engineWait,
           "How long to wait for the Docker engine at start before an error says what to do")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--cleanup-interval", c.serve.cleanupInterval,
+  serve
+      ->add_option("--cleanup-interval", o.cleanupInterval,
                    "How often this instance's leftovers are removed (0: only at start)")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--min-free-disk", c.serve.minFreeDisk,
+  serve
+      ->add_option("--min-free-disk", o.minFreeDisk,
                    "Clean up early when the engine's disk has less free space (10%, 5Gi; 0: never)")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--keep-history-days", c.serve.keepHistoryDays,
+  serve
+      ->add_option("--keep-history-days", o.keepHistoryDays,
                    "Days events and post-mortems are kept")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--memory-sample", c.serve.memorySampleSeconds,
+  serve
+      ->add_option("--memory-sample", o.memorySampleSeconds,
                    "Seconds between samples of each container's memory (for /metrics)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--max-body-bytes", c.serve.maxBodyBytes, "Largest request body the API accepts")
+}
+
+// What one request, and one token, may ask.
+void addServeLimitFlags(CLI::App* serve, tender::ServeOptions& o) {
+  serve
+      ->add_option("--max-body-bytes", o.maxBodyBytes, "Largest request body the API accepts")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--request-rate", c.serve.requestRate,
+  serve
+      ->add_option("--request-rate", o.requestRate,
                    "Requests a second each token may send on average; past it 429 with "
                    "Retry-After (0: no budget)")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--request-burst", c.serve.requestBurst,
+  serve
+      ->add_option("--request-burst", o.requestBurst,
                    "Requests a token may send at once before --request-rate applies")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--max-watches-per-token", c.serve.maxWatchesPerToken,
+  serve
+      ->add_option("--max-watches-per-token", o.maxWatchesPerToken,
                    "Event watches each token may hold open at once; past it 429 (0: no cap)")
       ->capture_default_str();
-  c.serveCmd
-      ->add_option("--budget-exempt", c.serve.budgetExempt,
+  serve
+      ->add_option("--budget-exempt", o.budgetExempt,
                    "Token names neither budgeted nor capped, comma-separated (\"\": none)")
       ->capture_default_str();
+}
+
+// `tender serve` and its flags, in the order --help shows them.
+void addServe(CLI::App& app, Commands& c) {
+  c.serveCmd = app.add_subcommand("serve", "Run the controller and its REST API");
+  addServeAccessFlags(c.serveCmd, c.serve);
+  addServeEngineFlags(c.serveCmd, c.serve);
+  addServeHistoryFlags(c.serveCmd, c.serve);
+  addServeMemoryFlags(c.serveCmd, c.serve);
+  addServeHousekeepingFlags(c.serveCmd, c.serve);
+  addServeLimitFlags(c.serveCmd, c.serve);
   c.serveCmd->add_option("--log-level", c.serve.logLevel, "Log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
       ->capture_default_str();
