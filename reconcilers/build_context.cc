@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/docker_ignore.h"
 #include "engine/labels.h"
 #include "reconcilers/spec_hash.h"
 
@@ -64,9 +65,19 @@ std::string header(const std::string& name, char type, uint64_t size, unsigned m
 
 }  // namespace
 
-Result<std::string> tarDirectory(const std::string& dir) {
+Result<std::string> tarDirectory(const std::string& dir, const std::string& dockerfile) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Status::Invalid("build context " + dir + " is not a directory");
+  DockerIgnore ignore;
+  {
+    std::ifstream f(fs::path(dir) / ".dockerignore", std::ios::binary);
+    if (f) {
+      std::stringstream text;
+      text << f.rdbuf();
+      ignore = DockerIgnore::parse(text.str());
+    }
+  }
+  const std::string keptFile = fs::path(dockerfile).lexically_normal().generic_string();
   std::vector<fs::path> entries;
   for (fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec), end; !ec && it != end;
        it.increment(ec)) {
@@ -78,6 +89,7 @@ Result<std::string> tarDirectory(const std::string& dir) {
   for (const fs::path& p : entries) {
     std::string rel = fs::relative(p, dir, ec).generic_string();
     if (ec) return Status::Invalid("cannot read build context " + dir + ": " + ec.message());
+    if (ignore.excluded(rel) && rel != keptFile && rel != ".dockerignore") continue;
     if (rel.size() > 255 || (rel.size() > 100 && rel.rfind('/', 155) == std::string::npos)) {
       return Status::Invalid("build context path too long for a tar: " + rel);
     }
@@ -131,7 +143,7 @@ Result<BuiltImage> ensureBuiltImage(DockerEngine& engine, const std::string& ins
   } else if (!existing.status().IsNotFound()) {
     return existing.status();
   }
-  auto tar = tarDirectory(b.context);
+  auto tar = tarDirectory(b.context, b.dockerfile.empty() ? "Dockerfile" : b.dockerfile);
   if (!tar.ok()) return tar.status();
   BuildOptions o;
   o.tag = out.tag;

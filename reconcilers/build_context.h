@@ -11,8 +11,12 @@ namespace tender {
 
 // An uncompressed POSIX (ustar) tar of the directory `dir`: regular files,
 // directories and symbolic links, paths relative to `dir`, sorted so the
-// same tree gives the same bytes. Other file types are refused.
-Result<std::string> tarDirectory(const std::string& dir);
+// same tree gives the same bytes. Other file types are refused. What the
+// context's .dockerignore excludes is left out (base/docker_ignore.h), but
+// for `dockerfile` and the .dockerignore itself, which the build needs, as
+// Docker sends them.
+Result<std::string> tarDirectory(const std::string& dir,
+                                 const std::string& dockerfile = "Dockerfile");
 
 // The tag a built image gets: the service's `image` when it names one (as
 // Compose does), else "tender-{ns}-{service}:latest".

@@ -58,6 +58,31 @@ TEST_F(BuildContextTest, TarHoldsEveryEntryWithValidUstarHeaders) {
   EXPECT_EQ(tar->size() - at, 1024u);
 }
 
+// The names in a tar, in order.
+std::vector<std::string> namesIn(const std::string& tar) {
+  std::vector<std::string> names;
+  size_t at = 0;
+  while (at + 512 <= tar.size() && tar[at] != '\0') {
+    names.emplace_back(tar.c_str() + at);
+    const uint64_t size = std::stoull(tar.substr(at + 124, 11), nullptr, 8);
+    at += 512 + (size + 511) / 512 * 512;
+  }
+  return names;
+}
+
+TEST_F(BuildContextTest, TheContextsDockerignoreLeavesFilesOutButNotTheDockerfile) {
+  fs::create_directories(dir_ / "node_modules" / "pkg");
+  std::ofstream(dir_ / "node_modules" / "pkg" / "index.js") << "x";
+  std::ofstream(dir_ / ".env") << "SECRET=1\n";
+  std::ofstream(dir_ / "sub" / "keep.txt") << "k";
+  std::ofstream(dir_ / "build.Dockerfile") << "FROM scratch\n";
+  std::ofstream(dir_ / ".dockerignore") << "node_modules\n.env\nsub\n!sub/keep.txt\n*Dockerfile\n";
+  auto tar = tarDirectory(dir_.string(), "build.Dockerfile");
+  ASSERT_TRUE(tar.ok()) << tar.status().ToString();
+  EXPECT_EQ(namesIn(*tar),
+            (std::vector<std::string>{".dockerignore", "build.Dockerfile", "sub/keep.txt"}));
+}
+
 TEST_F(BuildContextTest, SameTreeGivesTheSameBytes) {
   auto a = tarDirectory(dir_.string());
   auto b = tarDirectory(dir_.string());
