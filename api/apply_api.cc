@@ -21,11 +21,6 @@
 namespace tender {
 namespace {
 
-// "[3]." before a field of the fourth object, when there are several.
-std::string prefixOf(size_t i, size_t count) {
-  return count > 1 ? "[" + std::to_string(i) + "]." : "";
-}
-
 // A Compose file sent as it is: converted here, where neither the client's
 // environment nor its files are at hand (defaults apply; env_file is
 // refused). The project is ?project= or the file's name:.
@@ -83,10 +78,6 @@ Result<std::optional<int64_t>> ttlParam(const HttpRequest& req) {
                            {{"ttl", "\"" + ttl + "\" is not a positive duration (1h, 30m)"}});
   }
   return std::optional<int64_t>(*ms);
-}
-
-std::string namespaceOf(const Resource& r) {
-  return r.kind == "Namespace" ? r.metadata.name : r.metadata.namespace_;
 }
 
 // Networks a service names must be declared (in this body or already

@@ -43,7 +43,7 @@ Status LiveTokens::reload() {
   Status added = loaded->add(adminToken_, admin_);
   if (!added.ok()) {
     return Status::Invalid(added.message() + " (the name \"" + admin_.name +
-                           "\" belongs to the state directory's admin token)");
+                           "\" belongs to the state directory's admin.token)");
   }
   auto table = std::make_shared<const TokenTable>(std::move(*loaded));
   std::lock_guard<std::mutex> l(mu_);
@@ -69,6 +69,11 @@ Result<Principal> LiveTokens::authenticate(const HttpRequest& req) const {
     table = table_;
   }
   return table->authenticate(req);
+}
+
+std::map<std::string, TokenBudget> LiveTokens::budgets() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return table_->budgets();
 }
 
 size_t LiveTokens::size() const {

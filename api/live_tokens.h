@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include <ctime>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -35,6 +36,8 @@ class LiveTokens {
   Status reloadIfChanged(bool* reread = nullptr);
 
   Result<Principal> authenticate(const HttpRequest& req) const;
+  // The token lines' own budgets (rate=, burst=) of the table in force.
+  std::map<std::string, TokenBudget> budgets() const;
   size_t size() const;
   const std::string& file() const { return file_; }
 

@@ -6,19 +6,12 @@
 #include <map>
 #include <utility>
 
+#include "api/route_helpers.h"
 #include "manifests/manifest.h"
 #include "manifests/manifest_syntax.h"
 
 namespace tender {
 namespace {
-
-std::string prefixOf(size_t i, size_t count) {
-  return count > 1 ? "[" + std::to_string(i) + "]." : "";
-}
-
-std::string namespaceOf(const Resource& r) {
-  return r.kind == "Namespace" ? r.metadata.name : r.metadata.namespace_;
-}
 
 // A namespace's spec in the user's form, for comparing field by field.
 nlohmann::json userForm(const std::string& ns, const NamespaceSpec& spec) {
@@ -87,9 +80,7 @@ Status checkNamespacesGranted(const Requester& who, const std::vector<Resource>&
   for (const Resource& r : resources) {
     const std::string ns = namespaceOf(r);
     if (who.mayUse(ns)) continue;
-    return Status::Forbidden("token \"" + who.name + "\" may not use namespace \"" + ns + "\"")
-        .WithDetails({{r.kind == "Namespace" ? "metadata.name" : "metadata.namespace",
-                       "namespace \"" + ns + "\" is not granted to \"" + who.name + "\""}});
+    return notGranted(who.name, ns, r.kind == "Namespace" ? "metadata.name" : "metadata.namespace");
   }
   return Status::Ok();
 }

@@ -30,15 +30,6 @@ nlohmann::json labelsJson(const std::map<std::string, std::string>& labels) {
   return out;
 }
 
-// Namespaces that objects name exist implicitly: true when `ns` has a live
-// record, false when it has none or only a deleted one.
-Result<bool> namespaceExists(Store& store, const std::string& ns) {
-  auto existing = store.get("Namespace", "", ns);
-  if (existing.ok()) return !existing->deletedAt.has_value();
-  if (existing.status().IsNotFound()) return false;
-  return existing.status();
-}
-
 nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs,
                                      bool baseline) {
   Resource r;
@@ -51,14 +42,12 @@ nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_
   return encodeSpec(r);
 }
 
-Status createNamespace(Store& store, const std::string& ns,
-                       const std::function<void(const Key&)>& enqueue,
-                       std::optional<int64_t> ttlMs) {
-  auto up = store.upsert("Namespace", "", ns, nlohmann::json::object(),
-                         implicitNamespaceSpec(ns, ttlMs, false));
-  if (!up.ok()) return up.status();
-  enqueue(Key{"Namespace", "", ns});
-  return Status::Ok();
+std::string namespaceOf(const Resource& r) {
+  return r.kind == "Namespace" ? r.metadata.name : r.metadata.namespace_;
+}
+
+std::string prefixOf(size_t i, size_t count) {
+  return count > 1 ? "[" + std::to_string(i) + "]." : "";
 }
 
 // What an API write did, as an event watchers see ("Applied", "Deleting").
@@ -77,11 +66,13 @@ std::string principalName(const HttpRequest& req) {
   return req.principal ? req.principal->name : std::string();
 }
 
+Status notGranted(const std::string& token, const std::string& ns, const std::string& field) {
+  return Status::Forbidden("token \"" + token + "\" may not use namespace \"" + ns + "\"")
+      .WithDetails({{field, "namespace \"" + ns + "\" is not granted to \"" + token + "\""}});
+}
+
 Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field) {
-  return Status::Forbidden("token \"" + req.principal->name + "\" may not use namespace \"" + ns +
-                           "\"")
-      .WithDetails(
-          {{field, "namespace \"" + ns + "\" is not granted to \"" + req.principal->name + "\""}});
+  return notGranted(req.principal->name, ns, field);
 }
 
 Result<int64_t> parseId(const std::string& param, const std::string& v) {

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/status.h"
 #include "controller/reconciler.h"
+#include "manifests/resource.h"
 #include "store/store.h"
 
 namespace tender {
@@ -24,16 +25,14 @@ const char* outcomeName(UpsertOutcome o);
 bool truthy(const std::string& v);
 nlohmann::json labelsJson(const std::map<std::string, std::string>& labels);
 
-// Namespaces that objects name exist implicitly: true when `ns` has a live
-// record, false when it has none or only a deleted one.
-Result<bool> namespaceExists(Store& store, const std::string& ns);
 // The stored spec of a namespace that objects name (with ?ttl, its expiry;
 // `baseline`: a tenant's, at level baseline).
 nlohmann::json implicitNamespaceSpec(const std::string& ns, std::optional<int64_t> ttlMs,
                                      bool baseline);
-Status createNamespace(Store& store, const std::string& ns,
-                       const std::function<void(const Key&)>& enqueue,
-                       std::optional<int64_t> ttlMs = std::nullopt);
+// The namespace an object is in (a Namespace: its own name).
+std::string namespaceOf(const Resource& r);
+// "[3]." before a field of the fourth of `count` objects, "" when alone.
+std::string prefixOf(size_t i, size_t count);
 
 // What an API write did, as an event watchers see ("Applied", "Deleting"),
 // and who did it: the token's name, "by alice" in the message and
@@ -44,7 +43,9 @@ void recordChange(Store& store, Clock& clock, const std::string& kind, const std
 // The name writes are recorded under: the token's, or "".
 std::string principalName(const HttpRequest& req);
 
-// 403 naming the namespace and the field that named it. REQUIRES: req.principal.
+// 403: token `token` is not granted namespace `ns`, named by `field`.
+Status notGranted(const std::string& token, const std::string& ns, const std::string& field);
+// notGranted for the request's token. REQUIRES: req.principal.
 Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field);
 Result<int64_t> parseId(const std::string& param, const std::string& v);
 Result<int> parsePositive(const std::string& param, const std::string& v);

@@ -21,32 +21,19 @@ std::string octal(mode_t mode) {
   return buf;
 }
 
-}  // namespace
-
-Result<std::string> readPrivateFile(const std::string& path, const std::string& what) {
+// Opens `path` to read; errors start with `label`.
+Result<int> openToRead(const std::string& path, const std::string& label) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    const std::string why = what + " " + path + ": " + std::strerror(err);
-    if (err == ENOENT) return Status::NotFound(why);
-    if (err == EACCES || err == EPERM) return Status::Forbidden(why);
-    return Status::Unavailable(why);
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return Status::Unavailable(what + " " + path + ": " + std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status::Invalid(what + " " + path + " is not a regular file");
-  }
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    ::close(fd);
-    return Status::Invalid(what + " " + path + " may be read or changed by other users (mode " + octal(st.st_mode) +
-                           "): it holds secrets; run chmod 600 " + path);
-  }
+  if (fd >= 0) return fd;
+  const int err = errno;
+  const std::string why = label + ": " + std::strerror(err);
+  if (err == ENOENT) return Status::NotFound(why);
+  if (err == EACCES || err == EPERM) return Status::Forbidden(why);
+  return Status::Unavailable(why);
+}
+
+// Everything left in `fd`, which it closes; errors start with `label`.
+Result<std::string> readAllAndClose(int fd, const std::string& label) {
   std::string out;
   char buf[4096];
   while (true) {
@@ -55,13 +42,44 @@ Result<std::string> readPrivateFile(const std::string& path, const std::string& 
     if (n < 0) {
       const int err = errno;
       ::close(fd);
-      return Status::Unavailable(what + " " + path + ": " + std::strerror(err));
+      return Status::Unavailable(label + ": " + std::strerror(err));
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);
   return out;
+}
+
+}  // namespace
+
+Result<std::string> readFile(const std::string& path, const std::string& label) {
+  auto fd = openToRead(path, label);
+  if (!fd.ok()) return fd.status();
+  return readAllAndClose(*fd, label);
+}
+
+Result<std::string> readPrivateFile(const std::string& path, const std::string& what) {
+  const std::string label = what + " " + path;
+  auto opened = openToRead(path, label);
+  if (!opened.ok()) return opened.status();
+  const int fd = *opened;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Status::Unavailable(label + ": " + std::strerror(err));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::Invalid(label + " is not a regular file");
+  }
+  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    ::close(fd);
+    return Status::Invalid(label + " may be read or changed by other users (mode " + octal(st.st_mode) +
+                           "): it holds secrets; run chmod 600 " + path);
+  }
+  return readAllAndClose(fd, label);
 }
 
 Status writePrivateFile(const std::string& path, const std::string& content) {

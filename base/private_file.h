@@ -16,6 +16,11 @@ namespace tender {
 // `what` names the file for messages ("token file").
 Result<std::string> readPrivateFile(const std::string& path, const std::string& what);
 
+// Any file's content, whatever its mode (a certificate is public);
+// NotFound, Forbidden or Unavailable as readPrivateFile, each message
+// starting with `label`.
+Result<std::string> readFile(const std::string& path, const std::string& label);
+
 // Writes `content` to `path` with mode 0600 (through a temporary file in
 // the same directory and a rename).
 Status writePrivateFile(const std::string& path, const std::string& content);

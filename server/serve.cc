@@ -548,15 +548,6 @@ int runServe(const ServeOptions& o) {
     }
     tls = std::move(*loaded);
   }
-  TokenTable tokens;
-  if (!o.tokenFile.empty()) {
-    auto loaded = TokenTable::load(o.tokenFile);
-    if (!loaded.ok()) {
-      spdlog::error("--token-file: {}", loaded.status().ToString());
-      return 1;
-    }
-    tokens = std::move(*loaded);
-  }
   auto lock = StateDirLock::acquire(o.stateDir);
   if (!lock.ok()) {
     spdlog::error("{}", lock.status().message());
@@ -571,10 +562,12 @@ int runServe(const ServeOptions& o) {
   Principal adminPrincipal;
   adminPrincipal.name = kAdminPrincipal;
   adminPrincipal.allNamespaces = true;
-  Status added = tokens.add(*admin, adminPrincipal);
-  if (!added.ok()) {
-    spdlog::error("--token-file: {} (the name \"{}\" belongs to the state directory's {})", added.message(),
-                  kAdminPrincipal, kAdminTokenFile);
+  // The tokens as they are now, read once; the server re-reads the file
+  // while it runs.
+  LiveTokens live(*admin, adminPrincipal, o.tokenFile);
+  Status read = live.reload();
+  if (!read.ok()) {
+    spdlog::error("--token-file: {}", read.ToString());
     return 1;
   }
   RealClock clock;
@@ -587,19 +580,12 @@ int runServe(const ServeOptions& o) {
   pruneHistory(**store, config->retention);
 
   ServeConfig c = *config;
-  c.fairShare = withTokenBudgets(c.fairShare, tokens.budgets());
+  c.fairShare = withTokenBudgets(c.fairShare, live.budgets());
   for (const auto& [name, rate] : c.fairShare.rates) {
     spdlog::info("token \"{}\" has a request budget of its own: {}", name,
                  rate.unlimited() ? std::string("none")
                                   : formatRate(rate.perSecond) + " requests/s in bursts of " +
                                         formatRate(rate.burst));
-  }
-  // The tokens as they are now; the server re-reads the file while it runs.
-  LiveTokens live(*admin, adminPrincipal, o.tokenFile);
-  Status read = live.reload();
-  if (!read.ok()) {
-    spdlog::error("--token-file: {}", read.ToString());
-    return 1;
   }
   Server server(o, c, **store, live, std::move(tls));
   Status started = server.start();

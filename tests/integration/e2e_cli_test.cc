@@ -153,8 +153,14 @@ TEST_F(CliE2E, BuildsAServiceImageFromAContextBesideTheManifest) {
   fs::path dir = server_->stateDir() + "-build";
   fs::create_directories(dir / "ctx");
   std::ofstream(dir / "ctx" / "Dockerfile")
-      << "FROM tender-busybox:latest\nCOPY greeting /greeting\nRUN [\"/bin/sh\", \"-c\", \"test -s /greeting\"]\n";
+      << "FROM tender-busybox:latest\nCOPY greeting /greeting\nCOPY . /ctx\n"
+         "RUN [\"/bin/sh\", \"-c\", \"test -s /greeting && test ! -e /ctx/.env && test ! -e /ctx/cache\"]\n";
   std::ofstream(dir / "ctx" / "greeting") << "hello\n";
+  // What the context's .dockerignore names never reaches the build.
+  std::ofstream(dir / "ctx" / ".env") << "SECRET=1\n";
+  fs::create_directories(dir / "ctx" / "cache");
+  std::ofstream(dir / "ctx" / "cache" / "big") << "x\n";
+  std::ofstream(dir / "ctx" / ".dockerignore") << ".env\ncache\n";
   std::string manifest = "apiVersion: tender/v1\nkind: Service\nmetadata: {name: built, namespace: " + ns_ +
                          "}\nspec:\n  build: {context: ./ctx}\n"
                          "  command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; cat /greeting; while true; do sleep 1; done\"]\n"
