@@ -104,27 +104,42 @@ void checkNetworks(const std::vector<Resource>& resources, Store& view,
   }
 }
 
-// A relative build context is the manifest's folder's business: the CLI
-// sends that folder as baseDir. Makes every context absolute.
-void resolveBuildContexts(std::vector<Resource>& resources, const std::string& baseDir,
-                          std::vector<FieldError>& errors) {
+// A build context is an upload (store/build_context_store.h): each
+// contextDigest must name one uploaded to the service's own namespace.
+void checkUploadedContexts(const std::vector<Resource>& resources,
+                           const BuildContextStore* contexts, std::vector<FieldError>& errors) {
   for (size_t i = 0; i < resources.size(); ++i) {
-    Resource& r = resources[i];
-    if (r.kind != "Service") continue;
-    auto& spec = std::get<ServiceSpec>(r.spec);
-    if (!spec.build || std::filesystem::path(spec.build->context).is_absolute()) continue;
-    if (baseDir.empty() || !std::filesystem::path(baseDir).is_absolute()) {
-      errors.push_back({prefixOf(i, resources.size()) + "spec.build.context",
-                        "\"" + spec.build->context +
-                            "\" is relative: give an absolute path, or the manifest's folder as "
-                            "the baseDir parameter (the tender command does)"});
-      continue;
+    const Resource& r = resources[i];
+    if (r.kind != "Service" || !r.service().build) continue;
+    const std::string& digest = r.service().build->contextDigest;
+    if (digest.empty()) continue;  // a folder: serverPathRefusal
+    const std::string& ns = r.metadata.namespace_;
+    if (!contexts || !contexts->contains(ns, digest)) {
+      errors.push_back({prefixOf(i, resources.size()) + "spec.build.contextDigest",
+                        "no build context " + digest + " was uploaded to namespace \"" + ns +
+                            "\" (POST /api/v1/namespaces/" + ns +
+                            "/buildcontexts; tender apply uploads it)"});
     }
-    spec.build->context =
-        (std::filesystem::path(baseDir) / spec.build->context).lexically_normal().string();
-    if (spec.build->context.size() > 1 && spec.build->context.back() == '/')
-      spec.build->context.pop_back();
   }
+}
+
+// The server opens no path a request names, whoever asks: a build context
+// given as a folder is refused (the tender command uploads the folder and
+// sends its digest instead).
+Status serverPathRefusal(const std::vector<Resource>& resources) {
+  std::vector<FieldError> refused;
+  for (size_t i = 0; i < resources.size(); ++i) {
+    const Resource& r = resources[i];
+    if (r.kind != "Service" || !r.service().build || r.service().build->context.empty()) continue;
+    refused.push_back({prefixOf(i, resources.size()) + "spec.build.context",
+                       "\"" + r.service().build->context +
+                           "\" names a folder, and the server reads no folder a request "
+                           "names: upload the context and name it by spec.build.contextDigest "
+                           "(tender apply does both)"});
+  }
+  if (refused.empty()) return Status::Ok();
+  return Status::Forbidden(refused.front().field + ": " + refused.front().message)
+      .WithDetails(refused);
 }
 
 // dependsOn: each namespace's graph, the body over what is stored (with
@@ -344,11 +359,13 @@ Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resourc
   // (parseManifests already refuses an object given twice.)
   std::vector<FieldError> errors;
   checkNetworks(resources, view, errors);
-  resolveBuildContexts(resources, options.baseDir, errors);
+  checkUploadedContexts(resources, options.contexts, errors);
   Status graphs = checkDependencyGraphs(resources, plan.prune, view, errors);
   if (!graphs.ok()) return graphs;
   if (!errors.empty()) return Status::Invalid("the manifests are invalid", errors);
 
+  Status paths = serverPathRefusal(resources);
+  if (!paths.ok()) return paths;
   // A namespace's limits and each namespace's security level.
   auto admitted = admitObjects(who, resources, view, resolve);
   if (!admitted.ok()) return admitted.status();
@@ -366,7 +383,8 @@ Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resourc
   return plan;
 }
 
-Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve) {
+Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve,
+                            const BuildContextStore* contexts) {
   std::vector<std::string> warnings;
   auto parsed = parseBody(req, &warnings);
   if (!parsed.ok()) return parsed.status();
@@ -376,7 +394,7 @@ Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHo
   options.dryRun = truthy(req.queryParam("dryRun"));
   options.prune = truthy(req.queryParam("prune"));
   options.ttlMs = *ttlMs;
-  options.baseDir = req.queryParam("baseDir");
+  options.contexts = contexts;
   auto plan = planWrites(requesterOf(req), std::move(*parsed), options, view, resolve);
   if (!plan.ok()) return plan.status();
   plan->warnings = std::move(warnings);
@@ -396,7 +414,7 @@ Result<std::vector<WriteResult>> commitPlan(const ApplyPlan& plan, Store& store,
 void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOptions opts) {
   if (!opts.enqueue) opts.enqueue = [](const Key&) {};
   router.add("POST", "/api/v1/apply", [&store, &clock, opts](const HttpRequest& req) {
-    auto plan = planApply(req, store, hostPathResolver());
+    auto plan = planApply(req, store, hostPathResolver(), opts.contexts);
     if (!plan.ok()) return HttpResponse::Error(plan.status());
     Result<nlohmann::json> items = Status::Internal("unset");
     if (plan->dryRun) {

@@ -1,7 +1,8 @@
 // POST /api/v1/apply: many objects, written all or none.
 //
 // planApply() is the one step that decides: it reads the request (manifests
-// or a Compose file, ?namespace, ?ttl, ?prune, ?dryRun, ?baseDir) and a read
+// or a Compose file, ?namespace, ?ttl, ?prune, ?dryRun, ?baseDir for a
+// Compose file's relative binds) and a read
 // view of the store, and returns either every field error (400), what the
 // caller may not write (403: request_admission.h), or the plan: the writes in order
 // (implicit namespaces, then namespaces, networks, volumes, services, then
@@ -25,6 +26,7 @@
 #include "controller/reconciler.h"
 #include "manifests/resource.h"
 #include "policy/security_policy.h"
+#include "store/build_context_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -41,8 +43,10 @@ struct ApplyPlan {
   std::string by;                     // the token's name, for the events
 };
 
-// `resolve` reads host paths as the host does now (hostPathResolver()).
-Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve);
+// `resolve` reads host paths as the host does now (hostPathResolver());
+// `contexts` holds the uploaded build contexts (null: none).
+Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve,
+                            const BuildContextStore* contexts = nullptr);
 
 // planApply's decision once the request is parsed: for any route that
 // writes objects (a PUT is a plan of one).
@@ -50,7 +54,9 @@ struct PlanOptions {
   bool dryRun = false;
   bool prune = false;
   std::optional<int64_t> ttlMs;  // namespaces the plan creates expire after it
-  std::string baseDir;           // what relative build contexts resolve against
+  // Where each spec.build.contextDigest must have been uploaded (null: a
+  // digest is never found).
+  const BuildContextStore* contexts = nullptr;
 };
 Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resources,
                              const PlanOptions& options, Store& view,
@@ -66,6 +72,7 @@ struct ApplyRouteOptions {
   std::function<void(const Key&)> enqueue;
   // A dry run's container plan of a service ({"plan":[...],"warnings":[...]}).
   std::function<Result<nlohmann::json>(const Resource&)> planService;
+  const BuildContextStore* contexts = nullptr;
 };
 
 void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOptions options);

@@ -56,19 +56,28 @@ struct FairShare::Counts {
   std::unordered_map<std::string, TokenBucket> buckets;  // guarded by mu
   std::unordered_map<std::string, size_t> streams;       // guarded by mu
   std::unordered_map<std::string, uint64_t> refusedRequests, refusedStreams;  // guarded by mu
+  std::map<std::string, RequestRate> rates;  // guarded by mu: the tokens' own budgets
 };
 
 FairShare::FairShare(Clock& clock, FairShareOptions options)
-    : clock_(clock), options_(std::move(options)), counts_(std::make_shared<Counts>()) {}
+    : clock_(clock), options_(std::move(options)), counts_(std::make_shared<Counts>()) {
+  counts_->rates = options_.rates;
+}
+
+void FairShare::setRates(std::map<std::string, RequestRate> rates) {
+  std::lock_guard<std::mutex> l(counts_->mu);
+  counts_->rates = std::move(rates);
+}
 
 Status FairShare::takeRequest(const std::string& principal, Millis* retryAfter) {
   if (options_.exempt.count(principal)) return Status::Ok();
-  auto own = options_.rates.find(principal);
-  const RequestRate& rate = own != options_.rates.end() ? own->second : options_.rate;
-  if (rate.unlimited()) return Status::Ok();
   BudgetDecision d;
+  RequestRate rate;
   {
     std::lock_guard<std::mutex> l(counts_->mu);
+    auto own = counts_->rates.find(principal);
+    rate = own != counts_->rates.end() ? own->second : options_.rate;
+    if (rate.unlimited()) return Status::Ok();
     d = takeToken(counts_->buckets[principal], rate, clock_.monotonic());
     if (!d.allowed) ++counts_->refusedRequests[principal];
   }

@@ -97,6 +97,9 @@ class FairShare : public Admission {
   Result<std::shared_ptr<void>> openStream(const std::string& principal);
   // Streams the token holds open now.
   size_t openStreams(const std::string& principal) const;
+  // The tokens' own budgets from now on, in place of options().rates (the
+  // token file re-read); a bucket keeps what it holds.
+  void setRates(std::map<std::string, RequestRate> rates);
   // Every token that has been refused or holds a stream, by name.
   std::map<std::string, TokenShareStats> stats() const;
 
@@ -106,6 +109,7 @@ class FairShare : public Admission {
   std::optional<HttpResponse> admitStream(const Principal& who,
                                           std::shared_ptr<void>* lease) override;
 
+  // As given at construction (rates: see setRates).
   const FairShareOptions& options() const { return options_; }
 
  private:

@@ -262,7 +262,8 @@ class StreamConnection final : public Connection {
     head_ = msg.method() == http::verb::head;
     keepAlive_ = msg.keep_alive();
 
-    const size_t limit = options().maxBodyBytes;
+    upload_ = options().isUpload && options().isUpload(method_, target_);
+    const size_t limit = bodyLimit();
     if (auto length = parser_->content_length(); length && *length > limit) {
       respondAndClose(Status::TooLarge("request body of " + std::to_string(*length) +
                                        " bytes is over the limit of " + std::to_string(limit) +
@@ -290,7 +291,7 @@ class StreamConnection final : public Connection {
   }
 
   void readBody() {
-    lowest().expires_after(options().bodyTimeout);
+    lowest().expires_after(upload_ ? options().uploadTimeout : options().bodyTimeout);
     http::async_read(stream_, buffer_, *parser_, [self = shared()](beast::error_code ec, size_t) {
       if (self->closed_) return;
       if (ec) {
@@ -309,7 +310,7 @@ class StreamConnection final : public Connection {
       close();
     } else if (ec == http::error::body_limit) {
       respondAndClose(Status::TooLarge("request body is over the limit of " +
-                                       std::to_string(options().maxBodyBytes) + " bytes"));
+                                       std::to_string(bodyLimit()) + " bytes"));
     } else if (ec == http::error::header_limit) {
       respondAndClose(Status::Invalid("request header is over the limit of " +
                                       std::to_string(kHeaderLimit) + " bytes"));
@@ -565,6 +566,9 @@ class StreamConnection final : public Connection {
   bool firstRequest_ = true;
   bool keepAlive_ = true;
   bool head_ = false;
+  bool upload_ = false;  // options().isUpload picked this request
+
+  size_t bodyLimit() const { return upload_ ? options().maxUploadBytes : options().maxBodyBytes; }
   std::string method_;
   std::string target_;
   SteadyClock::time_point started_ = SteadyClock::now();

@@ -37,6 +37,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,11 @@ struct HttpServerOptions {
   // picks a free port, see port()) or "unix:/path/to.sock".
   std::vector<std::string> listen{"127.0.0.1:7420"};
   size_t maxBodyBytes = 4 << 20;
+  // Requests isUpload() picks (a build context's tar) may carry up to
+  // maxUploadBytes, and have uploadTimeout to send it.
+  std::function<bool(const std::string& method, const std::string& target)> isUpload;
+  size_t maxUploadBytes = size_t{512} << 20;
+  std::chrono::milliseconds uploadTimeout{600'000};
   // The whole header must arrive within this time once a request has begun
   // (on a new connection: from the accept).
   std::chrono::milliseconds headerTimeout{10'000};

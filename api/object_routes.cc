@@ -1,7 +1,6 @@
 // GET, PUT and DELETE of the stored objects: services, networks and volumes
 // (per namespace and across them) and namespaces. Lists and single objects
 // are rendered once per store write and served from the event loop.
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -167,9 +166,11 @@ HttpResponse getOne(Store& store, ListCache& cache, const char* kind, const std:
 // admitted like an apply and committed; the answer is the object as stored,
 // 201 when it is new.
 HttpResponse putObjects(Store& store, Clock& clock, const Enqueue& enqueue,
-                        const HttpRequest& req, std::vector<Resource> objects) {
-  auto plan = planWrites(requesterOf(req), std::move(objects), PlanOptions{}, store,
-                         hostPathResolver());
+                        const HttpRequest& req, std::vector<Resource> objects,
+                        const BuildContextStore* contexts = nullptr) {
+  PlanOptions options;
+  options.contexts = contexts;
+  auto plan = planWrites(requesterOf(req), std::move(objects), options, store, hostPathResolver());
   if (!plan.ok()) return HttpResponse::Error(plan.status());
   auto results = commitPlan(*plan, store, clock, enqueue, nullptr);
   if (!results.ok()) return HttpResponse::Error(results.status());
@@ -180,7 +181,8 @@ HttpResponse putObjects(Store& store, Clock& clock, const Enqueue& enqueue,
 
 // The namespaced kinds' routes.
 void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueue& enqueue,
-                        const std::shared_ptr<ListCache>& cache) {
+                        const std::shared_ptr<ListCache>& cache,
+                        const BuildContextStore* contexts) {
   for (const KindRoute& kr : kNamespaced) {
     const char* kind = kr.kind;
     std::string plural = kr.plural;
@@ -239,7 +241,7 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
     const char* kind = kr.kind;
     router.add(
         "PUT", std::string("/api/v1/namespaces/{ns}/") + kr.plural + "/{name}",
-        [&store, &clock, kind, enqueue](const HttpRequest& req) {
+        [&store, &clock, kind, enqueue, contexts](const HttpRequest& req) {
           const std::string& ns = req.params.at("ns");
           const std::string& name = req.params.at("name");
           ParseOptions po;
@@ -268,13 +270,7 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
           if (!errors.empty())
             return HttpResponse::Error(
                 Status::Invalid("the object does not match its path", errors));
-          if (r.kind == "Service" && r.service().build &&
-              !std::filesystem::path(r.service().build->context).is_absolute()) {
-            return HttpResponse::Error(
-                Status::Invalid("spec.build.context is relative",
-                                {{"spec.build.context", "must be an absolute path in a PUT"}}));
-          }
-          return putObjects(store, clock, enqueue, req, {r});
+          return putObjects(store, clock, enqueue, req, {r}, contexts);
         });
   }
 }
@@ -359,9 +355,10 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
 
 }  // namespace
 
-void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue) {
+void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
+                          const BuildContextStore* contexts) {
   auto cache = std::make_shared<ListCache>();
-  registerKindRoutes(router, store, clock, enqueue, cache);
+  registerKindRoutes(router, store, clock, enqueue, cache, contexts);
   registerNamespaceRoutes(router, store, clock, enqueue, cache);
 }
 

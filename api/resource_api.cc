@@ -54,8 +54,10 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   ApplyRouteOptions applyOptions;
   applyOptions.enqueue = enqueue;
   applyOptions.planService = opts.planService;
+  applyOptions.contexts = opts.contexts;
   registerApplyRoute(router, store, clock, applyOptions);
-  registerObjectRoutes(router, store, clock, enqueue);
+  registerObjectRoutes(router, store, clock, enqueue, opts.contexts);
+  registerBuildContextRoutes(router, opts.contexts);
   registerEventRoutes(router, store, opts);
   registerServiceRoutes(router, store, clock, enqueue, opts);
 

@@ -18,6 +18,7 @@
 #include "controller/reconciler.h"
 #include "manifests/resource.h"
 #include "reconcilers/janitor.h"
+#include "store/build_context_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -41,6 +42,9 @@ struct ResourceApiOptions {
   std::function<Result<nlohmann::json>(const CleanupOptions&)> prune;
   // Serves ?watch=true; without it a watch is refused (503).
   EventWatchHub* watch = nullptr;
+  // Keeps uploaded build contexts; without it an upload is refused (503)
+  // and so is every spec.build.
+  BuildContextStore* contexts = nullptr;
 };
 
 void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApiOptions options);

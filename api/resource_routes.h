@@ -1,7 +1,8 @@
 // The route groups registerResourceApi() is made of, one file each:
 // object_routes.cc (list, get, put and delete of services, networks, volumes
 // and namespaces), event_routes.cc (events, listed or watched),
-// service_routes.cc (restart, post-mortems, logs of a service) and
+// service_routes.cc (restart, post-mortems, logs of a service),
+// build_context_routes.cc (uploads of build contexts) and
 // apply_api.cc (POST /api/v1/apply). Internal to api/.
 #pragma once
 
@@ -10,13 +11,17 @@
 #include "api/resource_api.h"
 #include "api/router.h"
 #include "base/clock.h"
+#include "store/build_context_store.h"
 #include "store/store.h"
 
 namespace tender {
 
 using Enqueue = std::function<void(const Key&)>;
 
-void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue);
+void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
+                          const BuildContextStore* contexts);
+// POST /api/v1/namespaces/{ns}/buildcontexts (build_context_routes.cc).
+void registerBuildContextRoutes(Router& router, BuildContextStore* contexts);
 void registerEventRoutes(Router& router, Store& store, const ResourceApiOptions& opts);
 void registerServiceRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
                            const ResourceApiOptions& opts);

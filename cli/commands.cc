@@ -14,6 +14,7 @@
 #include <system_error>
 #include <thread>
 
+#include "cli/build_upload.h"
 #include "cli/compose_command.h"
 #include "cli/output.h"
 #include "manifests/manifest.h"
@@ -159,17 +160,38 @@ int unknownResource(const std::string& word, std::ostream& err) {
 }
 
 // The /api/v1/apply target for one source: the options as query parameters.
-std::string applyTarget(const ApplyOptions& options, const ManifestSource& source) {
+std::string applyTarget(const ApplyOptions& options) {
   std::string target = "/api/v1/apply?";
   if (!options.ns.empty()) target += "namespace=" + urlEncode(options.ns) + "&";
   if (options.dryRun) target += "dryRun=true&";
   if (options.prune) target += "prune=true&";
   if (!options.ttl.empty()) target += "ttl=" + urlEncode(options.ttl) + "&";
-  // Relative build contexts are relative to the manifest's folder.
+  target.pop_back();  // the last '&', or the '?'
+  return target;
+}
+
+// The folder relative paths in a manifest resolve against: its own, or the
+// current one for stdin.
+std::string folderOf(const ManifestSource& source) {
   std::error_code ec;
   fs::path folder = source.name == "<stdin>" ? fs::current_path(ec)
                                              : fs::absolute(fs::path(source.name), ec).parent_path();
-  return target + "baseDir=" + urlEncode(folder.lexically_normal().string());
+  return folder.lexically_normal().string();
+}
+
+// The source as it is sent: as written, unless a service names a build
+// folder; then with each such folder uploaded and named by its digest
+// (build_upload.h). A source that does not parse is sent as it is, for the
+// server's own errors.
+Result<ManifestSource> withUploadedContexts(const ManifestSource& source, const std::string& ns,
+                                            ApiClient& client) {
+  ParseOptions po;
+  if (!ns.empty()) po.defaultNamespace = ns;
+  auto resources = parseManifests(source.text, po);
+  if (!resources.ok() || !hasBuildFolders(*resources)) return source;
+  Status uploaded = uploadBuildContexts(*resources, folderOf(source), apiUploader(client));
+  if (!uploaded.ok()) return uploaded;
+  return ManifestSource{source.name, renderManifests(*resources, "json")};
 }
 
 // Prints an apply answer's items; adds the services to wait for to `waitFor`.
@@ -203,7 +225,14 @@ int applySources(const ApplyOptions& options, ApiClient& client,
   std::vector<ServiceRef> waitFor;
   for (const ManifestSource& source : sources) {
     const std::string context = several ? source.name : "";
-    auto response = client.call("POST", applyTarget(options, source), source.text, "application/yaml");
+    auto sent = withUploadedContexts(source, options.ns, client);
+    if (!sent.ok()) {
+      printError(sent.status(), err, context);
+      failed = true;
+      continue;
+    }
+    auto response =
+        client.call("POST", applyTarget(options), sent->text, "application/yaml");
     if (!response.ok()) {
       printError(response.status(), err, context);
       failed = true;
@@ -267,6 +296,12 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
       return 1;
     }
     for (const std::string& w : project->warnings) err << "warning: " << w << "\n";
+    Status uploaded = uploadBuildContexts(project->resources, projectDirOf(*sources),
+                                          apiUploader(client));
+    if (!uploaded.ok()) {
+      printError(uploaded, err);
+      return 1;
+    }
     ManifestSource converted{sources->front().name, renderManifests(project->resources, "json")};
     ApplyOptions native = options;
     native.ns = project->name;

@@ -195,6 +195,15 @@ void addServeLimitFlags(CLI::App* serve, tender::ServeOptions& o) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   serve
+      ->add_option("--max-build-context-size", o.maxBuildContextSize,
+                   "Largest build context one upload may be (its tar)")
+      ->capture_default_str();
+  serve
+      ->add_option("--build-context-storage", o.buildContextStorage,
+                   "Uploaded build contexts one namespace may hold in all; those no service "
+                   "names are removed an hour after their upload")
+      ->capture_default_str();
+  serve
       ->add_option("--request-rate", o.requestRate,
                    "Requests a second each token may send on average; past it 429 with "
                    "Retry-After (0: no budget)")

@@ -65,7 +65,9 @@ class Encoder {
     json out = json::object();
     string(&out, "image", s.image);
     if (s.build) {
-      json build = {{"context", s.build->context}};
+      json build = json::object();
+      string(&build, "context", s.build->context);
+      string(&build, "contextDigest", s.build->contextDigest);
       string(&build, "dockerfile", s.build->dockerfile);
       map(&build, "args", s.build->args);
       string(&build, "target", s.build->target);

@@ -30,6 +30,14 @@ std::optional<BuildSpec> decodeBuild(Decoder& d, const std::string& path, const 
   } else if (v.is_object()) {
     Fields f(d, &v, path);
     if (auto s = getString(d, f, "context")) build.context = *s;
+    if (auto s = getString(d, f, "contextDigest")) {
+      if (isContextDigest(*s)) {
+        build.contextDigest = *s;
+      } else {
+        d.error(join(path, "contextDigest"),
+                quoteJson(*s) + " is not a context digest (sha256: and 64 lowercase hex digits)");
+      }
+    }
     if (auto s = getString(d, f, "dockerfile")) build.dockerfile = *s;
     if (const json* args = f.get("args")) {
       build.args =
@@ -41,7 +49,13 @@ std::optional<BuildSpec> decodeBuild(Decoder& d, const std::string& path, const 
     d.error(path, quoteJson(v) + " is not an object or a string");
     return std::nullopt;
   }
-  if (build.context.empty()) {
+  if (!build.context.empty() && !build.contextDigest.empty()) {
+    d.error(join(path, "contextDigest"),
+            "names an uploaded context, so context (a folder) must not be set too");
+    return std::nullopt;
+  }
+  if (build.context.empty() && build.contextDigest.empty()) {
+    if (v.is_object() && v.contains("contextDigest")) return std::nullopt;  // reported above
     d.error(v.is_string() ? path : join(path, "context"), "is required");
     return std::nullopt;
   }

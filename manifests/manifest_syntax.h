@@ -37,6 +37,10 @@ Result<VolumeMount> parseVolumeSpec(const std::string& text);
 // Whether `source` names a host path (a bind mount) rather than a volume.
 bool isBindSource(const std::string& source);
 
+// "sha256:" and 64 lowercase hex digits: how an uploaded build context is
+// named (spec.build.contextDigest).
+bool isContextDigest(const std::string& text);
+
 // An IPv4 or IPv6 address (no brackets, no zone).
 bool isIpAddress(const std::string& text);
 

@@ -48,7 +48,11 @@ struct VolumeMount {
 };
 
 struct BuildSpec {
-  std::string context;     // a directory; relative paths resolve against the manifest's folder
+  // A folder on the client's disk (relative paths resolve against the
+  // manifest's folder). The tender command tars and uploads it and sends
+  // contextDigest instead: the server never reads a folder a request names.
+  std::string context;
+  std::string contextDigest;  // "sha256:<hex>": a context uploaded to the service's namespace
   std::string dockerfile;  // "" = "Dockerfile"
   std::map<std::string, std::string> args;
   std::string target;

@@ -250,6 +250,11 @@ bool isBindSource(const std::string& source) {
          source.rfind("./", 0) == 0 || source.rfind("../", 0) == 0;
 }
 
+bool isContextDigest(const std::string& text) {
+  return text.size() == 71 && text.compare(0, 7, "sha256:") == 0 &&
+         text.find_first_not_of("0123456789abcdef", 7) == std::string::npos;
+}
+
 Result<VolumeMount> parseVolumeSpec(const std::string& text) {
   const std::string q = quoteJson(text);
   std::vector<std::string> parts = split(text, ':');

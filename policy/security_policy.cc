@@ -83,11 +83,6 @@ class Checker {
                                         " writes logs outside the container's own log files: only "
                                         "json-file and local are allowed");
     }
-    if (s.build) {
-      refuse("spec.build.context", quoted(s.build->context) +
-                                       " is a folder on the server's disk: builds from it are not "
-                                       "allowed");
-    }
     if (restricted()) restrictedOnly(s);
   }
 

@@ -12,8 +12,9 @@
 //               paths), not the engine's shared default bridge, nothing
 //               that turns confinement off
 //               (seccomp, AppArmor, SELinux labels, system paths), no log
-//               driver but json-file and local, no build context read from
-//               the server's disk, host ports inside the allowed range.
+//               driver but json-file and local, host ports inside the allowed
+//               range. (A build context is an upload at every level: the
+//               server reads no folder a request names, request_admission.h.)
 //   restricted  baseline, and: a non-root user, no-new-privileges, every
 //               capability dropped but NET_BIND_SERVICE.
 //

@@ -35,6 +35,12 @@ bool isAnonymousVolumeName(const std::string& name) {
          name.find_first_not_of("0123456789abcdef") == std::string::npos;
 }
 
+// What a plan says the image is built from: the upload's short digest.
+std::string buildSource(const ServiceSpec& spec) {
+  return spec.build->contextDigest.empty() ? spec.build->context
+                                           : spec.build->contextDigest.substr(0, 19);
+}
+
 }  // namespace
 
 
@@ -446,15 +452,14 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
   }
 
   if (spec.build) {
-    if (!std::filesystem::path(spec.build->context).is_absolute()) {
-      out.failureReason = "InvalidSpec";
-      return Status::Invalid("spec.build.context \"" + spec.build->context +
-                             "\" is relative: apply with the tender command (it sends the "
-                             "manifest's folder) or give an absolute path");
+    if (!options_.buildContexts) {
+      out.failureReason = "BuildContextMissing";
+      return Status::Unavailable("this server keeps no uploaded build contexts");
     }
-    auto built = ensureBuiltImage(engine_, options_.instance, ns, record.name, spec);
+    auto built = ensureBuiltImage(engine_, *options_.buildContexts, options_.instance, ns,
+                                  record.name, spec);
     if (!built.ok()) {
-      out.failureReason = "BuildFailed";
+      out.failureReason = built.status().IsNotFound() ? "BuildContextMissing" : "BuildFailed";
       return built.status();
     }
     if (built->built) {
@@ -724,10 +729,11 @@ Result<nlohmann::json> ServiceReconciler::dryRun(const Resource& resource) {
     auto image = engine_.inspectImage(builtImageTag(ns, name, spec));
     if (image.ok()) {
       imageId = image->id;
-      warnings.push_back("the image is built from " + spec.build->context +
-                         " when applied; the plan assumes it does not change");
+      warnings.push_back("the image is built from the uploaded context " + buildSource(spec) +
+                         " when applied; the plan assumes the image does not change");
     } else {
-      warnings.push_back("the image will be built from " + spec.build->context);
+      warnings.push_back("the image will be built from the uploaded context " +
+                         buildSource(spec));
     }
   } else {
     ResolvedService rs;

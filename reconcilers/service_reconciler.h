@@ -36,6 +36,7 @@
 #include "reconcilers/service_plan.h"
 #include "reconcilers/service_status.h"
 #include "reconcilers/start_gate.h"
+#include "store/build_context_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -61,6 +62,9 @@ struct ServiceReconcilerOptions {
   // A resync's container list (container_snapshot.h): a pass takes its
   // service's containers from it instead of listing. Null: always list.
   ContainerSnapshot* snapshot = nullptr;
+  // Where services with spec.build find their uploaded contexts. Null: no
+  // image is built (the service fails with BuildContextMissing).
+  const BuildContextStore* buildContexts = nullptr;
   // How often a converging service is looked at again while replicas start.
   Millis pollWhileStarting{2000};
   // How long a resolved image ID is trusted before it is looked up again.

@@ -12,14 +12,12 @@
 
 #include <string>
 
+#include "base/sha256.h"  // sha256Hex, which the spec hash is made with
 #include "manifests/resource.h"
 
 namespace tender {
 
 // REQUIRES: resource.kind == "Service".
 std::string serviceSpecHash(const Resource& service, const std::string& imageId);
-
-// Hex SHA-256 of `data`.
-std::string sha256Hex(const std::string& data);
 
 }  // namespace tender

@@ -8,12 +8,25 @@
 #include <algorithm>
 
 #include "base/byte_format.h"
+#include "manifests/manifest.h"
 #include "reconcilers/events.h"
 
 namespace tender {
 
-Housekeeping::Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance)
-    : janitor_(janitor), store_(store), clock_(clock), instance_(std::move(instance)) {}
+namespace {
+
+constexpr auto kContextSweepEvery = std::chrono::minutes(10);
+constexpr auto kContextGrace = std::chrono::hours(1);  // an upload waits this long for its apply
+
+}  // namespace
+
+Housekeeping::Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance,
+                           BuildContextStore* contexts)
+    : janitor_(janitor),
+      store_(store),
+      clock_(clock),
+      instance_(std::move(instance)),
+      contexts_(contexts) {}
 
 Housekeeping::~Housekeeping() { stop(); }
 
@@ -41,9 +54,11 @@ void Housekeeping::run() {
   auto nextCleanup = clock_.monotonic() + interval_;
   auto nextDisk = clock_.monotonic();
   auto quietUntil = clock_.monotonic();  // no second low-disk cleanup before this
+  auto nextSweep = clock_.monotonic() + kContextSweepEvery;
   while (!stop_) {
     std::optional<MonoTime> wake;
     if (interval_.count() > 0) wake = nextCleanup;
+    if (contexts_) wake = wake ? std::min(*wake, nextSweep) : nextSweep;
     if (!dataRoot_.empty()) wake = wake ? std::min(*wake, nextDisk) : nextDisk;
     clock_.waitUntil(l, cv_, wake, [&] { return stop_; });
     if (stop_) break;
@@ -70,6 +85,10 @@ void Housekeeping::run() {
       nextCleanup = now + interval_;
       cleanUp("periodic");
     }
+    if (contexts_ && now >= nextSweep) {
+      nextSweep = now + kContextSweepEvery;
+      sweepBuildContexts();
+    }
     l.lock();
   }
 }
@@ -79,6 +98,35 @@ void Housekeeping::cleanUp(const std::string& trigger) {
   o.trigger = trigger;
   auto r = janitor_.run(o);
   if (!r.ok()) spdlog::warn("{}", r.status().message());
+}
+
+std::set<std::pair<std::string, std::string>> Housekeeping::referencedContexts(
+    const std::vector<ResourceRecord>& services) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const ResourceRecord& r : services) {
+    auto decoded = decodeStored("Service", r.namespace_, r.name, r.labels, r.spec);
+    if (!decoded.ok() || !decoded->service().build) continue;
+    const std::string& digest = decoded->service().build->contextDigest;
+    if (!digest.empty()) out.insert({r.namespace_, digest});
+  }
+  return out;
+}
+
+void Housekeeping::sweepBuildContexts() {
+  // Deleted services still name theirs until their record goes: a context
+  // is kept while anything in the store might build from it.
+  auto services = store_.list("Service", std::nullopt);
+  if (!services.ok()) {
+    spdlog::warn("cannot list services to sweep build contexts: {}", services.status().message());
+    return;
+  }
+  auto removed = contexts_->sweep(referencedContexts(*services),
+                                  std::chrono::duration_cast<std::chrono::seconds>(kContextGrace));
+  if (!removed.ok()) {
+    spdlog::warn("{}", removed.status().message());
+  } else if (*removed > 0) {
+    spdlog::info("removed {} uploaded build contexts no service uses", *removed);
+  }
 }
 
 }  // namespace tender

@@ -1,23 +1,31 @@
 // Housekeeping: removes this instance's leftovers every `interval`, and early
 // when the engine's disk runs low (checked every 30 s when the engine's data
-// root is on this machine), recording a LowDisk event. Runs on a thread of
-// its own: a cleanup waits on the engine.
+// root is on this machine), recording a LowDisk event; every 10 minutes,
+// removes the uploaded build contexts no stored service names any more
+// (once an hour old). Runs on a thread of its own: a cleanup waits on the
+// engine.
 #pragma once
 
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/clock.h"
 #include "reconcilers/janitor.h"
+#include "store/build_context_store.h"
 #include "store/store.h"
 
 namespace tender {
 
 class Housekeeping {
  public:
-  Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance);
+  // `contexts` null: no build contexts to sweep.
+  Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance,
+               BuildContextStore* contexts = nullptr);
   ~Housekeeping();
   Housekeeping(const Housekeeping&) = delete;
   Housekeeping& operator=(const Housekeeping&) = delete;
@@ -27,14 +35,20 @@ class Housekeeping {
   void start(Millis interval, std::string dataRoot, LowDiskThreshold threshold);
   void stop();  // idempotent; waits out a cleanup in progress
 
+  // {namespace, digest} of every build context a stored service names.
+  static std::set<std::pair<std::string, std::string>> referencedContexts(
+      const std::vector<ResourceRecord>& services);
+
  private:
   void run();
   void cleanUp(const std::string& trigger);
+  void sweepBuildContexts();
 
   Janitor& janitor_;
   Store& store_;
   Clock& clock_;
   const std::string instance_;
+  BuildContextStore* const contexts_;
   Millis interval_{0};
   std::string dataRoot_;
   LowDiskThreshold threshold_;

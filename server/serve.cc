@@ -83,6 +83,7 @@ void pruneHistory(Store& store, const Retention& retention) {
 ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
                                         MemorySampler& memory, HostMonitor& host,
                                         AdmissionLedger& admission, ContainerSnapshot& snapshot,
+                                        const BuildContextStore& contexts,
                                         std::function<void(const Key&)> enqueue) {
   ServiceReconcilerOptions so;
   so.prober = &prober;
@@ -92,6 +93,7 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
   so.logTailLines = o.postMortemLogLines;
   so.admission = &admission;
   so.snapshot = &snapshot;
+  so.buildContexts = &contexts;
   so.logs.maxSize = o.logMaxSize;
   so.logs.maxFile = o.logMaxFile;
   so.enqueue = std::move(enqueue);
@@ -120,6 +122,7 @@ class Server {
   void schedulePrune();
   bool stopping() const;
   void registerRoutes();
+  void refreshTokenBudgets();  // the token file's rate= and burst= after a re-read
   MetricsSnapshot metrics() const;
   std::string dataRootToWatch();
 
@@ -149,6 +152,7 @@ class Server {
   ContainerSnapshot snapshot_;
   AdmissionLedger admission_;
   Prober prober_;
+  BuildContextStore contexts_;  // uploaded build contexts, in the state directory
   ServiceReconciler services_;
   NetworkReconciler networks_;
   VolumeReconciler volumes_;
@@ -190,11 +194,21 @@ ControllerOptions controllerOptions(const ServeConfig& c) {
   return co;
 }
 
-HttpServerOptions httpOptions(const ServeOptions& o, std::shared_ptr<TlsContext> tls) {
+HttpServerOptions httpOptions(const ServeOptions& o, const ServeConfig& c,
+                              std::shared_ptr<TlsContext> tls) {
   HttpServerOptions ho;
   ho.listen = o.listen;
   ho.tls = std::move(tls);
   ho.maxBodyBytes = o.maxBodyBytes;
+  // A build context's tar is the one body that may be large.
+  ho.isUpload = [](const std::string& method, const std::string& target) {
+    const std::string path = target.substr(0, target.find('?'));
+    const std::string suffix = "/buildcontexts";
+    return method == "POST" && path.rfind("/api/v1/namespaces/", 0) == 0 &&
+           path.size() > suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  ho.maxUploadBytes = static_cast<size_t>(c.buildContexts.maxContextBytes);
   return ho;
 }
 
@@ -226,14 +240,16 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTo
                    return m.memAvailableBytes;
                  }),
       prober_(clock_, enqueue_),
+      contexts_(o.stateDir + "/build-contexts", c.buildContexts),
       services_(store, engine_, clock_, gate_,
-                serviceOptions(o, prober_, memory_, hostMemory_, admission_, snapshot_, enqueue_)),
+                serviceOptions(o, prober_, memory_, hostMemory_, admission_, snapshot_, contexts_,
+                               enqueue_)),
       networks_(store, engine_, clock_, o.instance),
       volumes_(store, engine_, clock_, o.instance),
       namespaces_(store, clock_, enqueue_, &engine_, o.instance),
       resync_(store, engine_, o.instance, enqueue_, &snapshot_),
       janitor_(store, engine_, clock_, o.instance),
-      housekeeping_(janitor_, store, clock_, o.instance),
+      housekeeping_(janitor_, store, clock_, o.instance, &contexts_),
       evictor_(
           store, clock_, services_,
           [this]() -> std::optional<HostMemory> {
@@ -247,7 +263,7 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTo
           engine_, scheduler_, clock_, o.instance, enqueue_,
           [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
       fairShare_(clock_, c.fairShare),
-      http_(ioc_, router_, httpOptions(o, std::move(tls))) {
+      http_(ioc_, router_, httpOptions(o, c, std::move(tls))) {
   auto enqueueService = [this](const std::string& ns, const std::string& service) {
     controller_.enqueue(Key{"Service", ns, service});
   };
@@ -286,6 +302,7 @@ void Server::registerRoutes() {
     return serviceLogs(engine_, o_.instance, k, tail);
   };
   ao.watch = &watch_;
+  ao.contexts = &contexts_;
   registerResourceApi(router_, store_, clock_, ao);
   router_.setAuthenticator([this](const HttpRequest& req) { return tokens_.authenticate(req); });
   router_.setAdmission(&fairShare_);
@@ -470,6 +487,12 @@ void logReload(const Status& s, const std::string& file, const char* why) {
 
 }  // namespace
 
+void Server::refreshTokenBudgets() {
+  FairShareOptions base = c_.fairShare;
+  base.rates.clear();
+  fairShare_.setRates(withTokenBudgets(base, tokens_.budgets()).rates);
+}
+
 int Server::waitForSignal() {
   // SIGHUP, and every two seconds a look at the file's inode, size and time.
   boost::asio::signal_set hup(ioc_, SIGHUP);
@@ -477,7 +500,9 @@ int Server::waitForSignal() {
   std::function<void()> onHup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      logReload(tokens_.reload(), tokens_.file(), "SIGHUP");
+      Status s = tokens_.reload();
+      logReload(s, tokens_.file(), "SIGHUP");
+      if (s.ok()) refreshTokenBudgets();
       onHup();
     });
   };
@@ -488,6 +513,7 @@ int Server::waitForSignal() {
       bool reread = false;
       Status s = tokens_.reloadIfChanged(&reread);
       if (reread) logReload(s, tokens_.file(), "it changed");
+      if (reread && s.ok()) refreshTokenBudgets();
       onPoll();
     });
   };

@@ -69,6 +69,10 @@ struct ServeOptions {
   std::string logMaxSize = "10m";
   std::string logMaxFile = "3";
   size_t maxBodyBytes = 4 << 20;
+  // Uploaded build contexts (store/build_context_store.h): the largest one
+  // upload may be, and what one namespace may hold in all.
+  std::string maxBuildContextSize = "512Mi";
+  std::string buildContextStorage = "2Gi";
   // Each token's fair share of the API (api/fair_share.h): a budget of
   // requestRate requests a second in bursts of up to requestBurst (past it:
   // 429 with Retry-After), and at most maxWatchesPerToken streams open at

@@ -144,6 +144,10 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
       int64_t{o.keepHistoryDays} * 24 * 3600 * 1000;
 
   fairShareFlags(errors, o, c.fairShare);
+  memoryFlag(errors, "--max-build-context-size", o.maxBuildContextSize, "512Mi", false,
+             c.buildContexts.maxContextBytes);
+  memoryFlag(errors, "--build-context-storage", o.buildContextStorage, "2Gi", false,
+             c.buildContexts.maxNamespaceBytes);
 
   c.workers = std::max(1, o.workers);
   c.startLimit = o.startConcurrency > 0 ? o.startConcurrency

@@ -181,6 +181,26 @@ TEST_F(CliE2E, BuildsAServiceImageFromAContextBesideTheManifest) {
   ASSERT_TRUE(image.ok()) << image.status().ToString();
   EXPECT_EQ(image->labels.count("tender.build-hash"), 1u);
 
+  // The context is uploaded, so an edited file is a new context: applying
+  // again rebuilds the image and replaces the container.
+  std::ofstream(dir / "ctx" / "greeting") << "hello again\n";
+  CliRun again = run("apply -f " + file_ + flags());
+  ASSERT_EQ(again.exitCode, 0) << again.out;
+  std::string rebuiltId;
+  for (int i = 0; i < 300; ++i) {
+    auto now = engine_->inspectImage(tag);
+    bool runsIt = false;
+    if (now.ok() && now->id != image->id) {
+      for (const auto& c : containers()) runsIt |= c.state == "running" && c.imageId == now->id;
+    }
+    if (runsIt) {
+      rebuiltId = now->id;
+      break;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_FALSE(rebuiltId.empty()) << "the edited context was not rebuilt; see " << server_->logPath();
+
   run("delete -f " + file_ + flags());
   for (int i = 0; i < 150 && !containers().empty(); ++i) std::this_thread::sleep_for(200ms);
   engine_->removeImage(tag, true);

@@ -215,6 +215,52 @@ TEST_F(TenancyE2E, EveryEscapeIsRefusedNamingItsFieldAndNothingIsCreated) {
   EXPECT_NE(std::string::npos, text.find("audit: alice POST /api/v1/apply -> 200")) << text;
 }
 
+TEST_F(TenancyE2E, ATenantBuildsFromItsOwnUploadAndFromNoOneElses) {
+  // The tender command tars the folder beside the Compose file and uploads
+  // it: baseline allows that, since the server reads nothing of its disk.
+  std::filesystem::create_directories(hostDir_ / "app");
+  std::ofstream(hostDir_ / "app" / "Dockerfile")
+      << "FROM tender-busybox:latest\nCOPY motd /motd\n";
+  std::ofstream(hostDir_ / "app" / "motd") << "built from an upload\n";
+  const auto file = hostDir_ / "compose.yaml";
+  std::ofstream(file) << "services:\n  web:\n    build: ./app\n"
+                         "    command: [sh, -c, \"trap 'exit 0' TERM; cat /motd; while true; do sleep 1; "
+                         "done\"]\n    stop_grace_period: 1s\n";
+  auto run = testing::runTender("apply -f " + file.string() + " -p " + ns_ + " --server " +
+                                server_->url() + " --token " + kAlice);
+  ASSERT_EQ(0, run.exitCode) << run.out;
+  EXPECT_TRUE(waitRunning(ns_, "web")) << "see " << server_->logPath();
+  const json web = getService(ns_, "web");
+  const std::string digest = web["spec"]["build"].value("contextDigest", "");
+  EXPECT_EQ(digest.rfind("sha256:", 0), 0u) << web.dump();
+  EXPECT_FALSE(web["spec"]["build"].contains("context")) << web.dump();
+  EXPECT_TRUE(std::filesystem::exists(server_->stateDir() + "/build-contexts/" + ns_ + "/" +
+                                      digest.substr(7) + ".tar"));
+  auto image = engine_->inspectImage("tender-" + ns_ + "-web:latest");
+  EXPECT_TRUE(image.ok()) << image.status().ToString();
+
+  // Uploading to the neighbour's namespace is refused, and a context
+  // uploaded there is not found from the tenant's.
+  const std::string tar(1024, '\0');
+  auto theirs = server_->client(kAlice).call(
+      "POST", "/api/v1/namespaces/" + neighbour_ + "/buildcontexts", tar, "application/x-tar");
+  ASSERT_FALSE(theirs.ok());
+  EXPECT_EQ(theirs.status().code(), Status::Code::kForbidden) << theirs.status().ToString();
+  auto adminUpload = server_->client(kAdmin).call(
+      "POST", "/api/v1/namespaces/" + neighbour_ + "/buildcontexts", tar, "application/x-tar");
+  ASSERT_TRUE(adminUpload.ok()) << adminUpload.status().ToString();
+  const std::string neighbours = json::parse(adminUpload->body).value("digest", "");
+  auto borrowed = apply(kAlice, "apiVersion: tender/v1\nkind: Service\nmetadata: {name: borrowed, "
+                                "namespace: " + ns_ + "}\nspec:\n  build: {contextDigest: \"" +
+                                    neighbours + "\"}\n");
+  ASSERT_FALSE(borrowed.ok());
+  EXPECT_EQ(borrowed.status().code(), Status::Code::kInvalid) << borrowed.status().ToString();
+  EXPECT_NE(borrowed.status().ToString().find("spec.build.contextDigest"), std::string::npos)
+      << borrowed.status().ToString();
+  EXPECT_TRUE(getService(ns_, "borrowed").is_null());
+  if (image.ok()) engine_->removeImage("tender-" + ns_ + "-web:latest", true);
+}
+
 TEST_F(TenancyE2E, TheTenderCommandShowsTheRefusalOfAComposeFile) {
   const auto file = hostDir_ / "compose.yaml";
   std::ofstream(file) << "services:\n  web:\n    image: tender-busybox:latest\n    pid: host\n"

@@ -129,6 +129,24 @@ TEST(FairShare, TheExemptAndTheirOwnRatesAreHonoured) {
   EXPECT_EQ(10, wait.count());
 }
 
+TEST(FairShare, ARereadTokenFilesBudgetsTakeOverAndARemovedOneFallsBackToTheFlags) {
+  SimulatedClock clock;
+  FairShareOptions o = options({1, 1});
+  o.rates["ci"] = {100, 3};
+  FairShare share(clock, o);
+  Millis wait{0};
+  ASSERT_TRUE(share.takeRequest("alice", &wait).ok());
+  EXPECT_TRUE(share.takeRequest("alice", &wait).IsTooManyRequests());
+  share.setRates({{"alice", {100, 10}}});
+  clock.advance(10ms);  // one request's worth at the new rate
+  EXPECT_TRUE(share.takeRequest("alice", &wait).ok());
+  // ci's own budget is gone from the file: the flags' 1/s is its budget now.
+  ASSERT_TRUE(share.takeRequest("ci", &wait).ok());
+  Status over = share.takeRequest("ci", &wait);
+  EXPECT_NE(std::string::npos, over.message().find("budget of 1 requests/s (bursts of 1)"))
+      << over.message();
+}
+
 TEST(FairShare, AStreamSlotIsFreedWhenItsLeaseGoes) {
   SimulatedClock clock;
   FairShare share(clock, options({0, 0}, 2));

@@ -1,12 +1,16 @@
-// Build contexts: the tar sent to the engine, and when an image is rebuilt.
+// Build contexts: the tar the tender command uploads, and when the server
+// builds an image from an upload.
 #include "reconcilers/build_context.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
+#include "base/context_tar.h"
 #include "tests/support/fake_docker_engine.h"
+#include "tests/support/tar_names.h"
 
 namespace tender {
 namespace {
@@ -58,17 +62,7 @@ TEST_F(BuildContextTest, TarHoldsEveryEntryWithValidUstarHeaders) {
   EXPECT_EQ(tar->size() - at, 1024u);
 }
 
-// The names in a tar, in order.
-std::vector<std::string> namesIn(const std::string& tar) {
-  std::vector<std::string> names;
-  size_t at = 0;
-  while (at + 512 <= tar.size() && tar[at] != '\0') {
-    names.emplace_back(tar.c_str() + at);
-    const uint64_t size = std::stoull(tar.substr(at + 124, 11), nullptr, 8);
-    at += 512 + (size + 511) / 512 * 512;
-  }
-  return names;
-}
+using testing::namesInTar;
 
 TEST_F(BuildContextTest, TheContextsDockerignoreLeavesFilesOutButNotTheDockerfile) {
   fs::create_directories(dir_ / "node_modules" / "pkg");
@@ -79,7 +73,7 @@ TEST_F(BuildContextTest, TheContextsDockerignoreLeavesFilesOutButNotTheDockerfil
   std::ofstream(dir_ / ".dockerignore") << "node_modules\n.env\nsub\n!sub/keep.txt\n*Dockerfile\n";
   auto tar = tarDirectory(dir_.string(), "build.Dockerfile");
   ASSERT_TRUE(tar.ok()) << tar.status().ToString();
-  EXPECT_EQ(namesIn(*tar),
+  EXPECT_EQ(namesInTar(*tar),
             (std::vector<std::string>{".dockerignore", "build.Dockerfile", "sub/keep.txt"}));
 }
 
@@ -96,23 +90,81 @@ TEST_F(BuildContextTest, MissingContextIsAClearError) {
   EXPECT_NE(tar.status().message().find("is not a directory"), std::string::npos);
 }
 
-TEST_F(BuildContextTest, ImageIsBuiltOnceAndRebuiltWhenTheBuildSpecChanges) {
-  FakeDockerEngine engine;
+TEST_F(BuildContextTest, ExtraFilesTravelAtTheEnd) {
+  auto tar = tarDirectory(dir_.string(), ".dockerfile.abc", {{".dockerfile.abc", "FROM scratch\n"}});
+  ASSERT_TRUE(tar.ok()) << tar.status().ToString();
+  EXPECT_EQ(namesInTar(*tar),
+            (std::vector<std::string>{"Dockerfile", "sub/", "sub/data.txt", ".dockerfile.abc"}));
+  EXPECT_TRUE(looksLikeTar(*tar));
+  EXPECT_FALSE(looksLikeTar("FROM scratch\n"));
+  EXPECT_TRUE(looksLikeTar(std::string(1024, '\0')));
+}
+
+class BuildFromUploadTest : public BuildContextTest {
+ protected:
+  void SetUp() override {
+    BuildContextTest::SetUp();
+    contexts_ = std::make_unique<BuildContextStore>((dir_ / "store").string());
+  }
+  // Uploads the context folder as it is now; returns its digest.
+  std::string upload() {
+    auto tar = tarDirectory(dir_.string());
+    EXPECT_TRUE(tar.ok());
+    auto stored = contexts_->put("shop", *tar);
+    EXPECT_TRUE(stored.ok()) << stored.status().ToString();
+    return stored->digest;
+  }
+  FakeDockerEngine engine_;
+  std::unique_ptr<BuildContextStore> contexts_;
+};
+
+TEST_F(BuildFromUploadTest, ImageIsBuiltOnceAndRebuiltWhenTheBuildSpecOrTheContextChanges) {
   ServiceSpec spec;
-  spec.build = BuildSpec{dir_.string(), "", {{"V", "1"}}, ""};
-  auto first = ensureBuiltImage(engine, "test", "shop", "web", spec);
+  spec.build = BuildSpec{};
+  spec.build->contextDigest = upload();
+  spec.build->args = {{"V", "1"}};
+  auto first = ensureBuiltImage(engine_, *contexts_, "test", "shop", "web", spec);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_TRUE(first->built);
   EXPECT_EQ(first->tag, "tender-shop-web:latest");
-  auto again = ensureBuiltImage(engine, "test", "shop", "web", spec);
+  auto again = ensureBuiltImage(engine_, *contexts_, "test", "shop", "web", spec);
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(again->built);
   EXPECT_EQ(again->id, first->id);
   spec.build->args["V"] = "2";
-  auto changed = ensureBuiltImage(engine, "test", "shop", "web", spec);
+  auto changed = ensureBuiltImage(engine_, *contexts_, "test", "shop", "web", spec);
   ASSERT_TRUE(changed.ok());
   EXPECT_TRUE(changed->built);
-  EXPECT_EQ(engine.callCount("buildImage"), 2);
+  // An edited file is a new upload, so a new build.
+  std::ofstream(dir_ / "sub" / "data.txt") << "edited";
+  spec.build->contextDigest = upload();
+  auto edited = ensureBuiltImage(engine_, *contexts_, "test", "shop", "web", spec);
+  ASSERT_TRUE(edited.ok());
+  EXPECT_TRUE(edited->built);
+  EXPECT_EQ(engine_.callCount("buildImage"), 3);
+}
+
+TEST_F(BuildFromUploadTest, AContextUploadedToAnotherNamespaceIsNotFound) {
+  ServiceSpec spec;
+  spec.build = BuildSpec{};
+  spec.build->contextDigest = upload();
+  auto built = ensureBuiltImage(engine_, *contexts_, "test", "other", "web", spec);
+  ASSERT_FALSE(built.ok());
+  EXPECT_TRUE(built.status().IsNotFound());
+  EXPECT_NE(built.status().message().find("was uploaded to namespace other"), std::string::npos)
+      << built.status().message();
+  EXPECT_EQ(engine_.callCount("buildImage"), 0);
+}
+
+TEST_F(BuildFromUploadTest, AFolderIsNeverReadByTheServer) {
+  ServiceSpec spec;
+  spec.build = BuildSpec{};
+  spec.build->context = dir_.string();
+  auto built = ensureBuiltImage(engine_, *contexts_, "test", "shop", "web", spec);
+  ASSERT_FALSE(built.ok());
+  EXPECT_NE(built.status().message().find("reads no folder a request names"), std::string::npos)
+      << built.status().message();
+  EXPECT_EQ(engine_.callCount("buildImage"), 0);
 }
 
 }  // namespace

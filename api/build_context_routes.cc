@@ -1,0 +1,36 @@
+// Build context uploads: the body of POST /api/v1/namespaces/{ns}/buildcontexts
+// is a tar of the context (as the tender command makes it, honouring its
+// .dockerignore); the answer names it by digest, which a service's
+// spec.build.contextDigest then gives. Any token granted the namespace may
+// upload to it (the router checks {ns}); the namespace need not exist yet,
+// as an apply may create it.
+#include "api/resource_routes.h"
+#include "api/route_helpers.h"
+#include "manifests/manifest.h"
+
+namespace tender {
+
+void registerBuildContextRoutes(Router& router, BuildContextStore* contexts) {
+  router.add("POST", "/api/v1/namespaces/{ns}/buildcontexts", [contexts](const HttpRequest& req) {
+    const std::string& ns = req.params.at("ns");
+    if (!isDnsLabel(ns)) {
+      return HttpResponse::Error(Status::Invalid(
+          "namespace: \"" + ns + "\" is not a DNS label",
+          {{"namespace", "\"" + ns + "\" is not a DNS label (lowercase letters, digits and '-', "
+                                     "at most 63 characters)"}}));
+    }
+    if (!contexts) {
+      return HttpResponse::Error(
+          Status::Unavailable("this server keeps no uploaded build contexts"));
+    }
+    auto stored = contexts->put(ns, req.body);
+    if (!stored.ok()) return HttpResponse::Error(stored.status().WithContext("upload"));
+    return HttpResponse::Json(stored->created ? 201 : 200,
+                              {{"kind", "BuildContext"},
+                               {"namespace", ns},
+                               {"digest", stored->digest},
+                               {"size", stored->bytes}});
+  });
+}
+
+}  // namespace tender

@@ -1,0 +1,108 @@
+// Build contexts tarred and uploaded by the tender command (build_upload.h).
+
+#include "cli/build_upload.h"
+
+#include <filesystem>
+#include <map>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "base/context_tar.h"
+#include "base/private_file.h"
+#include "base/sha256.h"
+#include "cli/api_client.h"
+#include "manifests/manifest_syntax.h"
+
+namespace tender {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Upload {
+  std::string digest;
+  std::string dockerfile;  // as the tar names it
+};
+
+// The folder's tar, with the Dockerfile inside it or added to it.
+Result<Upload> tarContext(const fs::path& folder, const std::string& dockerfile,
+                          const UploadContext& upload, const std::string& ns) {
+  const std::string name = dockerfile.empty() ? "Dockerfile" : dockerfile;
+  const fs::path file = (folder / name).lexically_normal();
+  const std::string inside = file.lexically_relative(folder).generic_string();
+  std::vector<TarFile> extra;
+  std::string tarName = inside;
+  if (inside.empty() || inside.rfind("..", 0) == 0) {
+    // A Dockerfile from elsewhere travels in the tar under a name of its own.
+    auto content = readFile(file.string(), "the Dockerfile " + file.string());
+    if (!content.ok()) return content.status();
+    tarName = ".dockerfile." + sha256Hex(*content).substr(0, 12);
+    extra.push_back({tarName, *content});
+  }
+  auto tar = tarDirectory(folder.string(), tarName, extra);
+  if (!tar.ok()) return tar.status();
+  auto digest = upload(ns, *tar);
+  if (!digest.ok()) return digest.status();
+  if (!isContextDigest(*digest)) {
+    return Status::Internal("the server answered the upload with \"" + *digest +
+                            "\", which is not a digest");
+  }
+  return Upload{*digest, tarName == "Dockerfile" && dockerfile.empty() ? "" : tarName};
+}
+
+}  // namespace
+
+bool hasBuildFolders(const std::vector<Resource>& resources) {
+  for (const Resource& r : resources) {
+    if (r.kind == "Service" && r.service().build && !r.service().build->context.empty()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status uploadBuildContexts(std::vector<Resource>& resources, const std::string& baseDir,
+                           const UploadContext& upload) {
+  std::map<std::tuple<std::string, std::string, std::string>, Upload> done;
+  for (Resource& r : resources) {
+    if (r.kind != "Service") continue;
+    auto& spec = std::get<ServiceSpec>(r.spec);
+    if (!spec.build || spec.build->context.empty()) continue;
+    BuildSpec& b = *spec.build;
+    fs::path folder = (fs::path(baseDir) / b.context).lexically_normal();
+    if (!folder.has_filename()) folder = folder.parent_path();  // "app/" is "app"
+    const auto key = std::make_tuple(r.metadata.namespace_, folder.string(), b.dockerfile);
+    auto it = done.find(key);
+    if (it == done.end()) {
+      auto made = tarContext(folder, b.dockerfile, upload, r.metadata.namespace_);
+      if (!made.ok()) {
+        const std::string field = "spec.build.context";
+        return made.status()
+            .WithContext("service \"" + r.metadata.name + "\": " + field + " \"" + b.context +
+                         "\"")
+            .WithDetails({{field, made.status().message()}});
+      }
+      it = done.emplace(key, *made).first;
+    }
+    b.context.clear();
+    b.contextDigest = it->second.digest;
+    b.dockerfile = it->second.dockerfile;
+  }
+  return Status::Ok();
+}
+
+UploadContext apiUploader(ApiClient& client) {
+  return [&client](const std::string& ns, const std::string& tar) -> Result<std::string> {
+    auto response = client.call("POST", "/api/v1/namespaces/" + ns + "/buildcontexts", tar,
+                                "application/x-tar");
+    if (!response.ok()) return response.status();
+    nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
+    if (!answer.is_object() || !answer.contains("digest") || !answer["digest"].is_string()) {
+      return Status::Internal("the server's answer to the upload names no digest");
+    }
+    return answer["digest"].get<std::string>();
+  };
+}
+
+}  // namespace tender
