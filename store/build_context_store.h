@@ -59,8 +59,6 @@ class BuildContextStore {
   // Bytes `ns` holds.
   int64_t namespaceBytes(const std::string& ns) const;
 
-  const BuildContextLimits& limits() const { return limits_; }
-
  private:
   std::string pathOf(const std::string& ns, const std::string& digest) const;
   int64_t namespaceBytesLocked(const std::string& ns) const;
