@@ -56,12 +56,7 @@ Result<std::vector<Resource>> parseBody(const HttpRequest& req,
   ParseOptions po;
   std::string nsParam = req.queryParam("namespace");
   if (!nsParam.empty()) {
-    if (!isDnsLabel(nsParam)) {
-      return Status::Invalid("namespace: \"" + nsParam + "\" is not a DNS label",
-                             {{"namespace", "\"" + nsParam +
-                                                "\" is not a DNS label (lowercase letters, digits "
-                                                "and '-', at most 63 characters)"}});
-    }
+    if (Status bad = checkNamespaceName("namespace", nsParam); !bad.ok()) return bad;
     po.defaultNamespace = nsParam;
   }
   return isComposeDocument(req.body) ? composeResources(req, warnings)

@@ -126,7 +126,7 @@ Result<TokenTable> TokenTable::parse(const std::string& text, const std::string&
       while (start <= list.size()) {
         size_t comma = list.find(',', start);
         std::string ns = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (!isDnsLabel(ns)) return bad("\"" + ns + "\" is not a namespace name (a DNS label) or \"*\"");
+        if (!isNamespaceName(ns)) return bad("\"" + ns + "\"" + resourceNameRule("Namespace") + ", nor \"*\"");
         e.principal.namespaces.insert(ns);
         if (comma == std::string::npos) break;
         start = comma + 1;

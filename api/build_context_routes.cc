@@ -13,11 +13,8 @@ namespace tender {
 void registerBuildContextRoutes(Router& router, BuildContextStore* contexts) {
   router.add("POST", "/api/v1/namespaces/{ns}/buildcontexts", [contexts](const HttpRequest& req) {
     const std::string& ns = req.params.at("ns");
-    if (!isDnsLabel(ns)) {
-      return HttpResponse::Error(Status::Invalid(
-          "namespace: \"" + ns + "\" is not a DNS label",
-          {{"namespace", "\"" + ns + "\" is not a DNS label (lowercase letters, digits and '-', "
-                                     "at most 63 characters)"}}));
+    if (Status bad = checkNamespaceName("namespace", ns); !bad.ok()) {
+      return HttpResponse::Error(bad);
     }
     if (!contexts) {
       return HttpResponse::Error(

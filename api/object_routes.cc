@@ -298,10 +298,8 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
   // or empty.
   router.add("PUT", "/api/v1/namespaces/{ns}", [&store, &clock, enqueue](const HttpRequest& req) {
     const std::string& ns = req.params.at("ns");
-    if (!isDnsLabel(ns)) {
-      return HttpResponse::Error(
-          Status::Invalid("namespace \"" + ns + "\" is not a DNS label",
-                          {{"metadata.name", "\"" + ns + "\" is not a DNS label"}}));
+    if (Status bad = checkNamespaceName("metadata.name", ns); !bad.ok()) {
+      return HttpResponse::Error(bad);
     }
     if (req.body.find_first_not_of(" \t\r\n") != std::string::npos) {
       auto parsed = parseManifests(req.body, ParseOptions{});

@@ -75,6 +75,12 @@ Status forbidden(const HttpRequest& req, const std::string& ns, const std::strin
   return notGranted(req.principal->name, ns, field);
 }
 
+Status checkNamespaceName(const std::string& param, const std::string& value) {
+  if (isNamespaceName(value)) return Status::Ok();
+  const std::string message = "\"" + value + "\"" + resourceNameRule("Namespace");
+  return Status::Invalid(param + ": " + message, {{param, message}});
+}
+
 Result<int64_t> parseId(const std::string& param, const std::string& v) {
   try {
     size_t used = 0;

@@ -47,6 +47,8 @@ std::string principalName(const HttpRequest& req);
 Status notGranted(const std::string& token, const std::string& ns, const std::string& field);
 // notGranted for the request's token. REQUIRES: req.principal.
 Status forbidden(const HttpRequest& req, const std::string& ns, const std::string& field);
+// OK when `value` is a namespace name (isNamespaceName); else Invalid naming `param`.
+Status checkNamespaceName(const std::string& param, const std::string& value);
 Result<int64_t> parseId(const std::string& param, const std::string& v);
 Result<int> parsePositive(const std::string& param, const std::string& v);
 std::string notFoundMessage(const std::string& kind, const std::string& ns,

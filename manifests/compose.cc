@@ -51,19 +51,21 @@ void interpolateAll(json& v, const std::string& path, const std::map<std::string
   }
 }
 
-// Lowercase, anything but letters and digits as '-', at most 63: a folder
-// name as a namespace ("My_App" -> "my-app").
-std::string dnsLabelFrom(const std::string& name) {
+// A folder name as Compose makes it a project name: lowercase, only letters,
+// digits, '_' and '-' kept, starting with a letter or digit, at most 63
+// ("My App_1" -> "myapp_1"), so that tender's namespace and the project
+// docker compose ran in that folder are one name.
+std::string projectNameFrom(const std::string& name) {
   std::string out;
   for (char c : name) {
     unsigned char u = static_cast<unsigned char>(c);
-    out += std::isalnum(u) ? static_cast<char>(std::tolower(u)) : '-';
+    char l = static_cast<char>(std::tolower(u));
+    if (std::isalnum(u) || l == '_' || l == '-') out += l;
   }
-  size_t first = out.find_first_not_of('-');
+  size_t first = out.find_first_not_of("_-");
   if (first == std::string::npos) return "";
   out = out.substr(first);
   if (out.size() > 63) out.resize(63);
-  while (!out.empty() && out.back() == '-') out.pop_back();
   return out;
 }
 
@@ -199,15 +201,14 @@ bool Translator::chooseName(const json& doc) {
     explicitName = true;
     from = "name";
   }
-  if (name.empty()) name = dnsLabelFrom(options_.folderName);
+  if (name.empty()) name = projectNameFrom(options_.folderName);
   if (name.empty()) {
     error(options_.nameParameter, "is required: the project has no name (set name: in the file)");
     return false;
   }
-  if (explicitName && !isDnsLabel(name)) {
-    error(from, quoteJson(name) +
-                    " is not a DNS label (lowercase letters, digits and '-', at most 63 "
-                    "characters): the project name is the namespace");
+  if (explicitName && !isNamespaceName(name)) {
+    error(from, quoteJson(name) + resourceNameRule("Namespace") +
+                    ": the project name is the namespace");
     return false;
   }
   project_ = name;

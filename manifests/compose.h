@@ -34,7 +34,7 @@ struct ComposeFile {
 struct ComposeOptions {
   // The project (namespace) name, in Compose's order: this (-p), then
   // COMPOSE_PROJECT_NAME from the environment or .env, then the file's
-  // `name:`, then `folderName`, made a DNS label.
+  // `name:`, then `folderName`, made a project name as Compose makes one.
   std::string projectName;
   std::string folderName;
   // The field the error for a missing project name names: the option or

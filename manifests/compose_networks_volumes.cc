@@ -105,10 +105,10 @@ void Translator::declareTopLevel(const json* decls, const TopLevelKind& kind,
     }
     if (external) {
       spec["external"] = true;
-      if (!isDnsLabel(name)) {
-        error(join(path, "name"), quoteJson(name) +
-                                      " is not a DNS label: tender names an external " + kind.noun +
-                                      " by its engine name, which must be one");
+      if (!isObjectName(name)) {
+        error(join(path, "name"), quoteJson(name) + resourceNameRule(kind.kind) +
+                                      ": tender names an external " + kind.noun +
+                                      " by its engine name");
         continue;
       }
     }

@@ -155,7 +155,7 @@ ObjectMeta decodeMetadata(Decoder& d, const json* metadata, const std::string& k
   bool malformed = metadata != nullptr && !metadata->is_object();
   Fields f(d, d.object("metadata", metadata), "metadata");
   if (const json* name = f.get("name")) {
-    if (auto s = d.dnsLabel(f.at("name"), *name)) meta.name = *s;
+    if (auto s = d.name(f.at("name"), *name, kind)) meta.name = *s;
   } else if (!malformed) {
     d.error(f.at("name"), "is required");
   }
@@ -166,7 +166,7 @@ ObjectMeta decodeMetadata(Decoder& d, const json* metadata, const std::string& k
               quoteJson(*ns) + " must not be set: a Namespace is not namespaced");
     }
   } else if (ns) {
-    if (auto s = d.dnsLabel(f.at("namespace"), *ns)) meta.namespace_ = *s;
+    if (auto s = d.name(f.at("namespace"), *ns, "Namespace")) meta.namespace_ = *s;
   } else {
     meta.namespace_ = options.defaultNamespace;
   }

@@ -67,4 +67,17 @@ Result<std::vector<std::string>> shellSplit(const std::string& text);
 // A DNS label: [a-z0-9]([-a-z0-9]*[a-z0-9])?, at most 63 characters.
 bool isDnsLabel(const std::string& s);
 
+// Names as Docker Compose writes them, so that tender and docker compose
+// agree on what an object is called. A namespace (a Compose project):
+// [a-z0-9][a-z0-9_-]*, at most 63 characters, as Compose requires of a
+// project name. A volume or network: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128
+// characters (the engine object is "{namespace}_{name}"). Service names stay
+// DNS labels: they are the names other containers resolve.
+bool isNamespaceName(const std::string& s);
+bool isObjectName(const std::string& s);
+// The name a field of `kind` must have: a namespace's, a volume's or
+// network's, or a DNS label; and the rule's words for an error.
+bool isResourceName(const std::string& kind, const std::string& s);
+const char* resourceNameRule(const std::string& kind);
+
 }  // namespace tender

@@ -219,11 +219,12 @@ std::map<std::string, std::string> Decoder::stringMap(const std::string& path, c
   return out;
 }
 
-std::optional<std::string> Decoder::dnsLabel(const std::string& path, const json& v) {
+std::optional<std::string> Decoder::name(const std::string& path, const json& v,
+                                         const std::string& kind) {
   auto s = string(path, v);
   if (!s) return std::nullopt;
-  if (!isDnsLabel(*s)) {
-    error(path, quoteJson(*s) + kDnsLabelRule);
+  if (!isResourceName(kind, *s)) {
+    error(path, quoteJson(*s) + resourceNameRule(kind));
     return std::nullopt;
   }
   return s;

@@ -66,7 +66,9 @@ class Decoder {
   // A map of strings; numbers and booleans count as their text.
   std::map<std::string, std::string> stringMap(const std::string& path, const json* v,
                                                bool reservePrefix = false);
-  std::optional<std::string> dnsLabel(const std::string& path, const json& v);
+  // A resource name of `kind` (isResourceName): a DNS label, a namespace's
+  // or a volume's or network's name.
+  std::optional<std::string> name(const std::string& path, const json& v, const std::string& kind);
   std::optional<int64_t> fromResult(const std::string& path, const Result<int64_t>& r);
 
  private:

@@ -169,8 +169,8 @@ std::optional<VolumeMount> decodeVolume(Decoder& d, const std::string& path, con
   mount.type = *type;
   mount.source = source.value_or("");
   if (mount.type == "volume") {
-    if (!mount.source.empty() && !isDnsLabel(mount.source)) {
-      d.error(f.at("source"), quoteJson(mount.source) + kDnsLabelRule);
+    if (!mount.source.empty() && !isObjectName(mount.source)) {
+      d.error(f.at("source"), quoteJson(mount.source) + resourceNameRule("Volume"));
       ok = false;
     }
   } else if (mount.type == "bind") {
@@ -700,7 +700,7 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
     std::set<std::string> seen;
     for (size_t i = 0; i < networks->size(); ++i) {
       std::string at = indexed(f.at("networks"), i);
-      auto name = d.dnsLabel(at, (*networks)[i]);
+      auto name = d.name(at, (*networks)[i], "Network");
       if (!name) continue;
       if (!seen.insert(*name).second) {
         d.error(at, quoteJson(*name) + " is listed twice");

@@ -2,6 +2,7 @@
 // short syntax, RFC 3339 times.
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -79,6 +80,41 @@ bool isDnsLabel(const std::string& s) {
     if (!ok) return false;
   }
   return s.front() != '-' && s.back() != '-';
+}
+
+namespace {
+bool isLowerOrDigit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool isAlnum(char c) { return isLowerOrDigit(c) || (c >= 'A' && c <= 'Z'); }
+}  // namespace
+
+bool isNamespaceName(const std::string& s) {
+  if (s.empty() || s.size() > 63 || !isLowerOrDigit(s.front())) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return isLowerOrDigit(c) || c == '_' || c == '-'; });
+}
+
+bool isObjectName(const std::string& s) {
+  if (s.empty() || s.size() > 128 || !isAlnum(s.front())) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return isAlnum(c) || c == '_' || c == '.' || c == '-'; });
+}
+
+bool isResourceName(const std::string& kind, const std::string& s) {
+  if (kind == "Namespace") return isNamespaceName(s);
+  if (kind == "Volume" || kind == "Network") return isObjectName(s);
+  return isDnsLabel(s);
+}
+
+const char* resourceNameRule(const std::string& kind) {
+  if (kind == "Namespace") {
+    return " is not a namespace name (lowercase letters, digits, '_' and '-', starting with a "
+           "letter or digit, at most 63 characters, as Compose names a project)";
+  }
+  if (kind == "Volume" || kind == "Network") {
+    return " is not a volume or network name (letters, digits, '_', '.' and '-', starting with a "
+           "letter or digit, at most 128 characters, as Compose names them)";
+  }
+  return " is not a DNS label (lowercase letters, digits and '-', at most 63 characters)";
 }
 
 Result<std::vector<std::string>> shellSplit(const std::string& text) {
@@ -282,9 +318,10 @@ Result<VolumeMount> parseVolumeSpec(const std::string& text) {
     }
     if (isBindSource(mount.source)) {
       mount.type = "bind";
-    } else if (!isDnsLabel(mount.source)) {
+    } else if (!isObjectName(mount.source)) {
       return Status::Invalid(q + ": volume name " + quoteJson(mount.source) +
-                             " is not a DNS label (a host path starts with /, ./ or ../)");
+                             " is not a volume name (letters, digits, '_', '.' and '-'; a host path "
+                             "starts with /, ./ or ../)");
     }
   }
   if (mount.target.front() != '/') {

@@ -42,7 +42,7 @@ class BuildContextStore {
 
   // Stores `tar` for `ns`. Invalid when it is not a tar; TooLarge past
   // either limit, the message naming the limit and what counts.
-  // REQUIRES: ns is a DNS label.
+  // REQUIRES: ns is a namespace name (isNamespaceName).
   Result<StoredContext> put(const std::string& ns, const std::string& tar);
 
   bool contains(const std::string& ns, const std::string& digest) const;

@@ -19,6 +19,10 @@ void PrintTo(const FieldError& e, std::ostream* os) { *os << e.field << ": " << 
 
 namespace {
 
+const char kObjectRule[] =
+    " is not a volume or network name (letters, digits, '_', '.' and '-', starting with a letter "
+    "or digit, at most 128 characters, as Compose names them)";
+
 using json = nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -359,8 +363,35 @@ TEST(Compose, ProjectNameFollowsComposesOrder) {
   EXPECT_EQ(loadOk(named, dotenv).name, "from-dotenv");
 
   ComposeOptions folder = options();
+  // As Compose makes a folder's name a project's: lowercase, only letters,
+  // digits, '_' and '-', so that a volume is "my_appv2_data" for both.
   folder.folderName = "My_App.v2";
-  EXPECT_EQ(loadOk("services: {web: {image: x}}", folder).name, "my-app-v2");
+  EXPECT_EQ(loadOk("services: {web: {image: x}}", folder).name, "my_appv2");
+  folder.folderName = "-_Web Site";
+  EXPECT_EQ(loadOk("services: {web: {image: x}}", folder).name, "website");
+}
+
+// Compose's usual spelling (db_data, back_tier, a project my_shop) is
+// tender's too, so both name the engine's volume "my_shop_db_data".
+TEST(Compose, TakesVolumeNetworkAndProjectNamesAsComposeWritesThem) {
+  ComposeProject p = loadOk(R"(
+name: my_shop
+services:
+  db:
+    image: postgres
+    volumes: [db_data:/var/lib/postgresql/data, Cache.v2:/cache]
+    networks: [back_tier]
+volumes: {db_data: {}, Cache.v2: {}}
+networks: {back_tier: {}}
+)");
+  EXPECT_EQ(p.name, "my_shop");
+  ASSERT_NE(find(p, "Volume", "db_data"), nullptr);
+  EXPECT_EQ(find(p, "Volume", "db_data")->metadata.namespace_, "my_shop");
+  ASSERT_NE(find(p, "Volume", "Cache.v2"), nullptr);
+  ASSERT_NE(find(p, "Network", "back_tier"), nullptr);
+  json db = specOf(p, "Service", "db");
+  EXPECT_EQ(db["volumes"][0]["source"], "db_data");
+  EXPECT_EQ(db["networks"], json::array({"back_tier"}));
 }
 
 TEST(Compose, MergesFilesAsComposeDoes) {
@@ -593,21 +624,22 @@ TEST(Compose, BadFilesGetExactErrorsWithTheirPaths) {
         {"services.web.x-tender.retry", "unknown field (x-tender takes backoff, liveness and priority here)"}}},
       {"x-tender backoff checked natively", "services:\n  web: {image: x, x-tender: {backoff: {initial: 10s, max: 1s}}}\n",
        {{"services.web.x-tender.backoff.max", "\"1s\" must be at least backoff.initial (\"10s\")"}}},
-      {"an invalid project name", "name: My_Shop\nservices: {web: {image: x}}\n",
-       {{"name", "\"My_Shop\" is not a DNS label (lowercase letters, digits and '-', at most 63 "
-                 "characters): the project name is the namespace"}}},
+      {"an invalid project name", "name: My.Shop\nservices: {web: {image: x}}\n",
+       {{"name", "\"My.Shop\" is not a namespace name (lowercase letters, digits, '_' and '-', "
+                 "starting with a letter or digit, at most 63 characters, as Compose names a "
+                 "project): the project name is the namespace"}}},
       {"no services", "name: x\nvolumes: {}\n", {{"services", "is required"}}},
       {"bad top-level networks and volumes",
        "services: {web: {image: x}}\nnetworks:\n  a: 5\n  b: {external: maybe}\n"
-       "  c: {external: true, name: Not_A_Label}\n"
-       "volumes:\n  d: [x]\n  e: {external: {name: Bad_Name}}\n",
+       "  c: {external: true, name: _not_a_name}\n"
+       "volumes:\n  d: [x]\n  e: {external: {name: 'bad name'}}\n",
        {{"networks.a", "5 is not a mapping"},
         {"networks.b.external", "\"maybe\" is not a boolean (true or false)"},
-        {"networks.c.name", "\"Not_A_Label\" is not a DNS label: tender names an external "
-                            "network by its engine name, which must be one"},
+        {"networks.c.name", "\"_not_a_name\"" + std::string(kObjectRule) +
+                                ": tender names an external network by its engine name"},
         {"volumes.d", "[\"x\"] is not a mapping"},
-        {"volumes.e.name", "\"Bad_Name\" is not a DNS label: tender names an external volume "
-                           "by its engine name, which must be one"}}},
+        {"volumes.e.name", "\"bad name\"" + std::string(kObjectRule) +
+                               ": tender names an external volume by its engine name"}}},
   };
   for (const Bad& b : cases) {
     SCOPED_TRACE(b.what);

@@ -328,9 +328,9 @@ TEST(VolumeSpec, RefusesRelativeTargetsBadNamesAndModes) {
       {
           {"data:app", "\"data:app\": target \"app\" is not an absolute path"},
           {"cache", "\"cache\": target \"cache\" is not an absolute path"},
-          {"My_Data:/x",
-           "\"My_Data:/x\": volume name \"My_Data\" is not a DNS label (a host path "
-           "starts with /, ./ or ../)"},
+          {"~data:/x",
+           "\"~data:/x\": volume name \"~data\" is not a volume name (letters, digits, '_', "
+           "'.' and '-'; a host path starts with /, ./ or ../)"},
           {"data:/x:zz", "\"data:/x:zz\": mode \"zz\" is not one of ro, rw"},
           {"a:/b:ro:x",
            "\"a:/b:ro:x\" is not a volume (e.g. \"data:/var/lib/data\", \"./src:/src:ro\")"},

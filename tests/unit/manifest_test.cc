@@ -101,6 +101,12 @@ constexpr int64_t Gi = 1024 * Mi;
 
 const char kDnsRule[] =
     " is not a DNS label (lowercase letters, digits and '-', at most 63 characters)";
+const char kObjectRule[] =
+    " is not a volume or network name (letters, digits, '_', '.' and '-', starting with a letter "
+    "or digit, at most 128 characters, as Compose names them)";
+const char kNamespaceRule[] =
+    " is not a namespace name (lowercase letters, digits, '_' and '-', starting with a letter or "
+    "digit, at most 63 characters, as Compose names a project)";
 
 std::string indent(const std::string& text) {
   std::istringstream in(text);
@@ -454,7 +460,7 @@ TEST(ServiceValidation, ReportsPortAndVolumeErrors) {
        "is required"},
       {"image: x\nvolumes: [\"a:/x\", \"b:/x\"]", "spec.volumes[1]",
        "\"/x\" is already mounted by volumes[0]"},
-      {"image: x\nnetworks: [Front]", "spec.networks[0]", std::string("\"Front\"") + kDnsRule},
+      {"image: x\nnetworks: [_front]", "spec.networks[0]", std::string("\"_front\"") + kObjectRule},
       {"image: x\nnetworks: [a, a]", "spec.networks[1]", "\"a\" is listed twice"},
   });
 }
@@ -528,14 +534,21 @@ TEST(ObjectValidation, ReportsApiVersionKindAndMetadataErrors) {
       {"apiVersion: tender/v1\nkind: Pod\nmetadata: {name: n}\n",
        {"kind", "\"Pod\" is not one of Service, Network, Volume, Namespace"}},
       {"apiVersion: tender/v1\nmetadata: {name: n}\n", {"kind", "is required"}},
-      {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: Web_1}\n",
+      {"apiVersion: tender/v1\nkind: Service\nmetadata: {name: Web_1}\nspec: {image: x}\n",
        {"metadata.name", std::string("\"Web_1\"") + kDnsRule}},
-      {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: " + std::string(64, 'a') + "}\n",
+      {"apiVersion: tender/v1\nkind: Service\nmetadata: {name: " + std::string(64, 'a') +
+           "}\nspec: {image: x}\n",
        {"metadata.name", "\"" + std::string(64, 'a') + "\"" + kDnsRule}},
+      {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: .web}\n",
+       {"metadata.name", std::string("\".web\"") + kObjectRule}},
+      {"apiVersion: tender/v1\nkind: Volume\nmetadata: {name: a b}\n",
+       {"metadata.name", std::string("\"a b\"") + kObjectRule}},
+      {"apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: My.app}\n",
+       {"metadata.name", std::string("\"My.app\"") + kNamespaceRule}},
       {"apiVersion: tender/v1\nkind: Network\nmetadata: {}\n", {"metadata.name", "is required"}},
       {"apiVersion: tender/v1\nkind: Network\n", {"metadata.name", "is required"}},
       {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: n, namespace: Alice}\n",
-       {"metadata.namespace", std::string("\"Alice\"") + kDnsRule}},
+       {"metadata.namespace", std::string("\"Alice\"") + kNamespaceRule}},
       {"apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: n, namespace: x}\n",
        {"metadata.namespace", "\"x\" must not be set: a Namespace is not namespaced"}},
       {"apiVersion: tender/v1\nkind: Network\nmetadata: {name: n, labels: {a: [1]}}\n",
@@ -608,11 +621,11 @@ TEST(ParseManifests, ReportsEveryErrorTogether) {
 
 TEST(ParseManifests, PrefixesFieldsWithTheObjectIndexWhenThereAreSeveral) {
   auto r = parseManifests(service("image: x\nreplicas: -1") + "---\n---\n" +
-                          "apiVersion: tender/v1\nkind: Network\nmetadata: {name: Bad}\n");
+                          "apiVersion: tender/v1\nkind: Network\nmetadata: {name: _bad}\n");
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().details(),
               ElementsAre(FieldError{"[0].spec.replicas", "-1 must be at least 0"},
-                          FieldError{"[1].metadata.name", std::string("\"Bad\"") + kDnsRule}));
+                          FieldError{"[1].metadata.name", std::string("\"_bad\"") + kObjectRule}));
 }
 
 TEST(ParseManifests, PrefixesItemsOfAListByTheirIndex) {
