@@ -11,6 +11,7 @@
 #include <set>
 #include <tuple>
 
+#include "api/compose_takeover.h"
 #include "api/request_admission.h"
 #include "api/route_helpers.h"
 #include "manifests/compose.h"
@@ -264,6 +265,7 @@ Result<nlohmann::json> dryRunItems(const ApplyPlan& plan, Store& store,
   nlohmann::json items = nlohmann::json::array();
   for (size_t i = 0; i < plan.writes.size(); ++i) {
     const ResourceWrite& w = plan.writes[i];
+    if (w.op == ResourceWrite::Op::kAdopt) continue;
     if (w.op == ResourceWrite::Op::kCreateIfAbsent) {
       items.push_back(itemOf(w, "created"));
       continue;
@@ -310,7 +312,7 @@ nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResu
   for (size_t i = 0; i < plan.writes.size(); ++i) {
     const ResourceWrite& w = plan.writes[i];
     const WriteResult& r = results[i];
-    if (!r.applied) continue;
+    if (!r.applied || w.op == ResourceWrite::Op::kAdopt) continue;
     if (w.op == ResourceWrite::Op::kMarkDeleted) {
       recordChange(store, clock, w.kind, w.ns, w.name, "Deleting",
                    "pruned: no longer in the applied manifests", plan.by);
@@ -331,6 +333,55 @@ nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResu
     enqueue(Key{w.kind, w.ns, w.name});
   }
   return items;
+}
+
+// Docker compose's objects of the namespaces the plan writes to
+// (compose_takeover.h): the adoptions go into the plan's writes, the answer
+// reports them, and ?replaceCompose's containers go before the commit (so
+// that no two databases open one volume). A project that cannot be looked
+// up is reported: nothing is then adopted, and the reconcilers use no
+// object that is not theirs.
+Status takeOver(const HttpRequest& req, ApplyPlan& plan, Store& store,
+                const ApplyRouteOptions& opts) {
+  if (!opts.composeProject) return Status::Ok();
+  std::map<std::string, ComposeFootprint> footprints;
+  for (const Resource& r : plan.resources) {
+    if (r.kind == "Namespace" || footprints.count(r.metadata.namespace_)) continue;
+    auto f = opts.composeProject(r.metadata.namespace_);
+    if (!f.ok()) {
+      plan.warnings.push_back("cannot look for docker compose's objects of project " +
+                              r.metadata.namespace_ + ": " + f.status().message());
+      continue;
+    }
+    footprints[r.metadata.namespace_] = std::move(*f);
+  }
+  auto takeover = decideTakeover(requesterOf(req), plan.resources, footprints,
+                                 truthy(req.queryParam("replaceCompose")), store);
+  if (!takeover.ok()) return takeover.status();
+  for (const Adoption& a : takeover->adoptions) {
+    auto w = std::find_if(plan.writes.begin(), plan.writes.end(), [&](const ResourceWrite& w) {
+      return w.op == ResourceWrite::Op::kUpsert && w.kind == a.kind && w.ns == a.namespace_ &&
+             w.name == a.name;
+    });
+    if (w != plan.writes.end()) {
+      w->adoption = a;
+    } else {  // the implicit default network
+      ResourceWrite adopt;
+      adopt.op = ResourceWrite::Op::kAdopt;
+      adopt.kind = a.kind;
+      adopt.ns = a.namespace_;
+      adopt.name = a.name;
+      adopt.adoption = a;
+      plan.writes.push_back(std::move(adopt));
+    }
+  }
+  for (std::string& w : takeover->warnings) plan.warnings.push_back(std::move(w));
+  if (plan.dryRun || !opts.removeComposeContainers) return Status::Ok();
+  for (const ComposeFootprint& f : takeover->replace) {
+    Status removed = opts.removeComposeContainers(f);
+    if (!removed.ok()) return removed;
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -411,6 +462,8 @@ void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOp
   router.add("POST", "/api/v1/apply", [&store, &clock, opts](const HttpRequest& req) {
     auto plan = planApply(req, store, hostPathResolver(), opts.contexts);
     if (!plan.ok()) return HttpResponse::Error(plan.status());
+    Status taken = takeOver(req, *plan, store, opts);
+    if (!taken.ok()) return HttpResponse::Error(taken);
     Result<nlohmann::json> items = Status::Internal("unset");
     if (plan->dryRun) {
       items = dryRunItems(*plan, store, opts);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "api/request_admission.h"
+#include "engine/compose_project.h"
 #include "api/router.h"
 #include "base/clock.h"
 #include "controller/reconciler.h"
@@ -73,6 +74,11 @@ struct ApplyRouteOptions {
   // A dry run's container plan of a service ({"plan":[...],"warnings":[...]}).
   std::function<Result<nlohmann::json>(const Resource&)> planService;
   const BuildContextStore* contexts = nullptr;
+  // What docker compose left of the project a namespace is
+  // (api/compose_takeover.h); unset: nothing is taken over. And the removal
+  // of a project's containers that ?replaceCompose asks for.
+  std::function<Result<ComposeFootprint>(const std::string& project)> composeProject;
+  std::function<Status(const ComposeFootprint&)> removeComposeContainers;
 };
 
 void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOptions options);

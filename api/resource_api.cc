@@ -55,6 +55,8 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   applyOptions.enqueue = enqueue;
   applyOptions.planService = opts.planService;
   applyOptions.contexts = opts.contexts;
+  applyOptions.composeProject = opts.composeProject;
+  applyOptions.removeComposeContainers = opts.removeComposeContainers;
   registerApplyRoute(router, store, clock, applyOptions);
   registerObjectRoutes(router, store, clock, enqueue, opts.contexts);
   registerBuildContextRoutes(router, opts.contexts);

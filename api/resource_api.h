@@ -16,6 +16,7 @@
 #include "api/router.h"
 #include "base/clock.h"
 #include "controller/reconciler.h"
+#include "engine/compose_project.h"
 #include "manifests/resource.h"
 #include "reconcilers/janitor.h"
 #include "store/build_context_store.h"
@@ -45,6 +46,10 @@ struct ResourceApiOptions {
   // Keeps uploaded build contexts; without it an upload is refused (503)
   // and so is every spec.build.
   BuildContextStore* contexts = nullptr;
+  // What docker compose left of a project, and the removal of its
+  // containers (ApplyRouteOptions); unset: an apply takes nothing over.
+  std::function<Result<ComposeFootprint>(const std::string& project)> composeProject;
+  std::function<Status(const ComposeFootprint&)> removeComposeContainers;
 };
 
 void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApiOptions options);

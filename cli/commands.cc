@@ -166,6 +166,7 @@ std::string applyTarget(const ApplyOptions& options) {
   if (options.dryRun) target += "dryRun=true&";
   if (options.prune) target += "prune=true&";
   if (!options.ttl.empty()) target += "ttl=" + urlEncode(options.ttl) + "&";
+  if (options.replaceCompose) target += "replaceCompose=true&";
   target.pop_back();  // the last '&', or the '?'
   return target;
 }

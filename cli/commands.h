@@ -29,6 +29,9 @@ struct ApplyOptions {
   std::string project;                // -p: the project (namespace); else -n, else Compose's rule
   std::vector<std::string> profiles;  // --profile
   bool strict = false;                // --strict: unsupported Compose keys are errors
+  // ?replaceCompose=true: docker compose's containers of the project are
+  // stopped and removed (an admin's act); without it, running ones refuse the apply.
+  bool replaceCompose = false;
 };
 
 struct GetOptions {

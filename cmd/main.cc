@@ -262,6 +262,9 @@ void addApply(CLI::App& app, Commands& c) {
                          "Compose files: enable services of this profile; repeatable");
   c.applyCmd->add_flag("--strict", c.apply.strict,
                        "Compose files: a key tender does not support is an error, not a warning");
+  c.applyCmd->add_flag("--replace-compose", c.apply.replaceCompose,
+                       "Stop and remove the containers docker compose runs for the project "
+                       "(its volumes are kept and taken over); admin only");
   c.timeoutFlag =
       c.applyCmd->add_option("--timeout", c.waitTimeout, "How long --wait waits (30s, 2m, 1m30s)")
           ->default_str("5m");

@@ -55,4 +55,15 @@ inline bool ownedBy(const Labels& labels, const std::string& instance) {
   return m != labels.end() && m->second == "true" && i != labels.end() && i->second == instance;
 }
 
+// True when this instance owns the network or volume as resource `name` of
+// namespace `ns`. Names alone cannot say it: with '_' in both, namespace "a"
+// volume "b_c" and namespace "a_b" volume "c" are both "a_b_c" on the engine.
+inline bool ownedAs(const Labels& labels, const std::string& instance, const std::string& ns,
+                    const std::string& name) {
+  if (!ownedBy(labels, instance)) return false;
+  auto n = labels.find(kLabelNamespace);
+  auto r = labels.find(kLabelResource);
+  return n != labels.end() && n->second == ns && (r == labels.end() || r->second == name);
+}
+
 }  // namespace tender

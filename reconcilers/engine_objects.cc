@@ -6,6 +6,7 @@
 
 #include <mutex>
 
+#include "engine/compose_project.h"
 #include "engine/labels.h"
 
 namespace tender {
@@ -62,6 +63,33 @@ Result<NetworkInfo> ensureNetwork(DockerEngine& engine, const std::string& engin
     return created.status();
   }
   return engine.inspectNetwork(*created);
+}
+
+Status mayUse(Store& store, const std::string& kind, const std::string& ns,
+              const std::string& name, const std::string& engineName, const Labels& labels,
+              const std::string& instance, std::optional<Adoption>* adopted) {
+  if (ownedAs(labels, instance, ns, name)) return Status::Ok();
+  auto adoption = store.adoption(kind, ns, name);
+  if (!adoption.ok()) return adoption.status();
+  if (*adoption && (*adoption)->engineName == engineName) {
+    if (adopted) *adopted = *adoption;
+    return Status::Ok();
+  }
+  std::string noun = kind == "Volume" ? "volume" : "network";
+  if (composeCreated(labels, ns)) {
+    return Status::Conflict("a " + noun + " named \"" + engineName +
+                            "\" was created by docker compose for project \"" + ns +
+                            "\": apply the project with an admin token to take it over" +
+                            (kind == "Volume" ? " with its data" : ""));
+  }
+  if (ownedBy(labels, instance)) {
+    auto owner = labels.find(kLabelNamespace);
+    return Status::Conflict("a " + noun + " named \"" + engineName + "\" belongs to namespace \"" +
+                            (owner == labels.end() ? std::string() : owner->second) +
+                            "\", not to " + kind + " " + ns + "/" + name);
+  }
+  return Status::Conflict("a " + noun + " named \"" + engineName +
+                          "\" exists and is not managed by this tender instance");
 }
 
 }  // namespace tender

@@ -8,11 +8,13 @@
 // duplicates left by anyone else's race are cleaned up when found.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/docker_engine.h"
+#include "store/store.h"
 
 namespace tender {
 
@@ -27,5 +29,14 @@ Result<NetworkInfo> ensureNetwork(DockerEngine& engine, const std::string& engin
 // duplicates, as ensureNetwork picks it.
 Result<NetworkInfo> findNetwork(DockerEngine& engine, const std::string& engineName,
                                 const std::string& instance);
+
+// Whether resource kind/ns/name ("Volume", "Network") may use the engine
+// object `engineName` that exists with `labels`: yes when this instance
+// created it for that resource, or when an admin's apply adopted it from
+// docker compose (Store::adoption; then *adopted is set). Otherwise Conflict
+// saying whose it is and, for a Compose project's object, how to take it over.
+Status mayUse(Store& store, const std::string& kind, const std::string& ns,
+              const std::string& name, const std::string& engineName, const Labels& labels,
+              const std::string& instance, std::optional<Adoption>* adopted = nullptr);
 
 }  // namespace tender

@@ -48,13 +48,24 @@ ReconcileResult NetworkReconciler::reconcile(const Key& key) {
       return n.ok() ? ReconcileResult::Done() : ReconcileResult::After(std::chrono::seconds(10));
     }
     auto existing = findNetwork(engine_, engineName, instance_);
-    if (existing.ok() && !ownedBy(existing->labels, instance_)) {
+    std::optional<Adoption> adopted;
+    if (existing.ok()) {
+      Status usable = mayUse(store_, "Network", key.ns, key.name, engineName, existing->labels,
+                             instance_, &adopted);
+      if (!usable.ok() && !usable.IsConflict()) return ReconcileResult::Error(usable);
+      if (!usable.ok()) {
+        writeStatusIfChanged(store_, *rec,
+                             {{"phase", "Failed"}, {"engineName", engineName}, {"message", usable.message()}});
+        return ReconcileResult::After(std::chrono::seconds(30));
+      }
+    }
+    if (adopted) {
       writeStatusIfChanged(store_, *rec,
-                           {{"phase", "Failed"},
+                           {{"phase", "Ready"},
                             {"engineName", engineName},
-                            {"message", "a network named \"" + engineName +
-                                            "\" exists and is not managed by this tender instance"}});
-      return ReconcileResult::After(std::chrono::seconds(30));
+                            {"id", existing->id},
+                            {"adoptedFrom", "docker compose project " + adopted->project}});
+      return ReconcileResult::Done();
     }
     if (!existing.ok() && !existing.status().IsNotFound()) return ReconcileResult::Error(existing.status());
     Labels labels = ownerLabels(instance_, key.ns);
@@ -117,15 +128,20 @@ ReconcileResult VolumeReconciler::reconcile(const Key& key) {
     if (!spec.external) {
       auto v = engine_.inspectVolume(engineName);
       if (!v.ok() && !v.status().IsNotFound()) return ReconcileResult::Error(v.status());
-      if (v.ok() && ownedBy(v->labels, instance_)) {
+      std::optional<Adoption> adopted;
+      if (v.ok() && mayUse(store_, "Volume", key.ns, key.name, engineName, v->labels, instance_,
+                           &adopted).ok()) {
         if (rec->purgeData) {
           Status s = engine_.removeVolume(engineName, false);
           if (!s.ok() && !s.IsNotFound()) return ReconcileResult::Error(s.WithContext("remove volume " + engineName));
           recordEvent(store_, clock_, key, "Normal", "Removed", "removed volume " + engineName);
         } else {
+          // An adopted volume is docker compose's again: no prune removes it.
           recordEvent(store_, clock_, key, "Normal", "Kept",
-                      "kept volume " + engineName +
-                          " and its data (delete the namespace with purge, or run tender prune --volumes, to remove it)");
+                      "kept volume " + engineName + " and its data (" +
+                          (adopted ? "it was docker compose's: only a deletion with --purge removes it"
+                                   : "delete the namespace with purge, or run tender prune --volumes, to remove it") +
+                          ")");
         }
       }
     }
@@ -136,15 +152,26 @@ ReconcileResult VolumeReconciler::reconcile(const Key& key) {
   const std::string name = spec.external ? key.name : engineName;
   auto v = engine_.inspectVolume(name);
   if (v.ok()) {
-    if (!spec.external && !ownedBy(v->labels, instance_)) {
+    std::optional<Adoption> adopted;
+    Status usable = spec.external ? Status::Ok()
+                                  : mayUse(store_, "Volume", key.ns, key.name, name, v->labels,
+                                           instance_, &adopted);
+    if (!usable.ok() && !usable.IsConflict()) return ReconcileResult::Error(usable);
+    if (!usable.ok()) {
       writeStatusIfChanged(store_, *rec,
-                           {{"phase", "Failed"},
-                            {"engineName", name},
-                            {"message", "a volume named \"" + name +
-                                            "\" exists and is not managed by this tender instance"}});
+                           {{"phase", "Failed"}, {"engineName", name}, {"message", usable.message()}});
       return ReconcileResult::After(std::chrono::seconds(30));
     }
-    writeStatusIfChanged(store_, *rec, {{"phase", "Ready"}, {"engineName", name}});
+    nlohmann::json st = {{"phase", "Ready"}, {"engineName", name}};
+    if (adopted) {
+      st["adoptedFrom"] = "docker compose project " + adopted->project;
+      if (!rec->status.contains("adoptedFrom")) {
+        recordEvent(store_, clock_, key, "Normal", "Adopted",
+                    "took over docker compose's volume " + name + " with its data (adopted by " +
+                        adopted->by + ")");
+      }
+    }
+    writeStatusIfChanged(store_, *rec, st);
     return ReconcileResult::Done();
   }
   if (!v.status().IsNotFound()) return ReconcileResult::Error(v.status());

@@ -359,6 +359,10 @@ Status ServiceReconciler::ensureNetwork(const std::string& engineName, const std
   nlohmann::json body = {{"Driver", "bridge"}, {"CheckDuplicate", true}, {"Labels", labels}};
   auto n = tender::ensureNetwork(engine_, engineName, body, options_.instance);
   if (!n.ok()) return n.status();
+  // One that was there already may be someone else's.
+  Status usable = mayUse(store_, "Network", ns, resourceName, engineName, n->labels,
+                         options_.instance);
+  if (!usable.ok()) return usable;
   std::lock_guard<std::mutex> l(cacheMu_);
   knownNetworks_[engineName] = true;
   return Status::Ok();
@@ -367,7 +371,8 @@ Status ServiceReconciler::ensureNetwork(const std::string& engineName, const std
 Status ServiceReconciler::ensureVolume(const std::string& engineName, const std::string& ns,
                                        const std::string& resourceName) {
   auto v = engine_.inspectVolume(engineName);
-  if (v.ok()) return Status::Ok();
+  // One that is there already may be someone else's, data and all.
+  if (v.ok()) return mayUse(store_, "Volume", ns, resourceName, engineName, v->labels, options_.instance);
   if (!v.status().IsNotFound()) return v.status();
   Labels labels = ownerLabels(options_.instance, ns);
   labels[kLabelResource] = resourceName;
@@ -489,10 +494,12 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
       // The network reconciler creates declared networks; make sure here too
       // so the first create does not race it.
       Status s = ensureNetwork(scopedName(ns, n), ns, n);
+      if (s.IsConflict()) out.failureReason = "NetworkNotOwned";
       if (!s.ok()) return s;
       out.service.networks.push_back(scopedName(ns, n));
     } else if (n == kDefaultNetwork) {
       Status s = ensureNetwork(scopedName(ns, n), ns, n);
+      if (s.IsConflict()) out.failureReason = "NetworkNotOwned";
       if (!s.ok()) return s;
       out.service.networks.push_back(scopedName(ns, n));
     } else {
@@ -514,6 +521,7 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
     }
     std::string engineName = scopedName(ns, m.source);
     Status s = ensureVolume(engineName, ns, m.source);
+    if (s.IsConflict()) out.failureReason = "VolumeNotOwned";
     if (!s.ok()) return s;
     out.service.volumeNames[m.source] = engineName;
   }

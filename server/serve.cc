@@ -34,6 +34,7 @@
 #include "controller/controller.h"
 #include "controller/informer.h"
 #include "controller/scheduler.h"
+#include "engine/compose_project.h"
 #include "engine/docker_engine_beast.h"
 #include "engine/engine_wait.h"
 #include "engine/instrumented_engine.h"
@@ -303,6 +304,12 @@ void Server::registerRoutes() {
   };
   ao.watch = &watch_;
   ao.contexts = &contexts_;
+  ao.composeProject = [this](const std::string& project) {
+    return findComposeProject(engine_, project);
+  };
+  ao.removeComposeContainers = [this](const ComposeFootprint& f) {
+    return removeComposeContainers(engine_, f, /*stopTimeoutSeconds=*/10);
+  };
   registerResourceApi(router_, store_, clock_, ao);
   router_.setAuthenticator([this](const HttpRequest& req) { return tokens_.authenticate(req); });
   router_.setAdmission(&fairShare_);

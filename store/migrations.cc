@@ -122,6 +122,24 @@ const std::vector<Migration>& migrations() {
                    updated_at INTEGER NOT NULL))sql",
            "CREATE INDEX container_facts_by_service ON container_facts (namespace, service)",
        }},
+      {5,
+       "engine objects tender took over from docker compose",
+       {},
+       {
+           // A volume or network a docker compose project created, which
+           // tender uses as its own resource's (it cannot relabel it). Gone
+           // with the resource's record; the engine object stays unless the
+           // deletion purges data.
+           R"sql(CREATE TABLE adoptions (
+                   kind TEXT NOT NULL,
+                   namespace TEXT NOT NULL,
+                   name TEXT NOT NULL,
+                   engine_name TEXT NOT NULL,
+                   project TEXT NOT NULL,
+                   adopted_by TEXT NOT NULL DEFAULT '',
+                   adopted_at INTEGER NOT NULL,
+                   PRIMARY KEY (kind, namespace, name)))sql",
+       }},
   };
   return kMigrations;
 }

@@ -100,6 +100,8 @@ Status SqliteStore::purge(const std::string& kind, const std::string& ns, const 
         tomb->bind(1, kind).bind(2, ns).bind(3, name).bind(4, clock_.nowMillis());
         Status t = tomb->run();
         if (!t.ok()) return t;
+        Status forgot = forgetAdoptionsIn(c, kind, ns, name);
+        if (!forgot.ok()) return forgot;
         return true;
       });
   return done.status();
@@ -261,8 +263,23 @@ Result<WriteResult> SqliteStore::writeIn(Connection& c, const ResourceWrite& w) 
       Result<UpsertResult> up =
           upsertIn(c, w.kind, w.ns, w.name, w.labels, w.spec, w.expectedResourceVersion);
       if (!up.ok()) return up.status();
+      if (w.adoption) {
+        Adoption a = *w.adoption;
+        if (a.at == 0) a.at = clock_.nowMillis();
+        Status s = recordAdoptionIn(c, a);
+        if (!s.ok()) return s;
+      }
       r.applied = true;
       r.upsert = std::move(*up);
+      return r;
+    }
+    case ResourceWrite::Op::kAdopt: {
+      if (!w.adoption) return Status::Internal("an adoption write without an adoption");
+      Adoption a = *w.adoption;
+      if (a.at == 0) a.at = clock_.nowMillis();
+      Status s = recordAdoptionIn(c, a);
+      if (!s.ok()) return s;
+      r.applied = true;
       return r;
     }
     case ResourceWrite::Op::kMarkDeleted: {

@@ -75,6 +75,8 @@ class SqliteStore final : public Store {
                const std::string& uid) override;
   Status updateStatus(const std::string& kind, const std::string& ns, const std::string& name,
                       const nlohmann::json& status) override;
+  Result<std::optional<Adoption>> adoption(const std::string& kind, const std::string& ns,
+                                           const std::string& name) override;
 
   // History (sqlite_history.cc).
   Result<int64_t> appendEvent(const EventRecord& event) override;
@@ -116,6 +118,12 @@ class SqliteStore final : public Store {
   // (or added the purge), false when the record was already marked.
   Result<bool> markDeletedIn(Connection& c, const std::string& kind, const std::string& ns,
                              const std::string& name, bool purgeData);
+  // Records (or replaces) an adoption inside the caller's transaction.
+  Status recordAdoptionIn(Connection& c, const Adoption& a);
+  // Forgets the adoptions of an object (and, for a Namespace, of everything
+  // in it) inside the caller's transaction.
+  Status forgetAdoptionsIn(Connection& c, const std::string& kind, const std::string& ns,
+                           const std::string& name);
   // One write of a batch, inside the caller's transaction.
   Result<WriteResult> writeIn(Connection& c, const ResourceWrite& w);
   // Gives freed pages back after a prune; the number given back.

@@ -53,12 +53,27 @@ struct UpsertResult {
   ResourceRecord record;  // as stored after the write
 };
 
+// An engine volume or network that docker compose created for a project and
+// tender uses as the resource kind/namespace_/name (engineName is
+// "{namespace}_{name}"). Recorded by the apply of an admin; it cannot be a
+// label, because the engine cannot relabel an object.
+struct Adoption {
+  std::string kind;  // "Volume" | "Network"
+  std::string namespace_;
+  std::string name;
+  std::string engineName;
+  std::string project;  // the Compose project (its com.docker.compose.project label)
+  std::string by;       // the token that applied it
+  int64_t at = 0;       // wall ms
+};
+
 // One write of a batch (Store::commit).
 struct ResourceWrite {
   enum class Op {
     kUpsert,          // as upsert()
     kCreateIfAbsent,  // upsert() only when no live record exists (an implicit namespace)
     kMarkDeleted,     // as markDeleted(); one already gone is skipped
+    kAdopt,           // records `adoption` alone (an object with no record: a default network)
   };
   Op op = Op::kUpsert;
   std::string kind;
@@ -67,6 +82,8 @@ struct ResourceWrite {
   nlohmann::json labels = nlohmann::json::object();
   nlohmann::json spec = nlohmann::json::object();
   std::optional<int64_t> expectedResourceVersion;
+  // kUpsert: also records this adoption (replacing one of the same object).
+  std::optional<Adoption> adoption;
 };
 
 // What one write of a batch did. `applied` false: a kCreateIfAbsent found a
@@ -184,6 +201,12 @@ class Store {
   // guards against purging a revived object.
   virtual Status purge(const std::string& kind, const std::string& ns, const std::string& name,
                        const std::string& uid) = 0;
+
+  // The adoption recorded for an object (a Volume or Network, a namespace's
+  // implicit "default" network included), if any. purge() of the object's
+  // record forgets it, as does the purge of its Namespace.
+  virtual Result<std::optional<Adoption>> adoption(const std::string& kind, const std::string& ns,
+                                                   const std::string& name) = 0;
 
   // Replaces the status of a resource (not its generation). NotFound when absent.
   virtual Status updateStatus(const std::string& kind, const std::string& ns,

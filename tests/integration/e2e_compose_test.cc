@@ -13,6 +13,7 @@
 
 #include "engine/docker_engine_beast.h"
 #include "engine/labels.h"
+#include "tests/support/cli_run.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/tender_process.h"
 
@@ -24,24 +25,12 @@ using json = nlohmann::json;
 using testing::TenderProcess;
 using testing::uniqueName;
 
-struct CliRun {
-  int exitCode = -1;
-  std::string out;  // stdout and stderr together
-};
+using testing::CliRun;
 
 // Runs `tender ARGS` with `env` ("A=1 B=2") before it, in `dir` when given.
 CliRun run(const std::string& args, const std::string& env = "", const std::string& dir = "") {
-  CliRun r;
-  std::string cmd = (dir.empty() ? "" : "cd '" + dir + "' && ") + "env " + env + " " +
-                    std::string(TENDER_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  int status = ::pclose(p);
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testing::runShell((dir.empty() ? "" : "cd '" + dir + "' && ") + "env " + env + " " +
+                           std::string(TENDER_BINARY) + " " + args);
 }
 
 std::string httpGet(int port, const std::string& path) {

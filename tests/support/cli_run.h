@@ -15,11 +15,10 @@ struct CliRun {
   std::string out;  // stdout and stderr together
 };
 
-// `args` as a shell would split them: "apply -f x.yaml --server http://...".
-inline CliRun runTender(const std::string& args) {
+// Runs `cmd` through the shell.
+inline CliRun runShell(const std::string& cmd) {
   CliRun r;
-  std::string cmd = std::string(TENDER_BINARY) + " " + args + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return r;
   std::array<char, 4096> buf;
   size_t n;
@@ -28,5 +27,8 @@ inline CliRun runTender(const std::string& args) {
   r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
 }
+
+// `args` as a shell would split them: "apply -f x.yaml --server http://...".
+inline CliRun runTender(const std::string& args) { return runShell(std::string(TENDER_BINARY) + " " + args); }
 
 }  // namespace tender::testing

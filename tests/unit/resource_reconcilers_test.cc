@@ -93,6 +93,76 @@ TEST_F(ResourceReconcilersTest, VolumeIsCreatedAndOnlyAnExplicitDeleteRemovesIt)
   EXPECT_TRUE(engine_.inspectVolume("shop_data").status().IsNotFound());
 }
 
+// docker compose's volume of project "shop": used only once an admin's
+// apply recorded the adoption, then kept on deletion unless purged.
+TEST_F(ResourceReconcilersTest, ComposesVolumeIsUsedOnlyOnceAdoptedAndGoesOnlyWithPurge) {
+  Labels compose = {{"com.docker.compose.project", "shop"}, {"com.docker.compose.volume", "db_data"}};
+  ASSERT_TRUE(engine_.createVolume("shop_db_data", "local", compose, {}).ok());
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: db_data, namespace: shop}\n");
+  apply("apiVersion: tender/v1\nkind: Service\nmetadata: {name: db, namespace: shop}\n"
+        "spec: {image: \"tender-busybox:latest\", volumes: [\"db_data:/data\"]}\n");
+  VolumeReconciler r(*store_, engine_, clock_, "test");
+  const Key key{"Volume", "shop", "db_data"};
+  ASSERT_TRUE(r.reconcile(key).status.ok());
+  auto st = store_->get("Volume", "shop", "db_data")->status;
+  EXPECT_EQ(st["phase"], "Failed");
+  EXPECT_NE(st["message"].get<std::string>().find("created by docker compose for project \"shop\": apply "
+                                                  "the project with an admin token"),
+            std::string::npos)
+      << st;
+  // Nor does the service mount it.
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "db"}).status.ok());
+  EXPECT_FALSE(engine_.inspectContainer("shop.db.0").ok());
+
+  ResourceWrite adopt;
+  adopt.op = ResourceWrite::Op::kAdopt;
+  adopt.kind = "Volume";
+  adopt.ns = "shop";
+  adopt.name = "db_data";
+  adopt.adoption = Adoption{"Volume", "shop", "db_data", "shop_db_data", "shop", "admin", 0};
+  ASSERT_TRUE(store_->commit({adopt}).ok());
+  ASSERT_TRUE(r.reconcile(key).status.ok());
+  st = store_->get("Volume", "shop", "db_data")->status;
+  EXPECT_EQ(st["phase"], "Ready");
+  EXPECT_EQ(st["adoptedFrom"], "docker compose project shop");
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "db"}).status.ok());
+  EXPECT_TRUE(engine_.inspectContainer("shop.db.0").ok());
+
+  // Deleted without purge: kept, and the adoption goes with the record.
+  ASSERT_TRUE(store_->markDeleted("Volume", "shop", "db_data").ok());
+  ASSERT_TRUE(r.reconcile(key).status.ok());
+  EXPECT_TRUE(engine_.inspectVolume("shop_db_data").ok());
+  EXPECT_FALSE(*store_->adoption("Volume", "shop", "db_data"));
+
+  // Adopted again and deleted with purge: removed.
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: db_data, namespace: shop}\n");
+  ASSERT_TRUE(store_->commit({adopt}).ok());
+  ASSERT_TRUE(store_->markDeleted("Service", "shop", "db").ok());
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "shop", "db"}).status.ok());
+  ASSERT_TRUE(store_->markDeleted("Volume", "shop", "db_data", /*purgeData=*/true).ok());
+  ASSERT_TRUE(r.reconcile(key).status.ok());
+  EXPECT_TRUE(engine_.inspectVolume("shop_db_data").status().IsNotFound());
+}
+
+// With '_' in namespace and volume names, namespace "a" volume "b_c" and
+// namespace "a_b" volume "c" are one engine name: the labels decide whose.
+TEST_F(ResourceReconcilersTest, AVolumeOfTheSameEngineNameInAnotherNamespaceIsNeverUsed) {
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: c, namespace: a_b}\n");
+  VolumeReconciler r(*store_, engine_, clock_, "test");
+  ASSERT_TRUE(r.reconcile(Key{"Volume", "a_b", "c"}).status.ok());
+  ASSERT_TRUE(engine_.inspectVolume("a_b_c").ok());
+
+  apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: b_c, namespace: a}\n");
+  ASSERT_TRUE(r.reconcile(Key{"Volume", "a", "b_c"}).status.ok());
+  auto st = store_->get("Volume", "a", "b_c")->status;
+  EXPECT_EQ(st["phase"], "Failed");
+  EXPECT_NE(st["message"].get<std::string>().find("belongs to namespace \"a_b\""), std::string::npos) << st;
+  apply("apiVersion: tender/v1\nkind: Service\nmetadata: {name: thief, namespace: a}\n"
+        "spec: {image: \"tender-busybox:latest\", volumes: [\"b_c:/data\"]}\n");
+  ASSERT_TRUE(services_->reconcile(Key{"Service", "a", "thief"}).status.ok());
+  EXPECT_FALSE(engine_.inspectContainer("a.thief.0").ok()) << "mounted namespace a_b's data";
+}
+
 TEST_F(ResourceReconcilersTest, ANamespaceDeletedWithoutPurgeKeepsItsVolumesData) {
   apply("apiVersion: tender/v1\nkind: Namespace\nmetadata: {name: shop}\n");
   apply("apiVersion: tender/v1\nkind: Volume\nmetadata: {name: data, namespace: shop}\n");
