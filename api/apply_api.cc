@@ -100,21 +100,41 @@ void checkNetworks(const std::vector<Resource>& resources, Store& view,
   }
 }
 
-// A build context is an upload (store/build_context_store.h): each
-// contextDigest must name one uploaded to the service's own namespace.
-void checkUploadedContexts(const std::vector<Resource>& resources,
-                           const BuildContextStore* contexts, std::vector<FieldError>& errors) {
+// A build context and the file of a secret or config are uploads
+// (store/upload_store.h): each digest must name one uploaded to the
+// service's own namespace.
+void checkUploads(const std::vector<Resource>& resources, Uploads uploads,
+                  std::vector<FieldError>& errors) {
   for (size_t i = 0; i < resources.size(); ++i) {
     const Resource& r = resources[i];
-    if (r.kind != "Service" || !r.service().build) continue;
-    const std::string& digest = r.service().build->contextDigest;
-    if (digest.empty()) continue;  // a folder: serverPathRefusal
+    if (r.kind != "Service") continue;
     const std::string& ns = r.metadata.namespace_;
-    if (!contexts || !contexts->contains(ns, digest)) {
-      errors.push_back({prefixOf(i, resources.size()) + "spec.build.contextDigest",
-                        "no build context " + digest + " was uploaded to namespace \"" + ns +
-                            "\" (POST /api/v1/namespaces/" + ns +
-                            "/buildcontexts; tender apply uploads it)"});
+    const std::string prefix = prefixOf(i, resources.size());
+    const ServiceSpec& s = r.service();
+    if (s.build && !s.build->contextDigest.empty()) {  // (a folder: serverPathRefusal)
+      const std::string& digest = s.build->contextDigest;
+      if (!uploads.contexts || !uploads.contexts->contains(ns, digest)) {
+        errors.push_back({prefix + "spec.build.contextDigest",
+                          "no build context " + digest + " was uploaded to namespace \"" + ns +
+                              "\" (POST /api/v1/namespaces/" + ns +
+                              "/buildcontexts; tender apply uploads it)"});
+      }
+    }
+    for (const auto& [field, mounts] : {std::pair{"secrets", &s.secrets}, std::pair{"configs", &s.configs}}) {
+      for (size_t j = 0; j < mounts->size(); ++j) {
+        const FileMount& m = (*mounts)[j];
+        const std::string at = prefix + "spec." + field + "[" + std::to_string(j) + "]";
+        if (!m.environment.empty() || m.content) {
+          errors.push_back({at + (m.content ? ".content" : ".environment"),
+                            "the server takes a secret's or config's bytes only as an upload: "
+                            "upload them (POST /api/v1/namespaces/" + ns +
+                                "/files) and name them by digest (tender apply does both)"});
+        } else if (!m.digest.empty() && (!uploads.files || !uploads.files->contains(ns, m.digest))) {
+          errors.push_back({at + ".digest", "no file " + m.digest + " was uploaded to namespace \"" + ns +
+                                                "\" (POST /api/v1/namespaces/" + ns +
+                                                "/files; tender apply uploads it)"});
+        }
+      }
     }
   }
 }
@@ -126,12 +146,24 @@ Status serverPathRefusal(const std::vector<Resource>& resources) {
   std::vector<FieldError> refused;
   for (size_t i = 0; i < resources.size(); ++i) {
     const Resource& r = resources[i];
-    if (r.kind != "Service" || !r.service().build || r.service().build->context.empty()) continue;
-    refused.push_back({prefixOf(i, resources.size()) + "spec.build.context",
-                       "\"" + r.service().build->context +
-                           "\" names a folder, and the server reads no folder a request "
-                           "names: upload the context and name it by spec.build.contextDigest "
-                           "(tender apply does both)"});
+    if (r.kind != "Service") continue;
+    const ServiceSpec& s = r.service();
+    if (s.build && !s.build->context.empty()) {
+      refused.push_back({prefixOf(i, resources.size()) + "spec.build.context",
+                         "\"" + s.build->context +
+                             "\" names a folder, and the server reads no folder a request "
+                             "names: upload the context and name it by spec.build.contextDigest "
+                             "(tender apply does both)"});
+    }
+    for (const auto& [field, mounts] : {std::pair{"secrets", &s.secrets}, std::pair{"configs", &s.configs}}) {
+      for (size_t j = 0; j < mounts->size(); ++j) {
+        if ((*mounts)[j].file.empty()) continue;
+        refused.push_back({prefixOf(i, resources.size()) + "spec." + field + "[" + std::to_string(j) + "].file",
+                           "\"" + (*mounts)[j].file +
+                               "\" names a file, and the server reads no file a request names: "
+                               "upload it and name it by digest (tender apply does both)"});
+      }
+    }
   }
   if (refused.empty()) return Status::Ok();
   return Status::Forbidden(refused.front().field + ": " + refused.front().message)
@@ -344,16 +376,31 @@ nlohmann::json committedItems(const ApplyPlan& plan, const std::vector<WriteResu
 Status takeOver(const HttpRequest& req, ApplyPlan& plan, Store& store,
                 const ApplyRouteOptions& opts) {
   if (!opts.composeProject) return Status::Ok();
-  std::map<std::string, ComposeFootprint> footprints;
+  // Only an object new to the store (a volume, a network, a namespace's
+  // first default network) can be docker compose's: an apply that changes
+  // what tender already holds asks the engine nothing, so it is answered
+  // from the store even while the engine does not answer.
+  std::set<std::string> meets;
   for (const Resource& r : plan.resources) {
-    if (r.kind == "Namespace" || footprints.count(r.metadata.namespace_)) continue;
-    auto f = opts.composeProject(r.metadata.namespace_);
+    if (r.kind == "Namespace") continue;
+    const std::string& ns = r.metadata.namespace_;
+    auto known = [&](const std::string& kind, const std::string& name) {
+      auto stored = store.get(kind, kind == "Namespace" ? "" : ns, name);
+      return stored.ok() && !stored->deletedAt;
+    };
+    if (!known("Namespace", ns) || ((r.kind == "Volume" || r.kind == "Network") && !known(r.kind, r.metadata.name))) {
+      meets.insert(ns);
+    }
+  }
+  std::map<std::string, ComposeFootprint> footprints;
+  for (const std::string& ns : meets) {
+    auto f = opts.composeProject(ns);
     if (!f.ok()) {
-      plan.warnings.push_back("cannot look for docker compose's objects of project " +
-                              r.metadata.namespace_ + ": " + f.status().message());
+      plan.warnings.push_back("cannot look for docker compose's objects of project " + ns + ": " +
+                              f.status().message());
       continue;
     }
-    footprints[r.metadata.namespace_] = std::move(*f);
+    footprints[ns] = std::move(*f);
   }
   auto takeover = decideTakeover(requesterOf(req), plan.resources, footprints,
                                  truthy(req.queryParam("replaceCompose")), store);
@@ -405,7 +452,7 @@ Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resourc
   // (parseManifests already refuses an object given twice.)
   std::vector<FieldError> errors;
   checkNetworks(resources, view, errors);
-  checkUploadedContexts(resources, options.contexts, errors);
+  checkUploads(resources, options.uploads, errors);
   Status graphs = checkDependencyGraphs(resources, plan.prune, view, errors);
   if (!graphs.ok()) return graphs;
   if (!errors.empty()) return Status::Invalid("the manifests are invalid", errors);
@@ -430,7 +477,7 @@ Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resourc
 }
 
 Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve,
-                            const BuildContextStore* contexts) {
+                            Uploads uploads) {
   std::vector<std::string> warnings;
   auto parsed = parseBody(req, &warnings);
   if (!parsed.ok()) return parsed.status();
@@ -440,7 +487,7 @@ Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHo
   options.dryRun = truthy(req.queryParam("dryRun"));
   options.prune = truthy(req.queryParam("prune"));
   options.ttlMs = *ttlMs;
-  options.contexts = contexts;
+  options.uploads = uploads;
   auto plan = planWrites(requesterOf(req), std::move(*parsed), options, view, resolve);
   if (!plan.ok()) return plan.status();
   plan->warnings = std::move(warnings);
@@ -460,7 +507,7 @@ Result<std::vector<WriteResult>> commitPlan(const ApplyPlan& plan, Store& store,
 void registerApplyRoute(Router& router, Store& store, Clock& clock, ApplyRouteOptions opts) {
   if (!opts.enqueue) opts.enqueue = [](const Key&) {};
   router.add("POST", "/api/v1/apply", [&store, &clock, opts](const HttpRequest& req) {
-    auto plan = planApply(req, store, hostPathResolver(), opts.contexts);
+    auto plan = planApply(req, store, hostPathResolver(), opts.uploads);
     if (!plan.ok()) return HttpResponse::Error(plan.status());
     Status taken = takeOver(req, *plan, store, opts);
     if (!taken.ok()) return HttpResponse::Error(taken);

@@ -27,7 +27,7 @@
 #include "controller/reconciler.h"
 #include "manifests/resource.h"
 #include "policy/security_policy.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -45,9 +45,9 @@ struct ApplyPlan {
 };
 
 // `resolve` reads host paths as the host does now (hostPathResolver());
-// `contexts` holds the uploaded build contexts (null: none).
+// `uploads` holds what specs name by digest.
 Result<ApplyPlan> planApply(const HttpRequest& req, Store& view, const ResolveHostPath& resolve,
-                            const BuildContextStore* contexts = nullptr);
+                            Uploads uploads = {});
 
 // planApply's decision once the request is parsed: for any route that
 // writes objects (a PUT is a plan of one).
@@ -55,9 +55,9 @@ struct PlanOptions {
   bool dryRun = false;
   bool prune = false;
   std::optional<int64_t> ttlMs;  // namespaces the plan creates expire after it
-  // Where each spec.build.contextDigest must have been uploaded (null: a
-  // digest is never found).
-  const BuildContextStore* contexts = nullptr;
+  // Where each digest a spec names must have been uploaded (null: a digest
+  // is never found).
+  Uploads uploads;
 };
 Result<ApplyPlan> planWrites(const Requester& who, std::vector<Resource> resources,
                              const PlanOptions& options, Store& view,
@@ -73,7 +73,7 @@ struct ApplyRouteOptions {
   std::function<void(const Key&)> enqueue;
   // A dry run's container plan of a service ({"plan":[...],"warnings":[...]}).
   std::function<Result<nlohmann::json>(const Resource&)> planService;
-  const BuildContextStore* contexts = nullptr;
+  Uploads uploads;
   // What docker compose left of the project a namespace is
   // (api/compose_takeover.h); unset: nothing is taken over. And the removal
   // of a project's containers that ?replaceCompose asks for.

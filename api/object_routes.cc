@@ -167,9 +167,9 @@ HttpResponse getOne(Store& store, ListCache& cache, const char* kind, const std:
 // 201 when it is new.
 HttpResponse putObjects(Store& store, Clock& clock, const Enqueue& enqueue,
                         const HttpRequest& req, std::vector<Resource> objects,
-                        const BuildContextStore* contexts = nullptr) {
+                        Uploads uploads = {}) {
   PlanOptions options;
-  options.contexts = contexts;
+  options.uploads = uploads;
   auto plan = planWrites(requesterOf(req), std::move(objects), options, store, hostPathResolver());
   if (!plan.ok()) return HttpResponse::Error(plan.status());
   auto results = commitPlan(*plan, store, clock, enqueue, nullptr);
@@ -181,8 +181,7 @@ HttpResponse putObjects(Store& store, Clock& clock, const Enqueue& enqueue,
 
 // The namespaced kinds' routes.
 void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueue& enqueue,
-                        const std::shared_ptr<ListCache>& cache,
-                        const BuildContextStore* contexts) {
+                        const std::shared_ptr<ListCache>& cache, Uploads uploads) {
   for (const KindRoute& kr : kNamespaced) {
     const char* kind = kr.kind;
     std::string plural = kr.plural;
@@ -241,7 +240,7 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
     const char* kind = kr.kind;
     router.add(
         "PUT", std::string("/api/v1/namespaces/{ns}/") + kr.plural + "/{name}",
-        [&store, &clock, kind, enqueue, contexts](const HttpRequest& req) {
+        [&store, &clock, kind, enqueue, uploads](const HttpRequest& req) {
           const std::string& ns = req.params.at("ns");
           const std::string& name = req.params.at("name");
           ParseOptions po;
@@ -270,7 +269,7 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
           if (!errors.empty())
             return HttpResponse::Error(
                 Status::Invalid("the object does not match its path", errors));
-          return putObjects(store, clock, enqueue, req, {r}, contexts);
+          return putObjects(store, clock, enqueue, req, {r}, uploads);
         });
   }
 }
@@ -354,9 +353,9 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
 }  // namespace
 
 void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
-                          const BuildContextStore* contexts) {
+                          Uploads uploads) {
   auto cache = std::make_shared<ListCache>();
-  registerKindRoutes(router, store, clock, enqueue, cache, contexts);
+  registerKindRoutes(router, store, clock, enqueue, cache, uploads);
   registerNamespaceRoutes(router, store, clock, enqueue, cache);
 }
 

@@ -54,12 +54,13 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   ApplyRouteOptions applyOptions;
   applyOptions.enqueue = enqueue;
   applyOptions.planService = opts.planService;
-  applyOptions.contexts = opts.contexts;
+  applyOptions.uploads = {opts.contexts, opts.files};
   applyOptions.composeProject = opts.composeProject;
   applyOptions.removeComposeContainers = opts.removeComposeContainers;
   registerApplyRoute(router, store, clock, applyOptions);
-  registerObjectRoutes(router, store, clock, enqueue, opts.contexts);
+  registerObjectRoutes(router, store, clock, enqueue, {opts.contexts, opts.files});
   registerBuildContextRoutes(router, opts.contexts);
+  registerFileRoutes(router, opts.files);
   registerEventRoutes(router, store, opts);
   registerServiceRoutes(router, store, clock, enqueue, opts);
 

@@ -19,7 +19,7 @@
 #include "engine/compose_project.h"
 #include "manifests/resource.h"
 #include "reconcilers/janitor.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -45,7 +45,9 @@ struct ResourceApiOptions {
   EventWatchHub* watch = nullptr;
   // Keeps uploaded build contexts; without it an upload is refused (503)
   // and so is every spec.build.
-  BuildContextStore* contexts = nullptr;
+  UploadStore* contexts = nullptr;
+  // Keeps the uploaded files of secrets and configs (POST .../files), the same way.
+  UploadStore* files = nullptr;
   // What docker compose left of a project, and the removal of its
   // containers (ApplyRouteOptions); unset: an apply takes nothing over.
   std::function<Result<ComposeFootprint>(const std::string& project)> composeProject;

@@ -11,7 +11,7 @@
 #include "api/resource_api.h"
 #include "api/router.h"
 #include "base/clock.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -19,9 +19,12 @@ namespace tender {
 using Enqueue = std::function<void(const Key&)>;
 
 void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
-                          const BuildContextStore* contexts);
+                          Uploads uploads);
 // POST /api/v1/namespaces/{ns}/buildcontexts (build_context_routes.cc).
-void registerBuildContextRoutes(Router& router, BuildContextStore* contexts);
+void registerBuildContextRoutes(Router& router, UploadStore* contexts);
+// POST /api/v1/namespaces/{ns}/files (build_context_routes.cc): the bytes
+// of secrets and configs.
+void registerFileRoutes(Router& router, UploadStore* files);
 void registerEventRoutes(Router& router, Store& store, const ResourceApiOptions& opts);
 void registerServiceRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
                            const ResourceApiOptions& opts);

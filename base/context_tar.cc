@@ -31,7 +31,7 @@ void putOctal(char* field, size_t width, uint64_t value) {
 // One 512-byte ustar header. Names longer than 100 bytes use the prefix
 // field (up to 155 more); longer paths are refused by the caller.
 std::string header(const std::string& name, char type, uint64_t size, unsigned mode,
-                   const std::string& linkTarget) {
+                   const std::string& linkTarget, uint64_t uid = 0, uint64_t gid = 0) {
   char h[512];
   std::memset(h, 0, sizeof h);
   std::string prefix, base = name;
@@ -42,8 +42,8 @@ std::string header(const std::string& name, char type, uint64_t size, unsigned m
   }
   std::memcpy(h, base.data(), std::min<size_t>(base.size(), 100));
   putOctal(h + 100, 8, mode & 07777);
-  putOctal(h + 108, 8, 0);
-  putOctal(h + 116, 8, 0);
+  putOctal(h + 108, 8, uid);
+  putOctal(h + 116, 8, gid);
   putOctal(h + 124, 12, size);
   putOctal(h + 136, 12, 0);  // mtime 0: the same tree gives the same bytes
   h[156] = type;
@@ -59,6 +59,17 @@ std::string header(const std::string& name, char type, uint64_t size, unsigned m
 }
 
 }  // namespace
+
+std::string tarFiles(const std::vector<TarEntry>& files) {
+  std::string out;
+  for (const TarEntry& f : files) {
+    out += header(f.name, '0', f.content.size(), f.mode, "", f.uid, f.gid);
+    out += f.content;
+    out.append((512 - f.content.size() % 512) % 512, '\0');
+  }
+  out.append(1024, '\0');
+  return out;
+}
 
 Result<std::string> tarDirectory(const std::string& dir, const std::string& dockerfile,
                                  const std::vector<TarFile>& extra) {

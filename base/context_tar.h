@@ -4,6 +4,7 @@
 // such tars, never reading a folder a request names.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,18 @@ struct TarFile {
 Result<std::string> tarDirectory(const std::string& dir,
                                  const std::string& dockerfile = "Dockerfile",
                                  const std::vector<TarFile>& extra = {});
+
+// Files with their owners and modes, as copied into a container (its
+// secrets and configs). REQUIRES: each name is relative and at most 255
+// bytes, with a '/' within its first 155; uid and gid below 8^7.
+struct TarEntry {
+  std::string name;
+  std::string content;
+  unsigned mode = 0444;
+  uint64_t uid = 0;
+  uint64_t gid = 0;
+};
+std::string tarFiles(const std::vector<TarEntry>& files);
 
 // Whether `bytes` has a tar's shape: whole 512-byte blocks, at least the
 // closing two, and a ustar header first (or none: an empty archive).

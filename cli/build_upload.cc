@@ -92,10 +92,65 @@ Status uploadBuildContexts(std::vector<Resource>& resources, const std::string& 
   return Status::Ok();
 }
 
-UploadContext apiUploader(ApiClient& client) {
-  return [&client](const std::string& ns, const std::string& tar) -> Result<std::string> {
-    auto response = client.call("POST", "/api/v1/namespaces/" + ns + "/buildcontexts", tar,
-                                "application/x-tar");
+bool hasFilesToUpload(const std::vector<Resource>& resources) {
+  for (const Resource& r : resources) {
+    if (r.kind != "Service") continue;
+    for (const auto* mounts : {&r.service().secrets, &r.service().configs}) {
+      for (const FileMount& m : *mounts) {
+        if (m.digest.empty()) return true;
+      }
+    }
+  }
+  return false;
+}
+
+Status uploadFiles(std::vector<Resource>& resources, const std::string& baseDir,
+                   const LookupVariable& lookup, const UploadContext& upload) {
+  for (Resource& r : resources) {
+    if (r.kind != "Service") continue;
+    auto& spec = std::get<ServiceSpec>(r.spec);
+    for (auto [field, mounts] : {std::pair{"secrets", &spec.secrets}, std::pair{"configs", &spec.configs}}) {
+      for (size_t i = 0; i < mounts->size(); ++i) {
+        FileMount& m = (*mounts)[i];
+        if (!m.digest.empty()) continue;
+        std::string at = std::string("spec.") + field + "[" + std::to_string(i) + "]";
+        Result<std::string> bytes = Status::Internal("unset");
+        if (!m.file.empty()) {
+          at += ".file";
+          bytes = readFile((fs::path(baseDir) / m.file).lexically_normal().string(), "\"" + m.file + "\"");
+        } else if (!m.environment.empty()) {
+          at += ".environment";
+          auto value = lookup ? lookup(m.environment) : std::nullopt;
+          bytes = value ? Result<std::string>(*value)
+                        : Result<std::string>(Status::Invalid("the variable " + m.environment + " is not set"));
+        } else {
+          at += ".content";
+          bytes = m.content.value_or("");
+        }
+        Result<std::string> digest = bytes.ok() ? upload(r.metadata.namespace_, *bytes) : bytes.status();
+        if (digest.ok() && !isContextDigest(*digest)) {
+          digest = Status::Internal("the server answered the upload with \"" + *digest + "\", which is not a digest");
+        }
+        if (!digest.ok()) {
+          return digest.status()
+              .WithContext("service \"" + r.metadata.name + "\": " + at)
+              .WithDetails({{at, digest.status().message()}});
+        }
+        m.digest = *digest;
+        m.file.clear();
+        m.environment.clear();
+        m.content.reset();
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+UploadContext uploaderTo(ApiClient& client, const std::string& what, const std::string& type) {
+  return [&client, what, type](const std::string& ns, const std::string& bytes) -> Result<std::string> {
+    auto response = client.call("POST", "/api/v1/namespaces/" + ns + "/" + what, bytes, type);
     if (!response.ok()) return response.status();
     nlohmann::json answer = nlohmann::json::parse(response->body, nullptr, false);
     if (!answer.is_object() || !answer.contains("digest") || !answer["digest"].is_string()) {
@@ -103,6 +158,16 @@ UploadContext apiUploader(ApiClient& client) {
     }
     return answer["digest"].get<std::string>();
   };
+}
+
+}  // namespace
+
+UploadContext apiUploader(ApiClient& client) {
+  return uploaderTo(client, "buildcontexts", "application/x-tar");
+}
+
+UploadContext apiFileUploader(ApiClient& client) {
+  return uploaderTo(client, "files", "application/octet-stream");
 }
 
 }  // namespace tender

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,16 @@ Status uploadBuildContexts(std::vector<Resource>& resources, const std::string& 
 
 // Uploads through the API.
 UploadContext apiUploader(ApiClient& client);
+
+// Secrets' and configs' bytes go the same way: read here from a file
+// (relative to `baseDir`), an environment variable (`lookup`) or inline
+// content, uploaded to the service's namespace (POST .../files), and
+// named by digest in the spec sent; nothing else of them leaves the client.
+using LookupVariable = std::function<std::optional<std::string>(const std::string& name)>;
+bool hasFilesToUpload(const std::vector<Resource>& resources);
+// Errors name the service and the field ("spec.secrets[0].file").
+Status uploadFiles(std::vector<Resource>& resources, const std::string& baseDir,
+                   const LookupVariable& lookup, const UploadContext& upload);
+UploadContext apiFileUploader(ApiClient& client);
 
 }  // namespace tender

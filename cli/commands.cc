@@ -189,8 +189,15 @@ Result<ManifestSource> withUploadedContexts(const ManifestSource& source, const 
   ParseOptions po;
   if (!ns.empty()) po.defaultNamespace = ns;
   auto resources = parseManifests(source.text, po);
-  if (!resources.ok() || !hasBuildFolders(*resources)) return source;
+  if (!resources.ok() || (!hasBuildFolders(*resources) && !hasFilesToUpload(*resources))) return source;
   Status uploaded = uploadBuildContexts(*resources, folderOf(source), apiUploader(client));
+  if (!uploaded.ok()) return uploaded;
+  const auto env = processEnvironment();
+  auto lookup = [&env](const std::string& name) -> std::optional<std::string> {
+    auto it = env.find(name);
+    return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  uploaded = uploadFiles(*resources, folderOf(source), lookup, apiFileUploader(client));
   if (!uploaded.ok()) return uploaded;
   return ManifestSource{source.name, renderManifests(*resources, "json")};
 }
@@ -299,6 +306,19 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
     for (const std::string& w : project->warnings) err << "warning: " << w << "\n";
     Status uploaded = uploadBuildContexts(project->resources, projectDirOf(*sources),
                                           apiUploader(client));
+    if (uploaded.ok()) {
+      // A secret's environment source, as its interpolation read it.
+      auto vars = projectVariables(*sources, processEnvironment());
+      if (!vars.ok()) {
+        uploaded = vars.status();
+      } else {
+        auto lookup = [&vars](const std::string& name) -> std::optional<std::string> {
+          auto it = vars->find(name);
+          return it == vars->end() ? std::nullopt : std::optional<std::string>(it->second);
+        };
+        uploaded = uploadFiles(project->resources, projectDirOf(*sources), lookup, apiFileUploader(client));
+      }
+    }
     if (!uploaded.ok()) {
       printError(uploaded, err);
       return 1;

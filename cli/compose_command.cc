@@ -104,6 +104,22 @@ Result<ComposeProject> loadComposeSources(const std::vector<ManifestSource>& sou
   return loadCompose(files, co);
 }
 
+Result<std::map<std::string, std::string>> projectVariables(
+    const std::vector<ManifestSource>& sources, const std::map<std::string, std::string>& environment) {
+  std::map<std::string, std::string> vars;
+  std::error_code ec;
+  fs::path dotenv = fs::path(projectDirOf(sources)) / ".env";
+  if (fs::is_regular_file(dotenv, ec)) {
+    auto text = readWhole(dotenv.string());
+    if (!text.ok()) return Status::Invalid("cannot read " + dotenv.string() + ": " + text.status().message());
+    auto parsed = parseDotEnv(*text);
+    if (!parsed.ok()) return Status::Invalid(dotenv.string() + ": " + parsed.status().message());
+    vars = std::move(*parsed);
+  }
+  for (const auto& [k, v] : environment) vars[k] = v;
+  return vars;
+}
+
 std::string renderManifests(const std::vector<Resource>& resources, const std::string& output) {
   if (output == "json") {
     nlohmann::json list = nlohmann::json::array();

@@ -46,6 +46,10 @@ std::string projectDirOf(const std::vector<ManifestSource>& sources);
 // The environment of this process, as a map.
 std::map<std::string, std::string> processEnvironment();
 
+// The variables a project's interpolation reads: its .env, then `environment` over it.
+Result<std::map<std::string, std::string>> projectVariables(
+    const std::vector<ManifestSource>& sources, const std::map<std::string, std::string>& environment);
+
 // Native manifests as `tender apply -f` reads them: YAML documents with
 // "---" between them, or a JSON list.
 std::string renderManifests(const std::vector<Resource>& resources, const std::string& output);

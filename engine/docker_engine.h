@@ -231,6 +231,11 @@ class DockerEngine {
   virtual Status killContainer(const std::string& id, const std::string& signal = "SIGKILL") = 0;
   // force: kill a running container first; removeVolumes: its anonymous volumes too.
   virtual Status removeContainer(const std::string& id, bool force, bool removeVolumes) = 0;
+  // Extracts `tar` into the container's filesystem at `path` (a directory
+  // that exists), the entries' owners and modes as the tar gives them; the
+  // container may be created and not yet started.
+  virtual Status copyToContainer(const std::string& id, const std::string& path,
+                                 const std::string& tar) = 0;
   // GET /containers/{id}/logs (not following), demultiplexed when the
   // container has no TTY.
   virtual Result<std::vector<LogLine>> containerLogs(const std::string& id,

@@ -56,6 +56,8 @@ http::verb verbOf(HttpMethod method) {
       return http::verb::get;
     case HttpMethod::kPost:
       return http::verb::post;
+    case HttpMethod::kPut:
+      return http::verb::put;
     case HttpMethod::kDelete:
       return http::verb::delete_;
   }

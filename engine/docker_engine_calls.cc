@@ -145,6 +145,8 @@ const char* methodName(HttpMethod method) {
       return "GET";
     case HttpMethod::kPost:
       return "POST";
+    case HttpMethod::kPut:
+      return "PUT";
     case HttpMethod::kDelete:
       return "DELETE";
   }
@@ -292,6 +294,24 @@ Status BeastDockerEngine::removeContainer(const std::string& id, bool force,
   engine_codec::Query q;
   q.add("force", force ? "1" : "0").add("v", removeVolumes ? "1" : "0");
   return callStatus(HttpMethod::kDelete, containerPath(id) + q.str());
+}
+
+Status BeastDockerEngine::copyToContainer(const std::string& id, const std::string& path,
+                                          const std::string& tar) {
+  Status v = ensureVersion();
+  if (!v.ok()) return v;
+  engine_codec::Query q;
+  q.add("path", path);
+  ExchangeSpec spec;
+  spec.method = HttpMethod::kPut;
+  spec.target = "/v" + transport_->apiVersion() + containerPath(id) + "/archive" + q.str();
+  spec.body = tar;
+  spec.contentType = "application/x-tar";
+  spec.timeout = transport_->options().callTimeout;
+  spec.connectTimeout = spec.timeout;
+  auto r = roundTrip(std::move(spec));
+  if (!r.ok()) return r.status();
+  return engine_codec::statusFromHttp(r->status, r->body);
 }
 
 Result<std::vector<LogLine>> BeastDockerEngine::containerLogs(const std::string& id,

@@ -43,8 +43,8 @@ using Millis = std::chrono::milliseconds;
 inline constexpr size_t kBodyLimit = size_t{64} << 20;
 
 // The HTTP methods the Engine API calls use.
-enum class HttpMethod { kGet, kPost, kDelete };
-// "GET", "POST", "DELETE".
+enum class HttpMethod { kGet, kPost, kPut, kDelete };
+// "GET", "POST", "PUT", "DELETE".
 const char* methodName(HttpMethod method);
 
 // What came back from one HTTP exchange.
@@ -149,6 +149,7 @@ class BeastDockerEngine : public DockerEngine {
   Status stopContainer(const std::string& id, int timeoutSeconds) override;
   Status killContainer(const std::string& id, const std::string& signal) override;
   Status removeContainer(const std::string& id, bool force, bool removeVolumes) override;
+  Status copyToContainer(const std::string& id, const std::string& path, const std::string& tar) override;
   Result<std::vector<LogLine>> containerLogs(const std::string& id,
                                              const LogOptions& options) override;
   Result<ContainerStats> containerStats(const std::string& id) override;

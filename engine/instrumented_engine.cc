@@ -68,6 +68,11 @@ Result<std::vector<ContainerSummary>> InstrumentedEngine::listContainers(const F
 Result<ContainerInfo> InstrumentedEngine::inspectContainer(const std::string& idOrName) {
   return timed("inspect_container", [&] { return inner_.inspectContainer(idOrName); });
 }
+Status InstrumentedEngine::copyToContainer(const std::string& id, const std::string& path,
+                                           const std::string& tar) {
+  return timed("copy_to_container", [&] { return inner_.copyToContainer(id, path, tar); });
+}
+
 Result<std::string> InstrumentedEngine::createContainer(const std::string& name, const nlohmann::json& body) {
   return timed("create_container", [&] { return inner_.createContainer(name, body); });
 }

@@ -42,6 +42,7 @@ class InstrumentedEngine : public DockerEngine {
   Status removeContainer(const std::string& id, bool force, bool removeVolumes) override;
   Result<std::vector<LogLine>> containerLogs(const std::string& id, const LogOptions& options) override;
   Result<ContainerStats> containerStats(const std::string& id) override;
+  Status copyToContainer(const std::string& id, const std::string& path, const std::string& tar) override;
   std::unique_ptr<EngineStream> streamEvents(const Filters& filters, const std::string& since,
                                              EventStreamCallbacks callbacks) override;
   Result<std::string> createNetwork(const std::string& name, const nlohmann::json& body) override;

@@ -266,7 +266,7 @@ Result<ComposeProject> Translator::run(const std::vector<ComposeFile>& files) {
   if (!chooseName(doc)) return Status::Invalid(what, std::move(errors_));
   for (const auto& [k, v] : doc.items()) {
     if (k == "version" || k == "name" || k == "services" || k == "networks" || k == "volumes" ||
-        isExtension(k)) {
+        k == "secrets" || k == "configs" || isExtension(k)) {
       continue;
     }
     unsupported(k);
@@ -308,6 +308,8 @@ Result<ComposeProject> Translator::run(const std::vector<ComposeFile>& files) {
   if (doc.contains("x-tender") && !doc["x-tender"].is_null()) translateNamespace(doc["x-tender"]);
   declareNetworks(doc.contains("networks") && !doc["networks"].is_null() ? &doc["networks"] : nullptr);
   declareVolumes(doc.contains("volumes") && !doc["volumes"].is_null() ? &doc["volumes"] : nullptr);
+  declareFiles(doc, "secrets");
+  declareFiles(doc, "configs");
   for (const auto& [name, svc] : services->items()) {
     if (enabled_.count(name)) translateService(name, svc);
   }

@@ -117,6 +117,10 @@ class Translator {
   void deploy(const std::string& path, const json& v, json& spec);
   void build(const std::string& path, const json& v, json& spec);
   void xTender(const std::string& path, const json& v, json& spec);
+  // compose_secrets.cc: the top-level secrets or configs (`kind`), and a
+  // service's list of them.
+  void declareFiles(const json& doc, const std::string& kind);
+  void fileMounts(const std::string& path, const std::string& kind, const json& v, json& spec);
 
   void put(json& spec, const json::json_pointer& at, json value, const std::string& composePath) {
     spec[at] = std::move(value);
@@ -146,6 +150,13 @@ class Translator {
   std::map<std::string, std::string> networkNames_;  // Compose key -> resource name
   std::map<std::string, std::string> volumeNames_;
   std::vector<Resource> resources_;
+  // Where each declared secret's or config's bytes are: one of the three.
+  struct FileSource {
+    std::string file;  // resolved against projectDir
+    std::string environment;
+    std::optional<std::string> content;
+  };
+  std::map<std::string, FileSource> secretSources_, configSources_;
 };
 
 }  // namespace compose_internal

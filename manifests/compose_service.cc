@@ -418,7 +418,7 @@ void Translator::translateService(const std::string& name, const json& svc) {
       "environment", "env_file", "ports", "volumes", "tmpfs", "networks", "network_mode",
       "depends_on", "healthcheck", "restart", "deploy", "build", "labels", "extra_hosts",
       "mem_limit", "mem_reservation", "memswap_limit", "cpus", "profiles", "x-tender",
-      "pull_policy"};
+      "pull_policy", "secrets", "configs"};
   for (const auto& [k, value] : svc.items()) {
     const std::string at = join(path, k);
     if (value.is_null()) continue;
@@ -513,6 +513,9 @@ void Translator::translateService(const std::string& name, const json& svc) {
       if (!list.is_array()) list = json::array();
       list.push_back(name);
     }
+  }
+  for (const char* kind : {"secrets", "configs"}) {
+    if (auto it = svc.find(kind); it != svc.end() && !it->is_null()) fileMounts(join(path, kind), kind, *it, spec);
   }
   if (auto it = svc.find("x-tender"); it != svc.end() && !it->is_null()) {
     xTender(join(path, "x-tender"), *it, spec);

@@ -73,6 +73,12 @@ bool isDnsLabel(const std::string& s);
 // project name. A volume or network: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128
 // characters (the engine object is "{namespace}_{name}"). Service names stay
 // DNS labels: they are the names other containers resolve.
+// Where a secret (/run/secrets/NAME) or a config (/NAME) lands when its
+// target is unset; its mode when unset (0444).
+std::string secretTarget(const FileMount& m);
+std::string configTarget(const FileMount& m);
+int fileMountMode(const FileMount& m);
+
 bool isNamespaceName(const std::string& s);
 bool isObjectName(const std::string& s);
 // The name a field of `kind` must have: a namespace's, a volume's or

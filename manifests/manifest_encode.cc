@@ -9,6 +9,7 @@
 // Only what the user set is written: unset optionals, empty strings, empty
 // maps and lists and false booleans are left out. Keys come out sorted
 // (nlohmann::json keeps objects in a std::map), so equal specs give equal bytes.
+#include <cstdio>
 #include <string>
 
 #include "manifests/manifest.h"
@@ -161,7 +162,31 @@ class Encoder {
       map(&logging, "options", s.logging->options);
       out["logging"] = logging;
     }
+    fileMounts(&out, "secrets", s.secrets);
+    fileMounts(&out, "configs", s.configs);
     return out;
+  }
+
+  static void fileMounts(json* out, const char* field, const std::vector<FileMount>& mounts) {
+    if (mounts.empty()) return;
+    json list = json::array();
+    for (const FileMount& m : mounts) {
+      json item = {{"name", m.name}};
+      string(&item, "digest", m.digest);
+      string(&item, "file", m.file);
+      string(&item, "environment", m.environment);
+      if (m.content) item["content"] = *m.content;
+      string(&item, "target", m.target);
+      optional(&item, "uid", m.uid);
+      optional(&item, "gid", m.gid);
+      if (m.mode) {
+        char octal[8];
+        std::snprintf(octal, sizeof octal, "%04o", *m.mode);
+        item["mode"] = octal;
+      }
+      list.push_back(item);
+    }
+    (*out)[field] = list;
   }
 
   json healthCheck(const HealthCheck& h) const {

@@ -121,6 +121,11 @@ std::map<std::string, std::string> decodeEnv(Decoder& d, const std::string& path
 std::vector<std::string> decodeWords(Decoder& d, const std::string& path, const json* v);
 
 // spec of a Service; `self` is its name (a service cannot depend on itself).
+// spec.secrets or spec.configs (`field`): each item names its bytes once
+// (digest, file, environment or content), an absolute target (or none),
+// uid, gid and an octal mode.
+std::vector<FileMount> decodeFileMounts(Decoder& d, Fields& f, const char* field);
+
 ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& self);
 
 }  // namespace manifest_internal

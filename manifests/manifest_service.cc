@@ -747,6 +747,13 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
   if (const json* v = f.get("stopSignal"))
     s.stopSignal = d.text(f.at("stopSignal"), *v).value_or("");
   decodeContainerSettings(d, f, &s);
+  s.secrets = decodeFileMounts(d, f, "secrets");
+  s.configs = decodeFileMounts(d, f, "configs");
+  if (s.readOnlyRootFilesystem && (!s.secrets.empty() || !s.configs.empty())) {
+    d.error(f.at(s.secrets.empty() ? "configs" : "secrets"),
+            "cannot be used with readOnlyRootFilesystem: tender copies secrets and configs into "
+            "the container's filesystem before it starts");
+  }
   f.rejectUnknown();
   // A present but malformed image or build has its own error already.
   const json* image = f.get("image");

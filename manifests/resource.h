@@ -104,6 +104,27 @@ struct LoggingSpec {
   std::map<std::string, std::string> options;
 };
 
+// A secret's or a config's file in the container (Compose's secrets: and
+// configs:). Its bytes are an upload to the service's namespace
+// (store/upload_store.h, POST /api/v1/namespaces/{ns}/files), named here by
+// digest: the content is never in a spec, an event or a log, and a changed
+// file changes the spec hash of only the services that use it. tender
+// copies the file into each container before it starts.
+struct FileMount {
+  std::string name;    // the secret's or config's name
+  std::string digest;  // "sha256:<hex>": an upload to the service's namespace
+  // Where the bytes are on the client, for the tender command to upload
+  // (the server takes digest only): a file (relative paths resolve against
+  // the manifest's folder), an environment variable, or inline content.
+  std::string file;
+  std::string environment;
+  std::optional<std::string> content;
+  std::string target;  // "" = /run/secrets/NAME (secrets), /NAME (configs)
+  std::optional<int64_t> uid;   // default 0
+  std::optional<int64_t> gid;   // default 0
+  std::optional<int> mode;      // default 0444
+};
+
 enum class DependencyCondition { kStarted, kHealthy, kCompleted };
 
 struct Dependency {
@@ -162,6 +183,8 @@ struct ServiceSpec {
   std::vector<std::string> extraHosts;  // "host:ip", added to /etc/hosts
   std::map<std::string, Ulimit> ulimits;
   std::optional<LoggingSpec> logging;
+  std::vector<FileMount> secrets;
+  std::vector<FileMount> configs;
 };
 
 struct NetworkSpec {

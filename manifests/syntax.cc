@@ -286,6 +286,14 @@ bool isBindSource(const std::string& source) {
          source.rfind("./", 0) == 0 || source.rfind("../", 0) == 0;
 }
 
+std::string secretTarget(const FileMount& m) {
+  return m.target.empty() ? "/run/secrets/" + m.name : m.target;
+}
+
+std::string configTarget(const FileMount& m) { return m.target.empty() ? "/" + m.name : m.target; }
+
+int fileMountMode(const FileMount& m) { return m.mode.value_or(0444); }
+
 bool isContextDigest(const std::string& text) {
   return text.size() == 71 && text.compare(0, 7, "sha256:") == 0 &&
          text.find_first_not_of("0123456789abcdef", 7) == std::string::npos;

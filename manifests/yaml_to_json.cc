@@ -92,7 +92,10 @@ bool isHex(char c) { return isDec(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c
 std::optional<json> resolveInt(const std::string& s) {
   size_t start = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
   bool negative = start == 1 && s[0] == '-';
-  if (allOf(s, start, isDec)) {
+  // YAML 1.1's 0440, as Compose's and kubectl's readers take it (a file
+  // mode): octal, never the decimal 440.
+  const bool legacyOctal = start == 0 && s.size() > 1 && s[0] == '0' && allOf(s, 1, isOct);
+  if (!legacyOctal && allOf(s, start, isDec)) {
     const char* first = s.data() + start;
     const char* last = s.data() + s.size();
     if (!negative) {
@@ -113,11 +116,13 @@ std::optional<json> resolveInt(const std::string& s) {
     return json(negative ? -d : d);
   }
   int base = 0;
+  size_t digits = 2;
   if (s.size() > 2 && s[0] == '0' && s[1] == 'o' && allOf(s, 2, isOct)) base = 8;
+  if (legacyOctal) base = 8, digits = 1;
   if (s.size() > 2 && s[0] == '0' && s[1] == 'x' && allOf(s, 2, isHex)) base = 16;
   if (base != 0) {
     uint64_t u = 0;
-    if (std::from_chars(s.data() + 2, s.data() + s.size(), u, base).ec != std::errc()) {
+    if (std::from_chars(s.data() + digits, s.data() + s.size(), u, base).ec != std::errc()) {
       return std::nullopt;  // wider than 64 bits: left as a string
     }
     if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {

@@ -21,7 +21,7 @@ std::string builtImageTag(const std::string& ns, const std::string& service, con
   return "tender-" + ns + "-" + service + ":latest";
 }
 
-Result<BuiltImage> ensureBuiltImage(DockerEngine& engine, const BuildContextStore& contexts,
+Result<BuiltImage> ensureBuiltImage(DockerEngine& engine, const UploadStore& contexts,
                                     const std::string& instance, const std::string& ns,
                                     const std::string& service, const ServiceSpec& spec) {
   const BuildSpec& b = *spec.build;

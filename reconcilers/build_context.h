@@ -6,7 +6,7 @@
 
 #include "engine/docker_engine.h"
 #include "manifests/resource.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 
 namespace tender {
 
@@ -28,7 +28,7 @@ struct BuiltImage {
 // uploaded) keeps its image but is not rebuilt (Invalid, saying to apply it
 // again). Build failures come back as Invalid with the engine's message.
 // REQUIRES: spec.build is set.
-Result<BuiltImage> ensureBuiltImage(DockerEngine& engine, const BuildContextStore& contexts,
+Result<BuiltImage> ensureBuiltImage(DockerEngine& engine, const UploadStore& contexts,
                                     const std::string& instance, const std::string& ns,
                                     const std::string& service, const ServiceSpec& spec);
 

@@ -17,6 +17,7 @@
 #include "manifests/manifest.h"
 #include "policy/security_policy.h"
 #include "reconcilers/build_context.h"
+#include "reconcilers/file_mounts.h"
 #include "reconcilers/engine_objects.h"
 #include "reconcilers/events.h"
 #include "engine/labels.h"
@@ -481,6 +482,13 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
     }
   }
 
+  auto files = fileMountsTar(options_.files, ns, spec);
+  if (!files.ok()) {
+    out.failureReason = "SecretMissing";
+    return files.status();
+  }
+  out.service.filesTar = std::move(*files);
+
   std::vector<std::string> networks = spec.networks;
   if (networks.empty()) networks.push_back(kDefaultNetwork);
   for (const std::string& n : networks) {
@@ -587,6 +595,14 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
     return created.status();
   }
   *createdId = id;
+  if (!svc.filesTar.empty()) {
+    Status copied = engine_.copyToContainer(id, "/", svc.filesTar);
+    if (!copied.ok()) {
+      // A container without its secrets must not be started by a later pass.
+      engine_.removeContainer(id, /*force=*/true, /*removeVolumes=*/true);
+      return copied.WithContext("copy the secrets and configs into " + name);
+    }
+  }
   for (size_t i = 1; i < svc.networks.size(); ++i) {
     Status s = engine_.connectNetwork(svc.networks[i], id, networkAliases(svc, i));
     if (!s.ok()) return s.WithContext("connect " + name + " to network " + svc.networks[i]);

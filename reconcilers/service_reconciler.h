@@ -36,7 +36,7 @@
 #include "reconcilers/service_plan.h"
 #include "reconcilers/service_status.h"
 #include "reconcilers/start_gate.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -64,7 +64,10 @@ struct ServiceReconcilerOptions {
   ContainerSnapshot* snapshot = nullptr;
   // Where services with spec.build find their uploaded contexts. Null: no
   // image is built (the service fails with BuildContextMissing).
-  const BuildContextStore* buildContexts = nullptr;
+  const UploadStore* buildContexts = nullptr;
+  // Where services' secrets and configs find their uploaded files. Null:
+  // a service with any fails with SecretMissing.
+  const UploadStore* files = nullptr;
   // How often a converging service is looked at again while replicas start.
   Millis pollWhileStarting{2000};
   // How long a resolved image ID is trusted before it is looked up again.

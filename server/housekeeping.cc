@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "base/byte_format.h"
 #include "manifests/manifest.h"
@@ -21,12 +22,13 @@ constexpr auto kContextGrace = std::chrono::hours(1);  // an upload waits this l
 }  // namespace
 
 Housekeeping::Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance,
-                           BuildContextStore* contexts)
+                           UploadStore* contexts, UploadStore* files)
     : janitor_(janitor),
       store_(store),
       clock_(clock),
       instance_(std::move(instance)),
-      contexts_(contexts) {}
+      contexts_(contexts),
+      files_(files) {}
 
 Housekeeping::~Housekeeping() { stop(); }
 
@@ -58,7 +60,7 @@ void Housekeeping::run() {
   while (!stop_) {
     std::optional<MonoTime> wake;
     if (interval_.count() > 0) wake = nextCleanup;
-    if (contexts_) wake = wake ? std::min(*wake, nextSweep) : nextSweep;
+    if (contexts_ || files_) wake = wake ? std::min(*wake, nextSweep) : nextSweep;
     if (!dataRoot_.empty()) wake = wake ? std::min(*wake, nextDisk) : nextDisk;
     clock_.waitUntil(l, cv_, wake, [&] { return stop_; });
     if (stop_) break;
@@ -85,7 +87,7 @@ void Housekeeping::run() {
       nextCleanup = now + interval_;
       cleanUp("periodic");
     }
-    if (contexts_ && now >= nextSweep) {
+    if ((contexts_ || files_) && now >= nextSweep) {
       nextSweep = now + kContextSweepEvery;
       sweepBuildContexts();
     }
@@ -112,20 +114,40 @@ std::set<std::pair<std::string, std::string>> Housekeeping::referencedContexts(
   return out;
 }
 
+std::set<std::pair<std::string, std::string>> Housekeeping::referencedFiles(
+    const std::vector<ResourceRecord>& services) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const ResourceRecord& r : services) {
+    auto decoded = decodeStored("Service", r.namespace_, r.name, r.labels, r.spec);
+    if (!decoded.ok()) continue;
+    for (const auto* mounts : {&decoded->service().secrets, &decoded->service().configs}) {
+      for (const FileMount& m : *mounts) {
+        if (!m.digest.empty()) out.insert({r.namespace_, m.digest});
+      }
+    }
+  }
+  return out;
+}
+
 void Housekeeping::sweepBuildContexts() {
-  // Deleted services still name theirs until their record goes: a context
-  // is kept while anything in the store might build from it.
+  // Deleted services still name theirs until their record goes: an upload
+  // is kept while anything in the store might use it.
   auto services = store_.list("Service", std::nullopt);
   if (!services.ok()) {
-    spdlog::warn("cannot list services to sweep build contexts: {}", services.status().message());
+    spdlog::warn("cannot list services to sweep uploads: {}", services.status().message());
     return;
   }
-  auto removed = contexts_->sweep(referencedContexts(*services),
-                                  std::chrono::duration_cast<std::chrono::seconds>(kContextGrace));
-  if (!removed.ok()) {
-    spdlog::warn("{}", removed.status().message());
-  } else if (*removed > 0) {
-    spdlog::info("removed {} uploaded build contexts no service uses", *removed);
+  const auto grace = std::chrono::duration_cast<std::chrono::seconds>(kContextGrace);
+  for (auto [store, referenced, what] :
+       {std::tuple{contexts_, referencedContexts(*services), "build contexts"},
+        std::tuple{files_, referencedFiles(*services), "files of secrets and configs"}}) {
+    if (!store) continue;
+    auto removed = store->sweep(referenced, grace);
+    if (!removed.ok()) {
+      spdlog::warn("{}", removed.status().message());
+    } else if (*removed > 0) {
+      spdlog::info("removed {} uploaded {} no service uses", *removed, what);
+    }
   }
 }
 

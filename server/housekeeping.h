@@ -1,7 +1,7 @@
 // Housekeeping: removes this instance's leftovers every `interval`, and early
 // when the engine's disk runs low (checked every 30 s when the engine's data
 // root is on this machine), recording a LowDisk event; every 10 minutes,
-// removes the uploaded build contexts no stored service names any more
+// removes the uploaded build contexts and files no stored service names any more
 // (once an hour old). Runs on a thread of its own: a cleanup waits on the
 // engine.
 #pragma once
@@ -16,16 +16,16 @@
 
 #include "base/clock.h"
 #include "reconcilers/janitor.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 #include "store/store.h"
 
 namespace tender {
 
 class Housekeeping {
  public:
-  // `contexts` null: no build contexts to sweep.
+  // `contexts` and `files` null: no uploads to sweep.
   Housekeeping(Janitor& janitor, Store& store, Clock& clock, std::string instance,
-               BuildContextStore* contexts = nullptr);
+               UploadStore* contexts = nullptr, UploadStore* files = nullptr);
   ~Housekeeping();
   Housekeeping(const Housekeeping&) = delete;
   Housekeeping& operator=(const Housekeeping&) = delete;
@@ -38,6 +38,9 @@ class Housekeeping {
   // {namespace, digest} of every build context a stored service names.
   static std::set<std::pair<std::string, std::string>> referencedContexts(
       const std::vector<ResourceRecord>& services);
+  // The same of every secret's and config's file.
+  static std::set<std::pair<std::string, std::string>> referencedFiles(
+      const std::vector<ResourceRecord>& services);
 
  private:
   void run();
@@ -48,7 +51,8 @@ class Housekeeping {
   Store& store_;
   Clock& clock_;
   const std::string instance_;
-  BuildContextStore* const contexts_;
+  UploadStore* const contexts_;
+  UploadStore* const files_;
   Millis interval_{0};
   std::string dataRoot_;
   LowDiskThreshold threshold_;

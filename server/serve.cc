@@ -84,7 +84,7 @@ void pruneHistory(Store& store, const Retention& retention) {
 ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
                                         MemorySampler& memory, HostMonitor& host,
                                         AdmissionLedger& admission, ContainerSnapshot& snapshot,
-                                        const BuildContextStore& contexts,
+                                        const UploadStore& contexts, const UploadStore& files,
                                         std::function<void(const Key&)> enqueue) {
   ServiceReconcilerOptions so;
   so.prober = &prober;
@@ -95,6 +95,7 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
   so.admission = &admission;
   so.snapshot = &snapshot;
   so.buildContexts = &contexts;
+  so.files = &files;
   so.logs.maxSize = o.logMaxSize;
   so.logs.maxFile = o.logMaxFile;
   so.enqueue = std::move(enqueue);
@@ -153,7 +154,8 @@ class Server {
   ContainerSnapshot snapshot_;
   AdmissionLedger admission_;
   Prober prober_;
-  BuildContextStore contexts_;  // uploaded build contexts, in the state directory
+  UploadStore contexts_;  // uploaded build contexts, in the state directory
+  UploadStore files_;     // uploaded files of secrets and configs, beside them
   ServiceReconciler services_;
   NetworkReconciler networks_;
   VolumeReconciler volumes_;
@@ -209,7 +211,7 @@ HttpServerOptions httpOptions(const ServeOptions& o, const ServeConfig& c,
            path.size() > suffix.size() &&
            path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  ho.maxUploadBytes = static_cast<size_t>(c.buildContexts.maxContextBytes);
+  ho.maxUploadBytes = static_cast<size_t>(c.buildContexts.maxBytes);
   return ho;
 }
 
@@ -242,15 +244,16 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTo
                  }),
       prober_(clock_, enqueue_),
       contexts_(o.stateDir + "/build-contexts", c.buildContexts),
+      files_(o.stateDir + "/files", kFileUploadLimits, UploadKind::files()),
       services_(store, engine_, clock_, gate_,
                 serviceOptions(o, prober_, memory_, hostMemory_, admission_, snapshot_, contexts_,
-                               enqueue_)),
+                               files_, enqueue_)),
       networks_(store, engine_, clock_, o.instance),
       volumes_(store, engine_, clock_, o.instance),
       namespaces_(store, clock_, enqueue_, &engine_, o.instance),
       resync_(store, engine_, o.instance, enqueue_, &snapshot_),
       janitor_(store, engine_, clock_, o.instance),
-      housekeeping_(janitor_, store, clock_, o.instance, &contexts_),
+      housekeeping_(janitor_, store, clock_, o.instance, &contexts_, &files_),
       evictor_(
           store, clock_, services_,
           [this]() -> std::optional<HostMemory> {
@@ -304,6 +307,7 @@ void Server::registerRoutes() {
   };
   ao.watch = &watch_;
   ao.contexts = &contexts_;
+  ao.files = &files_;
   ao.composeProject = [this](const std::string& project) {
     return findComposeProject(engine_, project);
   };

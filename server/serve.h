@@ -69,7 +69,7 @@ struct ServeOptions {
   std::string logMaxSize = "10m";
   std::string logMaxFile = "3";
   size_t maxBodyBytes = 4 << 20;
-  // Uploaded build contexts (store/build_context_store.h): the largest one
+  // Uploaded build contexts (store/upload_store.h): the largest one
   // upload may be, and what one namespace may hold in all.
   std::string maxBuildContextSize = "512Mi";
   std::string buildContextStorage = "2Gi";

@@ -145,7 +145,7 @@ Result<ServeConfig> serveConfigFrom(const ServeOptions& o, unsigned hardwareThre
 
   fairShareFlags(errors, o, c.fairShare);
   memoryFlag(errors, "--max-build-context-size", o.maxBuildContextSize, "512Mi", false,
-             c.buildContexts.maxContextBytes);
+             c.buildContexts.maxBytes);
   memoryFlag(errors, "--build-context-storage", o.buildContextStorage, "2Gi", false,
              c.buildContexts.maxNamespaceBytes);
 

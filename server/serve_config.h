@@ -15,7 +15,7 @@
 #include "reconcilers/eviction.h"
 #include "reconcilers/janitor.h"
 #include "server/serve.h"
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 #include "store/store.h"
 
 namespace tender {
@@ -30,7 +30,7 @@ struct ServeConfig {
   int workers = 1;
   int startLimit = 1;  // concurrent container starts, host-wide
   FairShareOptions fairShare;  // each token's request budget and stream cap
-  BuildContextLimits buildContexts;
+  UploadLimits buildContexts;
   bool tls = false;    // --tls-cert and --tls-key given
   // Listen addresses other hosts may reach that serve plaintext all the
   // same, by --allow-plaintext: each is warned about at start.

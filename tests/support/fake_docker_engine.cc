@@ -33,6 +33,7 @@ const std::set<std::string>& operationNames() {
                                                "stopContainer",
                                                "killContainer",
                                                "removeContainer",
+                                               "copyToContainer",
                                                "containerLogs",
                                                "containerStats",
                                                "streamEvents",
@@ -240,6 +241,7 @@ struct FakeDockerEngine::Container {
   std::vector<std::string> volumes;  // every volume it mounts, named or anonymous
   std::set<std::string> anonymous;   // the volumes made for it (removeVolumes takes them)
   std::map<int, std::optional<int>> signalExits;  // setSignalExit: signal -> exit code, or ignored
+  std::vector<std::pair<std::string, std::string>> copied;  // copyToContainer: {path, tar}
 };
 
 struct FakeDockerEngine::Network {
@@ -972,6 +974,27 @@ Status FakeDockerEngine::removeContainer(const std::string& idOrName, bool force
   }();
   deliver(events);
   return result;
+}
+
+Status FakeDockerEngine::copyToContainer(const std::string& idOrName, const std::string& path,
+                                         const std::string& tar) {
+  std::lock_guard<std::mutex> l(mu_);
+  Status f = begin("copyToContainer");
+  if (!f.ok()) return f;
+  Container* c = findContainer(idOrName);
+  if (!c) return Status::NotFound("No such container: " + idOrName);
+  if (c->hostConfig.is_object() && c->hostConfig.value("ReadonlyRootfs", false)) {
+    return Status::Forbidden("container rootfs is marked read-only");
+  }
+  c->copied.emplace_back(path, tar);
+  return Status::Ok();
+}
+
+std::vector<std::pair<std::string, std::string>> FakeDockerEngine::copiedInto(
+    const std::string& idOrName) const {
+  std::lock_guard<std::mutex> l(mu_);
+  const Container* c = findContainer(idOrName);
+  return c ? c->copied : std::vector<std::pair<std::string, std::string>>{};
 }
 
 Result<ContainerStats> FakeDockerEngine::containerStats(const std::string& idOrName) {

@@ -75,6 +75,7 @@ class FakeDockerEngine : public DockerEngine {
   Status stopContainer(const std::string& id, int timeoutSeconds) override;
   Status killContainer(const std::string& id, const std::string& signal = "SIGKILL") override;
   Status removeContainer(const std::string& id, bool force, bool removeVolumes) override;
+  Status copyToContainer(const std::string& id, const std::string& path, const std::string& tar) override;
   Result<ContainerStats> containerStats(const std::string& id) override;
   Result<std::vector<LogLine>> containerLogs(const std::string& id,
                                              const LogOptions& options) override;
@@ -128,6 +129,8 @@ class FakeDockerEngine : public DockerEngine {
   Status setHealth(const std::string& idOrName, const std::string& health);
   // Appends output that containerLogs() returns.
   Status appendLogs(const std::string& idOrName, const std::vector<LogLine>& lines);
+  // Each tar copyToContainer put into the container, with its path, in order.
+  std::vector<std::pair<std::string, std::string>> copiedInto(const std::string& idOrName) const;
   // The memory a running container reports in containerStats().
   Status setMemoryUsage(const std::string& idOrName, int64_t bytes);
   // The next call of `operation` (a DockerEngine method name such as

@@ -104,7 +104,7 @@ class BuildFromUploadTest : public BuildContextTest {
  protected:
   void SetUp() override {
     BuildContextTest::SetUp();
-    contexts_ = std::make_unique<BuildContextStore>((dir_ / "store").string());
+    contexts_ = std::make_unique<UploadStore>((dir_ / "store").string());
   }
   // Uploads the context folder as it is now; returns its digest.
   std::string upload() {
@@ -115,7 +115,7 @@ class BuildFromUploadTest : public BuildContextTest {
     return stored->digest;
   }
   FakeDockerEngine engine_;
-  std::unique_ptr<BuildContextStore> contexts_;
+  std::unique_ptr<UploadStore> contexts_;
 };
 
 TEST_F(BuildFromUploadTest, ImageIsBuiltOnceAndRebuiltWhenTheBuildSpecOrTheContextChanges) {

@@ -139,3 +139,56 @@ TEST_F(BuildUploadTest, ServicesWithAnImageOrADigestAreLeftAlone) {
 
 }  // namespace
 }  // namespace tender
+
+namespace tender {
+namespace {
+
+class FileUploadTest : public BuildUploadTest {
+ protected:
+  std::vector<Resource> withSecrets(const std::string& secrets) {
+    return parse("apiVersion: tender/v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+                 "spec:\n  image: x\n  secrets: " + secrets + "\n");
+  }
+  LookupVariable env_ = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "TOKEN") return std::string("tok");
+    return std::nullopt;
+  };
+};
+
+TEST_F(FileUploadTest, EachSourceIsReadHereUploadedAndNamedByItsDigestOnly) {
+  std::ofstream(dir_ / "pw.txt") << "hunter2";
+  auto resources = withSecrets("[{name: pw, file: ./pw.txt, mode: \"0400\"}, {name: token, environment: TOKEN}, "
+                               "{name: motd, content: hello}]");
+  ASSERT_TRUE(hasFilesToUpload(resources));
+  Status s = uploadFiles(resources, dir_.string(), env_, upload_);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(uploads_.size(), 3u);
+  EXPECT_EQ(uploads_[0].tar, "hunter2");
+  EXPECT_EQ(uploads_[1].tar, "tok");
+  EXPECT_EQ(uploads_[2].tar, "hello");
+  const auto& secrets = resources[0].service().secrets;
+  EXPECT_EQ(secrets[0].digest, "sha256:" + sha256Hex("hunter2"));
+  EXPECT_EQ(secrets[0].mode, 0400);
+  for (const FileMount& m : secrets) {
+    EXPECT_TRUE(m.file.empty() && m.environment.empty() && !m.content) << m.name;
+  }
+  EXPECT_FALSE(hasFilesToUpload(resources));
+  EXPECT_EQ(encodeSpec(resources[0]).dump().find("hunter2"), std::string::npos);
+}
+
+TEST_F(FileUploadTest, AMissingSourceIsAnErrorNamingTheField) {
+  auto missingFile = withSecrets("[{name: pw, file: ./gone.txt}]");
+  Status s = uploadFiles(missingFile, dir_.string(), env_, upload_);
+  ASSERT_FALSE(s.ok());
+  ASSERT_FALSE(s.details().empty());
+  EXPECT_EQ(s.details()[0].field, "spec.secrets[0].file");
+  auto unset = withSecrets("[{name: pw, environment: NOPE}]");
+  s = uploadFiles(unset, dir_.string(), env_, upload_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.details()[0].field, "spec.secrets[0].environment");
+  EXPECT_NE(s.message().find("NOPE is not set"), std::string::npos) << s.message();
+  EXPECT_TRUE(uploads_.empty());
+}
+
+}  // namespace
+}  // namespace tender

@@ -75,6 +75,9 @@ class TestEngine : public DockerEngine {
   Status stopContainer(const std::string&, int) override { return unused(); }
   Status killContainer(const std::string&, const std::string&) override { return unused(); }
   Status removeContainer(const std::string&, bool, bool) override { return unused(); }
+  Status copyToContainer(const std::string&, const std::string&, const std::string&) override {
+    return unused();
+  }
   Result<std::vector<LogLine>> containerLogs(const std::string&, const LogOptions&) override {
     return unused();
   }

@@ -47,7 +47,8 @@ TEST(YamlToJson, TypesPlainScalarsByTheCoreSchema) {
       {"+12", 12},
       {"0x1F", 31},
       {"0o17", 15},
-      {"017", 17},
+      {"017", 15},  // YAML 1.1 octal, as Compose and kubectl read a file mode 0440
+      {"09", 9},
       {"1.5", 1.5},
       {"1e3", 1000.0},
       {".5", 0.5},

@@ -1,6 +1,6 @@
 // Uploaded build contexts on a real folder: named by digest, bounded, and
 // swept once no service names them.
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -24,7 +24,7 @@ std::string tarOf(size_t blocks, char fill = 'x') {
   return t;
 }
 
-class BuildContextStoreTest : public ::testing::Test {
+class UploadStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() /
@@ -36,8 +36,8 @@ class BuildContextStoreTest : public ::testing::Test {
   fs::path root_;
 };
 
-TEST_F(BuildContextStoreTest, AnUploadIsNamedByItsDigestAndReadBack) {
-  BuildContextStore store(root_.string());
+TEST_F(UploadStoreTest, AnUploadIsNamedByItsDigestAndReadBack) {
+  UploadStore store(root_.string());
   const std::string tar = tarOf(4);
   auto stored = store.put("shop", tar);
   ASSERT_TRUE(stored.ok()) << stored.status().ToString();
@@ -62,16 +62,16 @@ TEST_F(BuildContextStoreTest, AnUploadIsNamedByItsDigestAndReadBack) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
-TEST_F(BuildContextStoreTest, ReadingWhatWasNeverUploadedNamesTheNamespace) {
-  BuildContextStore store(root_.string());
+TEST_F(UploadStoreTest, ReadingWhatWasNeverUploadedNamesTheNamespace) {
+  UploadStore store(root_.string());
   auto r = store.read("shop", "sha256:" + std::string(64, 'a'));
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().IsNotFound());
   EXPECT_NE(r.status().message().find("was uploaded to namespace shop"), std::string::npos);
 }
 
-TEST_F(BuildContextStoreTest, WhatIsNotATarIsRefused) {
-  BuildContextStore store(root_.string());
+TEST_F(UploadStoreTest, WhatIsNotATarIsRefused) {
+  UploadStore store(root_.string());
   for (const std::string& body : {std::string(), std::string("FROM scratch\n"),
                                   std::string(1024, 'x'), tarOf(2).substr(0, 1000)}) {
     auto r = store.put("shop", body);
@@ -82,11 +82,11 @@ TEST_F(BuildContextStoreTest, WhatIsNotATarIsRefused) {
   EXPECT_FALSE(fs::exists(root_ / "shop"));
 }
 
-TEST_F(BuildContextStoreTest, AnUploadPastEitherLimitIsRefusedNamingIt) {
-  BuildContextLimits limits;
-  limits.maxContextBytes = 4 * 512;
+TEST_F(UploadStoreTest, AnUploadPastEitherLimitIsRefusedNamingIt) {
+  UploadLimits limits;
+  limits.maxBytes = 4 * 512;
   limits.maxNamespaceBytes = 6 * 512;
-  BuildContextStore store(root_.string(), limits);
+  UploadStore store(root_.string(), limits);
   auto big = store.put("shop", tarOf(5));
   ASSERT_FALSE(big.ok());
   EXPECT_EQ(big.status().code(), Status::Code::kTooLarge);
@@ -101,8 +101,8 @@ TEST_F(BuildContextStoreTest, AnUploadPastEitherLimitIsRefusedNamingIt) {
   EXPECT_TRUE(store.put("other", tarOf(4, 'b')).ok());
 }
 
-TEST_F(BuildContextStoreTest, SweepRemovesOnlyOldContextsNoServiceNames) {
-  BuildContextStore store(root_.string());
+TEST_F(UploadStoreTest, SweepRemovesOnlyOldContextsNoServiceNames) {
+  UploadStore store(root_.string());
   auto named = store.put("shop", tarOf(2, 'a'));
   auto unnamedOld = store.put("shop", tarOf(2, 'b'));
   auto unnamedYoung = store.put("shop", tarOf(2, 'c'));
@@ -135,8 +135,8 @@ TEST_F(BuildContextStoreTest, SweepRemovesOnlyOldContextsNoServiceNames) {
   EXPECT_TRUE(store.contains("shop", unnamedYoung->digest));
 }
 
-TEST_F(BuildContextStoreTest, SweepOfAStoreNeverUsedIsNothing) {
-  BuildContextStore store(root_.string());
+TEST_F(UploadStoreTest, SweepOfAStoreNeverUsedIsNothing) {
+  UploadStore store(root_.string());
   auto removed = store.sweep({}, std::chrono::seconds(0));
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(*removed, 0);

@@ -1,6 +1,6 @@
-// Uploaded build contexts on disk (build_context_store.h).
+// Uploads on disk (upload_store.h).
 
-#include "store/build_context_store.h"
+#include "store/upload_store.h"
 
 #include <sys/stat.h>
 
@@ -19,24 +19,34 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kSuffix = ".tar";
 constexpr size_t kDigestPrefix = 7;  // "sha256:"
 
 }  // namespace
 
-BuildContextStore::BuildContextStore(std::string root, BuildContextLimits limits)
-    : root_(std::move(root)), limits_(limits) {}
-
-std::string BuildContextStore::pathOf(const std::string& ns, const std::string& digest) const {
-  return root_ + "/" + ns + "/" + digest.substr(kDigestPrefix) + kSuffix;
+UploadKind UploadKind::buildContexts() {
+  return {"build context", ".tar", true, "--max-build-context-size",
+          ": leave more out with .dockerignore",
+          ": apply the manifest again with the tender command, which uploads it"};
 }
 
-int64_t BuildContextStore::namespaceBytesLocked(const std::string& ns) const {
+UploadKind UploadKind::files() {
+  return {"secret or config file", ".file", false, "per file, as a Kubernetes Secret's",
+          "", ": apply the manifest again with the tender command, which uploads it"};
+}
+
+UploadStore::UploadStore(std::string root, UploadLimits limits, UploadKind kind)
+    : root_(std::move(root)), limits_(limits), kind_(std::move(kind)) {}
+
+std::string UploadStore::pathOf(const std::string& ns, const std::string& digest) const {
+  return root_ + "/" + ns + "/" + digest.substr(kDigestPrefix) + kind_.suffix;
+}
+
+int64_t UploadStore::namespaceBytesLocked(const std::string& ns) const {
   std::error_code ec;
   int64_t total = 0;
   for (fs::directory_iterator it(fs::path(root_) / ns, ec), end; !ec && it != end;
        it.increment(ec)) {
-    if (it->path().extension() != kSuffix) continue;
+    if (it->path().extension() != kind_.suffix) continue;
     std::error_code sizeError;
     auto size = it->file_size(sizeError);
     if (!sizeError) total += static_cast<int64_t>(size);
@@ -44,24 +54,24 @@ int64_t BuildContextStore::namespaceBytesLocked(const std::string& ns) const {
   return total;
 }
 
-int64_t BuildContextStore::namespaceBytes(const std::string& ns) const {
+int64_t UploadStore::namespaceBytes(const std::string& ns) const {
   std::lock_guard<std::mutex> l(mu_);
   return namespaceBytesLocked(ns);
 }
 
-Result<StoredContext> BuildContextStore::put(const std::string& ns, const std::string& tar) {
-  const auto size = static_cast<int64_t>(tar.size());
-  if (size > limits_.maxContextBytes) {
-    return Status::TooLarge("the build context is " + formatBytes(size) + ", over the limit of " +
-                            formatBytes(limits_.maxContextBytes) +
-                            " (--max-build-context-size): leave more out with .dockerignore");
+Result<StoredUpload> UploadStore::put(const std::string& ns, const std::string& bytes) {
+  const auto size = static_cast<int64_t>(bytes.size());
+  if (size > limits_.maxBytes) {
+    return Status::TooLarge("the " + kind_.what + " is " + formatBytes(size) + ", over the limit of " +
+                            formatBytes(limits_.maxBytes) + " (" + kind_.limitFlag + ")" +
+                            kind_.smaller);
   }
-  if (!looksLikeTar(tar)) {
+  if (kind_.tar && !looksLikeTar(bytes)) {
     return Status::Invalid("the body is not a tar archive (an uncompressed tar of the build "
                            "context, as the tender command sends)");
   }
-  StoredContext out;
-  out.digest = "sha256:" + sha256Hex(tar);
+  StoredUpload out;
+  out.digest = "sha256:" + sha256Hex(bytes);
   out.bytes = size;
   const std::string path = pathOf(ns, out.digest);
   std::lock_guard<std::mutex> l(mu_);
@@ -74,36 +84,36 @@ Result<StoredContext> BuildContextStore::put(const std::string& ns, const std::s
   const int64_t held = namespaceBytesLocked(ns);
   if (held + size > limits_.maxNamespaceBytes) {
     return Status::TooLarge("namespace " + ns + " holds " + formatBytes(held) +
-                            " of build contexts; this one (" + formatBytes(size) +
+                            " of " + kind_.what + "s; this one (" + formatBytes(size) +
                             ") would pass its limit of " + formatBytes(limits_.maxNamespaceBytes) +
-                            " (contexts no service uses are removed an hour after their upload)");
+                            " (uploads no service uses are removed an hour after their upload)");
   }
   for (const std::string& dir : {root_, root_ + "/" + ns}) {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       return Status::Unavailable("cannot create " + dir + ": " + std::strerror(errno));
     }
   }
-  Status written = writePrivateFile(path, tar);
+  Status written = writePrivateFile(path, bytes);
   if (!written.ok()) return written;
   out.created = true;
   return out;
 }
 
-bool BuildContextStore::contains(const std::string& ns, const std::string& digest) const {
+bool UploadStore::contains(const std::string& ns, const std::string& digest) const {
   std::error_code ec;
   return fs::is_regular_file(pathOf(ns, digest), ec);
 }
 
-Result<std::string> BuildContextStore::read(const std::string& ns,
+Result<std::string> UploadStore::read(const std::string& ns,
                                             const std::string& digest) const {
   if (!contains(ns, digest)) {
-    return Status::NotFound("no build context " + digest + " was uploaded to namespace " + ns +
-                            ": apply the manifest again with the tender command, which uploads it");
+    return Status::NotFound("no " + kind_.what + " " + digest + " was uploaded to namespace " + ns +
+                            kind_.uploadHow);
   }
-  return readFile(pathOf(ns, digest), "build context " + digest);
+  return readFile(pathOf(ns, digest), kind_.what + " " + digest);
 }
 
-Result<int> BuildContextStore::sweep(
+Result<int> UploadStore::sweep(
     const std::set<std::pair<std::string, std::string>>& referenced, std::chrono::seconds grace) {
   std::lock_guard<std::mutex> l(mu_);
   std::error_code ec;
@@ -117,9 +127,9 @@ Result<int> BuildContextStore::sweep(
     for (fs::directory_iterator f(ns->path(), inner), fend; !inner && f != fend;
          f.increment(inner)) {
       const fs::path& p = f->path();
-      // "<hex>.tar", or "<hex>.tar.tmp<pid>" that an upload cut short left.
+      // "<hex><suffix>", or "<hex><suffix>.tmp<pid>" that an upload cut short left.
       const bool partial = p.extension().string().rfind(".tmp", 0) == 0;
-      if (!partial && p.extension() != kSuffix) continue;
+      if (!partial && p.extension() != kind_.suffix) continue;
       if (!partial && referenced.count({name, "sha256:" + p.stem().string()})) continue;
       std::error_code timeError;
       auto written = fs::last_write_time(p, timeError);
