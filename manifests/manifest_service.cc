@@ -682,7 +682,11 @@ void decodeHostTuning(Decoder& d, Fields& f, ServiceSpec* s, const std::string& 
       const bool ok = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '/';
       });
-      if (!ok) d.error(join(f.at("sysctls"), key), quoteJson(key) + " is not a kernel parameter name");
+      if (!ok) {
+        d.error(join(f.at("sysctls"), key), quoteJson(key) + " is not a kernel parameter name");
+      } else if (value.empty()) {
+        d.error(join(f.at("sysctls"), key), "has no value (KEY=VALUE, or KEY: VALUE)");
+      }
     }
   }
   s->groupAdd = decodeWords(d, f.at("groupAdd"), f.get("groupAdd"));

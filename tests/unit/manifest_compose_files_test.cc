@@ -239,6 +239,9 @@ services:
                                           "a service cannot share its own namespaces or volumes"}));
   EXPECT_THAT(errors, Contains(FieldError{"services.web.ipc", "service \"ghost\" is not defined"}));
   EXPECT_THAT(errors, Contains(FieldError{"services.web.sysctls", "5 is not a mapping or a list"}));
+  EXPECT_THAT(errorsOf("services:\n  web: {image: x, sysctls: [net.core.somaxconn]}\n"),
+              ElementsAre(FieldError{"services.web.sysctls.net.core.somaxconn",
+                                     "has no value (KEY=VALUE, or KEY: VALUE)"}));
   EXPECT_THAT(errors, Contains(::testing::Field(&FieldError::field, "services.web.shm_size")));
   EXPECT_THAT(errors, Contains(::testing::Field(&FieldError::field, "services.web.oom_score_adj")));
   EXPECT_THAT(errors, Contains(::testing::Field(&FieldError::field, "services.web.cpu_shares")));
