@@ -306,8 +306,11 @@ std::optional<json> Translator::extendedService(const json& services, const std:
   chain.push_back(self);
   std::optional<json> parent;
   const std::string target = (baseFile.empty() ? file : baseFile) + ":" + base;
-  if (std::find(chain.begin(), chain.end(), target) != chain.end()) {
-    error(at, "extends cycle: " + chainText(chain, target));
+  if (auto start = std::find(chain.begin(), chain.end(), target); start != chain.end()) {
+    // One cycle, one error: found again from another of its services, it is not repeated.
+    if (reportedCycles_.insert(std::set<std::string>(start, chain.end())).second) {
+      error(at, "extends cycle: " + chainText(chain, target));
+    }
   } else if (baseFile.empty()) {
     if (!services.contains(base)) {
       error(ext.is_string() ? at : join(at, "service"),

@@ -184,6 +184,7 @@ class Translator {
   std::map<std::string, std::string> volumeNames_;
   std::vector<Resource> resources_;
   std::string containerAlias_;  // the service's container_name, while it is translated
+  std::set<std::set<std::string>> reportedCycles_;  // extends cycles, by their members
 };
 
 }  // namespace compose_internal

@@ -123,10 +123,10 @@ TEST(ComposeExtends, AnUnknownTargetIsAnErrorNamingThePath) {
 
 TEST(ComposeExtends, ACycleIsAnError) {
   auto errors = errorsOf("services:\n  a: {extends: b, image: x}\n  b: {extends: a}\n  c: {extends: c}\n");
-  EXPECT_THAT(errors, Contains(FieldError{"services.b.extends",
-                                          "extends cycle: compose.yaml:a -> compose.yaml:b -> compose.yaml:a"}));
-  EXPECT_THAT(errors, Contains(FieldError{"services.c.extends",
-                                          "extends cycle: compose.yaml:c -> compose.yaml:c"}));
+  EXPECT_THAT(errors, ::testing::UnorderedElementsAre(
+                          FieldError{"services.b.extends",
+                                     "extends cycle: compose.yaml:a -> compose.yaml:b -> compose.yaml:a"},
+                          FieldError{"services.c.extends", "extends cycle: compose.yaml:c -> compose.yaml:c"}));
 }
 
 TEST(ComposeInclude, AddsAProjectWithItsOwnFolderAndDotEnv) {
