@@ -24,6 +24,7 @@
 
 #include "manifests/compose_internal.h"
 #include "manifests/compose_merge.h"
+#include "manifests/dependencies.h"
 #include "manifests/manifest.h"
 #include "manifests/manifest_syntax.h"
 #include "manifests/yaml_to_json.h"
@@ -34,7 +35,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Replaces every string of `v` by its interpolation; errors at their paths.
+}  // namespace
+
 void interpolateAll(json& v, const std::string& path, const std::map<std::string, std::string>& vars,
                     std::vector<FieldError>* errors, std::vector<std::string>* unset) {
   if (v.is_string()) {
@@ -50,6 +52,8 @@ void interpolateAll(json& v, const std::string& path, const std::map<std::string
     for (size_t i = 0; i < v.size(); ++i) interpolateAll(v[i], indexed(path, i), vars, errors, unset);
   }
 }
+
+namespace {
 
 // A folder name as Compose makes it a project name: lowercase, only letters,
 // digits, '_' and '-' kept, starting with a letter or digit, at most 63
@@ -154,21 +158,18 @@ Status Translator::readDocuments(const std::vector<ComposeFile>& files, json* me
   std::vector<std::string> unset;
   for (size_t f = 0; f < files.size(); ++f) {
     const ComposeFile& file = files[f];
-    auto docs = yamlToJson(file.text);
-    if (!docs.ok()) return Status::Invalid(file.name + ": " + docs.status().message());
-    std::vector<json> nonEmpty;
-    for (json& d : *docs) {
-      if (!d.is_null()) nonEmpty.push_back(std::move(d));
-    }
-    if (nonEmpty.size() != 1 || !nonEmpty[0].is_object()) {
-      return Status::Invalid(file.name + ": a Compose file is one mapping (services:, networks:, volumes:...)");
-    }
-    json doc = std::move(nonEmpty[0]);
-    std::vector<FieldError> errors;
-    interpolateAll(doc, "", variables_, &errors, &unset);
-    if (!errors.empty()) {
-      return Status::Invalid(file.name + " is invalid", std::move(errors));
-    }
+    auto parsed = parseFile(file.name, file.text, variables_, &unset);
+    if (!parsed.ok()) return parsed.status();
+    json doc = std::move(*parsed);
+    // Every -f file's relative paths resolve against the first one's folder, as Compose has it.
+    const std::string self = fs::path(file.name).is_absolute() || options_.projectDir.empty()
+                                 ? file.name
+                                 : (fs::path(options_.projectDir) / fs::path(file.name).filename()).string();
+    std::vector<std::string> chain = {self};
+    resolveIncludes(doc, file.name, options_.projectDir, variables_, chain, &unset);
+    resolveExtends(doc, file.name, options_.projectDir, files.size() > 1 ? file.name + ": " : "", variables_,
+                   &unset);
+    if (!errors_.empty()) return Status::Invalid(file.name + " is invalid", std::move(errors_));
     *merged = f == 0 ? doc : mergeComposeDocuments(*merged, doc);
   }
   std::set<std::string> seen;
@@ -312,6 +313,21 @@ Result<ComposeProject> Translator::run(const std::vector<ComposeFile>& files) {
   declareFiles(doc, "configs");
   for (const auto& [name, svc] : services->items()) {
     if (enabled_.count(name)) translateService(name, svc);
+  }
+  // What `docker compose config` refuses of the graph: a cycle, through
+  // depends_on or what orders a service first (network_mode, ipc, volumes_from).
+  std::vector<ServiceDependencies> graph;
+  for (const Resource& r : resources_) {
+    if (r.kind != "Service") continue;
+    auto named = tenderNames.find(r.metadata.name);
+    const std::string composeName = named != tenderNames.end() ? named->second : r.metadata.name;
+    graph.push_back({r.metadata.name, r.service().dependsOn, join("services", composeName) + "|", true});
+  }
+  for (const FieldError& e : checkDependencies(project_, graph)) {
+    const size_t bar = e.field.find('|');
+    if (bar != std::string::npos && e.field.compare(bar + 1, std::string::npos, "spec.dependsOn") == 0) {
+      error(join(e.field.substr(0, bar), "depends_on"), e.message);
+    }
   }
   if (!errors_.empty()) return Status::Invalid(what, std::move(errors_));
   return ComposeProject{project_, std::move(resources_), std::move(warnings_)};

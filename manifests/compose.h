@@ -50,8 +50,9 @@ struct ComposeOptions {
   std::string dotenv;
   std::vector<std::string> profiles;  // active profiles; COMPOSE_PROFILES adds to them
   bool strict = false;                // unsupported keys are errors, not warnings
-  // Reads an env_file given as an absolute path (resolved against
-  // projectDir). Unset: env_file is an error (the API cannot read the
+  // Reads an env_file, an included Compose file or an extends file, given
+  // as an absolute path (resolved against projectDir, or the folder of the
+  // file naming it). Unset: those keys are errors (the API cannot read the
   // client's files).
   std::function<Result<std::string>(const std::string& path)> readFile;
 };
@@ -66,8 +67,9 @@ struct ComposeProject {
 // `apiVersion`: a Compose file rather than a tender manifest.
 bool isComposeDocument(const std::string& text);
 
-// Interpolates, merges (later files override earlier ones, as Compose
-// merges), selects profiled services and translates. Status::Invalid with
+// Interpolates, resolves include and extends, merges (later files override
+// earlier ones, as Compose merges), selects profiled services, translates
+// and checks the dependency graph (cycles). Status::Invalid with
 // every error as a detail.
 Result<ComposeProject> loadCompose(const std::vector<ComposeFile>& files,
                                    const ComposeOptions& options);

@@ -1,15 +1,17 @@
 // Internal to manifests/ (nothing outside this folder includes it): the
-// Compose translator that loadCompose runs, shared by its three files.
+// Compose translator that loadCompose runs, shared by its four files.
 // Translator's project-level steps (reading, interpolating and merging the
 // files, the project name, profiles, decoding each resource) are in
-// compose.cc; the top-level networks and volumes and a service's volumes and
-// networks in compose_networks_volumes.cc; the rest of a service in
-// compose_service.cc.
+// compose.cc; what a file takes from other files (include, extends) in
+// compose_files.cc; the top-level networks and volumes and a service's
+// volumes and networks in compose_networks_volumes.cc; the rest of a
+// service in compose_service.cc.
 //
 // Thread-safety: a Translator is used once, by one thread.
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -61,6 +63,10 @@ struct Origin {
 
 struct TopLevelKind;  // compose_networks_volumes.cc: networks or volumes
 
+// Replaces every string of `v` by its interpolation; errors at their paths.
+void interpolateAll(json& v, const std::string& path, const std::map<std::string, std::string>& vars,
+                    std::vector<FieldError>* errors, std::vector<std::string>* unset);
+
 class Translator {
  public:
   explicit Translator(const ComposeOptions& options) : options_(options) {}
@@ -82,6 +88,11 @@ class Translator {
     }
   }
 
+  // A key tender accepts and does nothing with: said, and never an error.
+  void note(const std::string& path, const std::string& why) {
+    warnings_.push_back(path + ": accepted; " + why);
+  }
+
   std::optional<std::string> text(const std::string& path, const json& v) {
     if (v.is_string()) return v.get<std::string>();
     if (v.is_boolean()) return std::string(v.get<bool>() ? "true" : "false");
@@ -95,6 +106,28 @@ class Translator {
   std::vector<std::string> strings(const std::string& path, const json& v);
 
   Status readDocuments(const std::vector<ComposeFile>& files, json* merged);
+  // compose_files.cc: one file's text as an interpolated document.
+  Result<json> parseFile(const std::string& name, const std::string& text,
+                         const std::map<std::string, std::string>& vars, std::vector<std::string>* unset);
+  // Another Compose file a file names (an include, an extends file), read
+  // through options_.readFile; errors at `at`.
+  std::optional<json> readReferenced(const std::string& at, const std::string& path,
+                                     const std::map<std::string, std::string>& vars,
+                                     std::vector<std::string>* unset);
+  // `include:` of `doc` (whose relative paths resolve against `dir`), its
+  // projects added to it; `chain` holds the files being included, for cycles.
+  void resolveIncludes(json& doc, const std::string& file, const std::string& dir,
+                       const std::map<std::string, std::string>& vars, std::vector<std::string>& chain,
+                       std::vector<std::string>* unset);
+  // Every service of `doc` with `extends` replaced by the service it extends
+  // merged with its own keys. `prefix` goes before the paths of errors
+  // ("" for the user's files, "other.yml: " for the others).
+  void resolveExtends(json& doc, const std::string& file, const std::string& dir, const std::string& prefix,
+                      const std::map<std::string, std::string>& vars, std::vector<std::string>* unset);
+  std::optional<json> extendedService(const json& services, const std::string& file, const std::string& dir,
+                                      const std::string& prefix, const std::string& name,
+                                      const std::map<std::string, std::string>& vars,
+                                      std::vector<std::string>& chain, std::vector<std::string>* unset);
   bool chooseName(const json& doc);
   void declareNetworks(const json* networks);
   void declareVolumes(const json* volumes);
@@ -121,6 +154,10 @@ class Translator {
   // service's list of them.
   void declareFiles(const json& doc, const std::string& kind);
   void fileMounts(const std::string& path, const std::string& kind, const json& v, json& spec);
+  void containerName(const std::string& at, const json& value, json& spec);
+  // `needs(service, path)` checks a service this one shares with and orders it first.
+  void volumesFrom(const std::string& path, const json& v, json& spec,
+                   const std::function<bool(const std::string&, const std::string&)>& needs);
 
   void put(json& spec, const json::json_pointer& at, json value, const std::string& composePath) {
     spec[at] = std::move(value);
@@ -157,6 +194,8 @@ class Translator {
     std::optional<std::string> content;
   };
   std::map<std::string, FileSource> secretSources_, configSources_;
+  std::string containerAlias_;  // the service's container_name, while it is translated
+  std::set<std::set<std::string>> reportedCycles_;  // extends cycles, by their members
 };
 
 }  // namespace compose_internal

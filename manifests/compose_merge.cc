@@ -136,6 +136,10 @@ json mergeService(const json& base, const json& over) {
 
 }  // namespace
 
+nlohmann::json mergeComposeService(const nlohmann::json& base, const nlohmann::json& over) {
+  return mergeService(base, over);
+}
+
 nlohmann::json mergeComposeDocuments(const nlohmann::json& base, const nlohmann::json& over) {
   if (!base.is_object() || !over.is_object()) return over;
   json out = base;

@@ -19,4 +19,8 @@ namespace tender {
 // `override` merged onto `base`; both are whole Compose documents (objects).
 nlohmann::json mergeComposeDocuments(const nlohmann::json& base, const nlohmann::json& override);
 
+// One service merged onto another by the same rules: what `extends` does
+// with the service it names (`base`) and the one that extends it.
+nlohmann::json mergeComposeService(const nlohmann::json& base, const nlohmann::json& override);
+
 }  // namespace tender

@@ -1,7 +1,9 @@
 // A Compose service as a tender Service: the keys renamed as they are, the
 // environment and env_files, ports, depends_on, healthcheck, restart, deploy,
 // build and x-tender, settled into the native spec that is then decoded.
+#include <algorithm>
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -201,7 +203,10 @@ void Translator::healthcheck(const std::string& path, const json& v, json& spec)
     error(join(path, "disable"), quoteJson(v["disable"]) + " is not a boolean (true or false)");
     return;
   }
-  if (v.value("disable", false)) return;
+  if (v.value("disable", false)) {
+    put(spec, "/disableImageHealthcheck"_json_pointer, true, join(path, "disable"));
+    return;
+  }
   json hc = json::object();
   bool none = false;
   for (const auto& [k, value] : v.items()) {
@@ -222,18 +227,24 @@ void Translator::healthcheck(const std::string& path, const json& v, json& spec)
       put(hc, json::json_pointer("/" + k), value, at);
     } else if (k == "start_period") {
       put(hc, "/startPeriod"_json_pointer, value, at);
+    } else if (k == "start_interval") {
+      put(hc, "/startInterval"_json_pointer, value, at);
     } else if (k != "disable" && !isExtension(k)) {
       unsupported(at);
     }
   }
-  if (none) return;
+  if (none) {
+    put(spec, "/disableImageHealthcheck"_json_pointer, true, join(path, "test"));
+    return;
+  }
   if (!hc.contains("exec")) {
     unsupported(path, "a healthcheck without test keeps the image's own check as it is");
     return;
   }
   // The origins were recorded under "spec.exec"...: move them under healthcheck.
   for (Origin& o : origins_) {
-    for (const char* k : {"spec.exec", "spec.interval", "spec.timeout", "spec.retries", "spec.startPeriod"}) {
+    for (const char* k : {"spec.exec", "spec.interval", "spec.timeout", "spec.retries", "spec.startPeriod",
+                          "spec.startInterval"}) {
       if (o.native == k) o.native = "spec.healthcheck." + o.native.substr(5);
     }
   }
@@ -296,6 +307,8 @@ void Translator::deploy(const std::string& path, const json& v, json& spec) {
             }
           } else if (lk == "cpus" && rk == "limits") {
             put(spec, "/resources/limits/cpus"_json_pointer, lv, lat);
+          } else if (lk == "pids" && rk == "limits") {
+            put(spec, "/pidsLimit"_json_pointer, lv, lat);
           } else {
             unsupported(lat);
           }
@@ -393,6 +406,54 @@ void Translator::xTender(const std::string& path, const json& v, json& spec) {
   }
 }
 
+// container_name: tender names its containers {project}.{service}.{replica},
+// so the name Compose would give the container becomes a network alias: the
+// other containers reach the service by it as they did.
+void Translator::containerName(const std::string& at, const json& value, json& spec) {
+  auto name = text(at, value);
+  if (!name) return;
+  const bool ok = !name->empty() && std::isalnum(static_cast<unsigned char>(name->front())) &&
+                  std::all_of(name->begin(), name->end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+                  });
+  if (!ok) {
+    error(at, quoteJson(*name) + " is not a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)");
+    return;
+  }
+  containerAlias_ = *name;
+  warnings_.push_back(at + ": tender names containers {project}.{service}.{replica}; " + quoteJson(*name) +
+                      " is kept as a network alias of the service");
+}
+
+void Translator::volumesFrom(const std::string& path, const json& v,
+                             json& spec, const std::function<bool(const std::string&, const std::string&)>& needs) {
+  if (!v.is_array()) {
+    error(path, quoteJson(v) + " is not a list");
+    return;
+  }
+  json out = json::array();
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string at = indexed(path, i);
+    auto item = text(at, v[i]);
+    if (!item) continue;
+    if (item->rfind("container:", 0) == 0) {
+      unsupported(at, "a container outside the project; name a service of it instead");
+      continue;
+    }
+    const size_t colon = item->find(':');
+    const std::string other = item->substr(0, colon);
+    const std::string mode = colon == std::string::npos ? "" : item->substr(colon + 1);
+    if (mode != "" && mode != "ro" && mode != "rw") {
+      error(at, quoteJson(*item) + ": the mode is not ro or rw");
+      continue;
+    }
+    if (!needs(other, at)) continue;
+    origins_.push_back({"spec.volumesFrom[" + std::to_string(out.size()) + "]", at});
+    out.push_back(tenderServiceName(other) + (mode.empty() ? "" : ":" + mode));
+  }
+  if (!out.empty()) spec["volumesFrom"] = out;
+}
+
 void Translator::translateService(const std::string& name, const json& svc) {
   const std::string path = join("services", name);
   const std::string tname = tenderServiceName(name);
@@ -413,12 +474,15 @@ void Translator::translateService(const std::string& name, const json& svc) {
       {"privileged", "privileged"}, {"read_only", "readOnlyRootFilesystem"},
       {"ulimits", "ulimits"},     {"logging", "logging"},         {"expose", "expose"},
       {"scale", "replicas"},      {"pid", "pid"},                 {"ipc", "ipc"},
-      {"uts", "uts"},             {"devices", "devices"},         {"security_opt", "securityOpt"}};
+      {"uts", "uts"},             {"devices", "devices"},         {"security_opt", "securityOpt"},
+      {"cpu_shares", "cpuShares"}, {"cpuset", "cpuset"},          {"pids_limit", "pidsLimit"},
+      {"oom_score_adj", "oomScoreAdj"}, {"mem_swappiness", "memorySwappiness"},
+      {"dns_opt", "dnsOptions"}};
   static const std::set<std::string> kHandled = {
       "environment", "env_file", "ports", "volumes", "tmpfs", "networks", "network_mode",
       "depends_on", "healthcheck", "restart", "deploy", "build", "labels", "extra_hosts",
       "mem_limit", "mem_reservation", "memswap_limit", "cpus", "profiles", "x-tender",
-      "pull_policy", "secrets", "configs"};
+      "pull_policy", "secrets", "configs", "volumes_from"};
   for (const auto& [k, value] : svc.items()) {
     const std::string at = join(path, k);
     if (value.is_null()) continue;
@@ -453,13 +517,26 @@ void Translator::translateService(const std::string& name, const json& svc) {
       if (!spec.contains("/resources/limits/cpus"_json_pointer)) {
         put(spec, "/resources/limits/cpus"_json_pointer, value, at);
       }
+    } else if (k == "sysctls") {
+      if (auto sysctls = stringMap(at, value, false)) put(spec, "/sysctls"_json_pointer, *sysctls, at);
+    } else if (k == "shm_size") {
+      if (auto bytes = dockerBytes(at, value)) put(spec, "/shmSize"_json_pointer, *bytes, at);
+    } else if (k == "group_add" || k == "dns" || k == "dns_search") {
+      // A gid may be written as a number, a single resolver as a string.
+      const char* where = k == "group_add" ? "/groupAdd" : k == "dns" ? "/dns" : "/dnsSearch";
+      put(spec, json::json_pointer(where), strings(at, value), at);
     } else if (k == "pull_policy") {
-      // tender never pulls: a policy that says "pull" cannot be kept.
+      // tender never pulls: the image must be on the engine whatever the policy says.
       if (value != "never" && value != "missing" && value != "if_not_present" && value != "build") {
-        unsupported(at, "tender never pulls images");
+        note(at, "tender never pulls images; the image must already be on the engine (docker pull it)");
       }
+    } else if (k == "platform") {
+      note(at, "tender runs the image the engine has and never pulls another platform's");
+    } else if (k == "develop" || k == "annotations") {
+      note(at, k == "develop" ? "compose watch is docker compose's; tender ignores it"
+                              : "tender keeps no annotations on containers; ignored");
     } else if (k == "container_name") {
-      unsupported(at, "tender names containers {project}.{service}.{replica}");
+      containerName(at, value, spec);
     } else if (!kHandled.count(k) && !isExtension(k)) {
       unsupported(at);
     }
@@ -480,28 +557,48 @@ void Translator::translateService(const std::string& name, const json& svc) {
   if (auto it = svc.find("depends_on"); it != svc.end() && !it->is_null()) {
     dependsOn(join(path, "depends_on"), name, *it, spec);
   }
-  // Sharing another service's network stack needs it started first, as Compose orders it.
-  if (spec.contains("networkMode") && spec["networkMode"].is_string()) {
-    const std::string mode = spec["networkMode"].get<std::string>();
-    if (mode.rfind("service:", 0) == 0) {
-      const std::string other = mode.substr(8);
-      const std::string tother = tenderServiceName(other);
-      if (!enabled_.count(other)) {
-        error(join(path, "network_mode"), "service " + quoteJson(other) + " is not defined");
-      } else {
-        spec["networkMode"] = "service:" + tother;
-        if (!spec.contains("dependsOn") || !spec["dependsOn"].contains(tother)) spec["dependsOn"][tother] = json::object();
-      }
+  // Sharing another service's namespaces or volumes needs it started first, as Compose orders it.
+  auto needs = [&](const std::string& other, const std::string& at) {
+    if (other == name) {
+      error(at, "a service cannot share its own namespaces or volumes");
+      return false;
     }
+    if (!enabled_.count(other)) {
+      error(at, "service " + quoteJson(other) +
+                    (disabled_.count(other) ? " is not enabled: none of its profiles is active" : " is not defined"));
+      return false;
+    }
+    const std::string tother = tenderServiceName(other);
+    if (!spec.contains("dependsOn") || !spec["dependsOn"].contains(tother)) spec["dependsOn"][tother] = json::object();
+    return true;
+  };
+  for (const auto& [native, key] : {std::pair<const char*, const char*>{"networkMode", "network_mode"},
+                                    {"pid", "pid"}, {"ipc", "ipc"}}) {
+    if (!spec.contains(native) || !spec[native].is_string()) continue;
+    const std::string mode = spec[native].get<std::string>();
+    if (mode.rfind("service:", 0) != 0) continue;
+    const std::string other = mode.substr(8);
+    if (needs(other, join(path, key))) spec[native] = "service:" + tenderServiceName(other);
+  }
+  if (auto it = svc.find("volumes_from"); it != svc.end() && !it->is_null()) {
+    volumesFrom(join(path, "volumes_from"), *it, spec, needs);
   }
   if (auto it = svc.find("healthcheck"); it != svc.end() && !it->is_null()) {
     healthcheck(join(path, "healthcheck"), *it, spec);
   }
   // A renamed service still answers to its Compose name on every network it joins.
+  std::vector<std::string> aliases;
   if (tname != name) {
     warnings_.push_back(path + ": tender names this service " + quoteJson(tname) +
                         " (its service names are DNS labels); it still answers to " + quoteJson(name) +
                         " on its networks");
+    aliases.push_back(name);
+  }
+  if (!containerAlias_.empty() && containerAlias_ != tname && containerAlias_ != name) {
+    aliases.push_back(containerAlias_);
+  }
+  containerAlias_.clear();
+  if (!aliases.empty()) {
     std::vector<std::string> joined;
     if (spec.contains("networks") && spec["networks"].is_array()) {
       for (const auto& n : spec["networks"]) joined.push_back(n.get<std::string>());
@@ -511,7 +608,9 @@ void Translator::translateService(const std::string& name, const json& svc) {
     for (const std::string& n : joined) {
       json& list = spec["networkAliases"][n];
       if (!list.is_array()) list = json::array();
-      list.push_back(name);
+      for (const std::string& a : aliases) {
+        if (std::find(list.begin(), list.end(), a) == list.end()) list.push_back(a);
+      }
     }
   }
   for (const char* kind : {"secrets", "configs"}) {

@@ -164,6 +164,19 @@ class Encoder {
     }
     fileMounts(&out, "secrets", s.secrets);
     fileMounts(&out, "configs", s.configs);
+    if (!s.volumesFrom.empty()) out["volumesFrom"] = s.volumesFrom;
+    map(&out, "sysctls", s.sysctls);
+    if (!s.groupAdd.empty()) out["groupAdd"] = s.groupAdd;
+    if (!s.dns.empty()) out["dns"] = s.dns;
+    if (!s.dnsSearch.empty()) out["dnsSearch"] = s.dnsSearch;
+    if (!s.dnsOptions.empty()) out["dnsOptions"] = s.dnsOptions;
+    optional(&out, "oomScoreAdj", s.oomScoreAdj);
+    optional(&out, "cpuShares", s.cpuShares);
+    string(&out, "cpuset", s.cpuset);
+    optional(&out, "pidsLimit", s.pidsLimit);
+    optional(&out, "memorySwappiness", s.memorySwappiness);
+    optional(&out, "shmSize", s.shmSize);
+    flag(&out, "disableImageHealthcheck", s.disableImageHealthcheck);
     return out;
   }
 
@@ -209,6 +222,7 @@ class Encoder {
     duration(&out, "timeout", h.timeoutMs);
     optional(&out, "retries", h.retries);
     duration(&out, "startPeriod", h.startPeriodMs);
+    duration(&out, "startInterval", h.startIntervalMs);
     flag(&out, "restartWhenUnhealthy", h.restartWhenUnhealthy);
     return out;
   }

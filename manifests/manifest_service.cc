@@ -367,6 +367,12 @@ std::optional<HealthCheck> decodeHealthCheck(Decoder& d, const std::string& path
   }
   if (const json* retries = f.get("retries")) hc.retries = d.smallInt(f.at("retries"), *retries, 1);
   hc.startPeriodMs = getDuration(d, f, "startPeriod");
+  hc.startIntervalMs = getDuration(d, f, "startInterval");
+  if (hc.startIntervalMs && *hc.startIntervalMs == 0) {
+    const std::string key = durationKey(d, "startInterval");
+    d.error(f.at(key), quoteJson(*f.get(key)) + " must be more than 0");
+    hc.startIntervalMs.reset();
+  }
   if (auto restart = getBool(d, f, "restartWhenUnhealthy")) hc.restartWhenUnhealthy = *restart;
   f.rejectUnknown();
   if (!ok) return std::nullopt;
@@ -649,6 +655,71 @@ void decodeDevicesAndSecurityOptions(Decoder& d, Fields& f, ServiceSpec* s) {
   }
 }
 
+// The kernel's and the engine's knobs of one container: volumesFrom,
+// sysctls, groups, DNS, OOM score, CPU shares and set, pids, swappiness, /dev/shm.
+void decodeHostTuning(Decoder& d, Fields& f, ServiceSpec* s, const std::string& self) {
+  std::vector<std::string> from = decodeWords(d, f.at("volumesFrom"), f.get("volumesFrom"));
+  for (size_t i = 0; i < from.size(); ++i) {
+    const std::string& item = from[i];
+    const size_t colon = item.find(':');
+    const std::string name = item.substr(0, colon);
+    const std::string mode = colon == std::string::npos ? "" : item.substr(colon + 1);
+    const std::string at = indexed(f.at("volumesFrom"), i);
+    if (!isDnsLabel(name)) {
+      d.error(at, quoteJson(item) + " is not SERVICE or SERVICE:ro (a service of the namespace)");
+    } else if (mode != "" && mode != "ro" && mode != "rw") {
+      d.error(at, quoteJson(item) + ": the mode is not ro or rw");
+    } else if (!self.empty() && name == self) {
+      d.error(at, "a service cannot mount its own volumes");
+    } else {
+      s->volumesFrom.push_back(item);
+    }
+  }
+  if (const json* sysctls = f.get("sysctls")) {
+    s->sysctls = sysctls->is_array() ? decodeEnv(d, f.at("sysctls"), *sysctls)
+                                     : d.stringMap(f.at("sysctls"), sysctls);
+    for (const auto& [key, value] : s->sysctls) {
+      const bool ok = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-' || c == '/';
+      });
+      if (!ok) {
+        d.error(join(f.at("sysctls"), key), quoteJson(key) + " is not a kernel parameter name");
+      } else if (value.empty()) {
+        d.error(join(f.at("sysctls"), key), "has no value (KEY=VALUE, or KEY: VALUE)");
+      }
+    }
+  }
+  s->groupAdd = decodeWords(d, f.at("groupAdd"), f.get("groupAdd"));
+  s->dns = decodeWords(d, f.at("dns"), f.get("dns"));
+  for (size_t i = 0; i < s->dns.size(); ++i) {
+    if (!isIpAddress(s->dns[i])) d.error(indexed(f.at("dns"), i), quoteJson(s->dns[i]) + " is not an IP address");
+  }
+  s->dnsSearch = decodeWords(d, f.at("dnsSearch"), f.get("dnsSearch"));
+  s->dnsOptions = decodeWords(d, f.at("dnsOptions"), f.get("dnsOptions"));
+  if (const json* v = f.get("oomScoreAdj")) {
+    if (auto n = d.integer(f.at("oomScoreAdj"), *v, -1000, 1000)) s->oomScoreAdj = static_cast<int>(*n);
+  }
+  if (const json* v = f.get("cpuShares")) s->cpuShares = d.integer(f.at("cpuShares"), *v, 2, 262144);
+  if (auto cpuset = getString(d, f, "cpuset")) {
+    const bool ok = !cpuset->empty() && std::all_of(cpuset->begin(), cpuset->end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) || c == ',' || c == '-';
+    });
+    if (ok) {
+      s->cpuset = *cpuset;
+    } else {
+      d.error(f.at("cpuset"), quoteJson(*cpuset) + " is not a list of CPUs (\"0-2\", \"0,3\")");
+    }
+  }
+  if (const json* v = f.get("pidsLimit")) {
+    s->pidsLimit = d.integer(f.at("pidsLimit"), *v, -1, std::numeric_limits<int64_t>::max());
+  }
+  if (const json* v = f.get("memorySwappiness")) {
+    if (auto n = d.integer(f.at("memorySwappiness"), *v, 0, 100)) s->memorySwappiness = static_cast<int>(*n);
+  }
+  s->shmSize = getMemory(d, f, "shmSize");
+  if (auto v = getBool(d, f, "disableImageHealthcheck")) s->disableImageHealthcheck = *v;
+}
+
 // The container settings beyond image, command and resources: what Compose
 // calls expose, network_mode, cap_add, ulimits, logging and the like.
 void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
@@ -753,6 +824,10 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
     d.error(f.at(s.secrets.empty() ? "configs" : "secrets"),
             "cannot be used with readOnlyRootFilesystem: tender copies secrets and configs into "
             "the container's filesystem before it starts");
+  }
+  decodeHostTuning(d, f, &s, self);
+  if (s.disableImageHealthcheck && s.healthcheck) {
+    d.error(f.at("disableImageHealthcheck"), "cannot be set together with healthcheck");
   }
   f.rejectUnknown();
   // A present but malformed image or build has its own error already.

@@ -89,6 +89,8 @@ struct HealthCheck {
   std::optional<int64_t> timeoutMs;      // default 5s
   std::optional<int> retries;            // default 3
   std::optional<int64_t> startPeriodMs;  // default 0
+  // How often the check runs during startPeriod (the engine's default: interval).
+  std::optional<int64_t> startIntervalMs;
   bool restartWhenUnhealthy = false;
 };
 
@@ -185,6 +187,24 @@ struct ServiceSpec {
   std::optional<LoggingSpec> logging;
   std::vector<FileMount> secrets;
   std::vector<FileMount> configs;
+  // Mounts every volume of another service's first replica: "NAME" or
+  // "NAME:ro" / "NAME:rw" (a service of the same namespace).
+  std::vector<std::string> volumesFrom;
+  // Namespaced kernel parameters: "net.core.somaxconn" -> "1024".
+  std::map<std::string, std::string> sysctls;
+  std::vector<std::string> groupAdd;  // supplementary groups: names or gids
+  std::vector<std::string> dns;        // resolver addresses
+  std::vector<std::string> dnsSearch;  // search domains
+  std::vector<std::string> dnsOptions; // resolv.conf options: "ndots:2"
+  std::optional<int> oomScoreAdj;      // -1000..1000
+  std::optional<int64_t> cpuShares;    // relative CPU weight (the engine's default: 1024)
+  std::string cpuset;                  // host CPUs the container may use: "0-2", "0,3"
+  std::optional<int64_t> pidsLimit;    // -1 unlimited
+  std::optional<int> memorySwappiness; // 0..100
+  std::optional<int64_t> shmSize;      // bytes of /dev/shm (the engine's default: 64Mi)
+  // The image's own HEALTHCHECK is turned off (Compose's healthcheck.disable);
+  // never together with healthcheck.
+  bool disableImageHealthcheck = false;
 };
 
 struct NetworkSpec {

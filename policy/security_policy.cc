@@ -76,6 +76,7 @@ class Checker {
     }
     for (size_t i = 0; i < s.volumes.size(); ++i) bind(s.volumes[i], indexed("spec.volumes", i));
     for (size_t i = 0; i < s.securityOpt.size(); ++i) securityOption(s.securityOpt[i], i);
+    hostTuning(s);
     ports(s.ports);
     if (s.logging && !s.logging->driver.empty() && s.logging->driver != "json-file" &&
         s.logging->driver != "local") {
@@ -146,6 +147,33 @@ class Checker {
     refuse(field, "container " + quoted(container) + " is not in namespace " +
                       quoted(scope_.namespace_) + ": sharing another namespace's " + what +
                       " namespace is not allowed");
+  }
+
+  // Kernel parameters, the OOM killer's order and pinned CPUs reach past the
+  // container: only what Kubernetes' baseline calls safe is allowed.
+  void hostTuning(const ServiceSpec& s) {
+    static const std::set<std::string> kSafeSysctls = {
+        "kernel.shm_rmid_forced",          "net.ipv4.ip_local_port_range",
+        "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",       "net.ipv4.ip_local_reserved_ports",
+        "net.ipv4.tcp_keepalive_time",     "net.ipv4.tcp_fin_timeout",
+        "net.ipv4.tcp_keepalive_intvl",    "net.ipv4.tcp_keepalive_probes"};
+    for (const auto& [key, value] : s.sysctls) {
+      if (!kSafeSysctls.count(key)) {
+        refuse("spec.sysctls." + key, quoted(key) +
+                                          " is not one of the safe sysctls (net.ipv4.ip_local_port_range, "
+                                          "net.ipv4.tcp_keepalive_time...): not allowed");
+      }
+    }
+    if (s.oomScoreAdj && *s.oomScoreAdj < 0) {
+      refuse("spec.oomScoreAdj", std::to_string(*s.oomScoreAdj) +
+                                     " makes the kernel kill other namespaces' containers first: "
+                                     "only 0 and above are allowed");
+    }
+    if (!s.cpuset.empty()) {
+      refuse("spec.cpuset", quoted(s.cpuset) + " pins the host's CPUs: not allowed (cpus and "
+                                               "cpuShares share them instead)");
+    }
   }
 
   void bind(const VolumeMount& m, const std::string& at) {

@@ -53,6 +53,32 @@ void addKernelNamespacesAndDevices(const ResolvedService& svc, nlohmann::json& h
   if (!spec.securityOpt.empty()) host["SecurityOpt"] = spec.securityOpt;
 }
 
+// volumesFrom, sysctls, groups, DNS and the kernel's limits, into HostConfig.
+void addHostTuning(const ResolvedService& svc, nlohmann::json& host) {
+  const ServiceSpec& spec = svc.spec;
+  if (!spec.volumesFrom.empty()) {
+    // Another service's volumes are its first replica's, as service:NAME shares its namespaces.
+    nlohmann::json from = nlohmann::json::array();
+    for (const std::string& item : spec.volumesFrom) {
+      const size_t colon = item.find(':');
+      from.push_back(containerName(svc.ns, item.substr(0, colon), 0) +
+                     (colon == std::string::npos ? "" : item.substr(colon)));
+    }
+    host["VolumesFrom"] = from;
+  }
+  if (!spec.sysctls.empty()) host["Sysctls"] = spec.sysctls;
+  if (!spec.groupAdd.empty()) host["GroupAdd"] = spec.groupAdd;
+  if (!spec.dns.empty()) host["Dns"] = spec.dns;
+  if (!spec.dnsSearch.empty()) host["DnsSearch"] = spec.dnsSearch;
+  if (!spec.dnsOptions.empty()) host["DnsOptions"] = spec.dnsOptions;
+  if (spec.oomScoreAdj) host["OomScoreAdj"] = *spec.oomScoreAdj;
+  if (spec.cpuShares) host["CpuShares"] = *spec.cpuShares;
+  if (!spec.cpuset.empty()) host["CpusetCpus"] = spec.cpuset;
+  if (spec.pidsLimit) host["PidsLimit"] = *spec.pidsLimit;
+  if (spec.memorySwappiness) host["MemorySwappiness"] = *spec.memorySwappiness;
+  if (spec.shmSize) host["ShmSize"] = *spec.shmSize;
+}
+
 // The spec's volumes as the Engine API's Mounts, named volumes by their
 // engine names.
 nlohmann::json mountsOf(const ResolvedService& svc) {
@@ -122,6 +148,7 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
   if (!spec.capDrop.empty()) host["CapDrop"] = spec.capDrop;
   if (spec.privileged) host["Privileged"] = true;
   addKernelNamespacesAndDevices(svc, host);
+  addHostTuning(svc, host);
   if (spec.readOnlyRootFilesystem) host["ReadonlyRootfs"] = true;
   if (spec.init) host["Init"] = *spec.init;
   if (!spec.extraHosts.empty()) host["ExtraHosts"] = spec.extraHosts;
@@ -184,6 +211,9 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
         {"Retries", hc.retries.value_or(kDefaultHealthRetries)},
         {"StartPeriod", msToNs(hc.startPeriodMs.value_or(0))},
     };
+    if (hc.startIntervalMs) body["Healthcheck"]["StartInterval"] = msToNs(*hc.startIntervalMs);
+  } else if (spec.disableImageHealthcheck) {
+    body["Healthcheck"] = {{"Test", nlohmann::json::array({"NONE"})}};
   }
   return body;
 }

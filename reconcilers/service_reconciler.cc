@@ -399,8 +399,8 @@ Status ServiceReconciler::resolveImage(const std::string& ref, ResolvedService& 
   if (!image.ok()) {
     if (image.status().IsNotFound()) {
       return Status::NotFound("image \"" + ref +
-                              "\" is not on the engine (tender does not pull images: build or "
-                              "load it first)");
+                              "\" is not on the engine (tender does not pull images: `docker pull " +
+                              ref + "`, build or load it first)");
     }
     return image.status();
   }

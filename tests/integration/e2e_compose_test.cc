@@ -172,7 +172,7 @@ TEST_F(ComposeE2E, OverridesDotEnvWarningsAndStrict) {
         "    image: tender-busybox:latest\n"
         "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n"
         "    environment: {GREETING: \"${GREETING:?set it in .env}\", FROM_FILE: base}\n"
-        "    container_name: fixed\n"
+        "    mac_address: \"02:42:ac:11:00:99\"\n"
         "    stop_grace_period: 1s\n"
         "  debug: {image: tender-busybox:latest, profiles: [debug]}\n");
   write("compose.override.yaml", "services:\n  app:\n    env_file: app.env\n    labels: {overridden: \"yes\"}\n");
@@ -189,12 +189,12 @@ TEST_F(ComposeE2E, OverridesDotEnvWarningsAndStrict) {
   write(".env", "GREETING=hello from dotenv\n");
   CliRun strict = run("apply -f compose.yaml --strict -p " + ns_ + flags(), "", dir_);
   EXPECT_EQ(strict.exitCode, 1) << strict.out;
-  EXPECT_NE(strict.out.find("services.app.container_name: is not supported by tender"), std::string::npos)
+  EXPECT_NE(strict.out.find("services.app.mac_address: is not supported by tender"), std::string::npos)
       << strict.out;
 
   CliRun applied = run("apply -f compose.yaml -p " + ns_ + flags(), "", dir_);
   ASSERT_EQ(applied.exitCode, 0) << applied.out;
-  EXPECT_NE(applied.out.find("warning: services.app.container_name: not supported by tender"), std::string::npos)
+  EXPECT_NE(applied.out.find("warning: services.app.mac_address: not supported by tender"), std::string::npos)
       << applied.out;
   EXPECT_NE(applied.out.find("service/app created"), std::string::npos) << applied.out;
   EXPECT_EQ(applied.out.find("service/debug"), std::string::npos) << applied.out;

@@ -211,6 +211,29 @@ services:
   EXPECT_TRUE(names(r, "spec.volumes[0].source")) << r.body;
 }
 
+TEST_F(AdmissionTest, ATenantsComposeKeysThatReachTheHostAreRefusedNamingEach) {
+  HttpResponse r = apply(kAlice, R"(
+services:
+  db: {image: tender-busybox:latest, ipc: shareable, shm_size: 64m}
+  web:
+    image: tender-busybox:latest
+    sysctls: {net.core.somaxconn: 1024, net.ipv4.tcp_keepalive_time: 600}
+    oom_score_adj: -900
+    cpuset: "0"
+    ipc: host
+    volumes_from: ["db:ro"]
+    pids_limit: 100
+)",
+                         {{"project", "alice-dev"}});
+  EXPECT_EQ(403, r.status) << r.body;
+  EXPECT_TRUE(names(r, "[1].spec.sysctls.net.core.somaxconn")) << r.body;
+  EXPECT_FALSE(names(r, "[1].spec.sysctls.net.ipv4.tcp_keepalive_time")) << r.body;
+  EXPECT_TRUE(names(r, "[1].spec.oomScoreAdj")) << r.body;
+  EXPECT_TRUE(names(r, "[1].spec.cpuset")) << r.body;
+  EXPECT_TRUE(names(r, "[1].spec.ipc")) << r.body;
+  EXPECT_EQ(4u, details(r).size()) << r.body;  // volumes_from, pids_limit, the db's ipc: allowed
+}
+
 TEST_F(AdmissionTest, ANamespaceNotGrantedIsRefusedBeforeAnyCheckThatReadsIt) {
   ASSERT_EQ(200, apply(kAdmin, service("demo", "web")).status);
   // The network check would read demo's networks: the token's grant comes first.

@@ -74,6 +74,35 @@ TEST(ContainerCreateBody, CarriesKernelNamespacesDevicesAndSecurityOptions) {
   EXPECT_EQ(host["SecurityOpt"], json::array({"no-new-privileges"}));
 }
 
+TEST(ContainerCreateBody, CarriesVolumesFromSysctlsDnsAndKernelLimits) {
+  json body = bodyOf(resolved("  volumesFrom: [db, \"cache:ro\"]\n  sysctls: {net.core.somaxconn: \"1024\"}\n"
+                              "  groupAdd: [mail]\n  dns: [10.0.0.53]\n  dnsSearch: [corp]\n  dnsOptions: [\"ndots:2\"]\n"
+                              "  oomScoreAdj: 100\n  cpuShares: 512\n  cpuset: \"0\"\n  pidsLimit: 64\n"
+                              "  memorySwappiness: 0\n  shmSize: 128Mi\n"
+                              "  healthcheck: {exec: [true], startPeriod: 10s, startInterval: 1s}\n"));
+  const json& host = body["HostConfig"];
+  EXPECT_EQ(host["VolumesFrom"], json::parse(R"(["shop.db.0","shop.cache.0:ro"])"));
+  EXPECT_EQ(host["Sysctls"], json::parse(R"({"net.core.somaxconn":"1024"})"));
+  EXPECT_EQ(host["GroupAdd"], json::array({"mail"}));
+  EXPECT_EQ(host["Dns"], json::array({"10.0.0.53"}));
+  EXPECT_EQ(host["DnsSearch"], json::array({"corp"}));
+  EXPECT_EQ(host["DnsOptions"], json::array({"ndots:2"}));
+  EXPECT_EQ(host["OomScoreAdj"], 100);
+  EXPECT_EQ(host["CpuShares"], 512);
+  EXPECT_EQ(host["CpusetCpus"], "0");
+  EXPECT_EQ(host["PidsLimit"], 64);
+  EXPECT_EQ(host["MemorySwappiness"], 0);
+  EXPECT_EQ(host["ShmSize"], 128 * 1024 * 1024);
+  EXPECT_EQ(body["Healthcheck"]["StartInterval"], 1'000'000'000);
+}
+
+TEST(ContainerCreateBody, AnImagesOwnHealthcheckCanBeTurnedOff) {
+  EXPECT_EQ(bodyOf(resolved("  disableImageHealthcheck: true\n"))["Healthcheck"],
+            json::parse(R"({"Test":["NONE"]})"));
+  EXPECT_FALSE(bodyOf(resolved(""))["HostConfig"].contains("VolumesFrom"));
+  EXPECT_FALSE(bodyOf(resolved("")).contains("Healthcheck"));
+}
+
 TEST(ContainerCreateBody, LoggingKeepsTendersRotationForJsonFileOnly) {
   EXPECT_EQ(bodyOf(resolved("  logging: {options: {max-size: 1m}}\n"))["HostConfig"]["LogConfig"],
             json::parse(R"({"Type":"json-file","Config":{"max-size":"1m","max-file":"3"}})"));

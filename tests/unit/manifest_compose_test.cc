@@ -177,8 +177,9 @@ TEST(Compose, TranslatesEveryServiceKey) {
        R"({"image":"x","healthcheck":{"exec":["CMD-SHELL","curl -f localhost || exit 1"]}})"},
       {"healthcheck as a string", "image: x\nhealthcheck: {test: test -f /ready, interval: 1m30s}",
        R"({"image":"x","healthcheck":{"exec":["CMD-SHELL","test -f /ready"],"interval":"1m30s"}})"},
-      {"healthcheck NONE", "image: x\nhealthcheck: {test: [NONE]}", R"({"image":"x"})"},
-      {"healthcheck disabled", "image: x\nhealthcheck: {test: [CMD, a], disable: true}", R"({"image":"x"})"},
+      {"healthcheck NONE", "image: x\nhealthcheck: {test: [NONE]}", R"({"image":"x","disableImageHealthcheck":true})"},
+      {"healthcheck disabled", "image: x\nhealthcheck: {test: [CMD, a], disable: true}",
+       R"({"image":"x","disableImageHealthcheck":true})"},
       {"restart: no", "image: x\nrestart: \"no\"", R"({"image":"x","restartPolicy":"Never"})"},
       {"restart: always", "image: x\nrestart: always", R"({"image":"x","restartPolicy":"Always"})"},
       {"restart: unless-stopped", "image: x\nrestart: unless-stopped", R"({"image":"x","restartPolicy":"Always"})"},
@@ -214,7 +215,30 @@ TEST(Compose, TranslatesEveryServiceKey) {
        "image: x\npid: host\nipc: service:db\nuts: host\ndevices: [\"/dev/fuse\"]\n"
        "security_opt: [no-new-privileges, \"apparmor=docker-default\"]",
        R"({"image":"x","pid":"host","ipc":"service:db","uts":"host","devices":["/dev/fuse"],
-           "securityOpt":["no-new-privileges","apparmor=docker-default"]})"},
+           "securityOpt":["no-new-privileges","apparmor=docker-default"],
+           "dependsOn":{"db":{"condition":"started"}}})", "", kDb},
+      {"ipc shareable", "image: x\nipc: shareable", R"({"image":"x","ipc":"shareable"})"},
+      {"volumes_from services of the project", "image: x\nvolumes_from: [db, \"cache:ro\"]",
+       R"({"image":"x","volumesFrom":["db","cache:ro"],
+           "dependsOn":{"db":{"condition":"started"},"cache":{"condition":"started"}}})", "", kDb},
+      {"sysctls as a mapping and shm_size", "image: x\nsysctls: {net.core.somaxconn: 1024}\nshm_size: 256m",
+       R"({"image":"x","sysctls":{"net.core.somaxconn":"1024"},"shmSize":268435456})"},
+      {"sysctls as a list", "image: x\nsysctls: [net.ipv4.tcp_syncookies=0]",
+       R"({"image":"x","sysctls":{"net.ipv4.tcp_syncookies":"0"}})"},
+      {"group_add, dns, dns_search, dns_opt",
+       "image: x\ngroup_add: [mail, 1001]\ndns: 8.8.8.8\ndns_search: [example.com]\ndns_opt: [\"ndots:2\"]",
+       R"({"image":"x","groupAdd":["mail","1001"],"dns":["8.8.8.8"],"dnsSearch":["example.com"],
+           "dnsOptions":["ndots:2"]})"},
+      {"cpu_shares, cpuset, pids_limit, oom_score_adj, mem_swappiness",
+       "image: x\ncpu_shares: 512\ncpuset: \"0-1\"\npids_limit: 100\noom_score_adj: 500\nmem_swappiness: 10",
+       R"({"image":"x","cpuShares":512,"cpuset":"0-1","pidsLimit":100,"oomScoreAdj":500,
+           "memorySwappiness":10})"},
+      {"deploy pids limit", "image: x\ndeploy: {resources: {limits: {pids: 50}}}",
+       R"({"image":"x","pidsLimit":50})"},
+      {"healthcheck start_interval",
+       "image: x\nhealthcheck: {test: [CMD, a], start_period: 1m, start_interval: 2s}",
+       R"({"image":"x","healthcheck":{"exec":["CMD","a"],"startPeriod":"1m","startInterval":"2s"}})"},
+      {"pull_policy that says nothing", "image: x\npull_policy: missing", R"({"image":"x"})"},
       {"extra_hosts as a list", "image: x\nextra_hosts: [\"db:10.0.0.2\", \"gw=host-gateway\"]",
        R"({"image":"x","extraHosts":["db:10.0.0.2","gw:host-gateway"]})"},
       {"extra_hosts as a mapping", "image: x\nextra_hosts: {db: 10.0.0.2, v6: \"::1\"}",
@@ -678,25 +702,25 @@ version: "3.9"
 services:
   web:
     image: x
-    container_name: my-web
+    mac_address: "02:42:ac:11:00:02"
     tty: true
     volumes: ["./src:/src:ro,z"]
     ports: [{target: 80, name: http}]
     deploy: {mode: global, placement: {constraints: []}}
     healthcheck: {test: [CMD, a], start_interval: 1s}
+    stdin_open: true
     tmpfs: ["/run:mode=1777"]
 )";
   ComposeProject p = loadOk(text);
   EXPECT_THAT(p.warnings,
               UnorderedElementsAre(
-                  "services.web.container_name: not supported by tender (tender names containers "
-                  "{project}.{service}.{replica}); ignored",
+                  "services.web.mac_address: not supported by tender; ignored",
                   "services.web.tty: not supported by tender; ignored",
                   "services.web.volumes[0]: not supported by tender (volume mode \"z\"); ignored",
                   "services.web.ports[0].name: not supported by tender; ignored",
                   "services.web.deploy.mode: not supported by tender (one host runs replicas, not a global mode); ignored",
                   "services.web.deploy.placement: not supported by tender; ignored",
-                  "services.web.healthcheck.start_interval: not supported by tender; ignored",
+                  "services.web.stdin_open: not supported by tender; ignored",
                   "services.web.tmpfs[0]: not supported by tender (tmpfs option \"mode=1777\"); ignored"));
   // What is supported of the same file is kept.
   EXPECT_EQ(specOf(p, "Service", "web")["volumes"][0],
