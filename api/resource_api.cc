@@ -58,10 +58,11 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   applyOptions.composeProject = opts.composeProject;
   applyOptions.removeComposeContainers = opts.removeComposeContainers;
   registerApplyRoute(router, store, clock, applyOptions);
-  registerObjectRoutes(router, store, clock, enqueue, opts.contexts);
+  registerObjectRoutes(router, store, clock, enqueue, opts.contexts, opts.objectWatch);
   registerBuildContextRoutes(router, opts.contexts);
   registerEventRoutes(router, store, opts);
   registerServiceRoutes(router, store, clock, enqueue, opts);
+  registerContainerRoutes(router, store, clock, opts);
 
   // Cleanup is host-wide business: only a token for every namespace may ask.
   router.add("POST", "/api/v1/prune", [opts](const HttpRequest& req) {
