@@ -263,5 +263,25 @@ TEST_F(ContainerCommandsE2E, GetSelectsByLabelAndPrintsNames) {
   EXPECT_TRUE(contains(bad.out, "labelSelector")) << bad.out;
 }
 
+TEST_F(ContainerCommandsE2E, BadInputIsA400NamingTheParameter) {
+  applyAndWait(service("web"));
+  const std::string base = server_->url() + "/api/v1/namespaces/" + ns_ + "/services/web";
+  auto status = [&](const std::string& args) {
+    return testing::runShell("curl -s -w ' %{http_code}' -H '" + server_->authHeader() + "' " + args).out;
+  };
+  for (const char* q : {"?since=soon", "?tail=x", "?replica=-1", "?previous=true&follow=true"}) {
+    std::string out = status("'" + base + "/logs" + q + "'");
+    EXPECT_TRUE(contains(out, " 400")) << q << ": " << out;
+  }
+  EXPECT_TRUE(contains(status("'" + base + "/logs?since=soon'"), "\"field\":\"since\"")) << "since";
+  std::string noCommand = status("-X POST -d '{\"cmd\":[]}' '" + base + "/exec'");
+  EXPECT_TRUE(contains(noCommand, " 400")) << noCommand;
+  EXPECT_TRUE(contains(noCommand, "\"field\":\"command\"")) << noCommand;
+  EXPECT_TRUE(contains(status("-X POST -d 'not json' '" + base + "/exec'"), " 400"));
+  EXPECT_TRUE(contains(status("'" + base + "/stats?replica=x'"), " 400"));
+  EXPECT_TRUE(contains(status("'" + server_->url() + "/api/v1/namespaces/" + ns_ + "/services?watch=maybe'"), " 400"));
+  EXPECT_TRUE(contains(status("'" + server_->url() + "/api/v1/namespaces/" + ns_ + "/services/nope/logs'"), " 404"));
+}
+
 }  // namespace
 }  // namespace tender
