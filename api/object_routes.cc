@@ -9,6 +9,8 @@
 #include "api/http_status.h"
 #include "api/resource_routes.h"
 #include "api/apply_api.h"
+#include "api/label_selector.h"
+#include "api/object_watch.h"
 #include "api/request_admission.h"
 #include "api/route_helpers.h"
 #include "base/time_format.h"
@@ -25,46 +27,6 @@ struct KindRoute {
 };
 constexpr KindRoute kNamespaced[] = {
     {"services", "Service"}, {"networks", "Network"}, {"volumes", "Volume"}};
-
-// labelSelector: "k=v,k2=v2" (also "k==v" and "k!=v"), as kubectl writes
-// the simple form.
-Result<std::vector<std::tuple<std::string, std::string, bool>>> parseSelector(
-    const std::string& sel) {
-  std::vector<std::tuple<std::string, std::string, bool>> out;
-  size_t start = 0;
-  while (start <= sel.size() && !sel.empty()) {
-    size_t comma = sel.find(',', start);
-    std::string term =
-        sel.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    bool negate = false;
-    size_t eq = term.find("!=");
-    size_t skip = 2;
-    if (eq != std::string::npos) {
-      negate = true;
-    } else if ((eq = term.find("==")) == std::string::npos) {
-      eq = term.find('=');
-      skip = 1;
-    }
-    if (eq == std::string::npos || eq == 0) {
-      return Status::Invalid(
-          "labelSelector: \"" + term + "\" is not key=value or key!=value",
-          {{"labelSelector", "\"" + term + "\" is not key=value or key!=value"}});
-    }
-    out.emplace_back(term.substr(0, eq), term.substr(eq + skip), negate);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-bool matches(const nlohmann::json& labels,
-             const std::vector<std::tuple<std::string, std::string, bool>>& sel) {
-  for (const auto& [k, v, negate] : sel) {
-    bool eq = labels.contains(k) && labels[k].is_string() && labels[k].get<std::string>() == v;
-    if (eq == negate) return false;
-  }
-  return true;
-}
 
 // Rendered list answers, reused while the store has not been written: a
 // list of 50 services costs milliseconds of decoding and encoding, a cached
@@ -99,16 +61,47 @@ std::string listCacheKey(const char* kind, const std::optional<std::string>& ns,
 std::optional<HttpResponse> cachedList(Store& store, ListCache& cache, const char* kind,
                                        const std::optional<std::string>& ns,
                                        const HttpRequest& req) {
+  if (req.query.count("watch")) return std::nullopt;  // a stream, never cached
   auto body = cache.get(listCacheKey(kind, ns, req), store.resourceWrites());
   if (!body) return std::nullopt;
   return HttpResponse::Shared(200, std::move(body));
 }
 
+// ?watch=true: the list, then its changes, as a stream (ObjectWatchHub).
+HttpResponse watchList(ObjectWatchHub* hub, const char* kind, const std::optional<std::string>& ns,
+                       LabelSelector selector, const HttpRequest& req) {
+  if (!hub) return HttpResponse::Error(Status::Unavailable("this server does not serve watches"));
+  if (hub->full())
+    return HttpResponse::Error(Status::Unavailable("too many watchers; try again later"));
+  ObjectWatchQuery q{kind, ns, std::move(selector), req.principal};
+  return HttpResponse::Stream(200, "application/x-ndjson",
+                              [hub, q](std::shared_ptr<StreamSink> sink) {
+                                Status s = hub->add(sink, q);
+                                if (!s.ok()) {
+                                  nlohmann::json err = {{"type", "ERROR"},
+                                                        {"error",
+                                                         {{"code", httpStatusOf(s)},
+                                                          {"reason", s.reason()},
+                                                          {"message", s.message()}}}};
+                                  sink->write(err.dump() + "\n");
+                                  sink->end();
+                                }
+                              });
+}
+
 HttpResponse list(Store& store, ListCache& cache, const char* kind,
-                  const std::optional<std::string>& ns, const HttpRequest& req) {
+                  const std::optional<std::string>& ns, const HttpRequest& req,
+                  ObjectWatchHub* hub = nullptr) {
   const std::string selector = req.queryParam("labelSelector");
-  auto sel = parseSelector(selector);
+  auto sel = parseLabelSelector(selector);
   if (!sel.ok()) return HttpResponse::Error(sel.status());
+  if (std::string w = req.queryParam("watch"); !w.empty()) {
+    if (truthy(w)) return watchList(hub, kind, ns, std::move(*sel), req);
+    if (w != "false" && w != "0" && w != "no") {
+      return HttpResponse::Error(Status::Invalid("watch: \"" + w + "\" is not true or false",
+                                                 {{"watch", "must be true or false"}}));
+    }
+  }
   // The version is read before the store: a write that lands meanwhile
   // moves it on, so the entry made here is never taken for current.
   const int64_t version = store.resourceWrites();
@@ -119,7 +112,7 @@ HttpResponse list(Store& store, ListCache& cache, const char* kind,
   nlohmann::json out = nlohmann::json::array();
   for (const auto& r : *items) {
     if (!req.mayUse(r.kind == "Namespace" ? r.name : r.namespace_)) continue;
-    if (matches(r.labels, *sel)) out.push_back(objectFromRecord(r));
+    if (selectorMatches(*sel, r.labels)) out.push_back(objectFromRecord(r));
   }
   nlohmann::json answer = {{"apiVersion", kApiVersion}, {"kind", std::string(kind) + "List"}};
   answer["items"] = std::move(out);
@@ -181,22 +174,23 @@ HttpResponse putObjects(Store& store, Clock& clock, const Enqueue& enqueue,
 
 // The namespaced kinds' routes.
 void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueue& enqueue,
-                        const std::shared_ptr<ListCache>& cache, Uploads uploads) {
+                        const std::shared_ptr<ListCache>& cache, Uploads uploads,
+                        ObjectWatchHub* hub) {
   for (const KindRoute& kr : kNamespaced) {
     const char* kind = kr.kind;
     std::string plural = kr.plural;
     router.add(
         "GET", "/api/v1/" + plural,
-        [&store, cache, kind](const HttpRequest& req) {
-          return list(store, *cache, kind, std::nullopt, req);
+        [&store, cache, kind, hub](const HttpRequest& req) {
+          return list(store, *cache, kind, std::nullopt, req, hub);
         },
         [&store, cache, kind](const HttpRequest& req) {
           return cachedList(store, *cache, kind, std::nullopt, req);
         });
     router.add(
         "GET", "/api/v1/namespaces/{ns}/" + plural,
-        [&store, cache, kind](const HttpRequest& req) {
-          return list(store, *cache, kind, req.params.at("ns"), req);
+        [&store, cache, kind, hub](const HttpRequest& req) {
+          return list(store, *cache, kind, req.params.at("ns"), req, hub);
         },
         [&store, cache, kind](const HttpRequest& req) {
           return cachedList(store, *cache, kind, req.params.at("ns"), req);
@@ -276,11 +270,11 @@ void registerKindRoutes(Router& router, Store& store, Clock& clock, const Enqueu
 
 // Namespaces: list, get, PUT (create or relabel), DELETE.
 void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const Enqueue& enqueue,
-                             const std::shared_ptr<ListCache>& cache) {
+                             const std::shared_ptr<ListCache>& cache, ObjectWatchHub* hub) {
   router.add(
       "GET", "/api/v1/namespaces",
-      [&store, cache](const HttpRequest& req) {
-        return list(store, *cache, "Namespace", std::nullopt, req);
+      [&store, cache, hub](const HttpRequest& req) {
+        return list(store, *cache, "Namespace", std::nullopt, req, hub);
       },
       [&store, cache](const HttpRequest& req) {
         return cachedList(store, *cache, "Namespace", std::nullopt, req);
@@ -353,10 +347,10 @@ void registerNamespaceRoutes(Router& router, Store& store, Clock& clock, const E
 }  // namespace
 
 void registerObjectRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
-                          Uploads uploads) {
+                          Uploads uploads, ObjectWatchHub* watch) {
   auto cache = std::make_shared<ListCache>();
-  registerKindRoutes(router, store, clock, enqueue, cache, uploads);
-  registerNamespaceRoutes(router, store, clock, enqueue, cache);
+  registerKindRoutes(router, store, clock, enqueue, cache, uploads, watch);
+  registerNamespaceRoutes(router, store, clock, enqueue, cache, watch);
 }
 
 }  // namespace tender

@@ -58,11 +58,12 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   applyOptions.composeProject = opts.composeProject;
   applyOptions.removeComposeContainers = opts.removeComposeContainers;
   registerApplyRoute(router, store, clock, applyOptions);
-  registerObjectRoutes(router, store, clock, enqueue, {opts.contexts, opts.files});
+  registerObjectRoutes(router, store, clock, enqueue, {opts.contexts, opts.files}, opts.objectWatch);
   registerBuildContextRoutes(router, opts.contexts);
   registerFileRoutes(router, opts.files);
   registerEventRoutes(router, store, opts);
   registerServiceRoutes(router, store, clock, enqueue, opts);
+  registerContainerRoutes(router, store, clock, opts);
 
   // Cleanup is host-wide business: only a token for every namespace may ask.
   router.add("POST", "/api/v1/prune", [opts](const HttpRequest& req) {

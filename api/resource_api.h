@@ -13,6 +13,7 @@
 #include <string>
 
 #include "api/event_watch.h"
+#include "api/object_watch.h"
 #include "api/router.h"
 #include "base/clock.h"
 #include "controller/reconciler.h"
@@ -36,13 +37,18 @@ struct ResourceApiOptions {
   std::function<Result<nlohmann::json>(const Resource&)> planService;
   // Asks the reconciler to restart a service's replicas (then enqueued).
   std::function<Status(const Key&)> restartService;
-  // A service's containers' log lines (see serviceLogs).
-  std::function<Result<std::string>(const Key&, int tail)> serviceLogs;
+  // Reads logs, runs commands (exec) and samples stats in a service's
+  // containers, those labelled with `instance`; without it those routes
+  // answer 503.
+  DockerEngine* engine = nullptr;
+  std::string instance;
   // POST /api/v1/prune: removes this instance's leftovers (or, with
   // allHost, prunes the engine) and returns the report (CleanupReport::toJson).
   std::function<Result<nlohmann::json>(const CleanupOptions&)> prune;
   // Serves ?watch=true; without it a watch is refused (503).
   EventWatchHub* watch = nullptr;
+  // Serves the lists' ?watch=true (their objects' changes); without it 503.
+  ObjectWatchHub* objectWatch = nullptr;
   // Keeps uploaded build contexts; without it an upload is refused (503)
   // and so is every spec.build.
   UploadStore* contexts = nullptr;

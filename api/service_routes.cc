@@ -1,5 +1,5 @@
 // A service's actions and history: restart its replicas, read its
-// post-mortems, read its containers' logs.
+// post-mortems (its containers' logs, exec and stats: container_routes.cc).
 #include "api/http_status.h"
 #include "api/resource_routes.h"
 #include "api/route_helpers.h"
@@ -74,32 +74,6 @@ void registerServiceRoutes(Router& router, Store& store, Clock& clock, Enqueue e
                return HttpResponse::Json(
                    200,
                    {{"apiVersion", kApiVersion}, {"kind", "TerminationList"}, {"items", items}});
-             });
-
-  // The log lines of a service's containers: ?tail=N per container.
-  router.add("GET", "/api/v1/namespaces/{ns}/services/{name}/logs",
-             [&store, opts](const HttpRequest& req) {
-               const std::string& ns = req.params.at("ns");
-               const std::string& name = req.params.at("name");
-               int tail = -1;
-               if (std::string t = req.queryParam("tail"); !t.empty() && t != "all") {
-                 if (t == "0") {
-                   tail = 0;
-                 } else {
-                   auto n = parsePositive("tail", t);
-                   if (!n.ok()) return HttpResponse::Error(n.status());
-                   tail = *n;
-                 }
-               }
-               auto rec = store.get("Service", ns, name);
-               if (rec.status().IsNotFound())
-                 return HttpResponse::Error(Status::NotFound(notFoundMessage("Service", ns, name)));
-               if (!rec.ok()) return HttpResponse::Error(rec.status());
-               if (!opts.serviceLogs)
-                 return HttpResponse::Error(Status::Unavailable("this server cannot read logs"));
-               auto logs = opts.serviceLogs(Key{"Service", ns, name}, tail);
-               if (!logs.ok()) return HttpResponse::Error(logs.status());
-               return HttpResponse::Text(200, std::move(*logs));
              });
 }
 

@@ -247,6 +247,13 @@ Result<ApiResponse> ApiClient::call(const std::string& method, const std::string
 Status ApiClient::stream(const std::string& method, const std::string& pathAndQuery,
                          const std::function<bool(const std::string& line)>& onLine,
                          std::chrono::milliseconds idleTimeout) {
+  return stream(method, pathAndQuery, "", "", onLine, idleTimeout);
+}
+
+Status ApiClient::stream(const std::string& method, const std::string& pathAndQuery,
+                         const std::string& body, const std::string& contentType,
+                         const std::function<bool(const std::string& line)>& onLine,
+                         std::chrono::milliseconds idleTimeout) {
   if (!impl_->setupError.ok()) return impl_->setupError;
   using Traits = concurrency::streams::char_traits<uint8_t>;
   auto timedOut = [&](const std::error_code& ec) {
@@ -266,6 +273,7 @@ Status ApiClient::stream(const std::string& method, const std::string& pathAndQu
     wh::http_request request{wh::method(method)};
     request.set_request_uri(web::uri(pathAndQuery));
     if (!impl_->token.empty()) request.headers().add("Authorization", "Bearer " + impl_->token);
+    if (!contentType.empty()) request.set_body(body, contentType);
     wh::http_response response = client.request(request, cancel.get_token()).get();
     const int status = response.status_code();
     if (status < 200 || status > 299) {

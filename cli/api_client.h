@@ -69,6 +69,11 @@ class ApiClient {
   Status stream(const std::string& method, const std::string& pathAndQuery,
                 const std::function<bool(const std::string& line)>& onLine,
                 std::chrono::milliseconds idleTimeout = std::chrono::seconds(45));
+  // The same with a request body (an empty contentType sends none).
+  Status stream(const std::string& method, const std::string& pathAndQuery,
+                const std::string& body, const std::string& contentType,
+                const std::function<bool(const std::string& line)>& onLine,
+                std::chrono::milliseconds idleTimeout = std::chrono::seconds(45));
 
   const std::string& serverUrl() const;
 

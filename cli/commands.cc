@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -331,6 +332,96 @@ int runApply(const ApplyOptions& options, ApiClient& client, std::istream& in, s
   return applySources(options, client, *sources, out, err);
 }
 
+namespace {
+
+// "service/web": what -o name prints of an object.
+std::string nameLine(const json& obj) {
+  return lower(stringField(obj, "kind")) + "/" + stringField(obj.value("metadata", json::object()), "name") +
+         "\n";
+}
+
+// get -w: the list, then a line per change, from the list's ?watch=true
+// stream (the table's rows for a table, names for -o name, one JSON object
+// a line for -o json). Watching one object (a name) follows its list and
+// keeps only it.
+int watchResources(const GetOptions& options, const std::string& resource, std::string path,
+                   bool showNamespace, OutputFormat format, ApiClient& client, WallTime now,
+                   std::ostream& out, std::ostream& err) {
+  const bool one = !options.name.empty();
+  if (one) path = path.substr(0, path.rfind('/'));  // the list the object is in
+  if (resource == "namespaces") path = "/api/v1/namespaces";
+  path += std::string(path.find('?') == std::string::npos ? "?" : "&") + "watch=true";
+  std::vector<json> known;  // what the first table showed, then each changed row's company
+  std::map<std::string, std::string> shown;  // "ns/name" -> the line last printed for it
+  bool synced = false;
+  const bool table = format == OutputFormat::kTable || format == OutputFormat::kWide;
+  auto keyOf = [](const json& obj) {
+    const json md = obj.value("metadata", json::object());
+    return stringField(md, "namespace") + "/" + stringField(md, "name");
+  };
+  auto render = [&](const json& obj, bool deleted) -> std::string {
+    if (format == OutputFormat::kName) return nameLine(obj);
+    if (!table) return obj.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    std::vector<json> rows = known;
+    json shownObj = obj;
+    if (deleted) shownObj["status"]["phase"] = "Deleted";
+    rows.push_back(shownObj);
+    // The row as the table with every known row would align it.
+    std::string text = renderResourceTable(resource, rows, showNamespace, now,
+                                           format == OutputFormat::kWide);
+    text.pop_back();
+    return text.substr(text.rfind('\n') + 1) + "\n";
+  };
+  Status failed = Status::Ok();
+  Status s = client.stream(
+      "GET", path,
+      [&](const std::string& line) {
+        json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (!j.is_object()) return true;
+        const std::string type = stringField(j, "type");
+        if (type == "ERROR") {
+          failed = statusFromErrorBody(j["error"].value("code", 500), line);
+          return false;
+        }
+        if (type == "SYNCED" && !synced) {
+          synced = true;
+          if (table && !known.empty()) {
+            out << renderResourceTable(resource, known, showNamespace, now,
+                                       format == OutputFormat::kWide);
+          } else if (table) {
+            err << "No resources found\n";
+          } else {
+            for (const json& obj : known) out << render(obj, false);
+          }
+          for (const json& obj : known) shown[keyOf(obj)] = render(obj, false);
+          out << std::flush;
+          return static_cast<bool>(out);
+        }
+        if (type != "ADDED" && type != "MODIFIED" && type != "DELETED") return true;
+        const json obj = j.value("object", json::object());
+        if (one && stringField(obj.value("metadata", json::object()), "name") != options.name) return true;
+        if (!synced) {
+          known.push_back(obj);
+          return true;
+        }
+        const std::string key = keyOf(obj);
+        const std::string text = render(obj, type == "DELETED");
+        if (shown[key] == text) return true;  // nothing a reader sees changed
+        shown[key] = text;
+        out << text << std::flush;
+        return static_cast<bool>(out);
+      },
+      std::chrono::seconds(45));
+  if (!s.ok()) failed = s;
+  if (!failed.ok()) {
+    printError(failed, err);
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
 int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostream& out,
            std::ostream& err) {
   const std::string resource = canonicalResource(options.resource);
@@ -359,6 +450,15 @@ int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostr
     path = "/api/v1/namespaces/" + urlEncode(ns) + "/" + resource;
   }
 
+  if (!options.selector.empty()) {
+    if (!options.name.empty()) {
+      printError(Status::Invalid("a label selector (-l) cannot be combined with a name"), err);
+      return 1;
+    }
+    path += "?labelSelector=" + urlEncode(options.selector);
+  }
+  if (options.watch) return watchResources(options, resource, path, all, *format, client, now, out, err);
+
   auto response = client.call("GET", path);
   if (!response.ok()) {
     printError(response.status(), err);
@@ -368,6 +468,11 @@ int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostr
   if (!answer.ok()) {
     printError(answer.status(), err);
     return 1;
+  }
+  if (*format == OutputFormat::kName) {
+    const bool one = !options.name.empty();
+    for (const json& item : one ? std::vector<json>{*answer} : itemsOf(*answer)) out << nameLine(item);
+    return 0;
   }
   if (*format == OutputFormat::kJson) {
     out << toJsonText(*answer);
@@ -426,19 +531,6 @@ int runDescribe(const DescribeOptions& options, ApiClient& client, WallTime now,
   }
   out << (resource == "services" ? describeService(*object, events, now)
                                  : describeObject(*object, events, now));
-  return 0;
-}
-
-int runLogs(const LogsOptions& options, ApiClient& client, std::ostream& out, std::ostream& err) {
-  std::string path = objectPath("services", options.ns.empty() ? "default" : options.ns,
-                                options.name) + "/logs";
-  if (options.tail >= 0) path += "?tail=" + std::to_string(options.tail);
-  auto response = client.call("GET", path);
-  if (!response.ok()) {
-    printError(response.status(), err);
-    return 1;
-  }
-  out << response->body << std::flush;
   return 0;
 }
 

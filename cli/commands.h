@@ -1,5 +1,5 @@
-// The client-side subcommands of `tender`: apply, get, describe, logs,
-// restart, events, delete, version.
+// The client-side subcommands of `tender`: apply, get, describe, restart,
+// events, delete, version (logs, exec and top: container_commands.h).
 //
 // Each takes its parsed options, an ApiClient and the streams to use, and
 // returns the process exit code (0 ok, 1 error), so tests run them against a
@@ -39,19 +39,15 @@ struct GetOptions {
   std::string name;      // "" = list
   std::string ns = "default";
   bool allNamespaces = false;    // -A
-  std::string output = "table";  // table|wide|json|yaml
+  std::string output = "table";  // table|wide|json|yaml|name
+  std::string selector;          // -l: "k=v,k2!=v2" (?labelSelector=)
+  bool watch = false;            // -w: then a line per change, until interrupted
 };
 
 struct DescribeOptions {
   std::string resource;  // as GetOptions::resource
   std::string name;
   std::string ns = "default";
-};
-
-struct LogsOptions {
-  std::string name;  // a service
-  std::string ns = "default";
-  int tail = -1;     // the last N lines of each replica; -1: the server's default
 };
 
 struct RestartOptions {
@@ -96,9 +92,6 @@ int runGet(const GetOptions& options, ApiClient& client, WallTime now, std::ostr
 // be listed are only a warning.
 int runDescribe(const DescribeOptions& options, ApiClient& client, WallTime now,
                 std::ostream& out, std::ostream& err);
-
-// Prints a service's logs as the server sends them ("api.0 | line").
-int runLogs(const LogsOptions& options, ApiClient& client, std::ostream& out, std::ostream& err);
 
 // Asks the server to restart a service's containers: "service/api restarted".
 int runRestart(const RestartOptions& options, ApiClient& client, std::ostream& out,

@@ -196,7 +196,9 @@ Result<OutputFormat> parseOutputFormat(const std::string& name) {
   if (name == "wide") return OutputFormat::kWide;
   if (name == "json") return OutputFormat::kJson;
   if (name == "yaml") return OutputFormat::kYaml;
-  return Status::Invalid("unknown output format \"" + name + "\": use table, wide, json or yaml");
+  if (name == "name") return OutputFormat::kName;
+  return Status::Invalid("unknown output format \"" + name +
+                         "\": use table, wide, json, yaml or name");
 }
 
 std::string formatAge(std::chrono::milliseconds age) {

@@ -15,7 +15,7 @@
 
 namespace tender {
 
-enum class OutputFormat { kTable, kWide, kJson, kYaml };
+enum class OutputFormat { kTable, kWide, kJson, kYaml, kName };
 
 // "table" | "wide" | "json" | "yaml"; Invalid otherwise.
 Result<OutputFormat> parseOutputFormat(const std::string& name);

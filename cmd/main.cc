@@ -13,6 +13,7 @@
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/compose_command.h"
+#include "cli/container_commands.h"
 #include "cli/prune_command.h"
 #include "cli/token_source.h"
 #include "manifests/manifest.h"
@@ -38,6 +39,8 @@ struct Commands {
   tender::DescribeOptions describe;
   tender::LogsOptions logs;
   tender::RestartOptions restart;
+  tender::ExecOptions exec;
+  tender::TopOptions top;
   tender::EventsOptions events;
   tender::DeleteOptions del;
   std::vector<std::string> deleteArgs;
@@ -50,6 +53,8 @@ struct Commands {
   CLI::App* describeCmd = nullptr;
   CLI::App* logsCmd = nullptr;
   CLI::App* restartCmd = nullptr;
+  CLI::App* execCmd = nullptr;
+  CLI::App* topCmd = nullptr;
   CLI::App* eventsCmd = nullptr;
   CLI::App* deleteCmd = nullptr;
   CLI::App* pruneCmd = nullptr;
@@ -278,9 +283,13 @@ void addReadCommands(CLI::App& app, Commands& c) {
   c.getCmd->add_option("name", c.get.name, "One resource's name");
   c.getCmd->add_option("-n,--namespace", c.get.ns, "Namespace")->capture_default_str();
   c.getCmd->add_flag("-A,--all-namespaces", c.get.allNamespaces, "Across all namespaces");
-  c.getCmd->add_option("-o,--output", c.get.output, "table, wide, json or yaml")
-      ->check(CLI::IsMember({"table", "wide", "json", "yaml"}))
+  c.getCmd->add_option("-o,--output", c.get.output, "table, wide, json, yaml or name")
+      ->check(CLI::IsMember({"table", "wide", "json", "yaml", "name"}))
       ->capture_default_str();
+  c.getCmd->add_option("-l,--selector", c.get.selector,
+                       "Only objects whose labels match: key=value[,key2!=value2]");
+  c.getCmd->add_flag("-w,--watch", c.get.watch,
+                     "After the list, print a line per change (a phase, a new object) until interrupted");
 
   c.describeCmd = app.add_subcommand("describe", "Show one resource in detail, with its events");
   c.describeCmd
@@ -294,6 +303,31 @@ void addReadCommands(CLI::App& app, Commands& c) {
   c.logsCmd->add_option("-n,--namespace", c.logs.ns, "Namespace")->capture_default_str();
   c.logsCmd->add_option("--tail", c.logs.tail, "Only the last N lines of each replica")
       ->check(CLI::NonNegativeNumber);
+  c.logsCmd->add_flag("-f,--follow", c.logs.follow,
+                      "Then print each new line as it is written, until the containers stop");
+  c.logsCmd->add_option("--since", c.logs.since,
+                        "Only lines written since: a duration back (10m, 1h30m) or an RFC 3339 time");
+  c.logsCmd->add_flag("--timestamps", c.logs.timestamps, "Each line after the time it was written");
+  c.logsCmd->add_flag("-p,--previous", c.logs.previous,
+                      "The last lines of each replica's last terminated run (its post-mortem)");
+  c.logsCmd->add_option("-r,--replica", c.logs.replica, "Only this replica")
+      ->check(CLI::NonNegativeNumber);
+
+  c.execCmd = app.add_subcommand("exec", "Run a command in a replica of a service: exec SERVICE -- CMD...");
+  c.execCmd->add_option("name", c.exec.name, "The service")->required();
+  c.execCmd->add_option("command", c.exec.command, "The command and its arguments (after --)")
+      ->required();
+  c.execCmd->add_option("-n,--namespace", c.exec.ns, "Namespace")->capture_default_str();
+  c.execCmd->add_option("-r,--replica", c.exec.replica, "The replica (default: the first running)")
+      ->check(CLI::NonNegativeNumber);
+  c.execCmd->add_flag("-i,--stdin", c.exec.interactive,
+                      "Send stdin (read to its end, then sent) to the command");
+  c.execCmd->add_flag("-t,--tty", c.exec.tty,
+                      "Give the command a terminal (and put the local one in raw mode)");
+
+  c.topCmd = app.add_subcommand("top", "CPU and memory of each replica, against its limits");
+  c.topCmd->add_option("name", c.top.name, "A service (default: every service of the namespace)");
+  c.topCmd->add_option("-n,--namespace", c.top.ns, "Namespace")->capture_default_str();
 
   c.restartCmd = app.add_subcommand("restart", "Restart a service's containers");
   c.restartCmd->add_option("name", c.restart.name, "The service")->required();
@@ -389,6 +423,8 @@ int runClient(Commands& c, const std::string& server, const std::string& token,
   }
   if (c.logsCmd->parsed()) return tender::runLogs(c.logs, client, std::cout, std::cerr);
   if (c.restartCmd->parsed()) return tender::runRestart(c.restart, client, std::cout, std::cerr);
+  if (c.execCmd->parsed()) return tender::runExec(c.exec, client, std::cin, std::cout, std::cerr);
+  if (c.topCmd->parsed()) return tender::runTop(c.top, client, std::cout, std::cerr);
   if (c.eventsCmd->parsed()) {
     auto sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
     return tender::runEvents(c.events, client, clock, sleep, std::cout, std::cerr);

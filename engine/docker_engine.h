@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -145,6 +146,7 @@ struct LogOptions {
   bool stderrStream = true;
   int tail = -1;              // -1: all lines
   std::string until;          // RFC 3339 or Unix seconds; "" for none
+  std::string since;          // Unix seconds ("1700000000.123456789"); "" for none
   bool timestamps = false;
 };
 
@@ -161,6 +163,11 @@ struct ContainerStats {
   // stats` shows): usage minus inactive_file (cgroup v2) or cache (v1).
   int64_t memoryUsageBytes = 0;
   int64_t memoryLimitBytes = 0;  // 0 when the engine reports none
+  // CPU time the container used and the host's CPU time, both cumulative
+  // nanoseconds (cpu_stats): two samples give a rate. 0 when not reported.
+  int64_t cpuTotalNs = 0;
+  int64_t systemCpuNs = 0;
+  int onlineCpus = 0;
 };
 
 // GET /system/df: what the engine's objects take on its disk. A size the
@@ -192,6 +199,32 @@ class EngineStream {
  public:
   virtual ~EngineStream() = default;
   virtual void cancel() = 0;
+};
+
+struct LogStreamCallbacks {
+  // Each line as it is written (on the engine's event-loop thread).
+  std::function<void(const LogLine&)> onLine;
+  // Exactly once, when the stream ends: ok() when the container stopped (the
+  // engine ends a follow then), an error when it could not be opened or
+  // broke. Not called after cancel().
+  std::function<void(const Status&)> onEnd;
+};
+
+// A command run in a running container (POST /containers/{id}/exec).
+struct ExecOptions {
+  std::vector<std::string> cmd;
+  bool tty = false;  // the output is then raw, stdout only
+  // When set, the command's stdin: all of it is sent once the exec has
+  // started, then closed. Unset: no stdin.
+  std::optional<std::string> stdinData;
+};
+
+struct ExecCallbacks {
+  // Output as it comes, in pieces (not lines), on the event-loop thread.
+  std::function<void(LogLine::Stream, std::string_view)> onOutput;
+  // Exactly once: the command's exit code when it ran (ok), or why it could
+  // not be created, started or inspected. Not called after cancel().
+  std::function<void(const Status&, int exitCode)> onEnd;
 };
 
 struct EventStreamCallbacks {
@@ -240,6 +273,23 @@ class DockerEngine {
   // container has no TTY.
   virtual Result<std::vector<LogLine>> containerLogs(const std::string& id,
                                                      const LogOptions& options) = 0;
+  // GET /containers/{id}/logs?follow=1: the lines of `options` (tail,
+  // since, timestamps), then each new one as it is written, until the
+  // container stops or the stream is cancelled. `tty`: the container's
+  // (ContainerInfo::tty), which says whether its output is framed. Returns
+  // at once; callbacks say what happens. The default, for engines without
+  // it, ends at once with Unavailable.
+  virtual std::unique_ptr<EngineStream> followLogs(const std::string& id, bool tty,
+                                                   const LogOptions& options,
+                                                   LogStreamCallbacks callbacks);
+  // Runs a command in a running container: create the exec, start it
+  // attached (stdout and stderr; stdin when options.stdinData), then read
+  // its exit code. Returns
+  // at once; callbacks say what happens. The default ends at once with
+  // Unavailable.
+  virtual std::unique_ptr<EngineStream> exec(const std::string& containerId,
+                                             const ExecOptions& options,
+                                             ExecCallbacks callbacks);
   // GET /containers/{id}/stats?stream=false&one-shot=true: one sample. A
   // container that does not run reports zero use.
   virtual Result<ContainerStats> containerStats(const std::string& id) = 0;

@@ -169,7 +169,19 @@ class ExchangeImpl : public Exchange, public std::enable_shared_from_this<Exchan
     streamingBody_ = spec_.streaming && reply_.status >= 200 && reply_.status < 300;
     if (streamingBody_ && spec_.timeout.count() == 0) stream_.expires_never();
     if (parser_.is_done()) return finish(Status::Ok());
+    if (streamingBody_ && spec_.afterHeader) writeAfterHeader();
     readSome();
+  }
+
+  // Runs beside the reads; a failed write shows in them, so it is not
+  // reported here.
+  void writeAfterHeader() {
+    auto self = this->shared_from_this();
+    net::async_write(stream_, net::buffer(*spec_.afterHeader), [self](error_code ec, size_t) {
+      if (self->done_ || ec) return;
+      error_code ignored;
+      self->stream_.socket().shutdown(net::socket_base::shutdown_send, ignored);
+    });
   }
 
   void readSome() {

@@ -323,6 +323,7 @@ Result<std::vector<LogLine>> BeastDockerEngine::containerLogs(const std::string&
   q.add("stdout", options.stdoutStream ? "1" : "0")
       .add("stderr", options.stderrStream ? "1" : "0")
       .add("tail", options.tail < 0 ? "all" : std::to_string(options.tail));
+  if (!options.since.empty()) q.add("since", options.since);
   if (!options.until.empty()) q.add("until", options.until);
   if (options.timestamps) q.add("timestamps", "1");
   auto r = call(HttpMethod::kGet, containerPath(id) + "/logs" + q.str());

@@ -436,7 +436,55 @@ ContainerStats parseStats(const nlohmann::json& j) {
   }
   out.memoryUsageBytes = cache < usage ? usage - cache : usage;
   out.memoryLimitBytes = num(m, "limit");
+  if (j.contains("cpu_stats") && j["cpu_stats"].is_object()) {
+    const nlohmann::json& c = j["cpu_stats"];
+    if (c.contains("cpu_usage") && c["cpu_usage"].is_object())
+      out.cpuTotalNs = num(c["cpu_usage"], "total_usage");
+    out.systemCpuNs = num(c, "system_cpu_usage");
+    out.onlineCpus = static_cast<int>(num(c, "online_cpus"));
+  }
   return out;
+}
+
+void FrameDecoder::feed(std::string_view data, const Output& onOutput) {
+  if (raw_) {
+    if (!data.empty()) onOutput(LogLine::Stream::kStdout, data);
+    return;
+  }
+  pending_.append(data.data(), data.size());
+  size_t pos = 0;
+  while (pending_.size() - pos >= 8) {
+    auto b = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<unsigned char>(pending_[pos + i]));
+    };
+    uint32_t size = (b(4) << 24) | (b(5) << 16) | (b(6) << 8) | b(7);
+    if (pending_.size() - pos - 8 < size) break;
+    LogLine::Stream stream = pending_[pos] == 2 ? LogLine::Stream::kStderr : LogLine::Stream::kStdout;
+    if (size > 0) onOutput(stream, std::string_view(pending_).substr(pos + 8, size));
+    pos += 8 + size;
+  }
+  pending_.erase(0, pos);
+}
+
+void FrameLineSplitter::feed(std::string_view data, const OnLine& onLine) {
+  decoder_.feed(data, [&](LogLine::Stream s, std::string_view piece) {
+    LineSplitter& lines = s == LogLine::Stream::kStderr ? err_ : out_;
+    lines.feed(piece, [&](std::string_view line) {
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      onLine(LogLine{s, std::string(line)});
+    });
+  });
+}
+
+void FrameLineSplitter::finish(const OnLine& onLine) {
+  auto flush = [&](LineSplitter& lines, LogLine::Stream s) {
+    lines.finish([&](std::string_view line) {
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      onLine(LogLine{s, std::string(line)});
+    });
+  };
+  flush(out_, LogLine::Stream::kStdout);
+  flush(err_, LogLine::Stream::kStderr);
 }
 
 std::vector<LogLine> decodeLogs(std::string_view body, bool tty) {

@@ -103,7 +103,36 @@ class LineSplitter {
 // per stream. With a TTY the output is raw text ending lines with "\r\n".
 std::vector<LogLine> decodeLogs(std::string_view body, bool tty);
 
-// A stats sample's memory figures (see ContainerStats).
+// The incremental form of the engine's output framing, for streams (a
+// follow, an exec): pieces of output as whole frames arrive, however the
+// stream was cut. `raw` (a TTY): everything is stdout, unframed.
+class FrameDecoder {
+ public:
+  using Output = std::function<void(LogLine::Stream, std::string_view)>;
+  explicit FrameDecoder(bool raw) : raw_(raw) {}
+  void feed(std::string_view data, const Output& onOutput);
+
+ private:
+  bool raw_;
+  std::string pending_;
+};
+
+// FrameDecoder's pieces assembled into lines per stream (a "\r\n" ending
+// taken as "\n"), for a follow of logs.
+class FrameLineSplitter {
+ public:
+  using OnLine = std::function<void(const LogLine&)>;
+  explicit FrameLineSplitter(bool raw) : decoder_(raw) {}
+  void feed(std::string_view data, const OnLine& onLine);
+  // Passes on last lines that had no '\n'.
+  void finish(const OnLine& onLine);
+
+ private:
+  FrameDecoder decoder_;
+  LineSplitter out_, err_;
+};
+
+// A stats sample's memory and CPU figures (see ContainerStats).
 ContainerStats parseStats(const nlohmann::json& j);
 
 // Reads the JSON-message stream of POST /build, one line at a time.

@@ -66,6 +66,10 @@ struct ExchangeSpec {
   Millis timeout{0};
   size_t bodyLimit = kBodyLimit;  // not applied to a streamed 2xx body
   bool streaming = false;
+  // Streaming only: written on the connection once a 2xx answer's header
+  // has come (a hijacked exec's stdin), after which the sending side is shut
+  // so the engine sees its end.
+  std::optional<std::string> afterHeader;
 };
 
 struct ExchangeHandlers {
@@ -153,6 +157,12 @@ class BeastDockerEngine : public DockerEngine {
   Result<std::vector<LogLine>> containerLogs(const std::string& id,
                                              const LogOptions& options) override;
   Result<ContainerStats> containerStats(const std::string& id) override;
+  // In docker_engine_streams.cc.
+  std::unique_ptr<EngineStream> followLogs(const std::string& id, bool tty,
+                                           const LogOptions& options,
+                                           LogStreamCallbacks callbacks) override;
+  std::unique_ptr<EngineStream> exec(const std::string& containerId, const ExecOptions& options,
+                                     ExecCallbacks callbacks) override;
   std::unique_ptr<EngineStream> streamEvents(const Filters& filters, const std::string& since,
                                              EventStreamCallbacks callbacks) override;
   Result<std::string> createNetwork(const std::string& name, const nlohmann::json& body) override;

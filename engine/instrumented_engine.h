@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "base/clock.h"
 #include "base/histogram.h"
@@ -43,6 +44,16 @@ class InstrumentedEngine : public DockerEngine {
   Result<std::vector<LogLine>> containerLogs(const std::string& id, const LogOptions& options) override;
   Result<ContainerStats> containerStats(const std::string& id) override;
   Status copyToContainer(const std::string& id, const std::string& path, const std::string& tar) override;
+  // Streams are passed on untimed, as streamEvents.
+  std::unique_ptr<EngineStream> followLogs(const std::string& id, bool tty,
+                                           const LogOptions& options,
+                                           LogStreamCallbacks callbacks) override {
+    return inner_.followLogs(id, tty, options, std::move(callbacks));
+  }
+  std::unique_ptr<EngineStream> exec(const std::string& containerId, const ExecOptions& options,
+                                     ExecCallbacks callbacks) override {
+    return inner_.exec(containerId, options, std::move(callbacks));
+  }
   std::unique_ptr<EngineStream> streamEvents(const Filters& filters, const std::string& since,
                                              EventStreamCallbacks callbacks) override;
   Result<std::string> createNetwork(const std::string& name, const nlohmann::json& body) override;

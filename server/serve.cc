@@ -166,6 +166,7 @@ class Server {
   Evictor evictor_;
   EngineHealth health_;
   EventWatchHub watch_;
+  ObjectWatchHub objectWatch_;  // the lists' ?watch=true
   Informer informer_;
   FairShare fairShare_;  // each token's request budget and stream cap, asked by the router
   Router router_;
@@ -263,6 +264,7 @@ Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTo
           [this] { return memory_.snapshot(); }, enqueue_, c.eviction),
       health_(*healthEngine_, clock_, host_),
       watch_(store, clock_),
+      objectWatch_(store, clock_),
       informer_(
           engine_, scheduler_, clock_, o.instance, enqueue_,
           [this] { controller_.enqueue(ResyncReconciler::key()); }, informerOptions(o)),
@@ -302,10 +304,10 @@ void Server::registerRoutes() {
   ao.enqueue = enqueue_;
   ao.planService = [this](const Resource& r) { return services_.dryRun(r); };
   ao.restartService = [this](const Key& k) { return services_.requestRestart(k); };
-  ao.serviceLogs = [this](const Key& k, int tail) {
-    return serviceLogs(engine_, o_.instance, k, tail);
-  };
+  ao.engine = &engine_;
+  ao.instance = o_.instance;
   ao.watch = &watch_;
+  ao.objectWatch = &objectWatch_;
   ao.contexts = &contexts_;
   ao.files = &files_;
   ao.composeProject = [this](const std::string& project) {
@@ -365,6 +367,7 @@ Status Server::start() {
   components_.started("the event watchers", [this] {
     store_.setEventObserver({});
     watch_.stop();
+    objectWatch_.stop();
   });
   Status listening = http_.start();
   if (!listening.ok()) return listening;

@@ -19,6 +19,7 @@
 #include "api/http_server.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
+#include "cli/container_commands.h"
 
 namespace tender {
 namespace {

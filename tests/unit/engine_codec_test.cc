@@ -118,6 +118,50 @@ TEST(DecodeLogs, TtyOutputIsRawText) {
   EXPECT_THAT(texts(decodeLogs("a\r\nb\r\n", true)), ElementsAre("out:a", "out:b"));
 }
 
+TEST(FrameLineSplitter, AssemblesLinesFromFramesCutAnywhere) {
+  FrameLineSplitter s(false);
+  std::vector<LogLine> lines;
+  auto add = [&](const LogLine& l) { lines.push_back(l); };
+  std::string body = frame(1, "one\ntw") + frame(2, "err\n") + frame(1, "o\n");
+  // Byte by byte: every cut of a header or a payload.
+  for (char c : body) s.feed(std::string_view(&c, 1), add);
+  EXPECT_THAT(texts(lines), ElementsAre("out:one", "err:err", "out:two"));
+}
+
+TEST(FrameLineSplitter, PassesALastLineOnAtTheEnd) {
+  FrameLineSplitter s(true);
+  std::vector<LogLine> lines;
+  auto add = [&](const LogLine& l) { lines.push_back(l); };
+  s.feed("a\r\nb", add);
+  EXPECT_THAT(texts(lines), ElementsAre("out:a"));
+  s.finish(add);
+  EXPECT_THAT(texts(lines), ElementsAre("out:a", "out:b"));
+}
+
+TEST(FrameDecoder, GivesPiecesOfWholeFramesOnly) {
+  FrameDecoder d(false);
+  std::string got;
+  auto add = [&](LogLine::Stream s, std::string_view p) {
+    got += (s == LogLine::Stream::kStderr ? "E:" : "O:") + std::string(p) + ";";
+  };
+  std::string body = frame(1, "hi") + frame(2, "no");
+  d.feed(body.substr(0, 9), add);
+  EXPECT_EQ(got, "");
+  d.feed(body.substr(9), add);
+  EXPECT_EQ(got, "O:hi;E:no;");
+}
+
+TEST(ParseStats, ReadsCpuFigures) {
+  json j = R"({"memory_stats": {"usage": 100, "limit": 1000},
+               "cpu_stats": {"cpu_usage": {"total_usage": 5000}, "system_cpu_usage": 90000,
+                             "online_cpus": 2}})"_json;
+  ContainerStats s = parseStats(j);
+  EXPECT_EQ(s.cpuTotalNs, 5000);
+  EXPECT_EQ(s.systemCpuNs, 90000);
+  EXPECT_EQ(s.onlineCpus, 2);
+  EXPECT_EQ(s.memoryLimitBytes, 1000);
+}
+
 TEST(ParseContainerInfo, ReadsWhatTheReconcilersNeed) {
   json raw = R"({
     "Id": "abc", "Name": "/shop.api.0", "Image": "sha256:1", "RestartCount": 2,

@@ -1,0 +1,27 @@
+// The defaults of DockerEngine's optional streams, for engines that do not
+// have them (the fake's, wrappers that do not forward them).
+#include "engine/docker_engine.h"
+
+namespace tender {
+namespace {
+
+class EndedStream : public EngineStream {
+ public:
+  void cancel() override {}
+};
+
+}  // namespace
+
+std::unique_ptr<EngineStream> DockerEngine::followLogs(const std::string&, bool, const LogOptions&,
+                                                       LogStreamCallbacks callbacks) {
+  if (callbacks.onEnd) callbacks.onEnd(Status::Unavailable("this engine cannot follow logs"));
+  return std::make_unique<EndedStream>();
+}
+
+std::unique_ptr<EngineStream> DockerEngine::exec(const std::string&, const ExecOptions&,
+                                                 ExecCallbacks callbacks) {
+  if (callbacks.onEnd) callbacks.onEnd(Status::Unavailable("this engine cannot run commands"), -1);
+  return std::make_unique<EndedStream>();
+}
+
+}  // namespace tender
