@@ -13,6 +13,13 @@ std::optional<WallTime> parseRfc3339(const std::string& s) {
     return std::nullopt;
   }
   if (y <= 1) return std::nullopt;  // Docker's "never"
+  // timegm would carry month 13 into the next year: out of range is no time.
+  static const int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (mo < 1 || mo > 12 || d < 1 || d > kDays[mo - 1] || (mo == 2 && d == 29 && !leap) || h > 23 ||
+      mi > 59 || sec > 60 || h < 0 || mi < 0 || sec < 0) {
+    return std::nullopt;
+  }
   size_t i = static_cast<size_t>(n);
   int64_t nanos = 0;
   if (i < s.size() && s[i] == '.') {
@@ -30,7 +37,9 @@ std::optional<WallTime> parseRfc3339(const std::string& s) {
   int offsetSeconds = 0;
   if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
     int oh = 0, om = 0;
-    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    if (std::sscanf(s.c_str() + i + 1, "%2d:%2d", &oh, &om) != 2 || oh > 23 || om > 59 || oh < 0 || om < 0) {
+      return std::nullopt;
+    }
     offsetSeconds = (oh * 3600 + om * 60) * (s[i] == '+' ? 1 : -1);
   } else if (i >= s.size() || (s[i] != 'Z' && s[i] != 'z')) {
     return std::nullopt;

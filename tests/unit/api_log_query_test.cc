@@ -28,7 +28,8 @@ TEST(EngineSince, AnRfc3339TimeIsTakenAsItIs) {
 }
 
 TEST(EngineSince, RefusesWhatIsNeitherNamingTheParameter) {
-  for (const char* bad : {"", "yesterday", "10", "-5m"}) {
+  for (const char* bad : {"", "yesterday", "10", "-5m", "2026-13-99T00:00:00Z", "2026-02-29T10:00:00Z",
+                          "2026-12-04T24:00:00Z", "2026-12-04T10:00:00+25:00"}) {
     auto s = engineSince("since", bad, at("2026-12-04T10:00:00Z"));
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_TRUE(s.status().IsInvalid()) << bad;
