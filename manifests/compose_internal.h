@@ -136,6 +136,7 @@ class Translator {
   void declareTopLevel(const json* decls, const TopLevelKind& kind,
                        std::map<std::string, std::string>& names);
   void translateService(const std::string& name, const json& svc);
+  void plainKeys(const std::string& path, const json& svc, json& spec);
   void translateNamespace(const json& xTender);
   std::string resolvePath(const std::string& p) const;
 

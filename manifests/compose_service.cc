@@ -454,17 +454,9 @@ void Translator::volumesFrom(const std::string& path, const json& v,
   if (!out.empty()) spec["volumesFrom"] = out;
 }
 
-void Translator::translateService(const std::string& name, const json& svc) {
-  const std::string path = join("services", name);
-  const std::string tname = tenderServiceName(name);
-  origins_.clear();
-  origins_.push_back({"metadata.name", path});
-  origins_.push_back({"spec", path});
-  if (!svc.is_object()) {
-    error(path, quoteJson(svc) + " is not a mapping");
-    return;
-  }
-  json spec = json::object();
+// The keys that map on their own (a rename, a unit, a note), each written
+// into `spec`; a key no step handles is warned.
+void Translator::plainKeys(const std::string& path, const json& svc, json& spec) {
   // Direct renames: Compose key -> native field, the value as it is.
   static const std::map<std::string, std::string> kSame = {
       {"image", "image"},         {"command", "command"},         {"entrypoint", "entrypoint"},
@@ -541,6 +533,20 @@ void Translator::translateService(const std::string& name, const json& svc) {
       unsupported(at);
     }
   }
+}
+
+void Translator::translateService(const std::string& name, const json& svc) {
+  const std::string path = join("services", name);
+  const std::string tname = tenderServiceName(name);
+  origins_.clear();
+  origins_.push_back({"metadata.name", path});
+  origins_.push_back({"spec", path});
+  if (!svc.is_object()) {
+    error(path, quoteJson(svc) + " is not a mapping");
+    return;
+  }
+  json spec = json::object();
+  plainKeys(path, svc, spec);
   // deploy after the plain keys: deploy.resources and deploy.restart_policy win.
   if (auto it = svc.find("deploy"); it != svc.end() && !it->is_null()) deploy(join(path, "deploy"), *it, spec);
   if (auto it = svc.find("restart"); it != svc.end() && !it->is_null() && !spec.contains("restartPolicy")) {

@@ -31,8 +31,6 @@ struct ResolvedService {
   std::vector<std::string> networks;
   // A named volume's source in the spec -> its engine name.
   std::map<std::string, std::string> volumeNames;
-  // The secrets and configs to copy in before start (file_mounts.h); "" for none.
-  std::string filesTar;
 };
 
 // The names the service's replicas answer to on the index-th of

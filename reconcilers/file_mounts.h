@@ -13,8 +13,13 @@
 
 namespace tender {
 
-// "" when the spec has neither; NotFound naming the secret or config (never
-// its content) when an upload is missing. `files` may be null (no uploads).
+// Whether every upload the spec names is there: NotFound naming the secret
+// or config (never its content) when one is missing. A stat per file: a
+// pass checks it; the bytes are read only when a container is created.
+// `files` may be null (no uploads).
+Status checkFileMounts(const UploadStore* files, const std::string& ns, const ServiceSpec& spec);
+
+// "" when the spec has neither; the same errors as checkFileMounts.
 Result<std::string> fileMountsTar(const UploadStore* files, const std::string& ns,
                                   const ServiceSpec& spec);
 

@@ -482,12 +482,10 @@ Status ServiceReconciler::resolve(const ResourceRecord& record, const Resource& 
     }
   }
 
-  auto files = fileMountsTar(options_.files, ns, spec);
-  if (!files.ok()) {
+  if (Status files = checkFileMounts(options_.files, ns, spec); !files.ok()) {
     out.failureReason = "SecretMissing";
-    return files.status();
+    return files;
   }
-  out.service.filesTar = std::move(*files);
 
   std::vector<std::string> networks = spec.networks;
   if (networks.empty()) networks.push_back(kDefaultNetwork);
@@ -595,8 +593,9 @@ Status ServiceReconciler::createAndStart(const ResolvedService& svc, int replica
     return created.status();
   }
   *createdId = id;
-  if (!svc.filesTar.empty()) {
-    Status copied = engine_.copyToContainer(id, "/", svc.filesTar);
+  if (!svc.spec.secrets.empty() || !svc.spec.configs.empty()) {
+    auto tar = fileMountsTar(options_.files, svc.ns, svc.spec);
+    Status copied = tar.ok() ? engine_.copyToContainer(id, "/", *tar) : tar.status();
     if (!copied.ok()) {
       // A container without its secrets must not be started by a later pass.
       engine_.removeContainer(id, /*force=*/true, /*removeVolumes=*/true);
