@@ -120,22 +120,19 @@ void checkUploads(const std::vector<Resource>& resources, Uploads uploads,
                               "/buildcontexts; tender apply uploads it)"});
       }
     }
-    for (const auto& [field, mounts] : {std::pair{"secrets", &s.secrets}, std::pair{"configs", &s.configs}}) {
-      for (size_t j = 0; j < mounts->size(); ++j) {
-        const FileMount& m = (*mounts)[j];
-        const std::string at = prefix + "spec." + field + "[" + std::to_string(j) + "]";
-        if (!m.environment.empty() || m.content) {
-          errors.push_back({at + (m.content ? ".content" : ".environment"),
-                            "the server takes a secret's or config's bytes only as an upload: "
-                            "upload them (POST /api/v1/namespaces/" + ns +
-                                "/files) and name them by digest (tender apply does both)"});
-        } else if (!m.digest.empty() && (!uploads.files || !uploads.files->contains(ns, m.digest))) {
-          errors.push_back({at + ".digest", "no file " + m.digest + " was uploaded to namespace \"" + ns +
-                                                "\" (POST /api/v1/namespaces/" + ns +
-                                                "/files; tender apply uploads it)"});
-        }
+    forEachFileMount(s, [&](const char* field, size_t j, const FileMount& m) {
+      const std::string at = prefix + "spec." + field + "[" + std::to_string(j) + "]";
+      if (!m.environment.empty() || m.content) {
+        errors.push_back({at + (m.content ? ".content" : ".environment"),
+                          "the server takes a secret's or config's bytes only as an upload: "
+                          "upload them (POST /api/v1/namespaces/" + ns +
+                              "/files) and name them by digest (tender apply does both)"});
+      } else if (!m.digest.empty() && (!uploads.files || !uploads.files->contains(ns, m.digest))) {
+        errors.push_back({at + ".digest", "no file " + m.digest + " was uploaded to namespace \"" + ns +
+                                              "\" (POST /api/v1/namespaces/" + ns +
+                                              "/files; tender apply uploads it)"});
       }
-    }
+    });
   }
 }
 
@@ -155,15 +152,13 @@ Status serverPathRefusal(const std::vector<Resource>& resources) {
                              "names: upload the context and name it by spec.build.contextDigest "
                              "(tender apply does both)"});
     }
-    for (const auto& [field, mounts] : {std::pair{"secrets", &s.secrets}, std::pair{"configs", &s.configs}}) {
-      for (size_t j = 0; j < mounts->size(); ++j) {
-        if ((*mounts)[j].file.empty()) continue;
-        refused.push_back({prefixOf(i, resources.size()) + "spec." + field + "[" + std::to_string(j) + "].file",
-                           "\"" + (*mounts)[j].file +
-                               "\" names a file, and the server reads no file a request names: "
-                               "upload it and name it by digest (tender apply does both)"});
-      }
-    }
+    forEachFileMount(s, [&](const char* field, size_t j, const FileMount& m) {
+      if (m.file.empty()) return;
+      refused.push_back({prefixOf(i, resources.size()) + "spec." + field + "[" + std::to_string(j) + "].file",
+                         "\"" + m.file +
+                             "\" names a file, and the server reads no file a request names: "
+                             "upload it and name it by digest (tender apply does both)"});
+    });
   }
   if (refused.empty()) return Status::Ok();
   return Status::Forbidden(refused.front().field + ": " + refused.front().message)

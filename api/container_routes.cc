@@ -1,6 +1,7 @@
 // What reads or runs things in a service's containers, through the engine:
-// their logs (listed, or followed as a chunked stream), a command run in one
-// replica (exec), and their CPU and memory against their limits (stats).
+// their logs (listed, or followed as a chunked stream) and their CPU and
+// memory against their limits (stats); the replicas a route picks
+// (container_replicas.h). Commands run in them: exec_routes.cc.
 // The router has already checked that the token may use the namespace.
 #include <algorithm>
 #include <atomic>
@@ -8,7 +9,9 @@
 #include <memory>
 #include <mutex>
 
+#include "api/container_replicas.h"
 #include "api/http_status.h"
+#include "api/log_follow.h"
 #include "api/log_query.h"
 #include "api/resource_routes.h"
 #include "api/route_helpers.h"
@@ -23,47 +26,6 @@ using nlohmann::json;
 
 // The gap between the two stats samples a CPU rate is taken from.
 constexpr Millis kCpuSampleGap{500};
-
-struct Replica {
-  int index = -1;
-  ContainerSummary container;
-};
-
-// The service's containers, by replica (several for one replica while an
-// older spec's container is replaced), only replica `only` when >= 0.
-Result<std::vector<Replica>> replicasOf(DockerEngine& engine, const std::string& instance,
-                                        const std::string& ns, const std::string& name, int only) {
-  auto listed = engine.listContainers(ownedFilters(instance, ns, name), true);
-  if (!listed.ok()) return listed.status().WithContext("list the service's containers");
-  std::vector<Replica> out;
-  for (const ContainerSummary& c : *listed) {
-    const int replica = observedFromSummary(c).replica;
-    if (only >= 0 && replica != only) continue;
-    out.push_back({replica, c});
-  }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const Replica& a, const Replica& b) { return a.index < b.index; });
-  return out;
-}
-
-std::string prefixOf(const std::string& name, int replica) {
-  return name + "." + (replica >= 0 ? std::to_string(replica) : std::string("?")) + " | ";
-}
-
-// ?name=N with N >= 0; -1 when absent.
-Result<int> nonNegative(const HttpRequest& req, const std::string& param) {
-  std::string v = req.queryParam(param);
-  if (v.empty()) return -1;
-  if (v == "0") return 0;
-  return parsePositive(param, v);
-}
-
-Status serviceExists(Store& store, const std::string& ns, const std::string& name) {
-  auto rec = store.get("Service", ns, name);
-  if (rec.status().IsNotFound() || (rec.ok() && rec->deletedAt))
-    return Status::NotFound(notFoundMessage("Service", ns, name));
-  return rec.status();
-}
 
 struct LogsQuery {
   int tail = -1;
@@ -122,106 +84,16 @@ HttpResponse previousLogs(Store& store, const std::string& ns, const std::string
     const size_t from = q.tail >= 0 && static_cast<size_t>(q.tail) < lines.size()
                             ? lines.size() - static_cast<size_t>(q.tail)
                             : 0;
-    for (size_t i = from; i < lines.size(); ++i) out += prefixOf(name, replica) + lines[i] + "\n";
+    for (size_t i = from; i < lines.size(); ++i) out += replicaPrefix(name, replica) + lines[i] + "\n";
   }
   return HttpResponse::Text(200, std::move(out));
 }
 
-// One followed container: its prefix, and the time of the last line already
-// sent (lines up to it come again from the engine's since, and are dropped).
-struct Followed {
-  std::string id;
-  bool tty = false;
-  std::string prefix;
-  TimedLogLine last;
-  std::string since;  // the follow's since, the engine's form
-};
-
-// The live half of ?follow=true: one engine stream per container, each line
-// written to the sink as it arrives (so in time order, across replicas, to
-// the engine's delivery), the body ended when every container's stream has.
-class LogFollow : public std::enable_shared_from_this<LogFollow> {
- public:
-  LogFollow(std::shared_ptr<StreamSink> sink, bool timestamps)
-      : sink_(std::move(sink)), timestamps_(timestamps) {}
-
-  void start(DockerEngine& engine, std::vector<Followed> followed) {
-    std::vector<std::unique_ptr<EngineStream>> opened;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      open_ = followed.size();
-    }
-    if (followed.empty()) return finish();
-    for (Followed& f : followed) {
-      auto self = shared_from_this();
-      auto state = std::make_shared<Followed>(f);
-      LogOptions lo;
-      lo.timestamps = true;
-      lo.since = f.since;
-      LogStreamCallbacks cb;
-      cb.onLine = [self, state](const LogLine& line) { self->line(*state, line); };
-      cb.onEnd = [self](const Status&) { self->streamEnded(); };
-      auto stream = engine.followLogs(f.id, f.tty, lo, std::move(cb));
-      std::lock_guard<std::mutex> l(mu_);
-      streams_.push_back(std::move(stream));
-    }
-    bool closeNow = false;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      closeNow = closed_;
-    }
-    if (closeNow) close();
-  }
-
- private:
-  void line(Followed& f, const LogLine& raw) {
-    TimedLogLine l = splitTimestamp(raw.text);
-    if (!f.last.time.empty() && !writtenBefore(f.last, l)) return;  // sent with the backlog
-    f.last.time.clear();  // past the overlap
-    if (!sink_->write(renderLogLine(f.prefix, l, timestamps_))) {
-      {
-        std::lock_guard<std::mutex> lk(mu_);
-        closed_ = true;
-      }
-      close();
-    }
-  }
-
-  void streamEnded() {
-    bool last = false;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      last = open_ > 0 && --open_ == 0;
-    }
-    if (last) finish();
-  }
-
-  void finish() {
-    sink_->end();
-    close();
-  }
-
-  // Cancels every stream; they are destroyed outside the lock (one may be
-  // the stream whose callback is running, which its own lock allows).
-  void close() {
-    std::vector<std::unique_ptr<EngineStream>> streams;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      streams.swap(streams_);
-    }
-    for (auto& s : streams) s->cancel();
-  }
-
-  std::shared_ptr<StreamSink> sink_;
-  const bool timestamps_;
-  std::mutex mu_;
-  size_t open_ = 0;
-  bool closed_ = false;
-  std::vector<std::unique_ptr<EngineStream>> streams_;
-};
-
-HttpResponse serviceLogs(DockerEngine& engine, const std::string& instance, const Clock& clock,
-                         const std::string& ns, const std::string& name, const LogsQuery& q) {
+HttpResponse serviceLogs(FollowScope scope, const Clock& clock, const LogsQuery& q, EventWatchHub* hub) {
+  DockerEngine& engine = *scope.engine;
+  const std::string& instance = scope.instance;
+  const std::string& ns = scope.ns;
+  const std::string& name = scope.name;
   // Taken before the backlog is read: a follow of a container that gave no
   // line resumes from here, so nothing written meanwhile is missed.
   const WallTime startedAt = clock.now();
@@ -233,7 +105,7 @@ HttpResponse serviceLogs(DockerEngine& engine, const std::string& instance, cons
   }
   std::vector<std::vector<TimedLogLine>> backlog;
   std::vector<std::string> prefixes;
-  std::vector<Followed> followed;
+  std::vector<FollowedContainer> followed;
   for (const Replica& r : *replicas) {
     auto info = engine.inspectContainer(r.container.id);
     if (info.status().IsNotFound()) continue;  // removed meanwhile
@@ -247,11 +119,11 @@ HttpResponse serviceLogs(DockerEngine& engine, const std::string& instance, cons
     if (!logs.ok()) return HttpResponse::Error(logs.status().WithContext("logs of " + r.container.name));
     std::vector<TimedLogLine> lines;
     for (const LogLine& l : *logs) lines.push_back(splitTimestamp(l.text));
-    for (TimedLogLine& l : lines) l.text = prefixOf(name, r.index) + l.text;
-    Followed f;
+    for (TimedLogLine& l : lines) l.text = replicaPrefix(name, r.index) + l.text;
+    FollowedContainer f;
     f.id = r.container.id;
     f.tty = info->tty;
-    f.prefix = prefixOf(name, r.index);
+    f.prefix = replicaPrefix(name, r.index);
     if (!lines.empty() && !lines.back().time.empty()) {
       f.last.time = lines.back().time;
       auto t = parseRfc3339(f.last.time);
@@ -259,120 +131,20 @@ HttpResponse serviceLogs(DockerEngine& engine, const std::string& instance, cons
     } else {
       f.since = engineTime(startedAt);
     }
-    if (info->state.running) followed.push_back(f);
+    f.running = info->state.running;
+    followed.push_back(f);
     backlog.push_back(std::move(lines));
   }
   std::string first;
   for (const TimedLogLine& l : mergeInTimeOrder(backlog)) first += renderLogLine("", l, q.timestamps);
   if (!q.follow) return HttpResponse::Text(200, std::move(first));
-  DockerEngine* e = &engine;
   const bool timestamps = q.timestamps;
+  scope.replica = q.replica;
   return HttpResponse::Stream(
       200, "text/plain; charset=utf-8",
-      [e, first, followed, timestamps](std::shared_ptr<StreamSink> sink) {
+      [scope, first, followed, timestamps, hub](std::shared_ptr<StreamSink> sink) {
         if (!first.empty() && !sink->write(first)) return;
-        auto follow = std::make_shared<LogFollow>(sink, timestamps);
-        follow->start(*e, followed);
-      });
-}
-
-// The exec's NDJSON lines.
-std::string outputLine(LogLine::Stream s, std::string_view data) {
-  json j = {{"stream", s == LogLine::Stream::kStderr ? "stderr" : "stdout"},
-            {"data", std::string(data)}};
-  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-}
-
-std::string errorLine(const Status& s) {
-  json err = {{"kind", "Error"},
-              {"error", {{"code", httpStatusOf(s)}, {"reason", s.reason()}, {"message", s.message()}}}};
-  return err.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-}
-
-// Keeps the engine's exec stream for as long as it runs.
-struct ExecRun {
-  std::mutex mu;
-  bool ended = false;
-  std::unique_ptr<EngineStream> stream;
-};
-
-// The body's "stdin" (a string), when it has one.
-std::optional<std::string> stdinOf(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object() || !j.contains("stdin") || !j["stdin"].is_string()) return std::nullopt;
-  return j["stdin"].get<std::string>();
-}
-
-Result<std::vector<std::string>> commandOf(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  const std::string rule = "must be a non-empty list of strings";
-  if (!j.is_object() || !j.contains("command") || !j["command"].is_array() || j["command"].empty())
-    return Status::Invalid("command: " + rule, {{"command", rule}});
-  std::vector<std::string> cmd;
-  for (const json& a : j["command"]) {
-    if (!a.is_string()) return Status::Invalid("command: " + rule, {{"command", rule}});
-    cmd.push_back(a.get<std::string>());
-  }
-  return cmd;
-}
-
-// The replica a command or a sample goes to: the asked one, else the first
-// running; its container must run.
-Result<ContainerSummary> runningReplica(DockerEngine& engine, const std::string& instance,
-                                        const std::string& ns, const std::string& name, int replica) {
-  auto replicas = replicasOf(engine, instance, ns, name, replica);
-  if (!replicas.ok()) return replicas.status();
-  for (const Replica& r : *replicas)
-    if (r.container.state == "running") return r.container;
-  std::string what = replica >= 0 ? "replica " + std::to_string(replica) + " of service \"" + name + "\""
-                                  : "service \"" + name + "\"";
-  if (replicas->empty()) return Status::NotFound(what + " has no container");
-  return Status::Conflict(what + " has no running container (" + replicas->front().container.state + ")");
-}
-
-HttpResponse execIn(DockerEngine& engine, const std::string& instance, Store& store, Clock& clock,
-                    const HttpRequest& req) {
-  const std::string& ns = req.params.at("ns");
-  const std::string& name = req.params.at("name");
-  auto replica = nonNegative(req, "replica");
-  if (!replica.ok()) return HttpResponse::Error(replica.status());
-  auto cmd = commandOf(req.body);
-  if (!cmd.ok()) return HttpResponse::Error(cmd.status());
-  if (Status s = serviceExists(store, ns, name); !s.ok()) return HttpResponse::Error(s);
-  auto target = runningReplica(engine, instance, ns, name, *replica);
-  if (!target.ok()) return HttpResponse::Error(target.status());
-  std::string shown;
-  for (const std::string& a : *cmd) shown += (shown.empty() ? "" : " ") + a;
-  recordChange(store, clock, "Service", ns, name, "Exec",
-               "ran \"" + shown.substr(0, 200) + "\" in " + target->name, principalName(req));
-  ExecOptions eo;
-  eo.cmd = *cmd;
-  eo.tty = truthy(req.queryParam("tty"));
-  eo.stdinData = stdinOf(req.body);
-  DockerEngine* e = &engine;
-  const std::string id = target->id;
-  return HttpResponse::Stream(
-      200, "application/x-ndjson", [e, id, eo](std::shared_ptr<StreamSink> sink) {
-        auto run = std::make_shared<ExecRun>();
-        ExecCallbacks cb;
-        // A client that goes away does not stop the command (as docker
-        // exec's detach); its output is dropped.
-        cb.onOutput = [sink](LogLine::Stream s, std::string_view data) {
-          sink->write(outputLine(s, data));
-        };
-        cb.onEnd = [sink, run](const Status& s, int exitCode) {
-          sink->write(s.ok() ? json{{"exitCode", exitCode}}.dump() + "\n" : errorLine(s));
-          sink->end();
-          std::unique_ptr<EngineStream> done;  // destroyed after the lock is let go
-          std::lock_guard<std::mutex> l(run->mu);
-          run->ended = true;
-          done.swap(run->stream);
-        };
-        auto stream = e->exec(id, eo, std::move(cb));
-        std::lock_guard<std::mutex> l(run->mu);
-        // Kept until the exec ends (its callbacks hold `run`: the cycle
-        // ends with it).
-        if (!run->ended) run->stream = std::move(stream);
+        followServiceLogs(sink, timestamps, scope, followed, hub);
       });
 }
 
@@ -443,6 +215,47 @@ HttpResponse serviceStats(DockerEngine& engine, const std::string& instance, Sto
 
 }  // namespace
 
+Result<std::vector<Replica>> replicasOf(DockerEngine& engine, const std::string& instance,
+                                        const std::string& ns, const std::string& name, int only) {
+  auto listed = engine.listContainers(ownedFilters(instance, ns, name), true);
+  if (!listed.ok()) return listed.status().WithContext("list the service's containers");
+  std::vector<Replica> out;
+  for (const ContainerSummary& c : *listed) {
+    const int replica = observedFromSummary(c).replica;
+    if (only >= 0 && replica != only) continue;
+    out.push_back({replica, c});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Replica& a, const Replica& b) { return a.index < b.index; });
+  return out;
+}
+
+Result<int> nonNegative(const HttpRequest& req, const std::string& param) {
+  std::string v = req.queryParam(param);
+  if (v.empty()) return -1;
+  if (v == "0") return 0;
+  return parsePositive(param, v);
+}
+
+Status serviceExists(Store& store, const std::string& ns, const std::string& name) {
+  auto rec = store.get("Service", ns, name);
+  if (rec.status().IsNotFound() || (rec.ok() && rec->deletedAt))
+    return Status::NotFound(notFoundMessage("Service", ns, name));
+  return rec.status();
+}
+
+Result<ContainerSummary> runningReplica(DockerEngine& engine, const std::string& instance,
+                                        const std::string& ns, const std::string& name, int replica) {
+  auto replicas = replicasOf(engine, instance, ns, name, replica);
+  if (!replicas.ok()) return replicas.status();
+  for (const Replica& r : *replicas)
+    if (r.container.state == "running") return r.container;
+  std::string what = replica >= 0 ? "replica " + std::to_string(replica) + " of service \"" + name + "\""
+                                  : "service \"" + name + "\"";
+  if (replicas->empty()) return Status::NotFound(what + " has no container");
+  return Status::Conflict(what + " has no running container (" + replicas->front().container.state + ")");
+}
+
 void registerContainerRoutes(Router& router, Store& store, Clock& clock,
                              const ResourceApiOptions& opts) {
   DockerEngine* engine = opts.engine;
@@ -450,8 +263,9 @@ void registerContainerRoutes(Router& router, Store& store, Clock& clock,
   const Status noEngine = Status::Unavailable("this server does not reach an engine");
 
   // ?tail=N&since=10m|RFC3339&timestamps=true&replica=N&follow=true|previous=true
+  EventWatchHub* hub = opts.watch;
   router.add("GET", "/api/v1/namespaces/{ns}/services/{name}/logs",
-             [&store, &clock, engine, instance, noEngine](const HttpRequest& req) {
+             [&store, &clock, engine, instance, noEngine, hub](const HttpRequest& req) {
                const std::string& ns = req.params.at("ns");
                const std::string& name = req.params.at("name");
                auto q = logsQueryOf(req, clock.now());
@@ -459,15 +273,8 @@ void registerContainerRoutes(Router& router, Store& store, Clock& clock,
                if (Status s = serviceExists(store, ns, name); !s.ok()) return HttpResponse::Error(s);
                if (q->previous) return previousLogs(store, ns, name, *q);
                if (!engine) return HttpResponse::Error(noEngine);
-               return serviceLogs(*engine, instance, clock, ns, name, *q);
-             });
-
-  // Body {"command": [...], "stdin": "..."}; ?replica=N&tty=true. NDJSON back: output
-  // pieces, then {"exitCode": N} (or an Error line).
-  router.add("POST", "/api/v1/namespaces/{ns}/services/{name}/exec",
-             [&store, &clock, engine, instance, noEngine](const HttpRequest& req) {
-               if (!engine) return HttpResponse::Error(noEngine);
-               return execIn(*engine, instance, store, clock, req);
+               return serviceLogs(FollowScope{engine, &store, instance, ns, name, q->replica}, clock, *q,
+                                  hub);
              });
 
   router.add("GET", "/api/v1/namespaces/{ns}/services/{name}/stats",

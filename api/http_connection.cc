@@ -1,6 +1,7 @@
 // One connection of the HTTP server: its requests read, handed to the
 // router, and answered, and a streaming response written as its source
-// queues it. The one Boost.Beast translation unit of the API.
+// queues it, or a WebSocket's messages both ways. The one Boost.Beast
+// translation unit of the API.
 //
 // Each connection lives on its own strand and moves through: wait for a
 // request (idle deadline) -> read the header (header deadline) -> decide on
@@ -28,6 +29,8 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 #include <cstdint>
 #include <limits>
@@ -45,6 +48,7 @@ namespace {
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using PlainStream = beast::basic_stream<Protocol>;
 using TlsStream = beast::ssl_stream<PlainStream>;
 // Only for the debug log's request durations.
@@ -128,7 +132,13 @@ class StreamConnection final : public Connection {
   }
 
   void wakeStream() override {
-    net::dispatch(stream_.get_executor(), [self = shared()] { self->pumpStream(); });
+    net::dispatch(stream_.get_executor(), [self = shared()] {
+      if (self->ws_) {
+        self->pumpMessages();
+      } else {
+        self->pumpStream();
+      }
+    });
   }
 
  private:
@@ -152,6 +162,7 @@ class StreamConnection final : public Connection {
     closed_ = true;
     if (streaming_) streaming_->markClosed();
     streamLease_.reset();  // the token's stream slot is free again
+    notifyDuplexClosed();
     beast::error_code ec;
     lowest().socket().shutdown(Protocol::socket::shutdown_both, ec);
     lowest().close();
@@ -470,8 +481,129 @@ class StreamConnection final : public Connection {
     });
   }
 
+  // A WebSocket route's answer: the handshake (with the route's headers on
+  // its 101), then the route's messages written one by one as it queues
+  // them, and the client's read one by one and handed to the route. Its
+  // deadlines are the WebSocket's own: the handshake's, and pings when the
+  // client has sent nothing for a while, so a dead client is found even
+  // when both sides are quiet (a shell waiting for input).
+  void startDuplex(HttpResponse r) {
+    keepAlive_ = false;
+    if (!parser_ || !websocket::is_upgrade(parser_->get())) {
+      respond(HttpResponse::Error(Status::Invalid(
+          "this route speaks WebSocket: send the request with \"Connection: Upgrade\" and "
+          "\"Upgrade: websocket\"")));
+      return;
+    }
+    streamLease_ = std::move(r.lease);
+    streaming_ = std::make_shared<StreamState>(options().maxStreamBufferBytes);
+    lowest().expires_never();
+    ws_.emplace(stream_);
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.handshake_timeout = options().headerTimeout;
+    ws_->set_option(timeouts);
+    ws_->read_message_max(options().maxBodyBytes);
+    ws_->set_option(websocket::stream_base::decorator(
+        [headers = std::move(r.headers)](websocket::response_type& res) {
+          res.set(http::field::server, "tender");
+          for (const auto& [name, value] : headers) res.set(name, value);
+        }));
+    spdlog::debug("{} {} 101 (websocket)", method_, target_);
+    ws_->async_accept(parser_->get(), [self = shared(), start = std::move(r.duplex)](
+                                          beast::error_code ec) {
+      if (self->closed_) return;
+      if (ec) {
+        spdlog::debug("closing API connection: WebSocket handshake failed: {}", ec.message());
+        self->close();
+        return;
+      }
+      auto channel = std::make_shared<DuplexSink>(self->streaming_, self);
+      const bool queued = self->state_->post([self, start, channel] {
+        DuplexHandlers handlers;
+        try {
+          handlers = start(channel);
+        } catch (const std::exception& e) {
+          spdlog::error("WebSocket route threw: {}", e.what());
+          channel->end();
+        }
+        net::post(self->stream_.get_executor(), [self, handlers = std::move(handlers)]() mutable {
+          self->duplex_ = std::move(handlers);
+          if (self->closed_) {
+            self->notifyDuplexClosed();
+            return;
+          }
+          self->readMessage();
+        });
+      });
+      if (!queued) {
+        self->close();
+        return;
+      }
+      self->pumpMessages();
+    });
+  }
+
+  // On the strand: writes the route's next message, or closes the socket
+  // once the route has ended and everything is written.
+  void pumpMessages() {
+    if (closed_ || !streaming_ || streamWriting_) return;
+    StreamState::Batch b = streaming_->takeOne();
+    if (b.overflowed) {
+      spdlog::debug("closing WebSocket API connection: the client fell {} bytes behind",
+                    options().maxStreamBufferBytes);
+      close();
+      return;
+    }
+    if (b.idle) return;
+    streamWriting_ = true;
+    if (b.data.empty()) {
+      ws_->async_close(websocket::close_code::normal, [self = shared()](beast::error_code) {
+        self->streamWriting_ = false;
+        self->close();
+      });
+      return;
+    }
+    auto out = std::make_shared<std::string>(std::move(b.data));
+    ws_->binary(true);
+    ws_->async_write(net::buffer(*out), [self = shared(), out](beast::error_code ec, size_t) {
+      self->streamWriting_ = false;
+      if (ec) {
+        self->close();
+        return;
+      }
+      self->pumpMessages();
+    });
+  }
+
+  void readMessage() {
+    ws_->async_read(wsBuffer_, [self = shared()](beast::error_code ec, size_t) {
+      if (self->closed_) return;
+      if (ec) {
+        if (ec != websocket::error::closed)
+          spdlog::debug("WebSocket API client went away: {}", ec.message());
+        self->close();
+        return;
+      }
+      std::string message = beast::buffers_to_string(self->wsBuffer_.data());
+      self->wsBuffer_.consume(self->wsBuffer_.size());
+      if (self->duplex_.onMessage) self->duplex_.onMessage(std::move(message));
+      self->readMessage();
+    });
+  }
+
+  // The route hears once that the socket has closed.
+  void notifyDuplexClosed() {
+    auto onClose = std::move(duplex_.onClose);
+    duplex_ = DuplexHandlers();
+    if (onClose) onClose();
+  }
+
   void respond(HttpResponse r) {
     if (closed_) return;
+    if (r.duplex) {
+      startDuplex(std::move(r));
+      return;
+    }
     if (r.stream) {
       startStream(std::move(r));
       return;
@@ -577,6 +709,10 @@ class StreamConnection final : public Connection {
   std::shared_ptr<void> streamLease_;        // the stream's slot, held until it closes
   bool streamWriting_ = false;
   bool chunked_ = true;
+  // Set once a route answered with a WebSocket (over stream_).
+  std::optional<websocket::stream<Stream&>> ws_;
+  beast::flat_buffer wsBuffer_;
+  DuplexHandlers duplex_;
 };
 
 }  // namespace

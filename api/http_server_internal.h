@@ -138,8 +138,11 @@ class StreamState {
     bool idle = false;  // nothing to do: the writer sleeps until woken
   };
   Batch take();
+  // The same, one message at a time (a WebSocket's, which must stay apart).
+  Batch takeOne();
 
  private:
+  Batch takeLocked(bool one);
   const size_t limit_;
   mutable std::mutex mu_;
   std::deque<std::string> queue_;
@@ -169,6 +172,20 @@ class Sink : public StreamSink {
   void wake();
   std::shared_ptr<StreamState> state_;
   std::weak_ptr<Connection> conn_;
+};
+
+// The DuplexChannel a WebSocket route sends on: each message queued whole
+// in the StreamState, the connection woken when its writer sleeps.
+class DuplexSink : public DuplexChannel {
+ public:
+  DuplexSink(std::shared_ptr<StreamState> state, std::weak_ptr<Connection> conn)
+      : sink_(std::move(state), std::move(conn)) {}
+  bool send(std::string message) override { return sink_.write(std::move(message)); }
+  void end() override { sink_.end(); }
+  bool closed() const override { return sink_.closed(); }
+
+ private:
+  Sink sink_;
 };
 
 }  // namespace http_internal

@@ -48,14 +48,24 @@ bool StreamState::closed() const {
   return closed_;
 }
 
-StreamState::Batch StreamState::take() {
+StreamState::Batch StreamState::take() { return takeLocked(false); }
+
+StreamState::Batch StreamState::takeOne() { return takeLocked(true); }
+
+StreamState::Batch StreamState::takeLocked(bool one) {
   std::lock_guard<std::mutex> l(mu_);
   Batch b;
   b.overflowed = overflowed_;
-  for (auto& d : queue_) b.data += d;
-  queue_.clear();
-  queuedBytes_ = 0;
-  b.ended = ended_;
+  if (one && !queue_.empty()) {
+    b.data = std::move(queue_.front());
+    queue_.pop_front();
+    queuedBytes_ -= b.data.size();
+  } else {
+    for (auto& d : queue_) b.data += d;
+    queue_.clear();
+    queuedBytes_ = 0;
+  }
+  b.ended = ended_ && queue_.empty();
   if (b.data.empty() && !b.ended && !b.overflowed) {
     writing_ = false;
     b.idle = true;

@@ -62,6 +62,7 @@ Status parseTarget(HttpRequest* req) {
         (eq != std::string_view::npos && !percentDecode(pair.substr(eq + 1), true, &value))) {
       return Status::Invalid("bad percent-encoding in query: " + std::string(pair));
     }
+    req->queryList.emplace_back(key, value);
     req->query.emplace(std::move(key), std::move(value));
   }
   return Status::Ok();

@@ -75,4 +75,8 @@ std::string renderLogLine(const std::string& prefix, const TimedLogLine& line, b
   return out;
 }
 
+std::string replicaPrefix(const std::string& service, int replica) {
+  return service + "." + (replica >= 0 ? std::to_string(replica) : std::string("?")) + " | ";
+}
+
 }  // namespace tender

@@ -39,6 +39,10 @@ bool writtenBefore(const TimedLogLine& a, const TimedLogLine& b);
 // time keep the replicas' order.
 std::vector<TimedLogLine> mergeInTimeOrder(const std::vector<std::vector<TimedLogLine>>& replicas);
 
+// A replica's prefix: "web.0 | " ("web.? | " for a container without a
+// replica label).
+std::string replicaPrefix(const std::string& service, int replica);
+
 // What the API sends for a line: "web.0 | text", with `timestamps` the time
 // first ("2026-12-04T10:00:00.123456789Z web.0 | text").
 std::string renderLogLine(const std::string& prefix, const TimedLogLine& line, bool timestamps);

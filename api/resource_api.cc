@@ -64,6 +64,7 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
   registerEventRoutes(router, store, opts);
   registerServiceRoutes(router, store, clock, enqueue, opts);
   registerContainerRoutes(router, store, clock, opts);
+  registerExecRoutes(router, store, clock, opts);
 
   // Cleanup is host-wide business: only a token for every namespace may ask.
   router.add("POST", "/api/v1/prune", [opts](const HttpRequest& req) {

@@ -2,7 +2,8 @@
 // object_routes.cc (list, get, put and delete of services, networks, volumes
 // and namespaces), event_routes.cc (events, listed or watched),
 // service_routes.cc (restart, post-mortems of a service),
-// container_routes.cc (logs, exec and stats of a service's containers),
+// container_routes.cc (logs and stats of a service's containers),
+// exec_routes.cc (commands run in them),
 // build_context_routes.cc (uploads of build contexts) and
 // apply_api.cc (POST /api/v1/apply). Internal to api/.
 #pragma once
@@ -31,8 +32,10 @@ void registerFileRoutes(Router& router, UploadStore* files);
 void registerEventRoutes(Router& router, Store& store, const ResourceApiOptions& opts);
 void registerServiceRoutes(Router& router, Store& store, Clock& clock, Enqueue enqueue,
                            const ResourceApiOptions& opts);
-// GET .../services/{name}/logs and /stats, POST .../exec (container_routes.cc).
+// GET .../services/{name}/logs and /stats (container_routes.cc).
 void registerContainerRoutes(Router& router, Store& store, Clock& clock,
                              const ResourceApiOptions& opts);
+// POST .../services/{name}/exec, and GET as a WebSocket (exec_routes.cc).
+void registerExecRoutes(Router& router, Store& store, Clock& clock, const ResourceApiOptions& opts);
 
 }  // namespace tender

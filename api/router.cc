@@ -97,6 +97,15 @@ HttpResponse HttpResponse::Stream(int status, std::string contentType, StreamSta
   return r;
 }
 
+HttpResponse HttpResponse::Duplex(DuplexStarter start,
+                                  std::vector<std::pair<std::string, std::string>> headers) {
+  HttpResponse r;
+  r.status = 101;
+  r.duplex = std::move(start);
+  r.headers = std::move(headers);
+  return r;
+}
+
 void Router::add(const std::string& method, const std::string& pattern, Handler handler, FastHandler fast) {
   routes_.push_back(Route{method, splitPath(pattern), std::move(handler), false, std::move(fast)});
 }
@@ -110,7 +119,7 @@ void Router::setAuthenticator(Authenticator authenticator) { authenticator_ = st
 void Router::setAdmission(Admission* admission) { admission_ = admission; }
 
 HttpResponse Router::admitAnswer(const HttpRequest& req, HttpResponse answer) const {
-  if (!answer.stream || admission_ == nullptr || !req.principal) return answer;
+  if ((!answer.stream && !answer.duplex) || admission_ == nullptr || !req.principal) return answer;
   std::shared_ptr<void> lease;
   if (auto refusal = admission_->admitStream(*req.principal, &lease)) return std::move(*refusal);
   answer.lease = std::move(lease);

@@ -39,7 +39,8 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", ...
   std::string target;  // as received: path and query
   std::string path;    // percent-decoded path, without the query
-  std::map<std::string, std::string> query;    // percent-decoded
+  std::map<std::string, std::string> query;    // percent-decoded; a repeated key's first value
+  std::vector<std::pair<std::string, std::string>> queryList;  // every pair, in order
   std::map<std::string, std::string> headers;  // names lowercased
   std::map<std::string, std::string> params;   // from the pattern: {ns}, {name}
   std::string body;
@@ -62,6 +63,13 @@ struct HttpRequest {
     auto it = query.find(name);
     return it == query.end() ? def : it->second;
   }
+  // Every value of a repeated key (?command=sh&command=-c), in order.
+  std::vector<std::string> queryValues(const std::string& name) const {
+    std::vector<std::string> values;
+    for (const auto& [key, value] : queryList)
+      if (key == name) values.push_back(value);
+    return values;
+  }
 };
 
 // The writing end of a streaming response body. Each write() goes out as one
@@ -83,6 +91,35 @@ class StreamSink {
 // a handler thread, and should hand the sink to whatever feeds it and return.
 using StreamStarter = std::function<void(std::shared_ptr<StreamSink>)>;
 
+// The server's end of a WebSocket a route answered with
+// (HttpResponse::Duplex): whole binary messages, both ways.
+class DuplexChannel {
+ public:
+  virtual ~DuplexChannel() = default;
+  // Queues one message. False once the socket has closed: the client went
+  // away, the server stopped, or the client fell more than the server's
+  // buffer limit behind (which also closes it). Never blocks; any thread.
+  virtual bool send(std::string message) = 0;
+  // Closes the socket (a normal close) after what is queued. Any thread;
+  // idempotent.
+  virtual void end() = 0;
+  virtual bool closed() const = 0;
+};
+
+// What the route does with the client's side of the socket. Both run on
+// the event loop and must not block.
+struct DuplexHandlers {
+  // Each message the client sends, whole, in order.
+  std::function<void(std::string message)> onMessage;
+  // Once, when the socket has closed, whichever side closed it.
+  std::function<void()> onClose;
+};
+
+// Given the channel once the WebSocket handshake is done; called on a
+// handler thread. Returns what receives the client's messages, which are
+// read only from then on.
+using DuplexStarter = std::function<DuplexHandlers(std::shared_ptr<DuplexChannel>)>;
+
 struct HttpResponse {
   int status = 200;
   std::string contentType = "application/json";
@@ -90,10 +127,14 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // When set, the body is streamed (chunked) instead of `body`.
   StreamStarter stream;
+  // When set, the request (a WebSocket upgrade: GET with "Upgrade:
+  // websocket") is accepted as a WebSocket instead of answered; `headers`
+  // go with the handshake's 101 (the chosen Sec-WebSocket-Protocol).
+  DuplexStarter duplex;
   // When set, sent instead of `body` without a copy (a cached answer).
   std::shared_ptr<const std::string> sharedBody;
   // Held by the connection for as long as it is busy with this response:
-  // for a stream, until the stream closes, whether it ends or its client
+  // for a stream or a WebSocket, until it closes, whether it ends or its client
   // goes away (a token's stream slot, api/fair_share.h).
   std::shared_ptr<void> lease;
 
@@ -103,6 +144,8 @@ struct HttpResponse {
   // {"error":{"code":N,"reason":"...","message":"...","details":[{"field","message"}]}}
   static HttpResponse Error(const Status& status);
   static HttpResponse Stream(int status, std::string contentType, StreamStarter start);
+  static HttpResponse Duplex(DuplexStarter start,
+                             std::vector<std::pair<std::string, std::string>> headers = {});
   static HttpResponse Shared(int status, std::shared_ptr<const std::string> body,
                              std::string contentType = "application/json");
 };

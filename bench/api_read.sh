@@ -140,14 +140,7 @@ server_pids() {
 
 # --- tender with N running services -------------------------------------------
 # shellcheck disable=SC2086  # TENDER_ARGS: several flags, split on purpose
-"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
-TPID=$!
-for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
-# Every API call speaks as this server's admin (its state directory's token).
-export TENDER_TOKEN_FILE="$WORK/state/admin.token"
-printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
-curl -sf "$SERVER/healthz" >/dev/null || { echo "tender did not come up:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+start_tender ${TENDER_ARGS:-}
 
 : >"$WORK/services.yaml"
 for i in $(seq 1 "$N"); do

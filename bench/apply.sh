@@ -62,13 +62,7 @@ trap cleanup EXIT
 
 
 # --- tender -----------------------------------------------------------------
-"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
-TPID=$!
-for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
-# Every API call speaks as this server's admin (its state directory's token).
-export TENDER_TOKEN_FILE="$WORK/state/admin.token"
-printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
+start_tender ${TENDER_ARGS:-}
 
 tender_round() {
   local ns="bench-$$-t$1" f="$WORK/t$1.yaml"

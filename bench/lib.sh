@@ -43,3 +43,36 @@ dockerd_pid() {
   p=$(cat /var/run/docker.pid 2>/dev/null || true)
   if [ -n "$p" ] && [ -d "/proc/$p" ]; then echo "$p"; else pgrep -xo dockerd; fi
 }
+
+# Starts `tender serve` for a benchmark ($TENDER on 127.0.0.1:$PORT, state in
+# $WORK/state, --instance $INSTANCE, the arguments as further flags), waits
+# for /healthz, and has every later call speak as its admin:
+# TENDER_TOKEN_FILE for the tender command, $WORK/auth.header for curl -H @.
+# Sets TPID; exits with the server's log when it does not come up.
+start_tender() {
+  "$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
+    --log-level warn "$@" >"$WORK/serve.log" 2>&1 &
+  TPID=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null ||
+    { echo "tender did not come up:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+  export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+  printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
+}
+
+# Removes what instance $INSTANCE left on the engine: containers, networks.
+remove_instance_objects() {
+  docker ps -aq --filter "label=tender.instance=$INSTANCE" | xargs -r docker rm -f >/dev/null || true
+  docker network ls -q --filter "label=tender.instance=$INSTANCE" | xargs -r docker network rm >/dev/null || true
+}
+
+# Writes $WORK/stamp.py, which prints each line of its input after the wall
+# time (seconds, to the microsecond) it arrived.
+write_stamper() {
+  cat >"$WORK/stamp.py" <<'PY'
+import sys, time
+for line in sys.stdin:
+    sys.stdout.write("%.6f %s" % (time.time(), line))
+    sys.stdout.flush()
+PY
+}

@@ -31,19 +31,12 @@ cleanup() {
   [ -n "${F1:-}" ] && kill -- "-$F1" 2>/dev/null || true
   [ -n "${F2:-}" ] && kill -- "-$F2" 2>/dev/null || true
   stop_pid "${TPID:-}"
-  docker ps -aq --filter "label=tender.instance=$INSTANCE" | xargs -r docker rm -f >/dev/null || true
-  docker network ls -q --filter "label=tender.instance=$INSTANCE" | xargs -r docker network rm >/dev/null || true
+  remove_instance_objects
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# Prints each line of a stream prefixed with the wall time it arrived.
-cat >"$WORK/stamp.py" <<'PY'
-import sys, time
-for line in sys.stdin:
-    sys.stdout.write("%.6f %s" % (time.time(), line))
-    sys.stdout.flush()
-PY
+write_stamper
 # "ARRIVAL 2026-12-04T10:00:00.123456789Z ..." -> milliseconds from the
 # engine's timestamp to the arrival, one per line.
 cat >"$WORK/latency.py" <<'PY'
@@ -59,11 +52,7 @@ for line in sys.stdin:
     print("%.3f" % ((float(parts[0]) - t) * 1000))
 PY
 
-"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn >"$WORK/serve.log" 2>&1 &
-TPID=$!
-for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
-export TENDER_TOKEN_FILE="$WORK/state/admin.token"
+start_tender
 cat >"$WORK/svc.yaml" <<YAML
 apiVersion: tender/v1
 kind: Service

@@ -29,9 +29,8 @@ SERVER="http://127.0.0.1:$PORT"
 cleanup() {
   stop_pid "${EPID:-}"
   stop_pid "${TPID:-}"
-  docker ps -aq --filter "label=tender.instance=$INSTANCE" | xargs -r docker rm -f >/dev/null
+  remove_instance_objects
   docker ps -aq --filter "label=$LABEL" | xargs -r docker rm -f >/dev/null
-  docker network ls -q --filter "label=tender.instance=$INSTANCE" | xargs -r docker network rm >/dev/null || true
   docker network ls -q --filter "label=$LABEL" | xargs -r docker network rm >/dev/null || true
   rm -rf "$WORK"
 }
@@ -48,13 +47,7 @@ EPID=$!
 sleep 0.5
 
 # --- tender -----------------------------------------------------------------
-"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn >"$WORK/serve.log" 2>&1 &
-TPID=$!
-for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
-# Every API call speaks as this server's admin (its state directory's token).
-export TENDER_TOKEN_FILE="$WORK/state/admin.token"
-printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
+start_tender
 cat >"$WORK/svc.yaml" <<YAML
 apiVersion: tender/v1
 kind: Service

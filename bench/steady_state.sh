@@ -37,19 +37,12 @@ cleanup() {
     sleep 0.3
   done
   stop_pid "${TPID:-}"
-  docker ps -aq --filter "label=tender.instance=$INSTANCE" | xargs -r docker rm -f >/dev/null
-  docker network ls -q --filter "label=tender.instance=$INSTANCE" | xargs -r docker network rm >/dev/null || true
+  remove_instance_objects
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn ${TENDER_ARGS:-} >"$WORK/serve.log" 2>&1 &
-TPID=$!
-for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
-# Every API call speaks as this server's admin (its state directory's token).
-export TENDER_TOKEN_FILE="$WORK/state/admin.token"
-printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
+start_tender ${TENDER_ARGS:-}
 
 : >"$WORK/services.yaml"
 for i in $(seq 1 "$N"); do

@@ -31,27 +31,14 @@ cleanup() {
   [ -n "${W1:-}" ] && kill -- "-$W1" 2>/dev/null || true
   [ -n "${W2:-}" ] && kill -- "-$W2" 2>/dev/null || true
   stop_pid "${TPID:-}"
-  docker ps -aq --filter "label=tender.instance=$INSTANCE" | xargs -r docker rm -f >/dev/null || true
-  docker network ls -q --filter "label=tender.instance=$INSTANCE" | xargs -r docker network rm >/dev/null || true
+  remove_instance_objects
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-# Prints each line of a stream prefixed with the wall time it arrived.
-cat >"$WORK/stamp.py" <<'PY'
-import sys, time
-for line in sys.stdin:
-    sys.stdout.write("%.6f %s" % (time.time(), line))
-    sys.stdout.flush()
-PY
+write_stamper
 
-"$TENDER" serve --listen "127.0.0.1:$PORT" --state-dir "$WORK/state" --instance "$INSTANCE" \
-  --log-level warn >"$WORK/serve.log" 2>&1 &
-TPID=$!
-for _ in $(seq 1 100); do curl -sf "$SERVER/healthz" >/dev/null && break; sleep 0.1; done
-# Every API call speaks as this server's admin (its state directory's token).
-export TENDER_TOKEN_FILE="$WORK/state/admin.token"
-printf 'Authorization: Bearer %s\n' "$(cat "$TENDER_TOKEN_FILE")" >"$WORK/auth.header"
+start_tender
 cat >"$WORK/svc.yaml" <<YAML
 apiVersion: tender/v1
 kind: Service

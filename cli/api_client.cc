@@ -10,7 +10,9 @@
 
 #include "cli/api_client.h"
 
+#include <cpprest/containerstream.h>
 #include <cpprest/http_client.h>
+#include <cpprest/ws_client.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -31,6 +33,7 @@ namespace tender {
 namespace {
 
 namespace wh = web::http;
+namespace ws = web::websockets::client;
 
 std::string unreachable(const std::string& url, const std::string& why) {
   return "cannot reach the tender server at " + url + ": " + why + " (is `tender serve` running?)";
@@ -116,23 +119,27 @@ struct ApiClient::Impl {
   std::unique_ptr<wh::client::http_client> client;
   Status setupError;
 
-  // A client's configuration: the timeout, and for HTTPS the CA file and
-  // the callback that keeps why a certificate was refused.
+  // For HTTPS: the CA file, and the callback that keeps why a certificate
+  // was refused.
+  std::function<void(boost::asio::ssl::context&)> sslContextSetup() const {
+    return [caFile = options.caFile, v = verdict](boost::asio::ssl::context& ctx) {
+      SSL_CTX* native = ctx.native_handle();
+      if (!caFile.empty()) {
+        SSL_CTX_set_cert_store(native, X509_STORE_new());  // frees the system's
+        boost::system::error_code ec;
+        ctx.load_verify_file(caFile, ec);  // checked when the client was made
+      }
+      // `v` is held by this callback, which cpprestsdk keeps with the client
+      // whose connections use the context.
+      SSL_CTX_set_cert_verify_callback(native, verifyAndKeepReason, v.get());
+    };
+  }
+
+  // A client's configuration: the timeout and the TLS setup.
   wh::client::http_client_config config(std::chrono::milliseconds timeout) const {
     wh::client::http_client_config c;
     c.set_timeout(timeout);
-    c.set_ssl_context_callback(
-        [caFile = options.caFile, v = verdict](boost::asio::ssl::context& ctx) {
-          SSL_CTX* native = ctx.native_handle();
-          if (!caFile.empty()) {
-            SSL_CTX_set_cert_store(native, X509_STORE_new());  // frees the system's
-            boost::system::error_code ec;
-            ctx.load_verify_file(caFile, ec);  // checked when the client was made
-          }
-          // `v` is held by this callback, which cpprestsdk keeps with the client
-          // whose connections use the context.
-          SSL_CTX_set_cert_verify_callback(native, verifyAndKeepReason, v.get());
-        });
+    c.set_ssl_context_callback(sslContextSetup());
     return c;
   }
 
@@ -315,6 +322,93 @@ Status ApiClient::stream(const std::string& method, const std::string& pathAndQu
     return impl_->failure(e);
   } catch (const pplx::task_canceled&) {
     return Status::Unavailable("the stream from " + impl_->url + " was cancelled");
+  } catch (const web::uri_exception& e) {
+    return Status::Invalid("bad request path \"" + pathAndQuery + "\": " + e.what());
+  } catch (const std::exception& e) {
+    return impl_->failure(e);
+  }
+}
+
+namespace {
+
+// cpprestsdk's callback client: its handlers run on its own threads.
+class CppRestSocket : public ApiSocket {
+ public:
+  explicit CppRestSocket(ws::websocket_client_config config) : client_(std::move(config)) {}
+  ~CppRestSocket() override { close(); }
+
+  ws::websocket_callback_client& client() { return client_; }
+
+  Status send(const std::string& message) override {
+    try {
+      concurrency::streams::container_buffer<std::vector<uint8_t>> buffer(
+          std::vector<uint8_t>(message.begin(), message.end()));
+      ws::websocket_outgoing_message out;
+      out.set_binary_message(buffer.create_istream(), message.size());
+      client_.send(out).get();
+      return Status::Ok();
+    } catch (const std::exception& e) {
+      return Status::Unavailable(std::string("the WebSocket to the tender server broke: ") + e.what());
+    }
+  }
+
+  void close() override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (closed_) return;
+    closed_ = true;
+    try {
+      client_.close().get();
+    } catch (const std::exception&) {
+      // Already broken: its close handler has said so.
+    }
+  }
+
+ private:
+  ws::websocket_callback_client client_;
+  std::mutex mu_;
+  bool closed_ = false;
+};
+
+// "http://h:p/x" -> "ws://h:p/x" (and https -> wss).
+std::string socketUrl(const std::string& url, const std::string& pathAndQuery) {
+  if (url.rfind("https:", 0) == 0) return "wss:" + url.substr(6) + pathAndQuery;
+  if (url.rfind("http:", 0) == 0) return "ws:" + url.substr(5) + pathAndQuery;
+  return url + pathAndQuery;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ApiSocket>> ApiClient::openSocket(const std::string& pathAndQuery,
+                                                         const std::string& subprotocol,
+                                                         ApiSocketHandlers handlers) {
+  if (!impl_->setupError.ok()) return impl_->setupError;
+  impl_->verdict->take();
+  try {
+    ws::websocket_client_config config;
+    if (!impl_->token.empty()) config.headers().add("Authorization", "Bearer " + impl_->token);
+    if (!subprotocol.empty()) config.add_subprotocol(subprotocol);
+    config.set_ssl_context_callback(impl_->sslContextSetup());
+    auto socket = std::make_unique<CppRestSocket>(std::move(config));
+    socket->client().set_message_handler(
+        [onMessage = handlers.onMessage](const ws::websocket_incoming_message& m) {
+          concurrency::streams::container_buffer<std::vector<uint8_t>> buffer;
+          m.body().read_to_end(buffer).get();
+          const std::vector<uint8_t>& bytes = buffer.collection();
+          if (onMessage) onMessage(std::string(bytes.begin(), bytes.end()));
+        });
+    socket->client().set_close_handler(
+        [onClose = handlers.onClose](ws::websocket_close_status status, const std::string& reason,
+                                     const std::error_code& ec) {
+          if (!onClose) return;
+          if (status == ws::websocket_close_status::normal || (!ec && reason.empty())) {
+            onClose(Status::Ok());
+            return;
+          }
+          onClose(Status::Unavailable("the WebSocket to the tender server closed: " +
+                                      (reason.empty() ? ec.message() : reason)));
+        });
+    socket->client().connect(web::uri(socketUrl(impl_->url, pathAndQuery))).get();
+    return std::unique_ptr<ApiSocket>(std::move(socket));
   } catch (const web::uri_exception& e) {
     return Status::Invalid("bad request path \"" + pathAndQuery + "\": " + e.what());
   } catch (const std::exception& e) {

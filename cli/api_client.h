@@ -36,6 +36,26 @@ struct ApiResponse {
   std::string contentType;
 };
 
+// A WebSocket to the server (ApiClient::openSocket): whole binary
+// messages both ways.
+class ApiSocket {
+ public:
+  virtual ~ApiSocket() = default;
+  // Sends one message, after those sent before; Unavailable once the
+  // socket has broken. Blocks until the message is handed to the connection.
+  virtual Status send(const std::string& message) = 0;
+  // A normal close (also on destruction); onClose follows.
+  virtual void close() = 0;
+};
+
+struct ApiSocketHandlers {
+  // Each message the server sends, whole and in order, on a client thread.
+  std::function<void(std::string message)> onMessage;
+  // Once, when the socket has closed: ok for a normal close, Unavailable
+  // saying why for a broken one. On a client thread.
+  std::function<void(const Status&)> onClose;
+};
+
 class ApiClient {
  public:
   // `serverUrl` is "http://host:port" or "https://host:port" (a path prefix
@@ -74,6 +94,15 @@ class ApiClient {
                 const std::string& body, const std::string& contentType,
                 const std::function<bool(const std::string& line)>& onLine,
                 std::chrono::milliseconds idleTimeout = std::chrono::seconds(45));
+
+  // Opens a WebSocket (ws:// or wss://, as the server URL says) on
+  // `pathAndQuery`, asking for `subprotocol`, with the token and the TLS
+  // checks of every call. The handshake's refusal comes back as
+  // Unavailable with the client's words: the API's error body is not
+  // readable through it (ask the same path with call() to learn it).
+  Result<std::unique_ptr<ApiSocket>> openSocket(const std::string& pathAndQuery,
+                                                const std::string& subprotocol,
+                                                ApiSocketHandlers handlers);
 
   const std::string& serverUrl() const;
 

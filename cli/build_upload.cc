@@ -93,55 +93,61 @@ Status uploadBuildContexts(std::vector<Resource>& resources, const std::string& 
 }
 
 bool hasFilesToUpload(const std::vector<Resource>& resources) {
+  bool any = false;
   for (const Resource& r : resources) {
     if (r.kind != "Service") continue;
-    for (const auto* mounts : {&r.service().secrets, &r.service().configs}) {
-      for (const FileMount& m : *mounts) {
-        if (m.digest.empty()) return true;
-      }
-    }
+    forEachFileMount(r.service(), [&](const char*, size_t, const FileMount& m) { any = any || m.digest.empty(); });
   }
-  return false;
+  return any;
 }
+
+namespace {
+
+// A mount's bytes, from where the manifest says they are; `at` gets the
+// field they came from.
+Result<std::string> mountBytes(const FileMount& m, const std::string& baseDir, const LookupVariable& lookup,
+                               std::string* at) {
+  if (!m.file.empty()) {
+    *at += ".file";
+    return readFile((fs::path(baseDir) / m.file).lexically_normal().string(), "\"" + m.file + "\"");
+  }
+  if (!m.environment.empty()) {
+    *at += ".environment";
+    auto value = lookup ? lookup(m.environment) : std::nullopt;
+    if (!value) return Status::Invalid("the variable " + m.environment + " is not set");
+    return *value;
+  }
+  *at += ".content";
+  return m.content.value_or("");
+}
+
+}  // namespace
 
 Status uploadFiles(std::vector<Resource>& resources, const std::string& baseDir,
                    const LookupVariable& lookup, const UploadContext& upload) {
+  Status failed = Status::Ok();
   for (Resource& r : resources) {
     if (r.kind != "Service") continue;
-    auto& spec = std::get<ServiceSpec>(r.spec);
-    for (auto [field, mounts] : {std::pair{"secrets", &spec.secrets}, std::pair{"configs", &spec.configs}}) {
-      for (size_t i = 0; i < mounts->size(); ++i) {
-        FileMount& m = (*mounts)[i];
-        if (!m.digest.empty()) continue;
-        std::string at = std::string("spec.") + field + "[" + std::to_string(i) + "]";
-        Result<std::string> bytes = Status::Internal("unset");
-        if (!m.file.empty()) {
-          at += ".file";
-          bytes = readFile((fs::path(baseDir) / m.file).lexically_normal().string(), "\"" + m.file + "\"");
-        } else if (!m.environment.empty()) {
-          at += ".environment";
-          auto value = lookup ? lookup(m.environment) : std::nullopt;
-          bytes = value ? Result<std::string>(*value)
-                        : Result<std::string>(Status::Invalid("the variable " + m.environment + " is not set"));
-        } else {
-          at += ".content";
-          bytes = m.content.value_or("");
-        }
-        Result<std::string> digest = bytes.ok() ? upload(r.metadata.namespace_, *bytes) : bytes.status();
-        if (digest.ok() && !isContextDigest(*digest)) {
-          digest = Status::Internal("the server answered the upload with \"" + *digest + "\", which is not a digest");
-        }
-        if (!digest.ok()) {
-          return digest.status()
-              .WithContext("service \"" + r.metadata.name + "\": " + at)
-              .WithDetails({{at, digest.status().message()}});
-        }
-        m.digest = *digest;
-        m.file.clear();
-        m.environment.clear();
-        m.content.reset();
+    forEachFileMount(std::get<ServiceSpec>(r.spec), [&](const char* field, size_t i, FileMount& m) {
+      if (!failed.ok() || !m.digest.empty()) return;
+      std::string at = std::string("spec.") + field + "[" + std::to_string(i) + "]";
+      Result<std::string> bytes = mountBytes(m, baseDir, lookup, &at);
+      Result<std::string> digest = bytes.ok() ? upload(r.metadata.namespace_, *bytes) : bytes.status();
+      if (digest.ok() && !isContextDigest(*digest)) {
+        digest = Status::Internal("the server answered the upload with \"" + *digest + "\", which is not a digest");
       }
-    }
+      if (!digest.ok()) {
+        failed = digest.status()
+                     .WithContext("service \"" + r.metadata.name + "\": " + at)
+                     .WithDetails({{at, digest.status().message()}});
+        return;
+      }
+      m.digest = *digest;
+      m.file.clear();
+      m.environment.clear();
+      m.content.reset();
+    });
+    if (!failed.ok()) return failed;
   }
   return Status::Ok();
 }

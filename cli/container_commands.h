@@ -6,11 +6,13 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "base/exec_channels.h"
 #include "cli/api_client.h"
 
 namespace tender {
@@ -37,15 +39,21 @@ struct ExecOptions {
   std::string name;  // a service
   std::string ns = "default";
   int replica = -1;          // -r: else the first running replica
-  bool interactive = false;  // -i: stdin (read to its end) goes to the command
+  bool interactive = false;  // -i: stdin goes to the command as it comes
   bool tty = false;          // -t: a terminal in the container, the local one raw
   std::vector<std::string> command;
 };
 
 // Runs the command and returns its exit code (1 when it could not be run).
-// `in` is read to its end first with interactive.
-int runExec(const ExecOptions& options, ApiClient& client, std::istream& in, std::ostream& out,
+// With -i or -t through the API's WebSocket: what `inFd` gives is sent as
+// it comes (with -i; its end ends the command's input), and with -t the
+// local terminal's size, now and on each change. Without either, a POST.
+int runExec(const ExecOptions& options, ApiClient& client, int inFd, std::ostream& out,
             std::ostream& err);
+
+// The WebSocket's query:
+// ?command=A&command=B[&stdin=true][&tty=true[&width=W&height=H]][&replica=N].
+std::string execSocketQuery(const ExecOptions& options, std::optional<TerminalSize> size);
 
 struct TopOptions {
   std::string name;  // a service; "" for every service of the namespace

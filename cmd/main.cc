@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 #include "base/clock.h"
@@ -321,7 +322,7 @@ void addReadCommands(CLI::App& app, Commands& c) {
   c.execCmd->add_option("-r,--replica", c.exec.replica, "The replica (default: the first running)")
       ->check(CLI::NonNegativeNumber);
   c.execCmd->add_flag("-i,--stdin", c.exec.interactive,
-                      "Send stdin (read to its end, then sent) to the command");
+                      "Send stdin to the command as it comes (a WebSocket)");
   c.execCmd->add_flag("-t,--tty", c.exec.tty,
                       "Give the command a terminal (and put the local one in raw mode)");
 
@@ -423,7 +424,7 @@ int runClient(Commands& c, const std::string& server, const std::string& token,
   }
   if (c.logsCmd->parsed()) return tender::runLogs(c.logs, client, std::cout, std::cerr);
   if (c.restartCmd->parsed()) return tender::runRestart(c.restart, client, std::cout, std::cerr);
-  if (c.execCmd->parsed()) return tender::runExec(c.exec, client, std::cin, std::cout, std::cerr);
+  if (c.execCmd->parsed()) return tender::runExec(c.exec, client, STDIN_FILENO, std::cout, std::cerr);
   if (c.topCmd->parsed()) return tender::runTop(c.top, client, std::cout, std::cerr);
   if (c.eventsCmd->parsed()) {
     auto sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };

@@ -5,9 +5,12 @@
 namespace tender {
 namespace {
 
-class EndedStream : public EngineStream {
+class EndedStream : public ExecStream {
  public:
   void cancel() override {}
+  void sendStdin(std::string) override {}
+  void closeStdin() override {}
+  void resize(int, int) override {}
 };
 
 }  // namespace
@@ -18,7 +21,7 @@ std::unique_ptr<EngineStream> DockerEngine::followLogs(const std::string&, bool,
   return std::make_unique<EndedStream>();
 }
 
-std::unique_ptr<EngineStream> DockerEngine::exec(const std::string&, const ExecOptions&,
+std::unique_ptr<ExecStream> DockerEngine::exec(const std::string&, const ExecOptions&,
                                                  ExecCallbacks callbacks) {
   if (callbacks.onEnd) callbacks.onEnd(Status::Unavailable("this engine cannot run commands"), -1);
   return std::make_unique<EndedStream>();

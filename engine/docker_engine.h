@@ -214,9 +214,13 @@ struct LogStreamCallbacks {
 struct ExecOptions {
   std::vector<std::string> cmd;
   bool tty = false;  // the output is then raw, stdout only
-  // When set, the command's stdin: all of it is sent once the exec has
-  // started, then closed. Unset: no stdin.
-  std::optional<std::string> stdinData;
+  // Whether the command has a stdin: what ExecStream::sendStdin sends
+  // reaches it, and closeStdin() ends it. Without, its stdin is empty.
+  bool attachStdin = false;
+  // With tty: the terminal's size in characters, set once the command has
+  // started (0: the engine's default, 80x24).
+  int width = 0;
+  int height = 0;
 };
 
 struct ExecCallbacks {
@@ -234,6 +238,20 @@ struct EventStreamCallbacks {
   // example an engine restart), an error when it could not be opened or broke.
   // Not called after cancel().
   std::function<void(const Status&)> onEnd;
+};
+
+// A running exec, as its caller drives it: its stdin and its terminal.
+// Every call returns at once, from any thread; what is sent before the
+// command has started is queued, in order.
+class ExecStream : public EngineStream {
+ public:
+  // Ignored without ExecOptions::attachStdin, or after closeStdin().
+  virtual void sendStdin(std::string data) = 0;
+  // The command reads the end of its input once what was sent is written.
+  virtual void closeStdin() = 0;
+  // The terminal's new size (POST /exec/{id}/resize); only the latest one
+  // asked before the command started is applied. Ignored without a tty.
+  virtual void resize(int width, int height) = 0;
 };
 
 class DockerEngine {
@@ -283,11 +301,10 @@ class DockerEngine {
                                                    const LogOptions& options,
                                                    LogStreamCallbacks callbacks);
   // Runs a command in a running container: create the exec, start it
-  // attached (stdout and stderr; stdin when options.stdinData), then read
-  // its exit code. Returns
-  // at once; callbacks say what happens. The default ends at once with
-  // Unavailable.
-  virtual std::unique_ptr<EngineStream> exec(const std::string& containerId,
+  // attached (stdout and stderr; stdin when options.attachStdin), then read
+  // its exit code. Returns at once; callbacks say what happens, and the
+  // stream sends its input. The default ends at once with Unavailable.
+  virtual std::unique_ptr<ExecStream> exec(const std::string& containerId,
                                              const ExecOptions& options,
                                              ExecCallbacks callbacks);
   // GET /containers/{id}/stats?stream=false&one-shot=true: one sample. A

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <deque>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -169,18 +170,52 @@ class ExchangeImpl : public Exchange, public std::enable_shared_from_this<Exchan
     streamingBody_ = spec_.streaming && reply_.status >= 200 && reply_.status < 300;
     if (streamingBody_ && spec_.timeout.count() == 0) stream_.expires_never();
     if (parser_.is_done()) return finish(Status::Ok());
-    if (streamingBody_ && spec_.afterHeader) writeAfterHeader();
+    if (streamingBody_ && handlers_.onStarted) {
+      auto onStarted = std::move(handlers_.onStarted);
+      onStarted();
+      if (done_) return;
+    }
+    if (streamingBody_ && spec_.duplex) {
+      sending_ = true;
+      writeNext();
+    }
     readSome();
   }
 
-  // Runs beside the reads; a failed write shows in them, so it is not
-  // reported here.
-  void writeAfterHeader() {
+ public:
+  void send(std::string data) override {
+    if (done_ || sendClosed_ || !spec_.duplex || data.empty()) return;
+    outbox_.push_back(std::move(data));
+    if (sending_ && !writing_) writeNext();
+  }
+
+  void closeSend() override {
+    if (done_ || sendClosed_ || !spec_.duplex) return;
+    sendClosed_ = true;
+    if (sending_ && !writing_) writeNext();
+  }
+
+ private:
+  // Writes what is queued, one piece at a time, beside the reads; a failed
+  // write shows in them, so it is not reported here. The sending side is
+  // shut once the queue is empty after closeSend().
+  void writeNext() {
+    if (done_ || writing_) return;
+    if (outbox_.empty()) {
+      if (sendClosed_ && !sendShut_) {
+        sendShut_ = true;
+        error_code ignored;
+        stream_.socket().shutdown(net::socket_base::shutdown_send, ignored);
+      }
+      return;
+    }
+    writing_ = true;
     auto self = this->shared_from_this();
-    net::async_write(stream_, net::buffer(*spec_.afterHeader), [self](error_code ec, size_t) {
+    net::async_write(stream_, net::buffer(outbox_.front()), [self](error_code ec, size_t) {
+      self->writing_ = false;
       if (self->done_ || ec) return;
-      error_code ignored;
-      self->stream_.socket().shutdown(net::socket_base::shutdown_send, ignored);
+      self->outbox_.pop_front();
+      self->writeNext();
     });
   }
 
@@ -251,6 +286,13 @@ class ExchangeImpl : public Exchange, public std::enable_shared_from_this<Exchan
   Reply reply_;
   bool streamingBody_ = false;
   bool done_ = false;  // finished or cancelled: no handler runs any more
+  // A duplex exchange's sending side: what waits to be written, whether a
+  // write is in flight, and whether the caller has ended it.
+  std::deque<std::string> outbox_;
+  bool sending_ = false;  // the answer's header has come: writes may go
+  bool writing_ = false;
+  bool sendClosed_ = false;
+  bool sendShut_ = false;
 };
 
 // An exchange that cannot start (a bad address): reports its error from the loop.
@@ -293,6 +335,14 @@ std::shared_ptr<Exchange> Transport::start(ExchangeSpec spec, ExchangeHandlers h
 
 void Transport::cancel(const std::shared_ptr<Exchange>& ex) {
   if (ex) net::post(ioc_, [ex] { ex->cancel(); });
+}
+
+void Transport::send(const std::shared_ptr<Exchange>& ex, std::string data) {
+  if (ex) net::post(ioc_, [ex, data = std::move(data)]() mutable { ex->send(std::move(data)); });
+}
+
+void Transport::closeSend(const std::shared_ptr<Exchange>& ex) {
+  if (ex) net::post(ioc_, [ex] { ex->closeSend(); });
 }
 
 template <class Protocol>

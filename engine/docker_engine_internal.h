@@ -66,13 +66,16 @@ struct ExchangeSpec {
   Millis timeout{0};
   size_t bodyLimit = kBodyLimit;  // not applied to a streamed 2xx body
   bool streaming = false;
-  // Streaming only: written on the connection once a 2xx answer's header
-  // has come (a hijacked exec's stdin), after which the sending side is shut
-  // so the engine sees its end.
-  std::optional<std::string> afterHeader;
+  // Streaming only: the connection carries data both ways once a 2xx
+  // answer's header has come (a hijacked exec's stdin): what
+  // Transport::send() gives is written then, in order, and closeSend()
+  // shuts the sending side once it is written, so the engine sees its end.
+  bool duplex = false;
 };
 
 struct ExchangeHandlers {
+  // Streaming only: once, when a 2xx answer's header has come.
+  std::function<void()> onStarted;
   // Streaming only: each piece of a 2xx body as it arrives.
   std::function<void(std::string_view)> onData;
   // Exactly once, unless cancelled first: the transport's outcome and the answer.
@@ -85,6 +88,10 @@ class Exchange {
   virtual ~Exchange() = default;
   // REQUIRES: called on the event loop. No handler runs afterwards.
   virtual void cancel() = 0;
+  // A duplex exchange's data to write, and the end of it (see
+  // ExchangeSpec::duplex); ignored by others. REQUIRES: on the event loop.
+  virtual void send(std::string data) { (void)data; }
+  virtual void closeSend() {}
 };
 
 // "GET /v1.45/containers/json": an exchange, for messages.
@@ -110,7 +117,10 @@ class Transport {
   bool onLoopThread() const;
 
   std::shared_ptr<Exchange> start(ExchangeSpec spec, ExchangeHandlers handlers);
+  // From any thread: each runs on the event loop, in the order called.
   void cancel(const std::shared_ptr<Exchange>& ex);
+  void send(const std::shared_ptr<Exchange>& ex, std::string data);
+  void closeSend(const std::shared_ptr<Exchange>& ex);
 
   std::string apiVersion() const;
   // Takes the version to speak from a /_ping answer.
@@ -161,7 +171,7 @@ class BeastDockerEngine : public DockerEngine {
   std::unique_ptr<EngineStream> followLogs(const std::string& id, bool tty,
                                            const LogOptions& options,
                                            LogStreamCallbacks callbacks) override;
-  std::unique_ptr<EngineStream> exec(const std::string& containerId, const ExecOptions& options,
+  std::unique_ptr<ExecStream> exec(const std::string& containerId, const ExecOptions& options,
                                      ExecCallbacks callbacks) override;
   std::unique_ptr<EngineStream> streamEvents(const Filters& filters, const std::string& since,
                                              EventStreamCallbacks callbacks) override;

@@ -2,7 +2,12 @@
 // logs, and an exec (create, start attached, read the exit code). Each is a
 // chain of exchanges run on the event loop, one after another, without
 // blocking it; no Beast here (the exchanges run in docker_engine_beast.cc).
+// An exec's stdin goes over its start exchange both ways (duplex), and a
+// size for its terminal as a call of its own.
+#include <boost/asio/steady_timer.hpp>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "engine/docker_engine_codec.h"
@@ -121,6 +126,15 @@ struct ExecState : Chain {
   engine_codec::FrameDecoder frames;
   std::string execId;
   int inspectTries = 0;
+  // The caller's input until the start exchange exists, then that exchange.
+  std::shared_ptr<Exchange> startExchange;
+  std::deque<std::string> pendingStdin;
+  bool stdinClosed = false;
+  // The terminal: whether the command has started, and the size asked
+  // before it had.
+  bool tty = false;
+  bool started = false;
+  std::optional<std::pair<int, int>> pendingSize;
 };
 
 void endExec(const std::shared_ptr<ExecState>& st, const Status& s, int exitCode) {
@@ -128,6 +142,7 @@ void endExec(const std::shared_ptr<ExecState>& st, const Status& s, int exitCode
   if (st->cancelled || st->ended) return;
   st->ended = true;
   st->exchange.reset();
+  st->startExchange.reset();
   if (st->callbacks.onEnd) st->callbacks.onEnd(s, exitCode);
 }
 
@@ -152,9 +167,48 @@ void inspectExec(const std::shared_ptr<Transport>& transport, const std::shared_
             std::move(h));
 }
 
-void startExec(const std::shared_ptr<Transport>& transport, const std::shared_ptr<ExecState>& st,
-               bool tty, const std::optional<std::string>& stdinData) {
+// How often a resize the engine refused is tried again, and the wait
+// before each try (times the try's number): the engine answers the start
+// before the command runs, and refuses to size a command that does not run
+// yet (Docker's own CLI retries alike).
+constexpr int kResizeTries = 10;
+constexpr Millis kResizeRetryStep{10};
+
+// POST /exec/{id}/resize. A size the engine still refuses after the tries
+// (the command has ended) changes nothing worth reporting.
+// REQUIRES: st->mu held, the exec started.
+void resizeExec(const std::shared_ptr<Transport>& transport, const std::shared_ptr<ExecState>& st,
+                int width, int height, int attempt = 1) {
+  if (st->cancelled || st->ended || !st->tty) return;
+  engine_codec::Query q;
+  q.add("h", std::to_string(height)).add("w", std::to_string(width));
   ExchangeHandlers h;
+  h.onDone = [transport, st, width, height, attempt](Status s, Reply r) {
+    if (s.ok()) s = engine_codec::statusFromHttp(r.status, r.body);
+    if (s.ok() || attempt >= kResizeTries) return;
+    auto timer = std::make_shared<boost::asio::steady_timer>(transport->ioc(), kResizeRetryStep * attempt);
+    timer->async_wait([transport, st, width, height, attempt, timer](boost::system::error_code ec) {
+      if (ec) return;
+      std::lock_guard<std::recursive_mutex> l(st->mu);
+      resizeExec(transport, st, width, height, attempt + 1);
+    });
+  };
+  transport->start(versioned(*transport, HttpMethod::kPost,
+                             "/exec/" + engine_codec::pathEscape(st->execId) + "/resize" + q.str(),
+                             std::nullopt, false),
+                   std::move(h));
+}
+
+// Runs on the event loop (the create's answer).
+void startExec(const std::shared_ptr<Transport>& transport, const std::shared_ptr<ExecState>& st,
+               bool duplex) {
+  ExchangeHandlers h;
+  h.onStarted = [transport, st] {
+    std::lock_guard<std::recursive_mutex> l(st->mu);
+    st->started = true;
+    if (st->pendingSize) resizeExec(transport, st, st->pendingSize->first, st->pendingSize->second);
+    st->pendingSize.reset();
+  };
   h.onData = [st](std::string_view piece) {
     std::lock_guard<std::recursive_mutex> l(st->mu);
     if (st->cancelled || st->ended) return;
@@ -164,16 +218,67 @@ void startExec(const std::shared_ptr<Transport>& transport, const std::shared_pt
   };
   h.onDone = [transport, st](Status s, Reply r) {
     s = streamEnd(std::move(s), r);
+    {
+      std::lock_guard<std::recursive_mutex> l(st->mu);
+      st->startExchange.reset();
+    }
     if (!s.ok()) return endExec(st, s.WithContext("start the exec"), -1);
     inspectExec(transport, st);
   };
   std::lock_guard<std::recursive_mutex> l(st->mu);
   ExchangeSpec spec =
       versioned(*transport, HttpMethod::kPost, "/exec/" + engine_codec::pathEscape(st->execId) + "/start",
-                json{{"Detach", false}, {"Tty", tty}}, true);
-  spec.afterHeader = stdinData;
+                json{{"Detach", false}, {"Tty", st->tty}}, true);
+  spec.duplex = duplex;
   startStep(transport, *st, std::move(spec), std::move(h));
+  if (!duplex || !st->exchange) return;
+  st->startExchange = st->exchange;
+  for (std::string& piece : st->pendingStdin) st->startExchange->send(std::move(piece));
+  st->pendingStdin.clear();
+  if (st->stdinClosed) st->startExchange->closeSend();
 }
+
+// The caller's side of an exec: its input goes to the start exchange (or
+// waits for it), its size to the engine once the command runs.
+class ExecChainStream : public ExecStream {
+ public:
+  ExecChainStream(std::shared_ptr<Transport> transport, std::shared_ptr<ExecState> st, bool attachStdin)
+      : transport_(std::move(transport)), st_(std::move(st)), attachStdin_(attachStdin), chain_(transport_, st_) {}
+
+  void cancel() override { chain_.cancel(); }
+
+  void sendStdin(std::string data) override {
+    if (!attachStdin_ || data.empty()) return;
+    std::lock_guard<std::recursive_mutex> l(st_->mu);
+    if (st_->stdinClosed || st_->cancelled || st_->ended) return;
+    if (st_->startExchange) return transport_->send(st_->startExchange, std::move(data));
+    st_->pendingStdin.push_back(std::move(data));
+  }
+
+  void closeStdin() override {
+    if (!attachStdin_) return;
+    std::lock_guard<std::recursive_mutex> l(st_->mu);
+    if (st_->stdinClosed) return;
+    st_->stdinClosed = true;
+    if (st_->startExchange) transport_->closeSend(st_->startExchange);
+  }
+
+  void resize(int width, int height) override {
+    if (width <= 0 || height <= 0) return;
+    std::lock_guard<std::recursive_mutex> l(st_->mu);
+    if (!st_->started) {
+      st_->pendingSize = std::make_pair(width, height);
+      return;
+    }
+    resizeExec(transport_, st_, width, height);
+  }
+
+ private:
+  std::shared_ptr<Transport> transport_;
+  std::shared_ptr<ExecState> st_;
+  const bool attachStdin_;
+  ChainStream chain_;
+};
 
 }  // namespace
 
@@ -213,25 +318,32 @@ std::unique_ptr<EngineStream> BeastDockerEngine::followLogs(const std::string& i
   return std::make_unique<ChainStream>(transport_, st);
 }
 
-std::unique_ptr<EngineStream> BeastDockerEngine::exec(const std::string& containerId,
-                                                      const ExecOptions& options,
-                                                      ExecCallbacks callbacks) {
+std::unique_ptr<ExecStream> BeastDockerEngine::exec(const std::string& containerId,
+                                                    const ExecOptions& options,
+                                                    ExecCallbacks callbacks) {
   auto st = std::make_shared<ExecState>(options.tty);
   st->callbacks = std::move(callbacks);
+  st->tty = options.tty;
+  if (options.tty && options.width > 0 && options.height > 0)
+    st->pendingSize = std::make_pair(options.width, options.height);
   auto transport = transport_;
-  const bool tty = options.tty;
-  const std::optional<std::string> stdinData = options.stdinData;
-  const json body = {{"AttachStdin", stdinData.has_value()},
-                     {"AttachStdout", true},
-                     {"AttachStderr", true},
-                     {"Tty", tty},
-                     {"Cmd", options.cmd}};
+  const bool duplex = options.attachStdin;
+  json body = {{"AttachStdin", duplex},
+               {"AttachStdout", true},
+               {"AttachStderr", true},
+               {"Tty", options.tty},
+               {"Cmd", options.cmd}};
+  // The terminal's size from its start where the engine takes it (API
+  // 1.42); older ones are resized once the command runs, a moment late.
+  std::optional<std::pair<int, int>> size = st->pendingSize;
   const std::string path = "/containers/" + engine_codec::pathEscape(containerId) + "/exec";
   withVersion(
       transport, st,
-      [transport, st, body, path, tty, stdinData] {
+      [transport, st, body, path, duplex, size]() mutable {
+        if (size && engine_codec::compareApiVersions(transport->apiVersion(), "1.42") >= 0)
+          body["ConsoleSize"] = {size->second, size->first};
         ExchangeHandlers h;
-        h.onDone = [transport, st, tty, stdinData](Status s, Reply r) {
+        h.onDone = [transport, st, duplex](Status s, Reply r) {
           if (s.ok()) s = engine_codec::statusFromHttp(r.status, r.body);
           if (!s.ok()) return endExec(st, s.WithContext("create the exec"), -1);
           json j = json::parse(r.body, nullptr, /*allow_exceptions=*/false);
@@ -241,14 +353,14 @@ std::unique_ptr<EngineStream> BeastDockerEngine::exec(const std::string& contain
             std::lock_guard<std::recursive_mutex> l(st->mu);
             st->execId = j["Id"].get<std::string>();
           }
-          startExec(transport, st, tty, stdinData);
+          startExec(transport, st, duplex);
         };
         std::lock_guard<std::recursive_mutex> l(st->mu);
         startStep(transport, *st, versioned(*transport, HttpMethod::kPost, path, body, false),
                   std::move(h));
       },
       [st](Status s) { endExec(st, s, -1); });
-  return std::make_unique<ChainStream>(transport_, st);
+  return std::make_unique<ExecChainStream>(transport_, st, options.attachStdin);
 }
 
 }  // namespace engine_internal

@@ -50,7 +50,7 @@ class InstrumentedEngine : public DockerEngine {
                                            LogStreamCallbacks callbacks) override {
     return inner_.followLogs(id, tty, options, std::move(callbacks));
   }
-  std::unique_ptr<EngineStream> exec(const std::string& containerId, const ExecOptions& options,
+  std::unique_ptr<ExecStream> exec(const std::string& containerId, const ExecOptions& options,
                                      ExecCallbacks callbacks) override {
     return inner_.exec(containerId, options, std::move(callbacks));
   }

@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <utility>
 #include <vector>
 
 namespace tender {
@@ -206,6 +207,15 @@ struct ServiceSpec {
   // never together with healthcheck.
   bool disableImageHealthcheck = false;
 };
+
+// Calls f(field, index, mount) for each of the spec's secrets, then its
+// configs (`field` "secrets" or "configs"); `Spec` is ServiceSpec, const or
+// not, and f may change a mount of a non-const one.
+template <class Spec, class F>
+void forEachFileMount(Spec& spec, F&& f) {
+  for (auto [field, mounts] : {std::pair{"secrets", &spec.secrets}, std::pair{"configs", &spec.configs}})
+    for (size_t i = 0; i < mounts->size(); ++i) f(field, i, (*mounts)[i]);
+}
 
 struct NetworkSpec {
   std::string driver;  // "" = bridge

@@ -1,6 +1,7 @@
 // Secrets and configs as the tar copied into a container (file_mounts.h).
 #include "reconcilers/file_mounts.h"
 
+#include <string_view>
 #include <vector>
 
 #include "base/context_tar.h"
@@ -14,13 +15,11 @@ namespace {
 // at the first error.
 template <typename F>
 Status forEachMount(const ServiceSpec& spec, F each) {
-  for (const FileMount& m : spec.secrets) {
-    if (Status s = each(true, m); !s.ok()) return s;
-  }
-  for (const FileMount& m : spec.configs) {
-    if (Status s = each(false, m); !s.ok()) return s;
-  }
-  return Status::Ok();
+  Status failed = Status::Ok();
+  forEachFileMount(spec, [&](const char* field, size_t, const FileMount& m) {
+    if (failed.ok()) failed = each(std::string_view(field) == "secrets", m);
+  });
+  return failed;
 }
 
 std::string what(bool secret, const FileMount& m) { return (secret ? "secret " : "config ") + m.name; }

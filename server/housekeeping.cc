@@ -120,11 +120,9 @@ std::set<std::pair<std::string, std::string>> Housekeeping::referencedFiles(
   for (const ResourceRecord& r : services) {
     auto decoded = decodeStored("Service", r.namespace_, r.name, r.labels, r.spec);
     if (!decoded.ok()) continue;
-    for (const auto* mounts : {&decoded->service().secrets, &decoded->service().configs}) {
-      for (const FileMount& m : *mounts) {
-        if (!m.digest.empty()) out.insert({r.namespace_, m.digest});
-      }
-    }
+    forEachFileMount(decoded->service(), [&](const char*, size_t, const FileMount& m) {
+      if (!m.digest.empty()) out.insert({r.namespace_, m.digest});
+    });
   }
   return out;
 }

@@ -20,6 +20,7 @@
 #include "engine/labels.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/owned_objects.h"
+#include "tests/support/tender_child.h"
 #include "tests/support/tender_process.h"
 
 namespace tender {
@@ -36,45 +37,9 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string readAll(const std::string& path) { return testing::readWholeFile(path); }
 
-// `tender ARGS` in the background, its stdout and stderr into a file.
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const std::string& outPath) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<std::string> all = {TENDER_BINARY};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() { stop(); }
-  // SIGTERM; true when it was still running (a watch does not end by itself).
-  bool stop() {
-    if (pid_ <= 0) return false;
-    bool running = ::waitpid(pid_, nullptr, WNOHANG) == 0;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return running;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
+using Child = testing::TenderChild;
 
 class CliCommandsE2E : public ::testing::Test {
  protected:

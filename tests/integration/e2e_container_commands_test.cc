@@ -1,6 +1,7 @@
 // The commands that reach into a service's containers, against a running
 // server and the real engine: logs -f/--since/--timestamps/--previous, exec
-// (its output and exit code, stdin with -i), top, get -w/-l/-o name, and a
+// (its output and exit code; -i and -t through the WebSocket: input as it is
+// typed, the terminal's size, the end of input), top, get -w/-l/-o name, and a
 // tenant's token refused another namespace's logs and exec. Each test has
 // its own server (--instance), namespace and containers.
 #include <fcntl.h>
@@ -9,16 +10,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "base/exec_channels.h"
+#include "cli/api_client.h"
 #include "engine/docker_engine_beast.h"
 #include "engine/labels.h"
 #include "tests/support/cli_run.h"
 #include "tests/support/owned_objects.h"
+#include "tests/support/tender_child.h"
 #include "tests/support/tender_process.h"
 
 namespace tender {
@@ -37,56 +43,50 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-std::string readAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using Child = testing::TenderChild;
 
-// `tender ARGS` in the background, its stdout and stderr into a file.
-class Child {
- public:
-  Child(const std::vector<std::string>& args, const std::string& outPath) : path_(outPath) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<std::string> all = {TENDER_BINARY};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
-  ~Child() {
-    stop();
-    std::remove(path_.c_str());
-  }
-  // Waits up to `limit` for its output to hold `part`.
-  bool waitFor(const std::string& part, std::chrono::milliseconds limit = 30s) {
-    for (auto end = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < end;) {
-      if (contains(output(), part)) return true;
-      std::this_thread::sleep_for(100ms);
-    }
-    return false;
-  }
-  std::string output() const { return readAll(path_); }
-  bool stop() {
-    if (pid_ <= 0) return false;
-    bool running = ::waitpid(pid_, nullptr, WNOHANG) == 0;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    return running;
-  }
+// What an exec's WebSocket brought back: output, and the status message.
+struct SocketHeard {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string output;
+  std::string status;
+  bool closed = false;
 
- private:
-  std::string path_;
-  pid_t pid_ = -1;
+  ApiSocketHandlers handlers() {
+    ApiSocketHandlers h;
+    h.onMessage = [this](std::string m) {
+      auto msg = readExecMessage(m);
+      if (!msg) return;
+      std::lock_guard<std::mutex> l(mu);
+      if (msg->channel == ExecChannel::kStatus) {
+        status = std::string(msg->data);
+      } else {
+        output += std::string(msg->data);
+      }
+      cv.notify_all();
+    };
+    h.onClose = [this](const Status&) {
+      std::lock_guard<std::mutex> l(mu);
+      closed = true;
+      cv.notify_all();
+    };
+    return h;
+  }
+  bool waitForOutput(const std::string& part) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, 30s, [&] { return contains(output, part); });
+  }
+  // Waits for the status message: the command's exit code, -1 for none.
+  int exitCode() {
+    std::unique_lock<std::mutex> l(mu);
+    if (!cv.wait_for(l, 30s, [&] { return !status.empty(); })) return -1;
+    return nlohmann::json::parse(status, nullptr, false).value("exitCode", -1);
+  }
+  std::string said() {
+    std::lock_guard<std::mutex> l(mu);
+    return output;
+  }
 };
 
 class ContainerCommandsE2E : public ::testing::Test {
@@ -133,6 +133,14 @@ class ContainerCommandsE2E : public ::testing::Test {
            "  command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; echo early; while true; do sleep 1; done\"]\n"
            "  stopGracePeriod: 1s\n" + extra;
   }
+  // Service web's exec WebSocket, as the admin; `query` after "?command=".
+  std::unique_ptr<ApiSocket> openExec(const std::string& query, SocketHeard& heard) {
+    ApiClient client = server_->client();
+    auto socket = client.openSocket("/api/v1/namespaces/" + ns_ + "/services/web/exec?command=" + query,
+                                    kExecSubprotocol, heard.handlers());
+    EXPECT_TRUE(socket.ok()) << socket.status().ToString() << "\nsee " << server_->logPath();
+    return socket.ok() ? std::move(*socket) : nullptr;
+  }
   void applyAndWait(const std::string& manifest) {
     std::ofstream(file_) << manifest;
     CliRun r = run("apply -f " + file_ + " --wait --timeout 90s" + flags());
@@ -157,6 +165,33 @@ TEST_F(ContainerCommandsE2E, LogsFollowSeesALineWrittenAfterItStarted) {
   // The backlog came once: no line twice.
   const std::string out = follow.output();
   EXPECT_EQ(out.find("web.1 | early"), out.rfind("web.1 | early")) << out;
+}
+
+size_t count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+TEST_F(ContainerCommandsE2E, LogsFollowGoesOnAcrossARestartAndARecreationAndEndsWithTheService) {
+  const std::string backoff = "  backoff: {initial: 1s}\n";
+  applyAndWait(service("web", backoff));
+  Child follow(childArgs({"logs", "web", "-f"}), out_);
+  ASSERT_TRUE(follow.waitFor("web.0 | early")) << follow.output();
+  // The process ends: restarted in place, the same container's next run.
+  CliRun e = run("exec web" + nsFlags() + " -- sh -c 'echo last-of-run-1 > /proc/1/fd/1; kill 1'");
+  ASSERT_TRUE(follow.waitFor("web.0 | last-of-run-1")) << follow.output();
+  for (int i = 0; i < 300 && count(follow.output(), "web.0 | early") < 2; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(count(follow.output(), "web.0 | early"), 2u) << follow.output() << "\nsee " << server_->logPath();
+  // A new spec: a new container, followed from its first line.
+  applyAndWait(service("web", backoff + "  env: {RUN: two}\n"));
+  for (int i = 0; i < 300 && count(follow.output(), "web.0 | early") < 3; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(count(follow.output(), "web.0 | early"), 3u) << follow.output() << "\nsee " << server_->logPath();
+  EXPECT_EQ(count(follow.output(), "last-of-run-1"), 1u) << "no line twice:\n" << follow.output();
+  // Deleted: the follow ends by itself.
+  CliRun del = run("delete service web" + nsFlags());
+  ASSERT_EQ(del.exitCode, 0) << del.out;
+  EXPECT_TRUE(follow.waitForExit(60s)) << follow.output();
 }
 
 TEST_F(ContainerCommandsE2E, LogsSinceAndTimestamps) {
@@ -209,6 +244,47 @@ TEST_F(ContainerCommandsE2E, ExecReturnsTheCommandsOutputAndExitCode) {
   EXPECT_NE(notThere.exitCode, 0) << notThere.out;
 }
 
+TEST_F(ContainerCommandsE2E, AnInteractiveExecTakesInputAsItIsTypedInATerminalOfTheAskedSize) {
+  applyAndWait(service("web"));
+  SocketHeard heard;
+  auto socket = openExec("sh&stdin=true&tty=true", heard);
+  ASSERT_TRUE(socket);
+  ASSERT_TRUE(socket->send(resizeMessage({97, 31})).ok());
+  // The second line is typed only once the first one's answer is back: the
+  // input goes as it comes, not once it has ended.
+  ASSERT_TRUE(socket->send(execMessage(ExecChannel::kStdin, "echo $((6*7))\r")).ok());
+  ASSERT_TRUE(heard.waitForOutput("42")) << heard.said();
+  ASSERT_TRUE(socket->send(execMessage(ExecChannel::kStdin, "stty size; exit 5\r")).ok());
+  EXPECT_EQ(heard.exitCode(), 5) << heard.said();
+  EXPECT_TRUE(contains(heard.said(), "31 97")) << heard.said();
+}
+
+TEST_F(ContainerCommandsE2E, TheEndOfAnInteractiveInputEndsTheCommandsInput) {
+  applyAndWait(service("web"));
+  SocketHeard heard;
+  auto socket = openExec("sh&command=-c&command=cat%3Becho%20eof&stdin=true", heard);
+  ASSERT_TRUE(socket);
+  ASSERT_TRUE(socket->send(execMessage(ExecChannel::kStdin, "piped\n")).ok());
+  ASSERT_TRUE(heard.waitForOutput("piped\n")) << heard.said();
+  ASSERT_TRUE(socket->send(execMessage(ExecChannel::kClose, std::string(1, '\0'))).ok());
+  EXPECT_EQ(heard.exitCode(), 0) << heard.said();
+  EXPECT_TRUE(contains(heard.said(), "eof")) << heard.said();
+}
+
+TEST_F(ContainerCommandsE2E, ExecDashItGivesTheLocalTerminalsSizeAndKeys) {
+  applyAndWait(service("web"));
+  // script(1) gives the command a terminal of its own, sized by stty.
+  // The engine here (API 1.41) sizes a command's terminal only once it
+  // runs, so the command looks a moment later; the keys are typed once it
+  // asks for them.
+  const std::string inner = "stty cols 101 rows 33; " + std::string(TENDER_BINARY) + " exec -it web" + nsFlags() +
+                            " -- sh -c 'sleep 0.5; stty size; echo ready; read line; echo \"got:\\$line\"; exit 6'";
+  CliRun r = testing::runShell("(sleep 3; printf 'typed\\r'; sleep 2) | script -qec \"" + inner + "\" /dev/null");
+  EXPECT_EQ(r.exitCode, 6) << r.out;
+  EXPECT_TRUE(contains(r.out, "33 101")) << r.out;
+  EXPECT_TRUE(contains(r.out, "got:typed")) << r.out;
+}
+
 TEST_F(ContainerCommandsE2E, ATenantTokenOfAnotherNamespaceIsRefusedLogsAndExec) {
   applyAndWait(service("web"));
   const std::string as = " --token " + std::string(kTenant);
@@ -218,11 +294,23 @@ TEST_F(ContainerCommandsE2E, ATenantTokenOfAnotherNamespaceIsRefusedLogsAndExec)
   CliRun exec = run("exec web" + nsFlags() + as + " -- true");
   EXPECT_EQ(exec.exitCode, 1) << exec.out;
   EXPECT_TRUE(contains(exec.out, "may not use namespace \"" + ns_ + "\"")) << exec.out;
+  CliRun interactive = testing::runShell("echo x | " + std::string(TENDER_BINARY) + " exec -i web" + nsFlags() + as +
+                                         " -- cat");
+  EXPECT_EQ(interactive.exitCode, 1) << interactive.out;
+  EXPECT_TRUE(contains(interactive.out, "may not use namespace \"" + ns_ + "\"")) << interactive.out;
+  EXPECT_FALSE(contains(interactive.out, "\nx")) << interactive.out;
   // The HTTP answer itself is 403.
   CliRun raw = testing::runShell("curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer " +
                                  std::string(kTenant) + "' -d '{\"command\":[\"true\"]}' " + server_->url() +
                                  "/api/v1/namespaces/" + ns_ + "/services/web/exec");
   EXPECT_EQ(raw.out, "403") << raw.out;
+  // The WebSocket's handshake too.
+  CliRun upgrade = testing::runShell(
+      "curl -s -o /dev/null -w '%{http_code}' -H 'Connection: Upgrade' -H 'Upgrade: websocket' "
+      "-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Authorization: Bearer " +
+      std::string(kTenant) + "' '" + server_->url() + "/api/v1/namespaces/" + ns_ +
+      "/services/web/exec?command=true'");
+  EXPECT_EQ(upgrade.out, "403") << upgrade.out;
 }
 
 TEST_F(ContainerCommandsE2E, TopShowsEachReplicaAgainstItsLimits) {
@@ -278,6 +366,16 @@ TEST_F(ContainerCommandsE2E, BadInputIsA400NamingTheParameter) {
   EXPECT_TRUE(contains(noCommand, " 400")) << noCommand;
   EXPECT_TRUE(contains(noCommand, "\"field\":\"command\"")) << noCommand;
   EXPECT_TRUE(contains(status("-X POST -d 'not json' '" + base + "/exec'"), " 400"));
+  // The WebSocket's parameters, answered before any upgrade.
+  for (const char* q : {"?command=sh&width=0&height=20", "?command=sh&width=80", "?command=sh&height=70000&width=80"}) {
+    std::string out = status("'" + base + "/exec" + q + "'");
+    EXPECT_TRUE(contains(out, " 400")) << q << ": " << out;
+    EXPECT_TRUE(contains(out, "\"field\":\"width\"") || contains(out, "\"field\":\"height\"")) << q << ": " << out;
+  }
+  std::string noArgs = status("'" + base + "/exec'");
+  EXPECT_TRUE(contains(noArgs, " 400") && contains(noArgs, "\"field\":\"command\"")) << noArgs;
+  std::string notUpgraded = status("'" + base + "/exec?command=true'");
+  EXPECT_TRUE(contains(notUpgraded, " 400") && contains(notUpgraded, "WebSocket")) << notUpgraded;
   EXPECT_TRUE(contains(status("'" + base + "/stats?replica=x'"), " 400"));
   EXPECT_TRUE(contains(status("'" + server_->url() + "/api/v1/namespaces/" + ns_ + "/services?watch=maybe'"), " 400"));
   EXPECT_TRUE(contains(status("'" + server_->url() + "/api/v1/namespaces/" + ns_ + "/services/nope/logs'"), " 404"));

@@ -6,8 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include "api/tls_context.h"
 #include "cli/api_client.h"
 #include "tests/support/raw_http.h"
+#include "tests/support/loopback_server.h"
 #include "tests/support/test_certificates.h"
 
 namespace tender {
@@ -33,7 +35,6 @@ std::string readAll(const std::string& path) {
 
 class HttpsServerTest : public ::testing::Test {
  protected:
-  HttpsServerTest() : work_(boost::asio::make_work_guard(io_)) {}
 
   void SetUp() override {
     dir_ = (std::filesystem::temp_directory_path() / ("tender-https-" + std::to_string(::getpid())))
@@ -55,22 +56,27 @@ class HttpsServerTest : public ::testing::Test {
                                     sink->end();
                                   });
     });
+    router_.add("GET", "/socket", [](const HttpRequest&) {
+      return HttpResponse::Duplex([](std::shared_ptr<DuplexChannel> channel) {
+        DuplexHandlers h;
+        h.onMessage = [channel](std::string m) {
+          channel->send("echo:" + m);
+          channel->end();
+        };
+        return h;
+      });
+    });
     HttpServerOptions o;
     unixPath_ = dir_ + "/api.sock";
     o.listen = {"127.0.0.1:0", "unix:" + unixPath_};
     o.maxBodyBytes = 1024;
     o.tls = *tls;
-    server_ = std::make_unique<HttpServer>(io_, router_, o);
-    Status s = server_->start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    ioThread_ = std::thread([this] { io_.run(); });
-    url_ = "https://127.0.0.1:" + std::to_string(server_->port());
+    server_ = std::make_unique<testing::LoopbackServer>(router_, o);
+    ASSERT_TRUE(server_->started().ok()) << server_->started().ToString();
+    url_ = server_->url();
   }
 
   void TearDown() override {
-    if (server_) server_->stop();
-    work_.reset();
-    if (ioThread_.joinable()) ioThread_.join();
     server_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -82,11 +88,8 @@ class HttpsServerTest : public ::testing::Test {
     return ApiClient(url_, "", o);
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   Router router_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread ioThread_;
+  std::unique_ptr<testing::LoopbackServer> server_;
   std::string dir_, unixPath_, url_;
   testing::TestCertificates certs_;
 };
@@ -156,6 +159,40 @@ TEST_F(HttpsServerTest, AUnixSocketBesideItStaysPlainHttp) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "hello\n");
+}
+
+TEST_F(HttpsServerTest, AWebSocketSpeaksTlsAndChecksTheCertificateAsCallsDo) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> got;
+  std::optional<Status> closed;
+  ApiSocketHandlers h;
+  h.onMessage = [&](std::string m) {
+    std::lock_guard<std::mutex> l(mu);
+    got.push_back(std::move(m));
+    cv.notify_all();
+  };
+  h.onClose = [&](const Status& s) {
+    std::lock_guard<std::mutex> l(mu);
+    closed = s;
+    cv.notify_all();
+  };
+  ApiClient client = trusting();
+  auto socket = client.openSocket("/socket", "", h);
+  ASSERT_TRUE(socket.ok()) << socket.status().ToString();
+  ASSERT_TRUE((*socket)->send("over tls").ok());
+  {
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, 10s, [&] { return closed.has_value(); }));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0], "echo:over tls");
+    EXPECT_TRUE(closed->ok()) << closed->ToString();
+  }
+  // Without the CA, the handshake is refused for the certificate.
+  ApiClient untrusting(url_, "", ApiClientOptions{});
+  auto refused = untrusting.openSocket("/socket", "", ApiSocketHandlers());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("certificate"), std::string::npos) << refused.status().ToString();
 }
 
 }  // namespace

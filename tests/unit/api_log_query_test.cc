@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "api/label_selector.h"
+#include "api/log_follow.h"
 #include "api/log_query.h"
 #include "base/time_format.h"
 
@@ -98,6 +99,23 @@ TEST(LabelSelector, RefusesATermWithoutAKeyOrAnEquals) {
     ASSERT_FALSE(sel.ok()) << bad;
     EXPECT_EQ(sel.status().details().at(0).field, "labelSelector") << bad;
   }
+}
+
+TEST(FollowGoesOn, WhileTheServiceMayRunAContainerAgain) {
+  for (const char* phase : {"Running", "Starting", "Pending", "CrashLoopBackOff", "Blocked", ""})
+    EXPECT_TRUE(followGoesOn(true, false, phase)) << phase;
+}
+
+TEST(FollowGoesOn, NotWhenTheServiceIsGoneStoppedOrDoneForGood) {
+  EXPECT_FALSE(followGoesOn(false, false, ""));
+  EXPECT_FALSE(followGoesOn(true, true, "Running"));
+  for (const char* phase : {"Stopped", "Completed", "Failed"})
+    EXPECT_FALSE(followGoesOn(true, false, phase)) << phase;
+}
+
+TEST(ReplicaPrefix, NamesTheServiceAndTheReplica) {
+  EXPECT_EQ(replicaPrefix("web", 2), "web.2 | ");
+  EXPECT_EQ(replicaPrefix("web", -1), "web.? | ");
 }
 
 }  // namespace

@@ -6,8 +6,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "api/http_server.h"
+#include "tests/support/loopback_server.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/container_commands.h"
@@ -49,7 +47,7 @@ ApplyOptions applyOf(std::vector<std::string> files, std::string ns) {
 
 class ApiClientTest : public ::testing::Test {
  protected:
-  ApiClientTest() : work_(boost::asio::make_work_guard(io_)) {
+  ApiClientTest() {
     router_.add("GET", "/version", [](const HttpRequest&) {
       return HttpResponse::Json(200, {{"version", "9.9.9"}});
     });
@@ -122,21 +120,12 @@ class ApiClientTest : public ::testing::Test {
       return HttpResponse::Json(200, json::object());
     });
 
-    HttpServerOptions o;
-    o.listen = {"127.0.0.1:0"};
-    server_ = std::make_unique<HttpServer>(io_, router_, o);
-    Status s = server_->start();
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    ioThread_ = std::thread([this] { io_.run(); });
-    url_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    server_ = std::make_unique<testing::LoopbackServer>(router_);
+    EXPECT_TRUE(server_->started().ok()) << server_->started().ToString();
+    url_ = server_->url();
   }
 
-  ~ApiClientTest() override {
-    server_->stop();
-    work_.reset();
-    ioThread_.join();
-    server_.reset();
-  }
+  ~ApiClientTest() override { server_.reset(); }
 
   static json shopApi() {
     return json::parse(R"({"kind":"Service","metadata":{"name":"api","namespace":"shop",
@@ -145,11 +134,8 @@ class ApiClientTest : public ::testing::Test {
                   "observedGeneration":1}})");
   }
 
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   Router router_;
-  std::unique_ptr<HttpServer> server_;
-  std::thread ioThread_;
+  std::unique_ptr<testing::LoopbackServer> server_;
   std::string url_;
 
   std::mutex mu_;

@@ -23,6 +23,19 @@ TEST(LogsQuery, SendsOnlyWhatWasAsked) {
   EXPECT_EQ(logsQuery(p), "?previous=true");
 }
 
+TEST(ExecSocketQuery, NamesEveryArgumentAndTheTerminalOnlyWithATty) {
+  ExecOptions o;
+  o.command = {"sh", "-c", "echo a&b"};
+  EXPECT_EQ(execSocketQuery(o, TerminalSize{80, 24}), "?command=sh&command=-c&command=echo%20a%26b");
+  o.interactive = true;
+  o.tty = true;
+  o.replica = 2;
+  EXPECT_EQ(execSocketQuery(o, TerminalSize{132, 43}),
+            "?command=sh&command=-c&command=echo%20a%26b&stdin=true&tty=true&width=132&height=43&replica=2");
+  EXPECT_EQ(execSocketQuery(o, std::nullopt),
+            "?command=sh&command=-c&command=echo%20a%26b&stdin=true&tty=true&replica=2");
+}
+
 TEST(RenderTopTable, ShowsUseAgainstLimitsAndDashesWhatWasNotSampled) {
   nlohmann::json answer = {
       {"service", "web"},
