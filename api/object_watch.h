@@ -9,34 +9,31 @@
 //   {"type":"DELETED","object":{...}}
 //   {"type":"HEARTBEAT"}                 when nothing was sent for the heartbeat interval
 //
-// One thread serves every watcher: it looks at Store::resourceWrites() every
-// poll interval and, when the store was written, lists each watcher's
-// objects again and sends what differs from what it sent last.
+// One thread serves every watcher (api/watch_hub.h): it looks at
+// Store::resourceWrites() every poll interval and, when the store was
+// written, lists each watcher's objects again and sends what differs from
+// what it sent last.
 //
 // Thread-safety: all public methods from any thread.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "api/label_selector.h"
 #include "api/router.h"
+#include "api/watch_hub.h"
 #include "base/clock.h"
 #include "store/store.h"
 
 namespace tender {
 
-struct ObjectWatchOptions {
-  std::chrono::milliseconds poll{200};
-  std::chrono::milliseconds heartbeat{10'000};
-  size_t maxWatchers = 256;
+struct ObjectWatchOptions : WatchHubOptions {
+  ObjectWatchOptions() { poll = std::chrono::milliseconds(200); }
 };
 
 // What one watcher follows: a kind's objects, in one namespace or (nullopt)
@@ -48,45 +45,32 @@ struct ObjectWatchQuery {
   std::optional<Principal> principal;
 };
 
-class ObjectWatchHub {
+class ObjectWatchHub : public WatchHub {
  public:
   ObjectWatchHub(Store& store, Clock& clock, ObjectWatchOptions options = {});
-  ~ObjectWatchHub();
-  ObjectWatchHub(const ObjectWatchHub&) = delete;
-  ObjectWatchHub& operator=(const ObjectWatchHub&) = delete;
+  ~ObjectWatchHub() override;
 
   // Starts a watcher. Unavailable when the hub is full or stopped.
   Status add(std::shared_ptr<StreamSink> sink, ObjectWatchQuery query);
 
-  size_t watchers() const;
-  bool full() const;
-
-  // Ends every stream and stops the thread. Idempotent.
-  void stop();
-
  private:
-  struct Watcher {
-    std::shared_ptr<StreamSink> sink;
+  struct ObjectWatcher : Watcher {
     ObjectWatchQuery query;
     bool synced = false;
     std::map<std::string, std::string> sent;  // "ns/name" -> the object's JSON as sent
-    MonoTime lastSent;
   };
 
-  void run();
+  void beginRound(bool anyWatchers) override;
+  bool serve(Watcher& w) override;
+  std::string heartbeatLine(const Watcher& w) override;
   // Sends what changed for `w`; false when its client has gone.
-  bool refresh(Watcher& w);
+  bool refresh(ObjectWatcher& w);
 
   Store& store_;
-  Clock& clock_;
-  const ObjectWatchOptions options_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopped_ = false;
-  std::vector<std::shared_ptr<Watcher>> incoming_;
-  size_t count_ = 0;
-  std::thread thread_;
+  // On the hub's thread: the store's resourceWrites() at the last round,
+  // and whether this round's differs.
+  int64_t seen_ = -1;
+  bool changed_ = false;
 };
 
 }  // namespace tender
