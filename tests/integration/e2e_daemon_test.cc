@@ -15,9 +15,12 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "server/serve_config_file.h"
 #include "tests/support/cli_run.h"
@@ -314,6 +317,30 @@ TEST_F(DaemonE2E, WithARealEngineTheLastStatusSaysItReconciles) {
   ASSERT_FALSE(notify.until("READY=1", 20s, seen).empty()) << joinedLines(seen);
   EXPECT_FALSE(notify.until("STATUS=reconciling", 30s, seen).empty()) << joinedLines(seen);
   EXPECT_EQ(serve.stop(), 0);
+}
+
+// What the packaged unit logs to the journal: one JSON object per line,
+// whatever a message holds (this one's quotes: instance "...").
+TEST_F(DaemonE2E, JsonLogsAreOneObjectALine) {
+  const int port = freeLoopbackPort();
+  writeFile(config_, configOf(port, "logFormat: json\nengine: unix://" + dir_ + "/none.sock\n"));
+  ServeChild serve({"--config", config_}, logPath());
+  ASSERT_TRUE(serve.healthyOn(port));
+  ASSERT_TRUE(serve.logged("waiting for the Docker engine"));
+  EXPECT_EQ(serve.stop(), 0);
+  std::istringstream lines(serve.log());
+  std::string line;
+  int parsed = 0;
+  bool quoted = false;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    quoted = quoted || j.value("msg", "").find("instance \"" + instance_ + "\"") != std::string::npos;
+    ++parsed;
+  }
+  EXPECT_GT(parsed, 3);
+  EXPECT_TRUE(quoted) << "a message with quotes is among them";
 }
 
 TEST(DaemonHelp, EveryServeFlagHasItsKeyInTheConfigFile) {

@@ -81,6 +81,23 @@ else
   echo "SKIP systemd-analyze verify: systemd-analyze is not installed (scripts/setup installs systemd)"
 fi
 
+# The packaged binary with the packaged config serves: the state directory,
+# the port and the instance are this test's (flags win over the file), the
+# rest is the file's (JSON log lines).
+port=$(shuf -i 20000-60000 -n 1)
+"$work/root/usr/bin/tender" serve --config "$work/root/etc/tender/config.yaml" \
+  --state-dir "$work/state" --listen "127.0.0.1:$port" --instance "package-test-$$" \
+  >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the packaged binary and config do not serve"
+kill -TERM "$serve_pid"
+wait "$serve_pid" || fail "tender serve did not stop cleanly on SIGTERM"
+head -1 "$work/serve.log" | grep -q '^{"time":' || { cat "$work/serve.log"; fail "the packaged config's logs are not JSON"; }
+
 # `cmake --install --prefix DIR`: the same files under DIR.
 cmake --install "$build" --prefix "$work/prefix" >"$work/install.log" 2>&1 \
   || { cat "$work/install.log"; fail "cmake --install"; }
