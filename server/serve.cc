@@ -655,7 +655,11 @@ void Server::reloadConfig() {
   auto changed = [&](const char* key) {
     return std::find(applied.begin(), applied.end(), key) != applied.end();
   };
-  if (changed("logLevel")) spdlog::set_level(spdlog::level::from_str(next->options.logLevel));
+  // The line saying what changed is logged at the more verbose of the old
+  // and the new level: a switch to "error" still says that it happened.
+  const auto level = spdlog::level::from_str(next->options.logLevel);
+  const bool quieter = changed("logLevel") && level > spdlog::get_level();
+  if (changed("logLevel") && !quieter) spdlog::set_level(level);
   if (changed("evictionThreshold") || changed("evictionPriorityFloor") ||
       changed("evictionRecovery")) {
     EvictionConfig e = evictor_.config();
@@ -669,13 +673,14 @@ void Server::reloadConfig() {
   // Retention is read by each pruning pass (schedulePrune).
   if (applied.empty() && needRestart.empty()) {
     spdlog::info("--config {} re-read (SIGHUP): nothing changed", flags_.configFile);
-    return;
+  } else {
+    spdlog::info("--config {} re-read (SIGHUP): {}{}{}", flags_.configFile,
+                 applied.empty() ? std::string() : "applied " + joined(applied),
+                 applied.empty() || needRestart.empty() ? "" : "; ",
+                 needRestart.empty() ? std::string()
+                                     : "changed but needs a restart: " + joined(needRestart));
   }
-  spdlog::info("--config {} re-read (SIGHUP): {}{}{}", flags_.configFile,
-               applied.empty() ? std::string() : "applied " + joined(applied),
-               applied.empty() || needRestart.empty() ? "" : "; ",
-               needRestart.empty() ? std::string()
-                                   : "changed but needs a restart: " + joined(needRestart));
+  if (quieter) spdlog::set_level(level);
 }
 
 int Server::waitForSignal() {

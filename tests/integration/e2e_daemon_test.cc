@@ -84,11 +84,14 @@ class ServeChild {
     }
     return false;
   }
-  // Whether the log holds `text` within `wait`.
-  bool logged(const std::string& text, std::chrono::seconds wait = 10s) const {
+  // Whether the log holds `text` (`times` times) within `wait`.
+  bool logged(const std::string& text, std::chrono::seconds wait = 10s, int times = 1) const {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < deadline) {
-      if (readAll(log_).find(text) != std::string::npos) return true;
+      const std::string all = readAll(log_);
+      int found = 0;
+      for (size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++found;
+      if (found >= times) return true;
       std::this_thread::sleep_for(100ms);
     }
     return false;
@@ -214,10 +217,22 @@ TEST_F(DaemonE2E, SighupReReadsTheFileAndSaysWhatChangedAndWhatNeedsARestart) {
   EXPECT_TRUE(serve.logged("re-read (SIGHUP): applied keepEvents, logLevel; changed but needs a "
                            "restart: workers"));
 
+  // A quieter level: the line saying so is still logged, the next info line is not.
+  writeFile(config_, configOf(port, "logLevel: error\nkeepEvents: 20\n"));
+  serve.signal(SIGHUP);
+  EXPECT_TRUE(serve.logged("re-read (SIGHUP): applied keepEvents, logLevel; changed but needs a "
+                           "restart: workers",
+                           10s, 2));
+  writeFile(config_, configOf(port, "logLevel: error\nkeepEvents: 30\n"));
+  serve.signal(SIGHUP);
+  std::this_thread::sleep_for(1s);  // two signals close together would be taken as one
+
   writeFile(config_, configOf(port, "logLevel: loud\n"));
   serve.signal(SIGHUP);
   EXPECT_TRUE(serve.logged("not taken (SIGHUP), the settings in force stay: " + config_ +
                            ": logLevel: line 6"));
+  EXPECT_EQ(serve.log().find("(SIGHUP): applied keepEvents; changed"), std::string::npos)
+      << "at level error an info line is not logged";
   EXPECT_TRUE(serve.healthyOn(port, 2s)) << "a bad re-read leaves the server serving";
   EXPECT_EQ(serve.stop(), 0);
 }
