@@ -58,7 +58,7 @@ dpkg-deb -x "$deb" "$work/root"
 unit="$work/root/lib/systemd/system/tender.service"
 for line in Type=notify After=docker.service Wants=docker.service Restart=always \
     'ExecReload=/bin/kill -HUP $MAINPID' NoNewPrivileges=yes ProtectSystem=strict \
-    ProtectHome=yes PrivateTmp=yes ReadWritePaths=/var/lib/tender; do
+    ProtectHome= PrivateTmp=yes ReadWritePaths=/var/lib/tender CapabilityBoundingSet=; do
   grep -qF "$line" "$unit" || fail "the unit lacks $line"
 done
 if command -v systemd-analyze >/dev/null 2>&1; then
