@@ -231,6 +231,11 @@ void addServeLimitFlags(CLI::App* serve, tender::ServeOptions& o) {
 // `tender serve` and its flags, in the order --help shows them.
 void addServe(CLI::App& app, Commands& c) {
   c.serveCmd = app.add_subcommand("serve", "Run the controller and its REST API");
+  c.serveCmd
+      ->add_option("--config", c.serve.configFile,
+                   "YAML file of these settings, each flag's name in camelCase (stateDir: DIR); "
+                   "a flag given here wins; re-read on SIGHUP")
+      ->check(CLI::ExistingFile);
   addServeAccessFlags(c.serveCmd, c.serve);
   addServeEngineFlags(c.serveCmd, c.serve);
   addServeHistoryFlags(c.serveCmd, c.serve);
@@ -486,6 +491,12 @@ int main(int argc, char** argv) {
 
   if (c.serveCmd->parsed()) {
     c.serve.jsonLogs = c.logFormat == "json";
+    // The flags given win over the --config file's settings.
+    for (const CLI::Option* option : c.serveCmd->get_options()) {
+      if (option->count() == 0 || option->get_lnames().empty()) continue;
+      const std::string flag = "--" + option->get_lnames().front();
+      if (flag != "--config" && flag != "--help") c.serve.flagsGiven.push_back(flag);
+    }
     return tender::runServe(c.serve);
   }
   if (c.convertCmd->parsed()) return tender::runConvert(c.convert, std::cin, std::cout, std::cerr);

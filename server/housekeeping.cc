@@ -50,6 +50,16 @@ void Housekeeping::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Housekeeping::setSchedule(Millis interval, LowDiskThreshold threshold) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    interval_ = interval;
+    threshold_ = threshold;
+    rescheduled_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Housekeeping::run() {
   const auto diskEvery = std::chrono::seconds(30);
   std::unique_lock<std::mutex> l(mu_);
@@ -62,14 +72,21 @@ void Housekeeping::run() {
     if (interval_.count() > 0) wake = nextCleanup;
     if (contexts_ || files_) wake = wake ? std::min(*wake, nextSweep) : nextSweep;
     if (!dataRoot_.empty()) wake = wake ? std::min(*wake, nextDisk) : nextDisk;
-    clock_.waitUntil(l, cv_, wake, [&] { return stop_; });
+    clock_.waitUntil(l, cv_, wake, [&] { return stop_ || rescheduled_; });
     if (stop_) break;
+    if (rescheduled_) {
+      rescheduled_ = false;
+      nextCleanup = clock_.monotonic() + interval_;
+      continue;
+    }
+    const Millis interval = interval_;
+    const LowDiskThreshold threshold = threshold_;
     l.unlock();
     const auto now = clock_.monotonic();
     if (!dataRoot_.empty() && now >= nextDisk) {
       nextDisk = now + diskEvery;
       auto space = diskSpaceOf(dataRoot_);
-      if (space.ok() && diskIsLow(*space, threshold_) && now >= quietUntil) {
+      if (space.ok() && diskIsLow(*space, threshold) && now >= quietUntil) {
         quietUntil = now + std::chrono::minutes(5);
         const std::string message = "the engine's disk at " + dataRoot_ +
                                     " is low: " + formatBytes(space->freeBytes) + " free of " +
@@ -83,8 +100,8 @@ void Housekeeping::run() {
                        formatBytes(after->freeBytes));
       }
     }
-    if (interval_.count() > 0 && now >= nextCleanup) {
-      nextCleanup = now + interval_;
+    if (interval.count() > 0 && now >= nextCleanup) {
+      nextCleanup = now + interval;
       cleanUp("periodic");
     }
     if ((contexts_ || files_) && now >= nextSweep) {

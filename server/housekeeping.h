@@ -34,6 +34,9 @@ class Housekeeping {
   // not this machine's to look at.
   void start(Millis interval, std::string dataRoot, LowDiskThreshold threshold);
   void stop();  // idempotent; waits out a cleanup in progress
+  // New settings (a re-read config file): the next periodic cleanup is
+  // `interval` from now; the disk is judged by `threshold` from its next look.
+  void setSchedule(Millis interval, LowDiskThreshold threshold);
 
   // {namespace, digest} of every build context a stored service names.
   static std::set<std::pair<std::string, std::string>> referencedContexts(
@@ -56,6 +59,7 @@ class Housekeeping {
   Millis interval_{0};
   std::string dataRoot_;
   LowDiskThreshold threshold_;
+  bool rescheduled_ = false;  // setSchedule() since run() last looked
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -4,8 +4,10 @@
 // reverse order (server/components.h).
 #include "server/serve.h"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -13,12 +15,16 @@
 #include <condition_variable>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <csignal>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "api/auth.h"
@@ -54,20 +60,108 @@
 #include "server/engine_health.h"
 #include "server/housekeeping.h"
 #include "server/serve_config.h"
+#include "server/serve_config_file.h"
+#include "server/systemd_notify.h"
 #include "server/tls_files.h"
 #include "store/store.h"
 
 namespace tender {
 namespace {
 
+// The message as the inside of a JSON string: a line of --log-format json
+// stays one JSON object whatever the message holds (quotes, a path's
+// backslash, a newline from the engine).
+class JsonEscapedMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    static const char* kHex = "0123456789abcdef";
+    for (char ch : std::string_view(msg.payload.data(), msg.payload.size())) {
+      const auto u = static_cast<unsigned char>(ch);
+      if (ch == '"' || ch == '\\') {
+        dest.push_back('\\');
+        dest.push_back(ch);
+      } else if (ch == '\n') {
+        dest.push_back('\\');
+        dest.push_back('n');
+      } else if (ch == '\t') {
+        dest.push_back('\\');
+        dest.push_back('t');
+      } else if (u < 0x20) {
+        const char esc[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 15]};
+        dest.append(esc, esc + sizeof esc);
+      } else {
+        dest.push_back(ch);
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonEscapedMessage>();
+  }
+};
+
 void setUpLogging(const ServeOptions& o) {
   spdlog::set_level(spdlog::level::from_str(o.logLevel));
   if (o.jsonLogs) {
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%v"})",
-                        spdlog::pattern_time_type::utc);
+    auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    formatter->add_flag<JsonEscapedMessage>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%*"})");
+    spdlog::set_formatter(std::move(formatter));
   } else {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%L%$ %v");
   }
+}
+
+// What the server runs with: the flags, over the --config file's settings
+// when one is given, and what they mean.
+struct Settings {
+  ServeOptions options;
+  ServeConfig config;
+};
+
+// Reads the --config file (when given), puts the flags given over it and
+// checks the result. Errors name the file's keys and lines, and the flags.
+Result<Settings> readSettings(const ServeOptions& flags) {
+  const unsigned cpus = std::thread::hardware_concurrency();
+  if (flags.configFile.empty()) {
+    auto config = serveConfigFrom(flags, cpus);
+    if (!config.ok()) return config.status();
+    return Settings{flags, *config};
+  }
+  std::ifstream in(flags.configFile, std::ios::binary);
+  if (!in) {
+    return Status::Invalid("cannot read --config " + flags.configFile + ": " +
+                           std::strerror(errno));
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto file = parseServeConfigFile(text);
+  if (!file.ok()) return file.status();
+  ServeOptions options = withFlagsOver(file->options, flags, flags.flagsGiven);
+  auto config = serveConfigFrom(options, cpus);
+  if (!config.ok()) return inTermsOfFile(config.status(), *file, flags.flagsGiven);
+  return Settings{options, *config};
+}
+
+// One line per bad setting: a key of the file with its line, or a flag.
+std::vector<std::string> settingErrors(const Status& s, const std::string& configFile) {
+  if (s.details().empty()) return {s.message()};
+  std::vector<std::string> out;
+  for (const FieldError& d : s.details()) {
+    std::string line;
+    if (d.field.rfind("--", 0) == 0 || configFile.empty()) {
+      line = d.field + ": " + d.message;
+    } else {
+      line = configFile + ": " + (d.field.empty() ? "" : d.field + ": ") + d.message;
+    }
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
 }
 
 void pruneHistory(Store& store, const Retention& retention) {
@@ -107,15 +201,18 @@ ServiceReconcilerOptions serviceOptions(const ServeOptions& o, Prober& prober,
 class Server {
  public:
   // `tls`: the HTTPS listeners' context, or null for plain HTTP.
-  Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTokens& tokens,
-         std::shared_ptr<TlsContext> tls);
+  // `flags`: the command line's settings, re-read with the --config file
+  // on SIGHUP; `o` and `c` the settings it started with.
+  Server(const ServeOptions& flags, const ServeOptions& o, const ServeConfig& c, Store& store,
+         LiveTokens& tokens, std::shared_ptr<TlsContext> tls);
   ~Server() { stop(); }
 
   // Starts the event loop, the engine's health check and the API; then, on
   // a thread of its own, the pre-flight and the reconciling parts.
   Status start();
   // Blocks until SIGINT or SIGTERM; returns the signal. Meanwhile the token
-  // file is re-read on SIGHUP and when it changes.
+  // file is re-read on SIGHUP and when it changes, and the --config file
+  // on SIGHUP.
   int waitForSignal();
   void stop();
 
@@ -125,11 +222,21 @@ class Server {
   bool stopping() const;
   void registerRoutes();
   void refreshTokenBudgets();  // the token file's rate= and burst= after a re-read
+  // Re-reads the --config file and applies the settings that change at
+  // run time; logs what changed and what waits for a restart.
+  void reloadConfig();
+  ServeConfig liveConfig() const;
   MetricsSnapshot metrics() const;
   std::string dataRootToWatch();
 
+  const ServeOptions flags_;
   const ServeOptions o_;
   const ServeConfig c_;
+  // The settings in force: o_ and c_ with the run-time ones a re-read
+  // changed. Guarded by liveMu_.
+  mutable std::mutex liveMu_;
+  ServeOptions liveOptions_;
+  ServeConfig liveConfig_;
   Store& store_;
   LiveTokens& tokens_;  // the admin's and --token-file's, re-read while serving
   RealClock clock_;
@@ -216,10 +323,13 @@ HttpServerOptions httpOptions(const ServeOptions& o, const ServeConfig& c,
   return ho;
 }
 
-Server::Server(const ServeOptions& o, const ServeConfig& c, Store& store, LiveTokens& tokens,
-               std::shared_ptr<TlsContext> tls)
-    : o_(o),
+Server::Server(const ServeOptions& flags, const ServeOptions& o, const ServeConfig& c,
+               Store& store, LiveTokens& tokens, std::shared_ptr<TlsContext> tls)
+    : flags_(flags),
+      o_(o),
       c_(c),
+      liveOptions_(o),
+      liveConfig_(c),
       store_(store),
       tokens_(tokens),
       work_(boost::asio::make_work_guard(ioc_)),
@@ -404,6 +514,9 @@ Status Server::start() {
       "{} concurrent starts",
       listenList, o_.stateDir, o_.instance, host_, c_.workers, c_.startLimit);
   schedulePrune();
+  // The API answers from here on, while the engine is awaited: ready for systemd.
+  notifySystemd("READY=1\nSTATUS=API listening on " + listenList +
+                "; waiting for the Docker engine at " + host_);
   startup_ = std::thread([this] { preflight(); });
   return Status::Ok();
 }
@@ -412,7 +525,7 @@ Status Server::start() {
 // minutes.
 void Server::schedulePrune() {
   scheduler_.schedule(std::chrono::minutes(10), [this] {
-    pruneHistory(store_, c_.retention);
+    pruneHistory(store_, liveConfig().retention);
     schedulePrune();
   });
 }
@@ -440,6 +553,9 @@ void Server::preflight() {
   wo.host = host_;
   wo.deadline = c_.engineWait;
   auto sleep = [this](std::chrono::milliseconds d) {
+    Status engineUp = health_.readiness();
+    notifyStatus("waiting for the Docker engine at " + host_ +
+                 (engineUp.ok() ? std::string() : ": " + engineUp.message()));
     std::unique_lock<std::mutex> l(mu_);
     clock_.waitFor(l, cv_, d, [this] { return done_; });
   };
@@ -447,6 +563,7 @@ void Server::preflight() {
            engine_, wo, [this] { return stopping(); }, sleep)
            .ok())
     return;
+  notifyStatus("the engine answers; removing instance \"" + o_.instance + "\"'s leftovers");
   CleanupOptions pre;
   pre.trigger = "pre-flight";
   auto cleaned = janitor_.run(pre);
@@ -480,12 +597,14 @@ void Server::preflight() {
   components_.started("the memory sampler", [this] { memory_.stop(); });
   hostMemory_.start();
   components_.started("the host monitor", [this] { hostMemory_.stop(); });
-  housekeeping_.start(c_.cleanupInterval, dataRootToWatch(), c_.lowDisk);
+  const ServeConfig live = liveConfig();
+  housekeeping_.start(live.cleanupInterval, dataRootToWatch(), live.lowDisk);
   components_.started("housekeeping", [this] { housekeeping_.stop(); });
   evictor_.start();
   components_.started("the evictor", [this] { evictor_.stop(); });
   preflightDone_ = true;
   spdlog::info("tender serve: reconciling");
+  notifyStatus("reconciling: engine " + host_ + ", " + std::to_string(c_.workers) + " workers");
 }
 
 namespace {
@@ -507,6 +626,63 @@ void Server::refreshTokenBudgets() {
   fairShare_.setRates(withTokenBudgets(base, tokens_.budgets()).rates);
 }
 
+ServeConfig Server::liveConfig() const {
+  std::lock_guard<std::mutex> l(liveMu_);
+  return liveConfig_;
+}
+
+void Server::reloadConfig() {
+  auto next = readSettings(flags_);
+  if (!next.ok()) {
+    spdlog::error("--config {} not taken (SIGHUP), the settings in force stay: {}",
+                  flags_.configFile, joined(settingErrors(next.status(), flags_.configFile)));
+    return;
+  }
+  std::vector<std::string> applied, needRestart;
+  ServeConfig live;
+  {
+    std::lock_guard<std::mutex> l(liveMu_);
+    for (const std::string& key : changedSettings(liveOptions_, next->options)) {
+      (changesAtRunTime(key) ? applied : needRestart).push_back(key);
+    }
+    liveOptions_ = withRunTimeSettingsOf(liveOptions_, next->options);
+    liveConfig_.eviction = next->config.eviction;
+    liveConfig_.retention = next->config.retention;
+    liveConfig_.cleanupInterval = next->config.cleanupInterval;
+    liveConfig_.lowDisk = next->config.lowDisk;
+    live = liveConfig_;
+  }
+  auto changed = [&](const char* key) {
+    return std::find(applied.begin(), applied.end(), key) != applied.end();
+  };
+  // The line saying what changed is logged at the more verbose of the old
+  // and the new level: a switch to "error" still says that it happened.
+  const auto level = spdlog::level::from_str(next->options.logLevel);
+  const bool quieter = changed("logLevel") && level > spdlog::get_level();
+  if (changed("logLevel") && !quieter) spdlog::set_level(level);
+  if (changed("evictionThreshold") || changed("evictionPriorityFloor") ||
+      changed("evictionRecovery")) {
+    EvictionConfig e = evictor_.config();
+    e.thresholdBytes = live.eviction.thresholdBytes;
+    e.priorityFloor = live.eviction.priorityFloor;
+    e.recoverAfter = live.eviction.recoverAfter;
+    evictor_.setConfig(e);
+  }
+  if (changed("cleanupInterval") || changed("minFreeDisk"))
+    housekeeping_.setSchedule(live.cleanupInterval, live.lowDisk);
+  // Retention is read by each pruning pass (schedulePrune).
+  if (applied.empty() && needRestart.empty()) {
+    spdlog::info("--config {} re-read (SIGHUP): nothing changed", flags_.configFile);
+  } else {
+    spdlog::info("--config {} re-read (SIGHUP): {}{}{}", flags_.configFile,
+                 applied.empty() ? std::string() : "applied " + joined(applied),
+                 applied.empty() || needRestart.empty() ? "" : "; ",
+                 needRestart.empty() ? std::string()
+                                     : "changed but needs a restart: " + joined(needRestart));
+  }
+  if (quieter) spdlog::set_level(level);
+}
+
 int Server::waitForSignal() {
   // SIGHUP, and every two seconds a look at the file's inode, size and time.
   boost::asio::signal_set hup(ioc_, SIGHUP);
@@ -514,9 +690,14 @@ int Server::waitForSignal() {
   std::function<void()> onHup = [&] {
     hup.async_wait([&](const boost::system::error_code& ec, int) {
       if (ec) return;
-      Status s = tokens_.reload();
-      logReload(s, tokens_.file(), "SIGHUP");
-      if (s.ok()) refreshTokenBudgets();
+      if (!flags_.configFile.empty()) reloadConfig();
+      if (!tokens_.file().empty()) {
+        Status s = tokens_.reload();
+        logReload(s, tokens_.file(), "SIGHUP");
+        if (s.ok()) refreshTokenBudgets();
+      } else if (flags_.configFile.empty()) {
+        spdlog::info("SIGHUP: no --config or --token-file to re-read");
+      }
       onHup();
     });
   };
@@ -531,10 +712,9 @@ int Server::waitForSignal() {
       onPoll();
     });
   };
-  if (!tokens_.file().empty()) {
-    onHup();
-    onPoll();
-  }
+  // Always: SIGHUP's default would end the process (systemd's reload sends it).
+  onHup();
+  if (!tokens_.file().empty()) onPoll();
   int signalled = 0;
   boost::asio::signal_set signals(ioc_, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
@@ -572,13 +752,18 @@ void Server::stop() {
 
 }  // namespace
 
-int runServe(const ServeOptions& o) {
-  setUpLogging(o);
-  auto config = serveConfigFrom(o, std::thread::hardware_concurrency());
-  if (!config.ok()) {
-    for (const auto& e : config.status().details()) spdlog::error("{}: {}", e.field, e.message);
+int runServe(const ServeOptions& flags) {
+  setUpLogging(flags);
+  auto settings = readSettings(flags);
+  if (!settings.ok()) {
+    for (const auto& line : settingErrors(settings.status(), flags.configFile))
+      spdlog::error("{}", line);
     return 1;
   }
+  const ServeOptions& o = settings->options;
+  setUpLogging(o);
+  if (!flags.configFile.empty()) spdlog::info("settings read from --config {}", flags.configFile);
+  const Result<ServeConfig> config = settings->config;
   std::shared_ptr<TlsContext> tls;
   if (config->tls) {
     auto loaded = loadServerTls(o.tlsCert, o.tlsKey);
@@ -627,13 +812,14 @@ int runServe(const ServeOptions& o) {
                                   : formatRate(rate.perSecond) + " requests/s in bursts of " +
                                         formatRate(rate.burst));
   }
-  Server server(o, c, **store, live, std::move(tls));
+  Server server(flags, o, c, **store, live, std::move(tls));
   Status started = server.start();
   if (!started.ok()) {
     spdlog::error("{}", started.message());
     return 1;
   }
   const int signalled = server.waitForSignal();
+  notifySystemd("STOPPING=1\nSTATUS=shutting down (signal " + std::to_string(signalled) + ")");
   spdlog::info("tender serve: signal {} received, shutting down", signalled);
   server.stop();
   spdlog::info("tender serve: stopped");

@@ -84,6 +84,11 @@ struct ServeOptions {
   std::string budgetExempt = kAdminPrincipal;
   std::string logLevel = "info";
   bool jsonLogs = false;
+  // --config: the YAML file of these settings ("" none; see
+  // server/serve_config_file.h), and the flags given on the command line
+  // ("--workers"), which win over it, also when SIGHUP re-reads it.
+  std::string configFile;
+  std::vector<std::string> flagsGiven;
 };
 
 // Returns the process exit code.
