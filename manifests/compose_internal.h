@@ -156,6 +156,9 @@ class Translator {
   void declareFiles(const json& doc, const std::string& kind);
   void fileMounts(const std::string& path, const std::string& kind, const json& v, json& spec);
   void containerName(const std::string& at, const json& value, json& spec);
+  // cpu_quota and cpu_period (a service's keys at `path`) as the CPUs they
+  // allow, unless cpus says it; `key` is the one being read.
+  void cpuQuota(const std::string& path, const std::string& key, const json& svc, json& spec);
   // `needs(service, path)` checks a service this one shares with and orders it first.
   void volumesFrom(const std::string& path, const json& v, json& spec,
                    const std::function<bool(const std::string&, const std::string&)>& needs);

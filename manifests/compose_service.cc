@@ -469,7 +469,8 @@ void Translator::plainKeys(const std::string& path, const json& svc, json& spec)
       {"uts", "uts"},             {"devices", "devices"},         {"security_opt", "securityOpt"},
       {"cpu_shares", "cpuShares"}, {"cpuset", "cpuset"},          {"pids_limit", "pidsLimit"},
       {"oom_score_adj", "oomScoreAdj"}, {"mem_swappiness", "memorySwappiness"},
-      {"dns_opt", "dnsOptions"}};
+      {"dns_opt", "dnsOptions"},  {"tty", "tty"},                 {"stdin_open", "stdinOpen"},
+      {"domainname", "domainname"}, {"mac_address", "macAddress"}};
   static const std::set<std::string> kHandled = {
       "environment", "env_file", "ports", "volumes", "tmpfs", "networks", "network_mode",
       "depends_on", "healthcheck", "restart", "deploy", "build", "labels", "extra_hosts",
@@ -509,6 +510,8 @@ void Translator::plainKeys(const std::string& path, const json& svc, json& spec)
       if (!spec.contains("/resources/limits/cpus"_json_pointer)) {
         put(spec, "/resources/limits/cpus"_json_pointer, value, at);
       }
+    } else if (k == "cpu_quota" || k == "cpu_period") {
+      cpuQuota(path, k, svc, spec);
     } else if (k == "sysctls") {
       if (auto sysctls = stringMap(at, value, false)) put(spec, "/sysctls"_json_pointer, *sysctls, at);
     } else if (k == "shm_size") {
@@ -533,6 +536,29 @@ void Translator::plainKeys(const std::string& path, const json& svc, json& spec)
       unsupported(at);
     }
   }
+}
+
+void Translator::cpuQuota(const std::string& path, const std::string& key, const json& svc, json& spec) {
+  const std::string at = join(path, key);
+  const bool hasQuota = svc.contains("cpu_quota") && !svc["cpu_quota"].is_null();
+  if (key == "cpu_period") {
+    if (!hasQuota) note(at, "cpu_period without cpu_quota limits nothing");
+    const json& v = svc["cpu_period"];
+    if (!v.is_number_integer() || v.get<int64_t>() < 1000 || v.get<int64_t>() > 1000000)
+      error(at, quoteJson(v) + " is not a period of 1000 to 1000000 microseconds");
+    return;
+  }
+  const json& quota = svc["cpu_quota"];
+  if (!quota.is_number_integer()) {
+    error(at, quoteJson(quota) + " is not a whole number of microseconds");
+    return;
+  }
+  int64_t period = 100000;  // the kernel's and Docker's default
+  if (auto p = svc.find("cpu_period"); p != svc.end() && p->is_number_integer()) period = p->get<int64_t>();
+  if (quota.get<int64_t>() <= 0 || period < 1000 || period > 1000000) return;  // -1: no limit
+  if (svc.contains("cpus")) return;  // cpus says it
+  put(spec, "/resources/limits/cpus"_json_pointer, static_cast<double>(quota.get<int64_t>()) / static_cast<double>(period),
+      at);
 }
 
 void Translator::translateService(const std::string& name, const json& svc) {

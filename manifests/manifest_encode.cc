@@ -135,6 +135,10 @@ class Encoder {
     string(&out, "user", s.user);
     string(&out, "workingDir", s.workingDir);
     string(&out, "hostname", s.hostname);
+    string(&out, "domainname", s.domainname);
+    flag(&out, "tty", s.tty);
+    flag(&out, "stdinOpen", s.stdinOpen);
+    string(&out, "macAddress", s.macAddress);
     duration(&out, "stopGracePeriod", s.stopGracePeriodMs);
     string(&out, "stopSignal", s.stopSignal);
     if (!s.expose.empty()) out["expose"] = s.expose;

@@ -720,6 +720,33 @@ void decodeHostTuning(Decoder& d, Fields& f, ServiceSpec* s, const std::string& 
   if (auto v = getBool(d, f, "disableImageHealthcheck")) s->disableImageHealthcheck = *v;
 }
 
+bool isMacAddress(const std::string& mac) {
+  if (mac.size() != 17) return false;
+  for (size_t i = 0; i < mac.size(); ++i) {
+    const bool colon = i % 3 == 2;
+    if (colon ? mac[i] != ':' : !std::isxdigit(static_cast<unsigned char>(mac[i]))) return false;
+  }
+  return true;
+}
+
+// tty, stdinOpen, domainname and macAddress (one replica only: two
+// containers with one address would fight on the network).
+void decodeTerminalAndIdentity(Decoder& d, Fields& f, ServiceSpec* s) {
+  if (auto v = getBool(d, f, "tty")) s->tty = *v;
+  if (auto v = getBool(d, f, "stdinOpen")) s->stdinOpen = *v;
+  if (auto v = getString(d, f, "domainname")) s->domainname = *v;
+  if (auto mac = getString(d, f, "macAddress")) {
+    if (!isMacAddress(*mac)) {
+      d.error(f.at("macAddress"), quoteJson(*mac) + " is not a MAC address (\"02:42:ac:11:00:02\")");
+    } else if (s->replicas.value_or(1) > 1) {
+      d.error(f.at("macAddress"), "one address cannot be given to " + std::to_string(*s->replicas) +
+                                      " replicas: set replicas to 1 or leave the address to the engine");
+    } else {
+      s->macAddress = *mac;
+    }
+  }
+}
+
 // The container settings beyond image, command and resources: what Compose
 // calls expose, network_mode, cap_add, ulimits, logging and the like.
 void decodeContainerSettings(Decoder& d, Fields& f, ServiceSpec* s) {
@@ -814,6 +841,7 @@ ServiceSpec decodeServiceSpec(Decoder& d, const json* spec, const std::string& s
     }
   }
   if (auto hostname = getString(d, f, "hostname")) s.hostname = *hostname;
+  decodeTerminalAndIdentity(d, f, &s);
   s.stopGracePeriodMs = getDuration(d, f, "stopGracePeriod");
   if (const json* v = f.get("stopSignal"))
     s.stopSignal = d.text(f.at("stopSignal"), *v).value_or("");

@@ -157,6 +157,14 @@ struct ServiceSpec {
   std::string user;
   std::string workingDir;
   std::string hostname;
+  std::string domainname;
+  // Compose's tty and stdin_open: a terminal (the container's output is
+  // then raw, not multiplexed) and an open stdin nobody writes to, which
+  // keeps a shell that reads it running.
+  bool tty = false;
+  bool stdinOpen = false;
+  // A fixed MAC address on the service's first network; one replica only.
+  std::string macAddress;
   std::optional<int64_t> stopGracePeriodMs;  // default 10s
   std::string stopSignal;
   // Ports the container listens on without publishing them: "8080", "53/udp", "9000-9002".

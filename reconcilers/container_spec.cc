@@ -136,6 +136,10 @@ nlohmann::json containerCreateBody(const ResolvedService& svc, int replica,
   if (!spec.user.empty()) body["User"] = spec.user;
   if (!spec.workingDir.empty()) body["WorkingDir"] = spec.workingDir;
   if (!spec.hostname.empty()) body["Hostname"] = spec.hostname;
+  if (!spec.domainname.empty()) body["Domainname"] = spec.domainname;
+  if (spec.tty) body["Tty"] = true;
+  if (spec.stdinOpen) body["OpenStdin"] = true;
+  if (!spec.macAddress.empty()) body["MacAddress"] = spec.macAddress;
   if (!spec.stopSignal.empty()) body["StopSignal"] = spec.stopSignal;
   body["StopTimeout"] = (spec.stopGracePeriodMs.value_or(kDefaultStopGraceMs) + 999) / 1000;
 

@@ -172,7 +172,7 @@ TEST_F(ComposeE2E, OverridesDotEnvWarningsAndStrict) {
         "    image: tender-busybox:latest\n"
         "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n"
         "    environment: {GREETING: \"${GREETING:?set it in .env}\", FROM_FILE: base}\n"
-        "    mac_address: \"02:42:ac:11:00:99\"\n"
+        "    cgroup_parent: m-executor\n"
         "    stop_grace_period: 1s\n"
         "  debug: {image: tender-busybox:latest, profiles: [debug]}\n");
   write("compose.override.yaml", "services:\n  app:\n    env_file: app.env\n    labels: {overridden: \"yes\"}\n");
@@ -189,12 +189,12 @@ TEST_F(ComposeE2E, OverridesDotEnvWarningsAndStrict) {
   write(".env", "GREETING=hello from dotenv\n");
   CliRun strict = run("apply -f compose.yaml --strict -p " + ns_ + flags(), "", dir_);
   EXPECT_EQ(strict.exitCode, 1) << strict.out;
-  EXPECT_NE(strict.out.find("services.app.mac_address: is not supported by tender"), std::string::npos)
+  EXPECT_NE(strict.out.find("services.app.cgroup_parent: is not supported by tender"), std::string::npos)
       << strict.out;
 
   CliRun applied = run("apply -f compose.yaml -p " + ns_ + flags(), "", dir_);
   ASSERT_EQ(applied.exitCode, 0) << applied.out;
-  EXPECT_NE(applied.out.find("warning: services.app.mac_address: not supported by tender"), std::string::npos)
+  EXPECT_NE(applied.out.find("warning: services.app.cgroup_parent: not supported by tender"), std::string::npos)
       << applied.out;
   EXPECT_NE(applied.out.find("service/app created"), std::string::npos) << applied.out;
   EXPECT_EQ(applied.out.find("service/debug"), std::string::npos) << applied.out;
@@ -212,7 +212,7 @@ TEST_F(ComposeE2E, OverridesDotEnvWarningsAndStrict) {
 TEST_F(ComposeE2E, TheApiAcceptsAComposeBodyAsItIs) {
   ApiClient client = server_->client();
   const std::string body =
-      "services:\n  app:\n    image: tender-busybox:latest\n    tty: true\n"
+      "services:\n  app:\n    image: tender-busybox:latest\n    cpu_count: 2\n"
       "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; while true; do sleep 1; done\"]\n"
       "    environment: {MODE: \"${MODE:-server-default}\"}\n    stop_grace_period: 1s\n";
   auto unnamed = client.call("POST", "/api/v1/apply", body, "application/yaml");
@@ -228,10 +228,36 @@ TEST_F(ComposeE2E, TheApiAcceptsAComposeBodyAsItIs) {
   EXPECT_EQ(kinds["Namespace"].value("name", ""), ns_);
   EXPECT_EQ(kinds["Service"].value("name", ""), "app");
   EXPECT_EQ(kinds["Service"].value("namespace", ""), ns_);
-  EXPECT_EQ(answer["warnings"], json::array({"services.app.tty: not supported by tender; ignored"}));
+  EXPECT_EQ(answer["warnings"], json::array({"services.app.cpu_count: not supported by tender; ignored"}));
   auto app = running(containerName(ns_, "app", 0));
   ASSERT_TRUE(app) << "see " << server_->logPath();
   EXPECT_TRUE(hasEnv(*app, "MODE=server-default"));
+}
+
+TEST_F(ComposeE2E, ATerminalAndAnOpenStdinKeepAShellRunningAndItsLogsRead) {
+  // The way many compose files keep a bare shell container up.
+  write("compose.yaml",
+        "services:\n  shell:\n    image: tender-busybox:latest\n    tty: true\n    stdin_open: true\n"
+        "    entrypoint: [\"sh\", \"-c\", \"echo started-on-a-tty; [ -t 0 ] && echo stdin-is-a-tty; exec sh\"]\n"
+        "    domainname: corp.example\n    cpu_quota: 50000\n    stop_grace_period: 1s\n");
+  CliRun applied = run("apply -f " + dir_ + "/compose.yaml -p " + ns_ + " --wait --timeout 60s" + flags());
+  ASSERT_EQ(applied.exitCode, 0) << applied.out << "\nsee " << server_->logPath();
+  EXPECT_EQ(applied.out.find("warn"), std::string::npos) << applied.out;
+  auto shell = running(containerName(ns_, "shell", 0));
+  ASSERT_TRUE(shell) << "see " << server_->logPath();
+  EXPECT_TRUE(shell->raw["Config"].value("Tty", false));
+  EXPECT_TRUE(shell->raw["Config"].value("OpenStdin", false));
+  EXPECT_EQ(shell->raw["Config"].value("Domainname", ""), "corp.example");
+  EXPECT_EQ(shell->raw["HostConfig"].value("NanoCpus", int64_t{0}), 500000000);
+  // Still running a few seconds on: sh waits on its open stdin.
+  std::this_thread::sleep_for(3s);
+  auto later = engine_->inspectContainer(shell->id);
+  ASSERT_TRUE(later.ok());
+  EXPECT_TRUE(later->raw["State"].value("Running", false));
+  EXPECT_EQ(later->raw["State"].value("StartedAt", ""), shell->raw["State"].value("StartedAt", ""));
+  CliRun logs = run("logs shell -n " + ns_ + flags());
+  EXPECT_NE(logs.out.find("shell.0 | started-on-a-tty"), std::string::npos) << logs.out;
+  EXPECT_NE(logs.out.find("shell.0 | stdin-is-a-tty"), std::string::npos) << logs.out;
 }
 
 }  // namespace

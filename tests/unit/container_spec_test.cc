@@ -96,6 +96,17 @@ TEST(ContainerCreateBody, CarriesVolumesFromSysctlsDnsAndKernelLimits) {
   EXPECT_EQ(body["Healthcheck"]["StartInterval"], 1'000'000'000);
 }
 
+TEST(ContainerCreateBody, CarriesATerminalAnOpenStdinADomainAndAMac) {
+  json body = bodyOf(resolved("  tty: true\n  stdinOpen: true\n  domainname: corp.example\n"
+                              "  macAddress: \"02:42:ac:11:00:02\"\n"));
+  EXPECT_EQ(body["Tty"], true);
+  EXPECT_EQ(body["OpenStdin"], true);
+  EXPECT_EQ(body["Domainname"], "corp.example");
+  EXPECT_EQ(body["MacAddress"], "02:42:ac:11:00:02");
+  json plain = bodyOf(resolved(""));
+  for (const char* key : {"Tty", "OpenStdin", "Domainname", "MacAddress"}) EXPECT_FALSE(plain.contains(key)) << key;
+}
+
 TEST(ContainerCreateBody, AnImagesOwnHealthcheckCanBeTurnedOff) {
   EXPECT_EQ(bodyOf(resolved("  disableImageHealthcheck: true\n"))["Healthcheck"],
             json::parse(R"({"Test":["NONE"]})"));

@@ -233,6 +233,16 @@ TEST(Compose, TranslatesEveryServiceKey) {
        "image: x\ncpu_shares: 512\ncpuset: \"0-1\"\npids_limit: 100\noom_score_adj: 500\nmem_swappiness: 10",
        R"({"image":"x","cpuShares":512,"cpuset":"0-1","pidsLimit":100,"oomScoreAdj":500,
            "memorySwappiness":10})"},
+      {"tty, stdin_open, domainname, mac_address",
+       "image: x\ntty: true\nstdin_open: true\ndomainname: corp.example\nmac_address: \"02:42:ac:11:00:02\"",
+       R"({"image":"x","tty":true,"stdinOpen":true,"domainname":"corp.example","macAddress":"02:42:ac:11:00:02"})"},
+      {"cpu_quota over the default period", "image: x\ncpu_quota: 50000",
+       R"({"image":"x","resources":{"limits":{"cpus":"0.5"}}})"},
+      {"cpu_quota over cpu_period", "image: x\ncpu_quota: 50000\ncpu_period: 200000",
+       R"({"image":"x","resources":{"limits":{"cpus":"0.25"}}})"},
+      {"cpus wins over cpu_quota", "image: x\ncpus: 2\ncpu_quota: 50000",
+       R"({"image":"x","resources":{"limits":{"cpus":"2"}}})"},
+      {"cpu_quota -1 is no limit", "image: x\ncpu_quota: -1", R"({"image":"x"})"},
       {"deploy pids limit", "image: x\ndeploy: {resources: {limits: {pids: 50}}}",
        R"({"image":"x","pidsLimit":50})"},
       {"healthcheck start_interval",
@@ -702,25 +712,25 @@ version: "3.9"
 services:
   web:
     image: x
-    mac_address: "02:42:ac:11:00:02"
-    tty: true
+    cgroup_parent: m-executor
+    runtime: runc
     volumes: ["./src:/src:ro,z"]
     ports: [{target: 80, name: http}]
     deploy: {mode: global, placement: {constraints: []}}
     healthcheck: {test: [CMD, a], start_interval: 1s}
-    stdin_open: true
+    oom_kill_disable: true
     tmpfs: ["/run:mode=1777"]
 )";
   ComposeProject p = loadOk(text);
   EXPECT_THAT(p.warnings,
               UnorderedElementsAre(
-                  "services.web.mac_address: not supported by tender; ignored",
-                  "services.web.tty: not supported by tender; ignored",
+                  "services.web.cgroup_parent: not supported by tender; ignored",
+                  "services.web.runtime: not supported by tender; ignored",
                   "services.web.volumes[0]: not supported by tender (volume mode \"z\"); ignored",
                   "services.web.ports[0].name: not supported by tender; ignored",
                   "services.web.deploy.mode: not supported by tender (one host runs replicas, not a global mode); ignored",
                   "services.web.deploy.placement: not supported by tender; ignored",
-                  "services.web.stdin_open: not supported by tender; ignored",
+                  "services.web.oom_kill_disable: not supported by tender; ignored",
                   "services.web.tmpfs[0]: not supported by tender (tmpfs option \"mode=1777\"); ignored"));
   // What is supported of the same file is kept.
   EXPECT_EQ(specOf(p, "Service", "web")["volumes"][0],
@@ -731,7 +741,7 @@ services:
   std::vector<FieldError> errors = errorsOf(text, strict);
   ASSERT_EQ(errors.size(), 8u);
   EXPECT_THAT(errors, ::testing::Contains(FieldError{
-                          "services.web.tty", "is not supported by tender; remove it or apply without --strict"}));
+                          "services.web.runtime", "is not supported by tender; remove it or apply without --strict"}));
 }
 
 TEST(Compose, ConvertedManifestsReadBackUnchanged) {

@@ -254,6 +254,19 @@ TEST(ParseManifests, LeavesUnsetFieldsUnset) {
   EXPECT_TRUE(s.env.empty());
 }
 
+TEST(ParseManifests, AMacAddressMustBeOneAndWellFormed) {
+  auto bad = parseManifests(service("image: busybox\nmacAddress: \"02:42:zz:11:00:02\""));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().ToString().find("spec.macAddress"), std::string::npos) << bad.status().ToString();
+  auto two = parseManifests(service("image: busybox\nreplicas: 2\nmacAddress: \"02:42:ac:11:00:02\""));
+  ASSERT_FALSE(two.ok());
+  EXPECT_NE(two.status().ToString().find("2 replicas"), std::string::npos) << two.status().ToString();
+  const ServiceSpec s = parseOne(service("image: busybox\ntty: true\nmacAddress: \"02:42:AC:11:00:02\"")).service();
+  EXPECT_TRUE(s.tty);
+  EXPECT_FALSE(s.stdinOpen);
+  EXPECT_EQ(s.macAddress, "02:42:AC:11:00:02");
+}
+
 TEST(ParseManifests, DefaultsTheNamespaceFromOptions) {
   ParseOptions options;
   options.defaultNamespace = "ci-42";
