@@ -37,8 +37,15 @@ void registerResourceApi(Router& router, Store& store, Clock& clock, ResourceApi
 
   router.addPublic("GET", "/healthz",
                    [](const HttpRequest&) { return HttpResponse::Text(200, "ok\n"); });
-  router.addPublic("GET", "/readyz", [opts](const HttpRequest&) {
+  router.addPublic("GET", "/readyz", [opts](const HttpRequest& req) {
     Status s = opts.readiness ? opts.readiness() : Status::Ok();
+    if (req.query.count("verbose") > 0 && req.queryParam("verbose") != "false") {
+      std::string out;
+      if (opts.readinessDetail)
+        for (const std::string& line : opts.readinessDetail()) out += line + "\n";
+      out += s.ok() ? "readyz check passed\n" : "readyz check failed: " + s.message() + "\n";
+      return HttpResponse::Text(s.ok() ? 200 : 503, out);
+    }
     if (!s.ok()) return HttpResponse::Error(Status::Unavailable("not ready: " + s.message()));
     return HttpResponse::Text(200, "ok\n");
   });

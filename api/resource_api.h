@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "api/event_watch.h"
 #include "api/object_watch.h"
@@ -28,6 +29,9 @@ namespace tender {
 struct ResourceApiOptions {
   // Tells whether tender is ready (engine reachable, store open): ok, or why not.
   std::function<Status()> readiness;
+  // /readyz?verbose=true: a line per check ("[+]engine ok") and what else
+  // an operator asks first (where the host's memory is read from).
+  std::function<std::vector<std::string>()> readinessDetail;
   // Extra fields for GET /version (the engine's version, once known).
   std::function<nlohmann::json()> versionInfo;
   // Puts a key on the work queue after a write.

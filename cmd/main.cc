@@ -192,6 +192,11 @@ void addServeHousekeepingFlags(CLI::App* serve, tender::ServeOptions& o) {
                    "Seconds between samples of each container's memory (for /metrics)")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  serve
+      ->add_option("--proc-root", o.procRoot,
+                   "Where the host's /proc is (MemAvailable): /proc, or /host/proc in a container "
+                   "that mounts the host's; /proc when it has no meminfo")
+      ->capture_default_str();
 }
 
 // What one request, and one token, may ask.
@@ -235,6 +240,7 @@ void addServe(CLI::App& app, Commands& c) {
       ->add_option("--config", c.serve.configFile,
                    "YAML file of these settings, each flag's name in camelCase (stateDir: DIR); "
                    "a flag given here wins; re-read on SIGHUP")
+      ->envname("TENDER_CONFIG")
       ->check(CLI::ExistingFile);
   addServeAccessFlags(c.serveCmd, c.serve);
   addServeEngineFlags(c.serveCmd, c.serve);
@@ -383,7 +389,9 @@ void addOtherCommands(CLI::App& app, Commands& c) {
   c.versionCmd = app.add_subcommand("version", "Print the client's and the server's version");
 
   c.tokenCmd = app.add_subcommand("token", "Print the admin token of a server (for whoever may read it)");
-  c.tokenCmd->add_option("--state-dir", c.tokenStateDir, "The server's state directory")->capture_default_str();
+  c.tokenCmd->add_option("--state-dir", c.tokenStateDir, "The server's state directory")
+      ->envname("TENDER_STATE_DIR")
+      ->capture_default_str();
 }
 
 // `tender token`: the admin token `tender serve` keeps in its state directory.

@@ -211,7 +211,7 @@ Status Janitor::ownLeftovers(const CleanupOptions& o, CleanupReport& report) {
   std::vector<std::pair<CleanupItem, std::string>> candidates;  // item, resource name for events
   std::set<std::string> namespacesWithContainers;
   for (const ContainerSummary& c : *containers) {
-    if (!ownedBy(c.labels, instance_)) continue;
+    if (!ownedBy(c.labels, instance_) || (!protected_.empty() && c.id == protected_)) continue;
     const std::string ns = label(c.labels, kLabelNamespace);
     const std::string svc = label(c.labels, kLabelService);
     if (!ns.empty() && !svc.empty() && stored.count({"Service/" + ns, svc})) {

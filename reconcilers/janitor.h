@@ -95,6 +95,10 @@ class Janitor {
 
   Result<CleanupReport> run(const CleanupOptions& options);
 
+  // The container tender runs in (engine/own_container.h): never removed,
+  // whatever its labels say. Before run() is first called.
+  void protect(std::string containerId) { protected_ = std::move(containerId); }
+
  private:
   Status ownLeftovers(const CleanupOptions& o, CleanupReport& report);
   Status hostWide(const CleanupOptions& o, CleanupReport& report);
@@ -106,6 +110,7 @@ class Janitor {
   DockerEngine& engine_;
   Clock& clock_;
   std::string instance_;
+  std::string protected_;
   std::mutex runMu_;
 };
 

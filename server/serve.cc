@@ -19,6 +19,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <functional>
 #include <future>
 #include <memory>
@@ -26,6 +27,8 @@
 #include <optional>
 #include <string_view>
 #include <thread>
+
+#include <unistd.h>
 
 #include "api/auth.h"
 #include "api/event_watch.h"
@@ -43,6 +46,7 @@
 #include "engine/compose_project.h"
 #include "engine/docker_engine_beast.h"
 #include "engine/engine_wait.h"
+#include "engine/own_container.h"
 #include "engine/instrumented_engine.h"
 #include "manifests/service_status.h"
 #include "reconcilers/admission.h"
@@ -257,6 +261,7 @@ class Server {
   Controller controller_;
   std::function<void(const Key&)> enqueue_;
   MemorySampler memory_;
+  const MemorySource memorySource_;
   HostMonitor hostMemory_;
   ContainerSnapshot snapshot_;
   AdmissionLedger admission_;
@@ -345,7 +350,8 @@ Server::Server(const ServeOptions& flags, const ServeOptions& o, const ServeConf
       enqueue_([this](const Key& k) { controller_.enqueue(k); }),
       memory_(engine_, clock_, o.instance,
               std::chrono::seconds(std::max(1, o.memorySampleSeconds))),
-      hostMemory_(clock_),
+      memorySource_(memorySourceFor(o.procRoot, ::access((o.procRoot + "/meminfo").c_str(), R_OK) == 0)),
+      hostMemory_(clock_, memorySource_.procRoot),
       admission_(c.admission,
                  [this]() -> std::optional<int64_t> {
                    if (!engineIsLocal_) return std::nullopt;  // the engine's host is not this one
@@ -394,6 +400,12 @@ Server::Server(const ServeOptions& flags, const ServeOptions& o, const ServeConf
   informer_.setOnEvent([this](const EngineEvent& e) { services_.noteEngineEvent(e); });
   informer_.setOnOutage(
       [this](WallTime lost, WallTime back) { services_.noteEngineOutage(lost, back); });
+  std::stringstream mountinfo;
+  mountinfo << std::ifstream("/proc/self/mountinfo").rdbuf();
+  if (auto self = ownContainerId(mountinfo.str())) {
+    janitor_.protect(*self);
+    spdlog::info("running in container {}: no cleanup removes it, whatever its labels", self->substr(0, 12));
+  }
   registerRoutes();
 }
 
@@ -404,6 +416,15 @@ void Server::registerRoutes() {
     if (!engineUp.ok()) return engineUp;
     if (!preflightDone_) return Status::Unavailable("pre-flight cleanup has not finished");
     return Status::Ok();
+  };
+  ao.readinessDetail = [this] {
+    const Status engineUp = health_.readiness();
+    return std::vector<std::string>{
+        engineUp.ok() ? "[+]engine ok" : "[-]engine: " + engineUp.message(),
+        preflightDone_ ? "[+]pre-flight cleanup ok" : "[-]pre-flight cleanup has not finished",
+        "memory: the total from " +
+            std::string(c_.admission.hostMemoryBytes > 0 ? "--host-memory" : "the engine's info") +
+            ", MemAvailable from " + memorySource_.description};
   };
   ao.prune = [this](const CleanupOptions& co) -> Result<nlohmann::json> {
     auto r = janitor_.run(co);
@@ -582,6 +603,9 @@ void Server::preflight() {
   Status primed = services_.primeAdmission();
   if (!primed.ok())
     spdlog::warn("admission: cannot list the running replicas: {}", primed.ToString());
+  spdlog::info("host memory: the total from {}, MemAvailable from {}",
+               c_.admission.hostMemoryBytes > 0 ? "--host-memory" : "the engine's info",
+               memorySource_.description);
   spdlog::info("admission: {} allocatable ({} reserved by running replicas)",
                formatBytes(admission_.allocatableBytes()), formatBytes(admission_.reservedBytes()));
   Status started = controller_.start();

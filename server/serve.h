@@ -35,6 +35,11 @@ struct ServeOptions {
   int startConcurrency = 0;
   int resyncSeconds = 30;        // full resync period
   int memorySampleSeconds = 15;  // memory per container, for /metrics
+  // Where the host's /proc is read (MemAvailable, for admission's headroom
+  // and eviction): a container mounts the host's at /host/proc. When it has
+  // no meminfo, /proc is read: the kernel's view from inside the container,
+  // which on Docker Desktop and Colima is the VM's.
+  std::string procRoot = "/proc";
   int postMortemLogLines = 50;   // log lines kept with each death
   // History kept in the store: events per object, post-mortems per replica,
   // and the age beyond which both go. Pruned at start and every ten minutes.

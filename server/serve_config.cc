@@ -192,4 +192,11 @@ FairShareOptions withTokenBudgets(FairShareOptions fairShare,
   return fairShare;
 }
 
+MemorySource memorySourceFor(const std::string& asked, bool askedReadable) {
+  if (askedReadable && asked != "/proc") return {asked, asked + "/meminfo (the host's, mounted)"};
+  if (askedReadable) return {"/proc", "/proc/meminfo"};
+  return {"/proc", "/proc/meminfo (" + asked + "/meminfo cannot be read: the kernel's view from here, " +
+                       "which in a container on Docker Desktop or Colima is the VM's)"};
+}
+
 }  // namespace tender

@@ -46,6 +46,17 @@ struct ServeConfig {
 // files themselves are read later (loadServerTls, server/tls_files.h).
 Result<ServeConfig> serveConfigFrom(const ServeOptions& options, unsigned hardwareThreads);
 
+// Where the host's memory is read, and how it is said (/readyz, the log).
+struct MemorySource {
+  std::string procRoot;
+  std::string description;
+};
+// `asked` when it has a meminfo (`askedReadable`), else /proc: the kernel's
+// view from where tender runs, which inside a container on Docker Desktop
+// or Colima is the VM's. The host's total always comes from the engine
+// (its info) unless --host-memory says it.
+MemorySource memorySourceFor(const std::string& asked, bool askedReadable);
+
 // The fair share with the token file's own budgets (rate=, burst=) in
 // place of the flags' for those tokens; what a line leaves out is the
 // flags'.

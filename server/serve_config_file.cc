@@ -190,6 +190,7 @@ std::vector<Entry> makeTable() {
   t.push_back(text("--min-free-disk", kRunTime, &ServeOptions::minFreeDisk));
   t.push_back(whole("--keep-history-days", kRunTime, &ServeOptions::keepHistoryDays, 1));
   t.push_back(whole("--memory-sample", kRestart, &ServeOptions::memorySampleSeconds, 1));
+  t.push_back(text("--proc-root", kRestart, &ServeOptions::procRoot));
   // What one request, and one token, may ask.
   t.push_back(entry<size_t>("--max-body-bytes", kRestart, &ServeOptions::maxBodyBytes,
                             [](const YAML::Node& n, size_t& out) {

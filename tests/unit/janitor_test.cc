@@ -116,6 +116,20 @@ TEST_F(JanitorTest, RemovesExactlyTheLeftoversOfItsOwnInstance) {
   EXPECT_NE(std::string::npos, cleaned[0].message.find("pre-flight cleanup")) << cleaned[0].message;
 }
 
+TEST_F(JanitorTest, NeverRemovesTheContainerTenderRunsIn) {
+  // tender's own container, labelled as if it were one of its leftovers.
+  const std::string self = container("test", "ghost", "tender");
+  const std::string orphan = container("test", "ghost", "api");
+  janitor().protect(self);
+  CleanupOptions o;
+  o.trigger = "pre-flight";
+  auto r = janitor().run(o);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(containerExists(self));
+  EXPECT_FALSE(containerExists(orphan));
+  for (const CleanupItem& i : r->removed) EXPECT_NE(i.id, self);
+}
+
 TEST_F(JanitorTest, LeavesAServiceBeingDeletedToItsReconciler) {
   apply(kWeb);
   const std::string id = container("test", "shop", "web");
