@@ -512,7 +512,11 @@ int main(int argc, char** argv) {
   tender::TokenSources sources;
   sources.flagOrEnv = token;
   if (const char* file = std::getenv("TENDER_TOKEN_FILE")) sources.tokenFile = file;
-  sources.adminTokenFile = std::string(tender::kDefaultStateDir) + "/" + tender::kAdminTokenFile;
+  // A local server's admin token goes only to a local server.
+  if (tender::isLoopbackServer(server)) {
+    sources.adminTokenFile = std::string(tender::kDefaultStateDir) + "/" + tender::kAdminTokenFile;
+    sources.installedAdminTokenFile = std::string(tender::kInstalledStateDir) + "/" + tender::kAdminTokenFile;
+  }
   auto chosen = tender::clientToken(sources);
   if (!chosen.ok()) {
     std::cerr << "error: " << chosen.status().message() << "\n";

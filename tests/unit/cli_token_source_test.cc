@@ -1,5 +1,6 @@
 // Which token the CLI sends: --token or TENDER_TOKEN, then TENDER_TOKEN_FILE,
-// then the default state directory's admin.token when readable.
+// then the default state directory's admin.token when readable, then the
+// installed daemon's.
 #include "cli/token_source.h"
 
 #include <gtest/gtest.h>
@@ -38,6 +39,8 @@ TEST_F(TokenSourceTest, TheFirstSourceGivenWins) {
       {"the state dir's admin token", {"", std::nullopt, path("admin.token")}, "from-the-state-dir"},
       {"an empty env file name is none", {"", std::string(), path("admin.token")}, "from-the-state-dir"},
       {"no admin token: none", {"", std::nullopt, path("missing")}, ""},
+      {"then the installed daemon's", {"", std::nullopt, path("missing"), path("admin.token")}, "from-the-state-dir"},
+      {"the working directory's first", {"", std::nullopt, path("admin.token"), path("file.token")}, "from-the-state-dir"},
       {"nothing at all", {"", std::nullopt, ""}, ""},
   };
   for (const Row& r : rows) {
@@ -60,6 +63,15 @@ TEST_F(TokenSourceTest, ANamedFileThatCannotBeReadOrOthersMayReadIsAnError) {
   ::chmod(path("admin.token").c_str(), 0644);
   auto sharedAdmin = clientToken({"", std::nullopt, path("admin.token")});
   EXPECT_FALSE(sharedAdmin.ok()) << "an admin token others may read is not sent";
+}
+
+TEST(IsLoopbackServer, OnlyThisHostsLoopbackGetsTheLocalAdminToken) {
+  for (const char* url : {"http://127.0.0.1:7420", "https://localhost:7420/", "http://[::1]:7420",
+                          "http://127.0.0.53:80/prefix"})
+    EXPECT_TRUE(isLoopbackServer(url)) << url;
+  for (const char* url : {"https://vm2.example:7420", "http://10.0.0.5:7420", "http://localhost.evil.example:1",
+                          "http://127.0.0.1.evil.example", "unix:/run/tender/api.sock", "127.0.0.1:7420"})
+    EXPECT_FALSE(isLoopbackServer(url)) << url;
 }
 
 }  // namespace
