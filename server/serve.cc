@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/backup_api.h"
 #include "api/event_watch.h"
 #include "api/eviction_api.h"
 #include "api/fair_share.h"
@@ -61,6 +62,7 @@
 #include "server/housekeeping.h"
 #include "server/serve_config.h"
 #include "server/serve_config_file.h"
+#include "server/store_recovery.h"
 #include "server/systemd_notify.h"
 #include "server/tls_files.h"
 #include "store/store.h"
@@ -430,6 +432,7 @@ void Server::registerRoutes() {
   router_.setAuthenticator([this](const HttpRequest& req) { return tokens_.authenticate(req); });
   router_.setAdmission(&fairShare_);
   registerEvictionApi(router_, evictor_);
+  registerBackupApi(router_, store_, o_.stateDir);
   registerMetricsRoute(router_, [this] { return metrics(); });
 }
 
@@ -797,6 +800,13 @@ int runServe(const ServeOptions& flags) {
   }
   RealClock clock;
   const std::string dbPath = o.stateDir + "/tender.db";
+  auto recovered = recoverStoreAtStart(
+      dbPath, o.backupDir,
+      std::chrono::duration_cast<Millis>(clock.now().time_since_epoch()).count());
+  if (!recovered.ok()) {
+    spdlog::error("{}", recovered.status().message());
+    return 1;
+  }
   auto store = Store::open(dbPath, clock);
   if (!store.ok()) {
     spdlog::error("cannot open the store {}: {}", dbPath, store.status().message());

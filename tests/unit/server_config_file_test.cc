@@ -171,7 +171,8 @@ TEST(ServeConfigFile, EveryKeyIsItsFlagInCamelCase) {
   EXPECT_EQ(keys["--state-dir"], "stateDir");
   EXPECT_EQ(keys["--max-watches-per-token"], "maxWatchesPerToken");
   EXPECT_EQ(keys["--engine"], "engine");
-  EXPECT_EQ(keys.size(), 38u);
+  EXPECT_EQ(keys["--backup-dir"], "backupDir");
+  EXPECT_EQ(keys.size(), 39u);
 }
 
 TEST(ServeConfigFile, AReReadTakesOnlyWhatChangesAtRunTime) {
