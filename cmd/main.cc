@@ -19,6 +19,7 @@
 #include "cli/store_commands.h"
 #include "cli/token_source.h"
 #include "manifests/manifest.h"
+#include "server/doctor.h"
 #include "server/serve.h"
 
 namespace {
@@ -56,6 +57,8 @@ struct Commands {
   CLI::App* backupCmd = nullptr;
   CLI::App* restoreCmd = nullptr;
   CLI::App* exportCmd = nullptr;
+  tender::DoctorOptions doctor;
+  CLI::App* doctorCmd = nullptr;
   CLI::App* serveCmd = nullptr;
   CLI::App* applyCmd = nullptr;
   CLI::App* getCmd = nullptr;
@@ -406,6 +409,17 @@ void addOtherCommands(CLI::App& app, Commands& c) {
       "export", "Print every desired object as manifests that tender apply -f takes back");
   c.exportCmd->add_option("file", c.exportFile, "Write them to FILE instead of stdout");
 
+  c.doctorCmd = app.add_subcommand(
+      "doctor", "Check what tends to go wrong on this host, each check a line OK/WARN/FAIL with "
+                "what to do; exit code 1 when one FAILs");
+  c.doctorCmd->add_option("--config", c.doctor.configFile,
+                          "The serve settings to check (/etc/tender/config.yaml)")
+      ->check(CLI::ExistingFile);
+  c.doctorCmd->add_option("--state-dir", c.doctor.stateDir,
+                          "The server's state directory (default: the config's, else .tender)");
+  c.doctorCmd->add_option("--engine", c.doctor.engineHost,
+                          "Docker engine (default: the config's, else DOCKER_HOST or the socket)");
+
   c.versionCmd = app.add_subcommand("version", "Print the client's and the server's version");
 
   c.tokenCmd = app.add_subcommand("token", "Print the admin token of a server (for whoever may read it)");
@@ -421,6 +435,34 @@ int runToken(const std::string& stateDir) {
   }
   std::cout << *token << "\n";
   return 0;
+}
+
+// `tender doctor`: the host's checks, with what the server (when it
+// answers, and the token may read /metrics) says is reserved.
+int runDoctorCommand(Commands& c, const std::string& server, const std::string& token,
+                     const std::string& caFile) {
+  tender::DoctorOptions& o = c.doctor;
+  for (const char* flag : {"--state-dir", "--engine"}) {
+    if (c.doctorCmd->count(flag) > 0) o.flagsGiven.push_back(flag);
+  }
+  if (o.stateDir.empty()) o.stateDir = tender::kDefaultStateDir;
+  o.serverUrl = server;
+  tender::TokenSources sources;
+  sources.flagOrEnv = token;
+  if (const char* file = std::getenv("TENDER_TOKEN_FILE")) sources.tokenFile = file;
+  sources.adminTokenFile = o.stateDir + "/" + tender::kAdminTokenFile;
+  auto chosen = tender::clientToken(sources);
+  tender::ApiClientOptions options;
+  options.caFile = caFile;
+  options.timeout = std::chrono::seconds(5);
+  tender::ApiClient client(server, chosen.ok() ? *chosen : std::string(), options);
+  auto metrics = client.call("GET", "/metrics");
+  if (metrics.ok()) {
+    o.metrics = metrics->body;
+  } else {
+    o.serverError = metrics.status().message();
+  }
+  return tender::runDoctor(o, std::cout, std::cerr);
 }
 
 // Checks apply's flags that depend on each other; a usage error or -1.
@@ -532,6 +574,7 @@ int main(int argc, char** argv) {
   if (c.restoreCmd->parsed()) {
     return tender::runRestore(c.restoreFile, c.restoreStateDir, std::cout, std::cerr);
   }
+  if (c.doctorCmd->parsed()) return runDoctorCommand(c, server, token, caFile);
   tender::TokenSources sources;
   sources.flagOrEnv = token;
   if (const char* file = std::getenv("TENDER_TOKEN_FILE")) sources.tokenFile = file;
