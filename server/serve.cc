@@ -800,6 +800,9 @@ int runServe(const ServeOptions& flags) {
   }
   RealClock clock;
   const std::string dbPath = o.stateDir + "/tender.db";
+  if (int stale = removeStaleBackupCopies(o.stateDir); stale > 0) {
+    spdlog::info("removed {} backup copies a stopped server had not sent", stale);
+  }
   auto recovered = recoverStoreAtStart(
       dbPath, o.backupDir,
       std::chrono::duration_cast<Millis>(clock.now().time_since_epoch()).count());

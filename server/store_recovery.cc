@@ -77,6 +77,21 @@ Result<StoreRecovery> recoverStoreAtStart(const std::string& dbPath, const std::
   return r;
 }
 
+int removeStaleBackupCopies(const std::string& stateDir) {
+  int removed = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(stateDir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind("backup-", 0) != 0 || name.size() < 11 ||
+        name.compare(name.size() - 4, 4, ".tmp") != 0) {
+      continue;
+    }
+    std::error_code rec;
+    if (fs::remove(it->path(), rec)) ++removed;
+  }
+  return removed;
+}
+
 Result<std::string> restoreStore(const std::string& file, const std::string& stateDir,
                                  int64_t nowWallMs) {
   auto lock = StateDirLock::acquire(stateDir);

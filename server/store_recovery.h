@@ -28,6 +28,11 @@ struct StoreRecovery {
 Result<StoreRecovery> recoverStoreAtStart(const std::string& dbPath, const std::string& backupDir,
                                           int64_t nowWallMs);
 
+// Removes the temporary copies GET /api/v1/backup leaves in `stateDir`
+// (backup-*.tmp) when a server dies while it sends one; the number removed.
+// REQUIRES: the state directory's lock held.
+int removeStaleBackupCopies(const std::string& stateDir);
+
 // `tender restore`'s work: Conflict while a server holds the state
 // directory; Invalid (or Conflict for a newer schema) when `file` is not a
 // good tender store. On success, where the old store went ("" when there

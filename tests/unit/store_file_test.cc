@@ -227,6 +227,17 @@ TEST(StoreRecovery, ADamagedStoreIsSetAsideAndTheNewestGoodBackupTaken) {
   EXPECT_EQ(servicesIn(dir.file("tender.db")), 2u);
 }
 
+TEST(StoreRecovery, BackupCopiesADeadServerLeftAreRemoved) {
+  TempDir dir;
+  std::ofstream(dir.file("backup-a1B2c3.tmp")) << "half a copy";
+  std::ofstream(dir.file("backup-notes.txt")) << "kept";
+  makeStore(dir.file("tender.db"), 1);
+  EXPECT_EQ(removeStaleBackupCopies(dir.path()), 1);
+  EXPECT_FALSE(fs::exists(dir.file("backup-a1B2c3.tmp")));
+  EXPECT_TRUE(fs::exists(dir.file("backup-notes.txt")));
+  EXPECT_TRUE(fs::exists(dir.file("tender.db")));
+}
+
 TEST(StoreRestore, RefusesWhileAServerHoldsTheStateDirectory) {
   TempDir dir;
   makeStore(dir.file("backup.db"), 4);
