@@ -16,8 +16,10 @@
 #include "cli/compose_command.h"
 #include "cli/container_commands.h"
 #include "cli/prune_command.h"
+#include "cli/store_commands.h"
 #include "cli/token_source.h"
 #include "manifests/manifest.h"
+#include "server/doctor.h"
 #include "server/serve.h"
 
 namespace {
@@ -48,6 +50,15 @@ struct Commands {
   tender::PruneOptions prune;
   tender::ConvertOptions convert;
   std::string tokenStateDir = tender::kDefaultStateDir;
+  std::string backupFile;
+  std::string restoreFile;
+  std::string restoreStateDir = tender::kDefaultStateDir;
+  std::string exportFile;
+  CLI::App* backupCmd = nullptr;
+  CLI::App* restoreCmd = nullptr;
+  CLI::App* exportCmd = nullptr;
+  tender::DoctorOptions doctor;
+  CLI::App* doctorCmd = nullptr;
   CLI::App* serveCmd = nullptr;
   CLI::App* applyCmd = nullptr;
   CLI::App* getCmd = nullptr;
@@ -88,6 +99,9 @@ void addServeAccessFlags(CLI::App* serve, tender::ServeOptions& o) {
 void addServeEngineFlags(CLI::App* serve, tender::ServeOptions& o) {
   serve->add_option("--state-dir", o.stateDir, "Directory of the database and lock")
       ->capture_default_str();
+  serve->add_option("--backup-dir", o.backupDir,
+                    "Backups of the store (tender backup FILE): a store found damaged at start "
+                    "is set aside and the newest good one here taken instead");
   serve
       ->add_option("--instance", o.instance,
                    "Instance name: the tender.instance label of what this server owns")
@@ -386,6 +400,32 @@ void addOtherCommands(CLI::App& app, Commands& c) {
       ->check(CLI::IsMember({"yaml", "json"}))
       ->capture_default_str();
 
+  c.backupCmd = app.add_subcommand(
+      "backup", "Write a consistent copy of the server's store to FILE, while it runs (admin only)");
+  c.backupCmd->add_option("file", c.backupFile, "The file to write (replaced when whole)")
+      ->required();
+  c.restoreCmd = app.add_subcommand(
+      "restore", "Put a backup in place of a stopped server's store (the old one is kept aside)");
+  c.restoreCmd->add_option("file", c.restoreFile, "A file tender backup wrote")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c.restoreCmd->add_option("--state-dir", c.restoreStateDir, "The server's state directory")
+      ->capture_default_str();
+  c.exportCmd = app.add_subcommand(
+      "export", "Print every desired object as manifests that tender apply -f takes back");
+  c.exportCmd->add_option("file", c.exportFile, "Write them to FILE instead of stdout");
+
+  c.doctorCmd = app.add_subcommand(
+      "doctor", "Check what tends to go wrong on this host, each check a line OK/WARN/FAIL with "
+                "what to do; exit code 1 when one FAILs");
+  c.doctorCmd->add_option("--config", c.doctor.configFile,
+                          "The serve settings to check (/etc/tender/config.yaml)")
+      ->check(CLI::ExistingFile);
+  c.doctorCmd->add_option("--state-dir", c.doctor.stateDir,
+                          "The server's state directory (default: the config's, else .tender)");
+  c.doctorCmd->add_option("--engine", c.doctor.engineHost,
+                          "Docker engine (default: the config's, else DOCKER_HOST or the socket)");
+
   c.versionCmd = app.add_subcommand("version", "Print the client's and the server's version");
 
   c.tokenCmd = app.add_subcommand("token", "Print the admin token of a server (for whoever may read it)");
@@ -403,6 +443,34 @@ int runToken(const std::string& stateDir) {
   }
   std::cout << *token << "\n";
   return 0;
+}
+
+// `tender doctor`: the host's checks, with what the server (when it
+// answers, and the token may read /metrics) says is reserved.
+int runDoctorCommand(Commands& c, const std::string& server, const std::string& token,
+                     const std::string& caFile) {
+  tender::DoctorOptions& o = c.doctor;
+  for (const char* flag : {"--state-dir", "--engine"}) {
+    if (c.doctorCmd->count(flag) > 0) o.flagsGiven.push_back(flag);
+  }
+  if (o.stateDir.empty()) o.stateDir = tender::kDefaultStateDir;
+  o.serverUrl = server;
+  tender::TokenSources sources;
+  sources.flagOrEnv = token;
+  if (const char* file = std::getenv("TENDER_TOKEN_FILE")) sources.tokenFile = file;
+  sources.adminTokenFile = o.stateDir + "/" + tender::kAdminTokenFile;
+  auto chosen = tender::clientToken(sources);
+  tender::ApiClientOptions options;
+  options.caFile = caFile;
+  options.timeout = std::chrono::seconds(5);
+  tender::ApiClient client(server, chosen.ok() ? *chosen : std::string(), options);
+  auto metrics = client.call("GET", "/metrics");
+  if (metrics.ok()) {
+    o.metrics = metrics->body;
+  } else {
+    o.serverError = metrics.status().message();
+  }
+  return tender::runDoctor(o, std::cout, std::cerr);
 }
 
 // Checks apply's flags that depend on each other; a usage error or -1.
@@ -455,6 +523,8 @@ int runClient(Commands& c, const std::string& server, const std::string& token,
     return tender::runDelete(c.del, client, std::cin, std::cout, std::cerr);
   }
   if (c.pruneCmd->parsed()) return tender::runPrune(c.prune, client, std::cout, std::cerr);
+  if (c.backupCmd->parsed()) return tender::runBackup(c.backupFile, client, std::cout, std::cerr);
+  if (c.exportCmd->parsed()) return tender::runExport(c.exportFile, client, std::cout, std::cerr);
   if (c.versionCmd->parsed()) return tender::runVersion(client, std::cout, std::cerr);
   return usageError("no command given");
 }
@@ -509,6 +579,10 @@ int main(int argc, char** argv) {
   }
   if (c.convertCmd->parsed()) return tender::runConvert(c.convert, std::cin, std::cout, std::cerr);
   if (c.tokenCmd->parsed()) return runToken(c.tokenStateDir);
+  if (c.restoreCmd->parsed()) {
+    return tender::runRestore(c.restoreFile, c.restoreStateDir, std::cout, std::cerr);
+  }
+  if (c.doctorCmd->parsed()) return runDoctorCommand(c, server, token, caFile);
   tender::TokenSources sources;
   sources.flagOrEnv = token;
   if (const char* file = std::getenv("TENDER_TOKEN_FILE")) sources.tokenFile = file;

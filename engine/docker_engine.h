@@ -52,6 +52,7 @@ struct EngineInfo {
   int ncpu = 0;
   std::string dockerRootDir;  // "/var/lib/docker"
   std::string cgroupVersion;  // "1" or "2"
+  std::string systemTime;     // the engine host's clock, RFC 3339 ("" when not said)
   std::string operatingSystem;
   int containers = 0, containersRunning = 0;
 };

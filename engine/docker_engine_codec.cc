@@ -209,6 +209,7 @@ EngineInfo parseInfo(const json& j) {
   i.ncpu = static_cast<int>(i64(j, "NCPU"));
   i.dockerRootDir = str(j, "DockerRootDir");
   i.cgroupVersion = str(j, "CgroupVersion");
+  i.systemTime = str(j, "SystemTime");
   i.operatingSystem = str(j, "OperatingSystem");
   i.containers = static_cast<int>(i64(j, "Containers"));
   i.containersRunning = static_cast<int>(i64(j, "ContainersRunning"));

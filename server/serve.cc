@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "api/auth.h"
+#include "api/backup_api.h"
 #include "api/event_watch.h"
 #include "api/eviction_api.h"
 #include "api/fair_share.h"
@@ -65,6 +66,7 @@
 #include "server/housekeeping.h"
 #include "server/serve_config.h"
 #include "server/serve_config_file.h"
+#include "server/store_recovery.h"
 #include "server/systemd_notify.h"
 #include "server/tls_files.h"
 #include "store/store.h"
@@ -451,6 +453,7 @@ void Server::registerRoutes() {
   router_.setAuthenticator([this](const HttpRequest& req) { return tokens_.authenticate(req); });
   router_.setAdmission(&fairShare_);
   registerEvictionApi(router_, evictor_);
+  registerBackupApi(router_, store_, o_.stateDir);
   registerMetricsRoute(router_, [this] { return metrics(); });
 }
 
@@ -821,6 +824,16 @@ int runServe(const ServeOptions& flags) {
   }
   RealClock clock;
   const std::string dbPath = o.stateDir + "/tender.db";
+  if (int stale = removeStaleBackupCopies(o.stateDir); stale > 0) {
+    spdlog::info("removed {} backup copies a stopped server had not sent", stale);
+  }
+  auto recovered = recoverStoreAtStart(
+      dbPath, o.backupDir,
+      std::chrono::duration_cast<Millis>(clock.now().time_since_epoch()).count());
+  if (!recovered.ok()) {
+    spdlog::error("{}", recovered.status().message());
+    return 1;
+  }
   auto store = Store::open(dbPath, clock);
   if (!store.ok()) {
     spdlog::error("cannot open the store {}: {}", dbPath, store.status().message());

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct ServeOptions {
   std::string tlsKey;
   bool allowPlaintext = false;
   std::string stateDir = ".tender";  // holds tender.db and the lock
+  // Where backups of the store are kept (tender backup FILE writes them):
+  // a store found damaged at start is set aside and the newest good file
+  // here taken in its place. "" = none: a damaged store gives an empty one.
+  std::string backupDir;
   std::string instance = "default";  // the tender.instance label value
   std::string engineHost;            // "" = DOCKER_HOST or the default socket
   // Reconcile workers, and the host-wide limit on concurrent container
@@ -98,5 +103,12 @@ struct ServeOptions {
 
 // Returns the process exit code.
 int runServe(const ServeOptions& options);
+
+// `tender restore FILE --state-dir DIR`: with no server on DIR (its lock
+// free), checks FILE (integrity, a tender store, a schema this build
+// reads) and puts it in place of DIR/tender.db, the old one set aside.
+// Messages to `out` and `err`; returns the exit code.
+int runRestore(const std::string& file, const std::string& stateDir, std::ostream& out,
+               std::ostream& err);
 
 }  // namespace tender

@@ -154,6 +154,7 @@ std::vector<Entry> makeTable() {
   t.push_back(entry<bool>("--allow-plaintext", kRestart, &ServeOptions::allowPlaintext, readBool));
   // The state, the engine and the loop.
   t.push_back(text("--state-dir", kRestart, &ServeOptions::stateDir));
+  t.push_back(text("--backup-dir", kRestart, &ServeOptions::backupDir));
   t.push_back(text("--instance", kRestart, &ServeOptions::instance));
   t.push_back(text("--engine", kRestart, &ServeOptions::engineHost));
   t.push_back(whole("--workers", kRestart, &ServeOptions::workers, 1));

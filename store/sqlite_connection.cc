@@ -164,5 +164,39 @@ Result<std::string> Connection::pragmaText(const std::string& pragma) {
 
 int64_t Connection::lastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
 
+Status Connection::copyTo(const std::string& destPath) {
+  sqlite3* out = nullptr;
+  int rc = sqlite3_open_v2(destPath.c_str(), &out, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = sqliteError(out, rc);
+    sqlite3_close_v2(out);
+    return s.WithContext("open " + destPath);
+  }
+  sqlite3_backup* backup = sqlite3_backup_init(out, "main", db_, "main");
+  if (backup == nullptr) {
+    Status s = sqliteError(out, sqlite3_errcode(out));
+    sqlite3_close_v2(out);
+    return s.WithContext("back up into " + destPath);
+  }
+  // -1: every page in one step, so the copy is one snapshot of the source.
+  // A busy source (a checkpoint) is tried again.
+  do {
+    rc = sqlite3_backup_step(backup, -1);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(5);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) {
+    Status s = sqliteError(out, rc);
+    sqlite3_close_v2(out);
+    return s.WithContext("back up into " + destPath);
+  }
+  rc = sqlite3_exec(out, "PRAGMA journal_mode = DELETE", nullptr, nullptr, nullptr);
+  Status s = rc == SQLITE_OK ? Status::Ok() : sqliteError(out, rc).WithContext(destPath);
+  rc = sqlite3_close_v2(out);
+  if (s.ok() && rc != SQLITE_OK) s = sqliteError(nullptr, rc).WithContext("close " + destPath);
+  return s;
+}
+
 }  // namespace store_internal
 }  // namespace tender

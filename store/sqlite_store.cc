@@ -170,6 +170,23 @@ Status SqliteStore::integrityCheck() {
   return done.status();
 }
 
+Status SqliteStore::backupTo(const std::string& dest) {
+  try {
+    if (inMemory_) {
+      std::lock_guard<std::mutex> lock(writeMu_);
+      return withContext(writer_->copyTo(dest), "back up");
+    }
+    // A connection of its own: the copy's read transaction must not share a
+    // thread's reader with a statement in progress.
+    Result<std::unique_ptr<Connection>> source =
+        Connection::open(path_, Connection::Mode::kReader, kBusyTimeoutMs);
+    if (!source.ok()) return withContext(source.status(), "back up: open " + path_);
+    return withContext((*source)->copyTo(dest), "back up");
+  } catch (const std::exception& e) {
+    return withContext(Status::Internal(e.what()), "back up");
+  }
+}
+
 Result<Connection*> SqliteStore::reader() {
   std::lock_guard<std::mutex> lock(readersMu_);
   // A thread id is reused only after its thread ended, so a connection

@@ -80,6 +80,10 @@ class Connection {
   Result<int64_t> pragmaInt(const std::string& pragma);
   Result<std::string> pragmaText(const std::string& pragma);
   int64_t lastInsertRowid() const;
+  // Copies the whole database into the file at `destPath` (SQLite's
+  // online backup, every page in one step: one read transaction here),
+  // then turns the copy's journal mode to DELETE so it is one file.
+  Status copyTo(const std::string& destPath);
 
  private:
   explicit Connection(sqlite3* db) : db_(db) {}

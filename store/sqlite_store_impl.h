@@ -107,6 +107,7 @@ class SqliteStore final : public Store {
   int64_t resourceWrites() const override;
   void setEventObserver(std::function<void(int64_t)> observer) override;
   Status integrityCheck() override;
+  Status backupTo(const std::string& path) override;
 
  private:
   // upsert() inside the caller's write transaction.

@@ -35,10 +35,12 @@ std::string holderPid(int fd) {
 Result<std::unique_ptr<StateDirLock>> StateDirLock::acquire(const std::string& dir) {
   try {
     std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
+    const bool made = std::filesystem::create_directories(dir, ec);
     if (ec) {
       return Status::Unavailable("cannot create state directory " + dir + ": " + ec.message());
     }
+    // One it makes is its owner's alone: the store holds every spec.
+    if (made) std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
     const std::string path = dir + "/lock";
     // CLOEXEC: a program we start must not inherit the lock and hold it
     // after we are gone.

@@ -275,6 +275,13 @@ class Store {
 
   // PRAGMA integrity_check: ok() when "ok".
   virtual Status integrityCheck() = 0;
+
+  // Writes a consistent copy of the whole store to `path` (a new or empty
+  // file) with SQLite's online backup API: one read transaction on a
+  // connection of its own, so writers go on meanwhile and the copy holds
+  // exactly the commits made before it began. The copy is one file
+  // (rollback journal, no -wal), mode as created by the caller.
+  virtual Status backupTo(const std::string& path) = 0;
 };
 
 // Holds a state directory for one server at a time: an flock() on

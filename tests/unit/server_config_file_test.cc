@@ -172,7 +172,8 @@ TEST(ServeConfigFile, EveryKeyIsItsFlagInCamelCase) {
   EXPECT_EQ(keys["--max-watches-per-token"], "maxWatchesPerToken");
   EXPECT_EQ(keys["--engine"], "engine");
   EXPECT_EQ(keys["--proc-root"], "procRoot");
-  EXPECT_EQ(keys.size(), 39u);
+  EXPECT_EQ(keys["--backup-dir"], "backupDir");
+  EXPECT_EQ(keys.size(), 40u);
 }
 
 TEST(ServeConfigFile, AReReadTakesOnlyWhatChangesAtRunTime) {
