@@ -10,7 +10,7 @@
 #   STEADY_N=50 STEADY_SECONDS=60          steady state
 #   API_ROUNDS=2                           wrk rounds per route (list, one service)
 #   RESYNC_N=200                           services for the resync pass
-#   ONLY="apply restart steady api resync auth convert container" a subset
+#   ONLY="apply restart steady api resync auth convert container startup" a subset
 #
 # Needs: scripts/setup done (engine, build/tender, tender-busybox image);
 # the API benchmark installs wrk and nginx from apt when they are missing.
@@ -24,7 +24,7 @@ STEADY_N="${STEADY_N:-50}"
 STEADY_SECONDS="${STEADY_SECONDS:-60}"
 API_ROUNDS="${API_ROUNDS:-2}"
 RESYNC_N="${RESYNC_N:-200}"
-ONLY="${ONLY:-apply restart steady api resync auth convert container}"
+ONLY="${ONLY:-apply restart steady api resync auth convert container startup}"
 OUT=bench/results
 mkdir -p "$OUT"
 SUMMARY="$(mktemp)"
@@ -60,6 +60,7 @@ wanted resync && run "resync" bench/resync.sh "$RESYNC_N"
 wanted auth && run "auth overhead" bench/auth_overhead.sh
 wanted convert && run "compose convert" bench/compose_convert.sh
 wanted container && run "container" bench/container.sh
+wanted startup && run "startup" bench/startup.sh
 
 {
   echo "# Benchmarks: summary"
