@@ -4,7 +4,8 @@
 // and a replacement by a new container on the same volume with the same
 // containers (nothing recreated); its own container, labelled as if it were
 // one of its leftovers, survives its pre-flight cleanup; /readyz?verbose
-// says where the host's memory is read. Each test has its own image tag,
+// says where the host's memory is read; the example stack runs under it.
+// Each test has its own image tag,
 // instance, volume, port and namespace.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,7 +58,7 @@ class ImageE2E : public ::testing::Test {
   }
   void TearDown() override {
     if (!token_.empty()) {
-      runShell(std::string(TENDER_BINARY) + " delete namespace " + id_ + flags());
+      runShell(std::string(TENDER_BINARY) + " delete namespace " + id_ + " --purge" + flags());
       for (int i = 0; i < 100 && !owned().empty(); ++i) std::this_thread::sleep_for(200ms);
     }
     runShell("docker rm -f " + id_ + " >/dev/null");
@@ -159,6 +161,39 @@ TEST_F(ImageE2E, ItsOwnContainerIsNeverALeftoverAndTheMemorySourceIsSaid) {
   EXPECT_EQ(trimmed(runShell("docker inspect -f '{{.State.Running}}' " + id_).out), "true") << logs;
   CliRun verbose = runShell("curl -s '" + server_ + "/readyz?verbose'");
   EXPECT_TRUE(contains(verbose.out, "/host/proc/meminfo cannot be read")) << verbose.out;
+}
+
+TEST_F(ImageE2E, ATenderContainerRunsTheExampleStack) {
+  ASSERT_EQ(startTender().exitCode, 0);
+  ASSERT_TRUE(waitReady()) << runShell("docker logs " + id_).out;
+  token_ = trimmed(runShell("docker exec " + id_ + " tender token").out);
+  // The example as it is, in this test's namespace and on a free port.
+  std::ifstream in(std::string(TENDER_SOURCE_DIR) + "/manifests/examples/webstack.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string stack = text.str();
+  const int webPort = testing::freeLoopbackPort();
+  for (size_t at = stack.find("namespace: demo"); at != std::string::npos; at = stack.find("namespace: demo"))
+    stack.replace(at, 15, "namespace: " + id_);
+  for (size_t at = stack.find("name: demo\n"); at != std::string::npos; at = stack.find("name: demo\n"))
+    stack.replace(at, 11, "name: " + id_ + "\n");
+  ASSERT_NE(stack.find("127.0.0.1:18080:80"), std::string::npos);
+  stack.replace(stack.find("127.0.0.1:18080:80"), 18, "127.0.0.1:" + std::to_string(webPort) + ":80");
+  const std::string file = "/tmp/" + id_ + "-stack.yaml";
+  std::ofstream(file) << stack;
+  CliRun applied = runShell(std::string(TENDER_BINARY) + " apply -f " + file + " --wait --timeout 90s" + flags());
+  std::remove(file.c_str());
+  ASSERT_EQ(applied.exitCode, 0) << applied.out << runShell("docker logs " + id_).out;
+  CliRun page;
+  for (int i = 0; i < 50; ++i) {
+    page = runShell("curl -sf http://127.0.0.1:" + std::to_string(webPort) + "/");
+    if (contains(page.out, "tender demo")) break;
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(contains(page.out, "<h1>tender demo</h1>")) << page.out;
+  CliRun get = runShell(std::string(TENDER_BINARY) + " get services -n " + id_ + flags());
+  EXPECT_EQ(get.out.find("Pending"), std::string::npos) << get.out;
+  EXPECT_TRUE(contains(get.out, "Running")) << get.out;
 }
 
 }  // namespace
