@@ -99,17 +99,6 @@ bool diskIsLow(const DiskSpace& space, const LowDiskThreshold& t) {
   return space.freeBytes < floor;
 }
 
-Result<DiskSpace> diskSpaceOf(const std::string& path) {
-  struct statvfs s {};
-  if (::statvfs(path.c_str(), &s) != 0) {
-    return Status::Unavailable("cannot read the free space of " + path + ": " + std::strerror(errno));
-  }
-  DiskSpace d;
-  d.totalBytes = static_cast<int64_t>(s.f_blocks) * static_cast<int64_t>(s.f_frsize);
-  d.freeBytes = static_cast<int64_t>(s.f_bavail) * static_cast<int64_t>(s.f_frsize);
-  return d;
-}
-
 Result<LowDiskThreshold> parseLowDiskThreshold(const std::string& text, const std::string& flag) {
   LowDiskThreshold t;
   if (!text.empty() && text.back() == '%') {

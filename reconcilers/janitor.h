@@ -35,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
+#include "base/disk_space.h"
 #include "engine/docker_engine.h"
 #include "store/store.h"
 
@@ -70,21 +71,13 @@ struct CleanupReport {
   std::string summary() const;
 };
 
-// Free space on the file system of the engine's data root.
-struct DiskSpace {
-  int64_t totalBytes = 0;
-  int64_t freeBytes = 0;  // available to unprivileged writers
-};
-
-// When the disk counts as low: below minFreeBytes, or below minFreeFraction
+// When the disk (base/disk_space.h: the engine's data root's) counts as low: below minFreeBytes, or below minFreeFraction
 // of the total (whichever is larger).
 struct LowDiskThreshold {
   int64_t minFreeBytes = 0;
   double minFreeFraction = 0.10;
 };
 bool diskIsLow(const DiskSpace& space, const LowDiskThreshold& threshold);
-// statvfs(path).
-Result<DiskSpace> diskSpaceOf(const std::string& path);
 // "10%" or a memory quantity ("5Gi", "500M"); Invalid naming `flag` otherwise.
 Result<LowDiskThreshold> parseLowDiskThreshold(const std::string& text, const std::string& flag);
 

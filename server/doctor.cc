@@ -20,6 +20,7 @@
 #include "base/state_dir.h"
 #include "base/time_format.h"
 #include "engine/docker_engine_beast.h"
+#include "server/serve_config.h"
 #include "server/serve_config_file.h"
 
 namespace tender {
@@ -82,6 +83,7 @@ DoctorCheck memoryCheck(const DoctorFacts& f) {
     return check("memory", Verdict::kSkip, "no /proc/meminfo");
   }
   std::string detail = formatBytes(*f.memAvailable) + " available of " + formatBytes(*f.memTotal);
+  if (!f.memorySource.empty()) detail += " (" + f.memorySource + ")";
   if (f.reservedBytes) {
     detail += ", " + formatBytes(*f.reservedBytes) + " reserved by admitted replicas";
   } else {
@@ -228,15 +230,12 @@ std::optional<DiskSpace> diskOf(std::string path, std::string& error) {
     if (parent == path) break;
     path = parent.empty() ? "." : parent;
   }
-  struct statvfs v {};
-  if (::statvfs(path.c_str(), &v) != 0) {
-    error = "cannot statvfs " + path + ": " + std::strerror(errno);
+  auto d = diskSpaceOf(path);
+  if (!d.ok()) {
+    error = d.status().message();
     return std::nullopt;
   }
-  DiskSpace d;
-  d.freeBytes = static_cast<int64_t>(v.f_bavail) * static_cast<int64_t>(v.f_frsize);
-  d.totalBytes = static_cast<int64_t>(v.f_blocks) * static_cast<int64_t>(v.f_frsize);
-  return d;
+  return *d;
 }
 
 // `systemctl is-active tender`'s word; "" when systemctl is not there.
@@ -380,8 +379,11 @@ DoctorFacts gatherDoctorFacts(const DoctorOptions& o, std::ostream& err) {
   f.stateDisk = diskOf(serve.stateDir, f.stateDiskError);
   f.tokenFiles.push_back(statFile(serve.stateDir + "/" + kAdminTokenFile));
   if (!serve.tokenFile.empty()) f.tokenFiles.push_back(statFile(serve.tokenFile));
-  // Memory.
-  std::ifstream meminfo("/proc/meminfo");
+  // Memory, from where the server reads it (--proc-root, else /proc).
+  const MemorySource source =
+      memorySourceFor(serve.procRoot, ::access((serve.procRoot + "/meminfo").c_str(), R_OK) == 0);
+  f.memorySource = source.description;
+  std::ifstream meminfo(source.procRoot + "/meminfo");
   std::stringstream mem;
   mem << meminfo.rdbuf();
   readMeminfo(mem.str(), f);

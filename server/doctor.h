@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "base/disk_space.h"
+
 namespace tender {
 
 enum class Verdict { kOk, kWarn, kFail, kSkip };
@@ -22,11 +24,6 @@ struct DoctorCheck {
   Verdict verdict = Verdict::kOk;
   std::string detail;   // what was found
   std::string todo;     // what to do; "" when nothing
-};
-
-struct DiskSpace {
-  int64_t freeBytes = 0;   // for an unprivileged user (f_bavail)
-  int64_t totalBytes = 0;
 };
 
 // What a file's stat said.
@@ -55,6 +52,7 @@ struct DoctorFacts {
   std::string stateDiskError;
   // Memory: /proc/meminfo, and what the server says admitted replicas reserve.
   std::optional<int64_t> memTotal, memAvailable;
+  std::string memorySource;  // where MemAvailable was read (serve_config.h MemorySource)
   std::optional<int64_t> reservedBytes;
   std::string serverUrl;
   std::string serverError;  // "" when the server answered

@@ -1,6 +1,7 @@
 // `tender doctor`'s verdicts: facts in, one line per check out, and the
 // exit code (WARN allowed, FAIL not).
 #include "server/doctor.h"
+#include "server/serve_config.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +9,13 @@
 
 namespace tender {
 namespace {
+
+DiskSpace space(int64_t freeBytes, int64_t totalBytes) {
+  DiskSpace d;
+  d.freeBytes = freeBytes;
+  d.totalBytes = totalBytes;
+  return d;
+}
 
 constexpr int64_t kGi = int64_t{1} << 30;
 
@@ -20,8 +28,8 @@ DoctorFacts healthy() {
   f.cgroupVersion = "2";
   f.dockerRootDir = "/var/lib/docker";
   f.engineClockSkewMs = 40;
-  f.engineDisk = DiskSpace{100 * kGi, 200 * kGi};
-  f.stateDisk = DiskSpace{100 * kGi, 200 * kGi};
+  f.engineDisk = space(100 * kGi, 200 * kGi);
+  f.stateDisk = space(100 * kGi, 200 * kGi);
   f.memTotal = 8 * kGi;
   f.memAvailable = 6 * kGi;
   f.reservedBytes = kGi;
@@ -69,15 +77,15 @@ TEST(Doctor, AnEngineThatDoesNotAnswerFailsAndSaysWhatToDo) {
 
 TEST(Doctor, DiskBelowTenPercentWarnsAndBelowTwoFails) {
   DoctorFacts f = healthy();
-  f.engineDisk = DiskSpace{15 * kGi, 200 * kGi};
+  f.engineDisk = space(15 * kGi, 200 * kGi);
   EXPECT_EQ(named(judgeHost(f), "engine disk").verdict, Verdict::kWarn);
-  f.engineDisk = DiskSpace{3 * kGi, 200 * kGi};
+  f.engineDisk = space(3 * kGi, 200 * kGi);
   EXPECT_EQ(named(judgeHost(f), "engine disk").verdict, Verdict::kFail);
   f.engineDisk.reset();
   f.engineIsLocal = false;
   EXPECT_EQ(named(judgeHost(f), "engine disk").verdict, Verdict::kSkip);
   EXPECT_EQ(named(judgeHost(f), "engine disk").detail, "the engine is on another host");
-  f.stateDisk = DiskSpace{100 << 20, 10 * kGi};
+  f.stateDisk = space(100 << 20, 10 * kGi);
   EXPECT_EQ(named(judgeHost(f), "state disk").verdict, Verdict::kFail);
 }
 
@@ -90,6 +98,15 @@ TEST(Doctor, MemoryIsJudgedAgainstWhatIsAvailableAndReserved) {
   EXPECT_NE(named(judgeHost(f), "memory").detail.find("reserved unknown"), std::string::npos);
   f.memAvailable = 200 << 20;
   EXPECT_EQ(named(judgeHost(f), "memory").verdict, Verdict::kFail);
+}
+
+TEST(Doctor, TheMemoryLineSaysWhereMemAvailableIsRead) {
+  DoctorFacts f = healthy();
+  f.memorySource = memorySourceFor("/host/proc", false).description;
+  const std::string detail = named(judgeHost(f), "memory").detail;
+  EXPECT_NE(detail.find("/proc/meminfo (/host/proc/meminfo cannot be read"), std::string::npos) << detail;
+  f.memorySource = memorySourceFor("/host/proc", true).description;
+  EXPECT_NE(named(judgeHost(f), "memory").detail.find("/host/proc/meminfo (the host's, mounted)"), std::string::npos);
 }
 
 TEST(Doctor, PermissionsOfTheStateDirectoryAndTokenFiles) {
