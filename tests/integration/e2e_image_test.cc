@@ -64,6 +64,8 @@ class ImageE2E : public ::testing::Test {
     runShell("docker rm -f " + id_ + " >/dev/null");
     for (const std::string& c : owned()) runShell("docker rm -f " + c + " >/dev/null");
     runShell("docker network ls -q --filter label=tender.instance=" + id_ + " | xargs -r docker network rm >/dev/null");
+    // A purge still under way when tender's container went.
+    runShell("docker volume ls -q --filter label=tender.instance=" + id_ + " | xargs -r docker volume rm -f >/dev/null");
     runShell("docker volume rm -f " + id_ + "-state >/dev/null");
   }
 
