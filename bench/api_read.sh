@@ -142,22 +142,7 @@ server_pids() {
 # shellcheck disable=SC2086  # TENDER_ARGS: several flags, split on purpose
 start_tender ${TENDER_ARGS:-}
 
-: >"$WORK/services.yaml"
-for i in $(seq 1 "$N"); do
-  cat >>"$WORK/services.yaml" <<YAML
-apiVersion: tender/v1
-kind: Service
-metadata: {name: svc-$i, namespace: $NS}
-spec:
-  image: $IMAGE
-  command: ["sh", "-c", '$CMD']
-  resources: {limits: {memory: 16Mi}}
-  stopGracePeriod: 1s
----
-YAML
-done
-curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
-  "$SERVER/api/v1/apply" >/dev/null
+apply_services "$N" svc-
 running() {
   curl -H @"$WORK/auth.header" -sSf "$SERVER/api/v1/namespaces/$NS/services" | jq '[.items[] | select(.status.phase == "Running")] | length' || echo 0
 }

@@ -76,3 +76,27 @@ for line in sys.stdin:
     sys.stdout.flush()
 PY
 }
+
+# Applies N services named PREFIX1..PREFIXN (default prefix "s") in $NS,
+# each `sh -c "$CMD"` on $IMAGE with a 16Mi memory limit, through $SERVER's
+# API as its admin (start_tender first); their manifests stay in
+# $WORK/services.yaml.
+apply_services() {
+  local n=$1 prefix=${2:-s}
+  : >"$WORK/services.yaml"
+  for i in $(seq 1 "$n"); do
+    cat >>"$WORK/services.yaml" <<YAML
+apiVersion: tender/v1
+kind: Service
+metadata: {name: $prefix$i, namespace: $NS}
+spec:
+  image: $IMAGE
+  command: ["sh", "-c", '$CMD']
+  resources: {limits: {memory: 16Mi}}
+  stopGracePeriod: 1s
+---
+YAML
+  done
+  curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
+    "$SERVER/api/v1/apply" >/dev/null
+}

@@ -16,6 +16,7 @@ N="${1:-50}"
 ROUNDS="${2:-3}"
 TENDER="${TENDER:-build/tender}"
 IMAGE=tender-busybox:latest
+CMD='trap "exit 0" TERM; while true; do sleep 1; done'
 OUT=bench/results
 RESULT="$OUT/startup.md"
 mkdir -p "$OUT"
@@ -33,22 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-: >"$WORK/services.yaml"
-for i in $(seq 1 "$N"); do
-  cat >>"$WORK/services.yaml" <<YAML
-apiVersion: tender/v1
-kind: Service
-metadata: {name: s$i, namespace: $NS}
-spec:
-  image: $IMAGE
-  command: ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 1; done"]
-  stopGracePeriod: 1s
----
-YAML
-done
 start_tender
-curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
-  "$SERVER/api/v1/apply" >/dev/null
+apply_services "$N"
 deadline=$((SECONDS + 300))
 until [ "$(docker ps -q --filter "label=tender.instance=$INSTANCE" --filter status=running | wc -l)" -ge "$N" ]; do
   [ "$SECONDS" -lt "$deadline" ] || { echo "not all $N services running after 300 s" >&2; exit 1; }

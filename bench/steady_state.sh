@@ -44,22 +44,7 @@ trap cleanup EXIT
 
 start_tender ${TENDER_ARGS:-}
 
-: >"$WORK/services.yaml"
-for i in $(seq 1 "$N"); do
-  cat >>"$WORK/services.yaml" <<YAML
-apiVersion: tender/v1
-kind: Service
-metadata: {name: s$i, namespace: $NS}
-spec:
-  image: $IMAGE
-  command: ["sh", "-c", '$CMD']
-  resources: {limits: {memory: 16Mi}}
-  stopGracePeriod: 1s
----
-YAML
-done
-curl -H @"$WORK/auth.header" -sSf -X POST --data-binary @"$WORK/services.yaml" -H 'Content-Type: application/yaml' \
-  "$SERVER/api/v1/apply" >/dev/null
+apply_services "$N"
 deadline=$((SECONDS + 300))
 while [ "$(docker ps -q --filter "label=tender.instance=$INSTANCE" --filter status=running | wc -l)" -lt "$N" ]; do
   [ "$SECONDS" -lt "$deadline" ] || { echo "not all $N services running after 300 s" >&2; exit 1; }

@@ -239,7 +239,8 @@ TEST_F(ComposeE2E, ATerminalAndAnOpenStdinKeepAShellRunningAndItsLogsRead) {
   write("compose.yaml",
         "services:\n  shell:\n    image: tender-busybox:latest\n    tty: true\n    stdin_open: true\n"
         "    entrypoint: [\"sh\", \"-c\", \"echo started-on-a-tty; [ -t 0 ] && echo stdin-is-a-tty; exec sh\"]\n"
-        "    domainname: corp.example\n    cpu_quota: 50000\n    stop_grace_period: 1s\n");
+        "    domainname: corp.example\n    mac_address: \"02:42:ac:11:ff:02\"\n    cpu_quota: 50000\n"
+        "    stop_grace_period: 1s\n");
   CliRun applied = run("apply -f " + dir_ + "/compose.yaml -p " + ns_ + " --wait --timeout 60s" + flags());
   ASSERT_EQ(applied.exitCode, 0) << applied.out << "\nsee " << server_->logPath();
   EXPECT_EQ(applied.out.find("warn"), std::string::npos) << applied.out;
@@ -249,6 +250,10 @@ TEST_F(ComposeE2E, ATerminalAndAnOpenStdinKeepAShellRunningAndItsLogsRead) {
   EXPECT_TRUE(shell->raw["Config"].value("OpenStdin", false));
   EXPECT_EQ(shell->raw["Config"].value("Domainname", ""), "corp.example");
   EXPECT_EQ(shell->raw["HostConfig"].value("NanoCpus", int64_t{0}), 500000000);
+  bool macSet = false;
+  for (const auto& [net, endpoint] : shell->raw["NetworkSettings"]["Networks"].items())
+    macSet = macSet || endpoint.value("MacAddress", "") == "02:42:ac:11:ff:02";
+  EXPECT_TRUE(macSet) << shell->raw["NetworkSettings"].dump();
   // Still running a few seconds on: sh waits on its open stdin.
   std::this_thread::sleep_for(3s);
   auto later = engine_->inspectContainer(shell->id);

@@ -26,6 +26,7 @@
 #include "tests/support/cli_run.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/tender_process.h"
+#include "tests/support/tender_child.h"
 
 namespace tender {
 namespace {
@@ -52,22 +53,9 @@ class ServeChild {
   ServeChild(const std::vector<std::string>& args, std::string log,
              const std::vector<std::string>& env = {})
       : log_(std::move(log)) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
-      std::vector<std::string> all = {TENDER_BINARY, "serve"};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    std::vector<std::string> all = {"serve"};
+    all.insert(all.end(), args.begin(), args.end());
+    pid_ = testing::spawnTender(all, log_, env);
   }
   ~ServeChild() { stop(); }
 

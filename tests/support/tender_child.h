@@ -24,24 +24,33 @@ inline std::string readWholeFile(const std::string& path) {
   return s.str();
 }
 
+// Forks `tender ARGS...` with stdout and stderr into `outPath` (appended to
+// with `append`, else truncated) and `env` ("NAME=value") added to its
+// environment; the child's pid.
+inline pid_t spawnTender(const std::vector<std::string>& args, const std::string& outPath,
+                         const std::vector<std::string>& env = {}, bool append = false) {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int fd = ::open(outPath.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644);
+  if (fd >= 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+  }
+  for (const std::string& e : env) ::putenv(const_cast<char*>(e.c_str()));
+  std::vector<std::string> all = {TENDER_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(argv[0], argv.data());
+  ::_exit(127);
+}
+
 class TenderChild {
  public:
   // Runs `tender ARGS...`, its output into `outPath` (removed with it).
-  TenderChild(const std::vector<std::string>& args, const std::string& outPath) : path_(outPath) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      std::vector<std::string> all = {TENDER_BINARY};
-      all.insert(all.end(), args.begin(), args.end());
-      std::vector<char*> argv;
-      for (auto& a : all) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-  }
+  TenderChild(const std::vector<std::string>& args, const std::string& outPath)
+      : path_(outPath), pid_(spawnTender(args, outPath)) {}
   ~TenderChild() {
     stop();
     std::remove(path_.c_str());
@@ -88,7 +97,7 @@ class TenderChild {
   }
 
   std::string path_;
-  pid_t pid_ = -1;
+  pid_t pid_;
 };
 
 }  // namespace tender::testing

@@ -26,6 +26,7 @@
 #include "base/private_file.h"
 #include "base/state_dir.h"
 #include "cli/api_client.h"
+#include "tests/support/tender_child.h"
 
 namespace tender::testing {
 
@@ -64,24 +65,10 @@ class TenderProcess {
   // fail on the state directory's lock and leave the first one unowned.
   bool start(std::chrono::seconds wait = std::chrono::seconds(20)) {
     if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0) return true;
-    std::string log = stateDir_ + ".log";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      std::vector<std::string> args = {TENDER_BINARY, "serve", "--listen", "127.0.0.1:" + std::to_string(port_),
-                                       "--state-dir", stateDir_, "--instance", instance_,
-                                       "--resync", "5", "--log-level", "debug"};
-      args.insert(args.end(), extra_.begin(), extra_.end());
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:" + std::to_string(port_), "--state-dir",
+                                     stateDir_, "--instance", instance_, "--resync", "5", "--log-level", "debug"};
+    args.insert(args.end(), extra_.begin(), extra_.end());
+    pid_ = spawnTender(args, stateDir_ + ".log", {}, /*append=*/true);
     auto deadline = std::chrono::steady_clock::now() + wait;
     while (std::chrono::steady_clock::now() < deadline) {
       int status = 0;

@@ -13,15 +13,12 @@
 
 #include "server/serve_config.h"
 #include "server/serve_config_file.h"
+#include "tests/support/status_fields.h"
 
 namespace tender {
 namespace {
 
-std::vector<std::string> fieldsOf(const Status& s) {
-  std::vector<std::string> out;
-  for (const auto& d : s.details()) out.push_back(d.field);
-  return out;
-}
+using testing::fieldsOf;
 
 TEST(ServeConfigFile, NoSettingsGiveTheDefaults) {
   for (const char* text : {"", "# only a comment\n", "---\n"}) {

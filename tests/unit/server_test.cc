@@ -8,15 +8,12 @@
 
 #include "server/components.h"
 #include "server/serve_config.h"
+#include "tests/support/status_fields.h"
 
 namespace tender {
 namespace {
 
-std::vector<std::string> fieldsOf(const Status& s) {
-  std::vector<std::string> out;
-  for (const auto& d : s.details()) out.push_back(d.field);
-  return out;
-}
+using testing::fieldsOf;
 
 TEST(ServeConfig, TheDefaultsParse) {
   auto c = serveConfigFrom(ServeOptions{}, 2);

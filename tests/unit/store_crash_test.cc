@@ -23,9 +23,12 @@
 #include "base/clock.h"
 #include "tests/support/simulated_clock.h"
 #include "store/store.h"
+#include "tests/support/temp_dir.h"
 
 namespace tender {
 namespace {
+
+using testing::TempDir;
 
 using nlohmann::json;
 using ::testing::HasSubstr;
@@ -33,22 +36,6 @@ using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 constexpr int kNames = 37;  // resources are rewritten, not only created
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tender-store-crash-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A forked child, killed and reaped however the test ends.
 class Child {

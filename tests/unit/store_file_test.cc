@@ -18,37 +18,17 @@
 #include "server/store_recovery.h"
 #include "store/store.h"
 #include "tests/support/simulated_clock.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/raw_sqlite.h"
 
 namespace tender {
 namespace {
 
+using testing::TempDir;
+using testing::rawSql;
+
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "tender-store-file-test-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-void rawSql(const std::string& file, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(SQLITE_OK, sqlite3_open(file.c_str(), &db));
-  EXPECT_EQ(SQLITE_OK, sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr))
-      << sqlite3_errmsg(db);
-  sqlite3_close(db);
-}
 
 // A store at `path` holding `services` services in namespace "a" and some
 // events, closed.
